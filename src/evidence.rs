@@ -1,0 +1,227 @@
+//! Evidence: a scenario report rendered as the text a reviewer diffs, asserted as an insta
+//! snapshot at `snapshots/<gate>/<scenario>.snap`; and the failure message of a failed trial.
+//!
+//! The snapshot body holds only what is stable across runs of a healthy host (commands,
+//! exit statuses, selected redacted output, each expectation's outcome); attempts, elapsed
+//! times and the target's address go in the failure message or the snapshot header.
+
+use std::fmt::Write as _;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::Path;
+
+use crate::engine::{ScenarioReport, StepReport, StepStatus};
+use crate::scenario::Scenario;
+
+/// Snapshot header metadata (`info:` in the `.snap` file).
+#[derive(serde::Serialize)]
+struct Info<'a> {
+    target: &'a str,
+    title: &'a str,
+}
+
+/// Render the evidence text.
+pub fn render(sc: &Scenario, report: &ScenarioReport) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "title: {}", sc.title);
+    let _ = writeln!(s, "claim: {}", sc.claim.replace('\n', "\n  "));
+    for st in &report.steps {
+        s.push('\n');
+        render_step(&mut s, st);
+    }
+    if !report.captures.is_empty() {
+        s.push_str("\ncaptured:\n");
+        for (k, v) in &report.captures {
+            let _ = writeln!(s, "  {k} = {v}");
+        }
+    }
+    s
+}
+
+fn render_step(s: &mut String, st: &StepReport) {
+    let status = match &st.status {
+        StepStatus::Passed => "passed",
+        StepStatus::Failed => "FAILED",
+        StepStatus::Error(_) => "ERROR",
+        StepStatus::Skipped => "skipped",
+    };
+    let _ = writeln!(s, "step {} [{}] {}: {status}", st.index, st.kind, st.name);
+    if st.status == StepStatus::Skipped {
+        return;
+    }
+    if !st.command.is_empty() {
+        for (i, line) in st.command.lines().enumerate() {
+            let _ = writeln!(s, "  {} {line}", if i == 0 { "$" } else { ">" });
+        }
+    }
+    if st.exit_applies {
+        match (st.exit, &st.signal) {
+            (Some(c), _) => {
+                let _ = writeln!(s, "  exit: {c}");
+            }
+            (None, Some(sig)) => {
+                let _ = writeln!(s, "  signal: {sig}");
+            }
+            _ => {}
+        }
+    }
+    if st.timed_out {
+        let _ = writeln!(s, "  timed out after {:?}", st.timeout);
+    }
+    if !st.evidence.is_empty() {
+        s.push_str("  output:\n");
+        for l in &st.evidence {
+            let _ = writeln!(s, "    | {l}");
+        }
+        if st.evidence_more > 0 {
+            let _ = writeln!(s, "    … {} more lines", st.evidence_more);
+        }
+    }
+    if st.stdout_dropped > 0 {
+        let _ = writeln!(s, "  stdout over the output bound: {} bytes dropped", st.stdout_dropped);
+    }
+    if st.stderr_dropped > 0 {
+        let _ = writeln!(s, "  stderr over the output bound: {} bytes dropped", st.stderr_dropped);
+    }
+    for o in &st.outcomes {
+        let _ = writeln!(s, "  {} {}", if o.ok { "ok  " } else { "FAIL" }, o.expected);
+        if !o.ok
+            && let Some(seen) = &o.seen
+        {
+            let _ = writeln!(s, "       seen: {seen}");
+        }
+    }
+    if let StepStatus::Error(e) = &st.status {
+        let _ = writeln!(s, "  error: {e}");
+    }
+}
+
+/// The message of a failed trial: what was expected, what was seen, the exact command,
+/// and how to re-run it.
+pub fn failure_message(
+    gate: &str,
+    sc: &Scenario,
+    report: &ScenarioReport,
+    target: &str,
+    target_desc: &str,
+) -> String {
+    let mut m = String::new();
+    let Some(st) = report.first_failure() else {
+        return m;
+    };
+    let _ = writeln!(m, "scenario {gate}::{} FAILED on target {target_desc}", sc.id);
+    let _ = writeln!(m, "claim: {}", sc.claim.replace('\n', "\n       "));
+    let _ = writeln!(
+        m,
+        "step {}/{} [{}] `{}`:",
+        st.index,
+        report.steps.len(),
+        st.kind,
+        st.name
+    );
+    if let StepStatus::Error(e) = &st.status {
+        let _ = writeln!(m, "  error: {e}");
+    }
+    for o in st.outcomes.iter().filter(|o| !o.ok) {
+        let _ = writeln!(m, "  expected: {}", o.expected);
+        if let Some(seen) = &o.seen {
+            let _ = writeln!(m, "  seen:     {}", seen.replace('\n', "\n            "));
+        }
+    }
+    if st.timed_out {
+        let _ = writeln!(m, "  timed out: the step's deadline of {:?} passed; the command was stopped", st.timeout);
+    }
+    if !st.command.is_empty() {
+        let _ = writeln!(m, "  command:  {}", st.command.replace('\n', "\n            "));
+    }
+    if st.exit_applies {
+        match (st.exit, &st.signal) {
+            (Some(c), _) => {
+                let _ = writeln!(m, "  exit:     {c}");
+            }
+            (None, Some(sig)) => {
+                let _ = writeln!(m, "  signal:   {sig}");
+            }
+            _ => {}
+        }
+    }
+    let _ = writeln!(
+        m,
+        "  attempts: {} over {:.1}s",
+        st.attempts,
+        st.elapsed.as_secs_f64()
+    );
+    for (label, lines, dropped) in [
+        ("stdout", &st.stdout_tail, st.stdout_dropped),
+        ("stderr", &st.stderr_tail, st.stderr_dropped),
+    ] {
+        if !lines.is_empty() {
+            let _ = writeln!(m, "  {label} (last {} lines, redacted):", lines.len());
+            for l in lines {
+                let _ = writeln!(m, "    | {l}");
+            }
+        }
+        if dropped > 0 {
+            let _ = writeln!(m, "  {label}: {dropped} bytes over the output bound were dropped");
+        }
+    }
+    if let Some(manual) = &st.manual {
+        let _ = writeln!(m, "  by hand:  {manual}");
+    }
+    let skipped: Vec<String> = report
+        .steps
+        .iter()
+        .filter(|s| s.status == StepStatus::Skipped)
+        .map(|s| format!("{} `{}`", s.index, s.name))
+        .collect();
+    if !skipped.is_empty() {
+        let _ = writeln!(m, "skipped after the failure: step {}", skipped.join(", step "));
+    }
+    let _ = write!(
+        m,
+        "re-run: WITNESS_TARGET={target} cargo test --test {gate} -- --exact {gate}::{}",
+        sc.id
+    );
+    m
+}
+
+/// Assert the evidence as `snapshots/<gate>/<id>.snap` (`<id>@<target>.snap` for targets
+/// other than the twin, whose outputs differ). insta settings are thread-local, so they are
+/// built and bound here, inside the trial.
+pub fn assert_snapshot(
+    root: &Path,
+    gate: &str,
+    sc: &Scenario,
+    target: &str,
+    text: &str,
+) -> Result<(), String> {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(root.join("snapshots").join(gate));
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_input_file(&sc.path);
+    settings.set_description(sc.claim.clone());
+    settings.set_info(&Info {
+        target,
+        title: &sc.title,
+    });
+    settings.set_omit_expression(true);
+    if target != crate::target::DEFAULT_TARGET {
+        settings.set_snapshot_suffix(target);
+    }
+    let name = sc.id.clone();
+    let text = text.to_string();
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        settings.bind(|| insta::assert_snapshot!(name, text));
+    }));
+    result.map_err(|_| {
+        let file = if target == crate::target::DEFAULT_TARGET {
+            format!("snapshots/{gate}/{}.snap", sc.id)
+        } else {
+            format!("snapshots/{gate}/{}@{target}.snap", sc.id)
+        };
+        format!(
+            "scenario {gate}::{} ran and every step passed, but its evidence differs from {file} (diff above).\n\
+             review: cargo insta review   (or accept all: INSTA_UPDATE=always WITNESS_TARGET={target} cargo test --test {gate})",
+            sc.id
+        )
+    })
+}

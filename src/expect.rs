@@ -1,0 +1,372 @@
+//! Expectations: judge one observation, producing one outcome per check.
+//!
+//! Each outcome says what was expected and, when it failed, what was seen; the engine
+//! puts both in the evidence and in the failure message.
+
+use std::collections::BTreeSet;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use crate::interp::{Quote, Vars};
+use crate::scenario::{Contains, Expect, Normalize};
+use crate::steps::Observation;
+
+/// The result of one check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub ok: bool,
+    /// What was expected, e.g. `stdout matches /^active$/`.
+    pub expected: String,
+    /// What was seen, when it matters (always on failure).
+    pub seen: Option<String>,
+    /// Lines of stdout this check matched (for `record = "matched"`).
+    pub matched_lines: Vec<String>,
+}
+
+impl Outcome {
+    fn pass(expected: String) -> Self {
+        Outcome {
+            ok: true,
+            expected,
+            seen: None,
+            matched_lines: Vec::new(),
+        }
+    }
+
+    fn check(ok: bool, expected: String, seen: impl Into<String>) -> Self {
+        Outcome {
+            ok,
+            expected,
+            seen: Some(seen.into()),
+            matched_lines: Vec::new(),
+        }
+    }
+}
+
+/// Evaluate every expectation of a step against its observation.
+pub fn evaluate(e: &Expect, obs: &Observation, vars: &Vars) -> Vec<Outcome> {
+    let mut out = Vec::new();
+    if let (Some(want), Some(_)) = (e.exit, obs.exit_applies.then_some(())) {
+        let seen = match (obs.exit, &obs.signal) {
+            (Some(c), _) => format!("exit status {c}"),
+            (None, Some(s)) => format!("killed by signal {s}"),
+            (None, None) => "no exit status".into(),
+        };
+        out.push(Outcome::check(
+            obs.exit == Some(want),
+            format!("exit status {want}"),
+            seen,
+        ));
+    }
+    for re in &e.stdout {
+        out.push(present("stdout", re, &obs.stdout));
+    }
+    for re in &e.stdout_absent {
+        out.push(absent("stdout", re, &obs.stdout));
+    }
+    for re in &e.stderr {
+        out.push(present("stderr", re, &obs.stderr));
+    }
+    for re in &e.stderr_absent {
+        out.push(absent("stderr", re, &obs.stderr));
+    }
+    if !e.stdout_in_order.is_empty() {
+        out.push(in_order(&e.stdout_in_order, &obs.stdout));
+    }
+    if let Some(want) = &e.stdout_equals {
+        out.push(match vars.interpolate(want, Quote::Raw) {
+            Ok(want) => {
+                let seen = obs.stdout.trim();
+                Outcome::check(seen == want.trim(), format!("stdout equals `{}`", want.trim()), seen)
+            }
+            Err(err) => Outcome::check(false, format!("stdout equals `{want}`"), err.to_string()),
+        });
+    }
+    for (re, n) in &e.count {
+        out.push(count(re, *n, &obs.stdout));
+    }
+    if let Some(c) = &e.contains {
+        out.push(contains(c, &obs.stdout));
+    }
+    out
+}
+
+fn show(re: &Regex) -> String {
+    // Regexes are compiled with a `(?m)` prefix; show them as written.
+    re.as_str().trim_start_matches("(?m)").to_string()
+}
+
+fn present(stream: &str, re: &Regex, text: &str) -> Outcome {
+    let lines: Vec<String> = matching_lines(re, text);
+    if re.is_match(text) {
+        Outcome {
+            ok: true,
+            expected: format!("{stream} matches /{}/", show(re)),
+            seen: None,
+            matched_lines: lines,
+        }
+    } else {
+        Outcome::check(
+            false,
+            format!("{stream} matches /{}/", show(re)),
+            format!("no match in {} lines of {stream}", text.lines().count()),
+        )
+    }
+}
+
+fn absent(stream: &str, re: &Regex, text: &str) -> Outcome {
+    let lines = matching_lines(re, text);
+    let expected = format!("{stream} has no match for /{}/", show(re));
+    if re.is_match(text) {
+        let first = lines.first().cloned().unwrap_or_else(|| {
+            re.find(text).map(|m| m.as_str().to_string()).unwrap_or_default()
+        });
+        Outcome::check(false, expected, format!("matched: {first}"))
+    } else {
+        Outcome::pass(expected)
+    }
+}
+
+fn matching_lines(re: &Regex, text: &str) -> Vec<String> {
+    text.lines()
+        .filter(|l| re.is_match(l))
+        .map(str::to_string)
+        .collect()
+}
+
+fn in_order(res: &[Regex], text: &str) -> Outcome {
+    let shown: Vec<String> = res.iter().map(|r| format!("/{}/", show(r))).collect();
+    let expected = format!("stdout lines match in order: {}", shown.join(" then "));
+    let mut lines = text.lines();
+    let mut matched = Vec::new();
+    for (i, re) in res.iter().enumerate() {
+        match lines.by_ref().find(|l| re.is_match(l)) {
+            Some(l) => matched.push(l.to_string()),
+            None => {
+                let seen = if i == 0 {
+                    format!("no line matches {}", shown[0])
+                } else {
+                    format!(
+                        "no line matches {} after `{}`",
+                        shown[i],
+                        matched.last().cloned().unwrap_or_default()
+                    )
+                };
+                return Outcome::check(false, expected, seen);
+            }
+        }
+    }
+    Outcome {
+        ok: true,
+        expected,
+        seen: None,
+        matched_lines: matched,
+    }
+}
+
+fn count(re: &Regex, want: usize, text: &str) -> Outcome {
+    let lines = matching_lines(re, text);
+    let expected = format!(
+        "exactly {want} stdout line{} match /{}/",
+        if want == 1 { "" } else { "s" },
+        show(re)
+    );
+    let seen = if lines.is_empty() {
+        "0 lines".to_string()
+    } else {
+        format!("{} line(s): {}", lines.len(), lines.join(" | "))
+    };
+    Outcome {
+        ok: lines.len() == want,
+        expected,
+        seen: Some(seen),
+        matched_lines: lines,
+    }
+}
+
+fn contains(c: &Contains, text: &str) -> Outcome {
+    let items: BTreeSet<String> = c
+        .item
+        .captures_iter(text)
+        .map(|cap| {
+            cap.name("item")
+                .or_else(|| cap.get(0))
+                .map(|m| m.as_str())
+                .unwrap_or("")
+                .to_string()
+        })
+        .map(|s| match c.normalize {
+            Normalize::None => s,
+            Normalize::StorePath => store_name(&s),
+        })
+        .collect();
+    let missing: Vec<&String> = c.all_of.iter().filter(|w| !items.contains(*w)).collect();
+    let extra: Vec<&String> = items.iter().filter(|i| !c.all_of.contains(i)).collect();
+    let expected = format!("items contain all of [{}]", c.all_of.join(", "));
+    let mut seen = format!("{} item(s): [{}]", items.len(), items.iter().cloned().collect::<Vec<_>>().join(", "));
+    if !missing.is_empty() {
+        seen.push_str(&format!(
+            "; MISSING: [{}]",
+            missing.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    if !extra.is_empty() {
+        seen.push_str(&format!(
+            "; extra: [{}]",
+            extra.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    Outcome::check(missing.is_empty(), expected, seen)
+}
+
+/// `/nix/store/<hash>-git-lfs-3.6.1/bin` → `git-lfs`; `python3-3.12.8-env` → `python3-env`.
+///
+/// Follows Nix's `parseDrvName`: the name ends before the first `-` followed by a digit.
+/// An `-env` suffix (python and buildEnv environments) is kept, as it tells what the item is.
+pub fn store_name(path: &str) -> String {
+    static STORE: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"^/nix/store/[0-9a-z]{32}-([^/]+)").expect("regex"));
+    let full = STORE
+        .captures(path)
+        .and_then(|c| c.get(1))
+        .map(|m| m.as_str())
+        .unwrap_or(path);
+    let mut name = Vec::new();
+    for part in full.split('-') {
+        if part.starts_with(|c: char| c.is_ascii_digit()) && !name.is_empty() {
+            break;
+        }
+        name.push(part);
+    }
+    let mut name = name.join("-");
+    if full.ends_with("-env") && !name.ends_with("-env") {
+        name.push_str("-env");
+    }
+    name
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::load::load_str;
+
+    fn obs(stdout: &str, exit: i32) -> Observation {
+        Observation {
+            stdout: stdout.into(),
+            exit: Some(exit),
+            exit_applies: true,
+            ..Observation::default()
+        }
+    }
+
+    /// Build an `Expect` from TOML, as a scenario would write it.
+    fn expect(toml: &str) -> Expect {
+        let src = format!(
+            "title = \"t\"\nclaim = \"c\"\n[[steps]]\nrun = {{ cmd = \"true\" }}\n[steps.expect]\n{toml}\n"
+        );
+        load_str(std::path::Path::new("t.toml"), &src)
+            .unwrap()
+            .steps
+            .remove(0)
+            .expect
+    }
+
+    fn oks(e: &Expect, o: &Observation) -> Vec<bool> {
+        evaluate(e, o, &Vars::default()).iter().map(|o| o.ok).collect()
+    }
+
+    #[test]
+    fn exit_status_defaults_to_zero() {
+        let e = expect("");
+        assert_eq!(oks(&e, &obs("", 0)), vec![true]);
+        assert_eq!(oks(&e, &obs("", 3)), vec![false]);
+        let e = expect("exit = 3");
+        assert_eq!(oks(&e, &obs("", 3)), vec![true]);
+        let e = expect("any_exit = true");
+        assert!(oks(&e, &obs("", 7)).is_empty());
+    }
+
+    #[test]
+    fn signal_is_reported() {
+        let o = Observation {
+            signal: Some("KILL".into()),
+            exit_applies: true,
+            ..Observation::default()
+        };
+        let r = evaluate(&expect(""), &o, &Vars::default());
+        assert_eq!(r[0].seen.as_deref(), Some("killed by signal KILL"));
+    }
+
+    #[test]
+    fn present_and_absent() {
+        let e = expect("stdout = ['^active$']\nstdout_absent = ['failed']");
+        assert_eq!(oks(&e, &obs("x\nactive\n", 0)), vec![true, true, true]);
+        assert_eq!(oks(&e, &obs("inactive\nfailed\n", 0)), vec![true, false, false]);
+        let e = expect("stderr = ['warn']\nstderr_absent = ['error']");
+        let mut o = obs("", 0);
+        o.stderr = "warn: x".into();
+        assert_eq!(oks(&e, &o), vec![true, true, true]);
+        o.stderr = "error".into();
+        assert_eq!(oks(&e, &o), vec![true, false, false]);
+    }
+
+    #[test]
+    fn exact_count_of_lines() {
+        let e = expect("count = [{ regex = 'withPackages', lines = 1 }]");
+        assert_eq!(oks(&e, &obs("a.nix:3: withPackages\n", 0)), vec![true, true]);
+        assert_eq!(
+            oks(&e, &obs("a.nix:3: withPackages\nb.nix:9: withPackages\n", 0)),
+            vec![true, false]
+        );
+        assert_eq!(oks(&e, &obs("", 0)), vec![true, false]);
+    }
+
+    #[test]
+    fn in_order() {
+        let e = expect("stdout_in_order = ['lfs_roundtrip PASSED', 'gitea rc=0']");
+        assert_eq!(
+            oks(&e, &obs("test_lfs_roundtrip PASSED\nsweep: gitea rc=0\n", 0)),
+            vec![true, true]
+        );
+        let r = evaluate(&e, &obs("sweep: gitea rc=0\ntest_lfs_roundtrip PASSED\n", 0), &Vars::default());
+        assert!(!r[1].ok);
+        assert!(r[1].seen.as_ref().unwrap().contains("after `test_lfs_roundtrip PASSED`"));
+    }
+
+    #[test]
+    fn superset_with_store_paths_normalized() {
+        let e = expect(
+            "contains = { item = '/nix/store/[^:\"]+', all_of = ['git', 'git-lfs', 'bash'], normalize = 'store-path' }",
+        );
+        let path = "export PATH=\"/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-git-2.47.2/bin:/nix/store/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb-git-lfs-3.6.1/bin:/nix/store/cccccccccccccccccccccccccccccccc-bash-5.2p37/bin:/nix/store/dddddddddddddddddddddddddddddddd-jq-1.7.1/bin\"";
+        let r = evaluate(&e, &obs(path, 0), &Vars::default());
+        assert!(r[1].ok, "{r:?}");
+        assert!(r[1].seen.as_ref().unwrap().contains("extra: [jq]"));
+        let without_lfs = path.replace("git-lfs", "curl");
+        let r = evaluate(&e, &obs(&without_lfs, 0), &Vars::default());
+        assert!(!r[1].ok);
+        assert!(r[1].seen.as_ref().unwrap().contains("MISSING: [git-lfs]"));
+    }
+
+    #[test]
+    fn store_names() {
+        assert_eq!(store_name("/nix/store/zxlx9jnylh7la5m48bsqb1wfm5l9r0bd-cc-ci-run"), "cc-ci-run");
+        assert_eq!(store_name("/nix/store/zxlx9jnylh7la5m48bsqb1wfm5l9r0bd-python3-3.12.8-env/bin"), "python3-env");
+        assert_eq!(store_name("/nix/store/zxlx9jnylh7la5m48bsqb1wfm5l9r0bd-bash-5.2p37/bin"), "bash");
+        assert_eq!(store_name("/nix/store/zxlx9jnylh7la5m48bsqb1wfm5l9r0bd-abra-0.13.0-beta"), "abra");
+    }
+
+    #[test]
+    fn equality_with_an_earlier_capture() {
+        let e = expect("stdout_equals = '${built}'");
+        let mut v = Vars::default();
+        v.set("built", "/nix/store/x-nixos-system");
+        let r = evaluate(&e, &obs("/nix/store/x-nixos-system\n", 0), &v);
+        assert!(r.iter().all(|o| o.ok));
+        let r = evaluate(&e, &obs("/nix/store/y-nixos-system\n", 0), &v);
+        assert!(!r[1].ok);
+        let r = evaluate(&e, &obs("x", 0), &Vars::default());
+        assert!(r[1].seen.as_ref().unwrap().contains("unknown variable"));
+    }
+}

@@ -1,0 +1,21 @@
+//! witness: milestone-gate claims as scenario files, run against a host over SSH, HTTP and
+//! the Drone API, recorded as insta snapshots that are the gate's evidence.
+//!
+//! Flow: [`runner`] finds `scenarios/<gate>/*.toml` and makes one libtest-mimic trial each;
+//! [`scenario::load`] validates a file; [`engine`] runs its steps ([`steps`]) through a
+//! [`transport`] chosen by the [`target`]; [`expect`] judges what was seen; [`redact`]
+//! scrubs it; [`evidence`] renders and snapshots it. See ARCHITECTURE.md.
+
+pub mod engine;
+pub mod error;
+pub mod evidence;
+pub mod expect;
+pub mod interp;
+pub mod redact;
+pub mod runner;
+pub mod scenario;
+pub mod steps;
+pub mod target;
+pub mod transport;
+
+pub use runner::{gate_main, run_gate, workspace_root};

@@ -1,0 +1,540 @@
+//! Loading: TOML text → [`ScenarioWire`] → validated [`Scenario`], with `file:line:col` errors.
+//!
+//! A load error never aborts the run: the runner turns it into a failing trial whose
+//! message is this module's diagnostic, so `--list` and the other scenarios still work.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::Path;
+use std::time::Duration;
+
+use regex::Regex;
+use toml::Spanned;
+
+use super::model::*;
+use super::wire::*;
+use crate::error::LoadError;
+
+/// Default per-step deadline when a step names none.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Read and validate one scenario file.
+pub fn load_file(path: &Path) -> Result<Scenario, LoadError> {
+    let src = std::fs::read_to_string(path).map_err(|e| LoadError::Io {
+        file: path.to_path_buf(),
+        source: e,
+    })?;
+    load_str(path, &src)
+}
+
+/// Validate scenario text; `path` is used for the id and in messages.
+pub fn load_str(path: &Path, src: &str) -> Result<Scenario, LoadError> {
+    let cx = Cx { path, src };
+    let wire: ScenarioWire = toml::from_str(src).map_err(|e| {
+        let span = e.span().unwrap_or(0..0);
+        cx.err(span, e.message().trim_end().to_string())
+    })?;
+    cx.scenario(wire)
+}
+
+/// Load context: knows the file so every error can point into it.
+struct Cx<'a> {
+    path: &'a Path,
+    src: &'a str,
+}
+
+impl Cx<'_> {
+    fn err(&self, span: Range<usize>, message: impl Into<String>) -> LoadError {
+        let (line, col) = line_col(self.src, span.start);
+        let line_text = self.src.lines().nth(line - 1).unwrap_or("").to_string();
+        LoadError::Invalid {
+            file: self.path.to_path_buf(),
+            line,
+            col,
+            message: message.into(),
+            line_text,
+        }
+    }
+
+    fn scenario(&self, w: ScenarioWire) -> Result<Scenario, LoadError> {
+        let id = self
+            .path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        for field in [&w.title, &w.claim] {
+            if field.get_ref().trim().is_empty() {
+                return Err(self.err(field.span(), "must not be empty"));
+            }
+        }
+        if w.steps.is_empty() {
+            return Err(self.err(0..0, "a scenario needs at least one `[[steps]]` table"));
+        }
+        let redact = w
+            .redact
+            .iter()
+            .map(|r| Ok((self.regex(&r.regex)?, r.replace.clone())))
+            .collect::<Result<Vec<_>, LoadError>>()?;
+
+        let mut marks: Vec<String> = Vec::new();
+        let mut steps = Vec::new();
+        for (i, s) in w.steps.into_iter().enumerate() {
+            let span = s.span();
+            let step = self.step(i + 1, s.into_inner(), span.clone(), &marks)?;
+            if let StepKind::Journal(JournalStep::Mark { var }) = &step.kind {
+                marks.push(var.clone());
+            }
+            if step.kind.mutates() && !w.mutates {
+                return Err(self.err(
+                    span,
+                    format!(
+                        "step {} ({}) changes the target, but the scenario is not marked `mutates = true`",
+                        i + 1,
+                        step.name
+                    ),
+                ));
+            }
+            steps.push(step);
+        }
+        Ok(Scenario {
+            id,
+            path: self.path.to_path_buf(),
+            title: w.title.into_inner(),
+            claim: w.claim.into_inner().trim().to_string(),
+            mutates: w.mutates,
+            ignore: w.ignore,
+            redact,
+            steps,
+        })
+    }
+
+    fn step(
+        &self,
+        n: usize,
+        w: StepWire,
+        span: Range<usize>,
+        marks: &[String],
+    ) -> Result<Step, LoadError> {
+        let mut kinds: Vec<(&str, Range<usize>)> = Vec::new();
+        if let Some(k) = &w.run {
+            kinds.push(("run", k.span()));
+        }
+        if let Some(k) = &w.systemd {
+            kinds.push(("systemd", k.span()));
+        }
+        if let Some(k) = &w.journal {
+            kinds.push(("journal", k.span()));
+        }
+        if let Some(k) = &w.http {
+            kinds.push(("http", k.span()));
+        }
+        match kinds.as_slice() {
+            [] => {
+                return Err(self.err(
+                    span,
+                    format!("step {n} has no kind: add one of `run`, `systemd`, `journal`, `http`"),
+                ));
+            }
+            [_] => {}
+            [_, (second, sp), ..] => {
+                return Err(self.err(
+                    sp.clone(),
+                    format!("step {n} has more than one kind (`{}` and `{second}`): split it into two steps", kinds[0].0),
+                ));
+            }
+        }
+        let kind = if let Some(r) = w.run {
+            let r = r.into_inner();
+            if r.cmd.get_ref().trim().is_empty() {
+                return Err(self.err(r.cmd.span(), "`cmd` must not be empty"));
+            }
+            StepKind::Run(RunStep {
+                cmd: r.cmd.into_inner(),
+                local: r.local,
+                cwd: r.cwd,
+            })
+        } else if let Some(s) = w.systemd {
+            self.systemd(s)?
+        } else if let Some(j) = w.journal {
+            self.journal(j, marks)?
+        } else if let Some(h) = w.http {
+            self.http(h)?
+        } else {
+            unreachable!("exactly one kind was checked above")
+        };
+
+        let name = w.name.unwrap_or_else(|| default_name(&kind));
+        let timeout = match &w.timeout {
+            Some(t) => self.duration(t)?,
+            None => DEFAULT_TIMEOUT,
+        };
+        let retry = match &w.retry {
+            Some(r) => {
+                let retry = Retry {
+                    interval: self.duration(&r.interval)?,
+                    deadline: self.duration(&r.deadline)?,
+                };
+                if retry.interval.is_zero() || retry.interval > retry.deadline {
+                    return Err(self.err(
+                        r.interval.span(),
+                        "`interval` must be above zero and not longer than `deadline`",
+                    ));
+                }
+                Some(retry)
+            }
+            None => None,
+        };
+        let record = match w.record.as_ref().map(|r| (r.get_ref().as_str(), r.span())) {
+            None | Some(("all", _)) => Record::All,
+            Some(("matched", _)) => Record::Matched,
+            Some(("none", _)) => Record::None,
+            Some((other, sp)) => {
+                return Err(self.err(
+                    sp,
+                    format!("unknown record mode `{other}`, expected `all`, `matched` or `none`"),
+                ));
+            }
+        };
+        let capture = w
+            .capture
+            .iter()
+            .map(|c| {
+                let re = self.regex(c)?;
+                if re.capture_names().flatten().next().is_none() {
+                    return Err(self.err(
+                        c.span(),
+                        "a capture regex needs a named group, e.g. `(?P<name>…)`",
+                    ));
+                }
+                Ok(re)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Step {
+            name,
+            timeout,
+            expect: self.expect(w.expect)?,
+            capture,
+            retry,
+            record,
+            kind,
+        })
+    }
+
+    fn systemd(&self, s: Spanned<SystemdWire>) -> Result<StepKind, LoadError> {
+        let span = s.span();
+        let s = s.into_inner();
+        let modes = [s.unit.is_some(), s.failed.is_some(), s.start.is_some()];
+        if modes.iter().filter(|m| **m).count() != 1 {
+            return Err(self.err(
+                span,
+                "a `systemd` step needs exactly one of `unit` (show properties), `failed` (no failed units) or `start` (start and wait)",
+            ));
+        }
+        if !s.properties.is_empty() && s.unit.is_none() {
+            return Err(self.err(span, "`properties` needs a `unit`"));
+        }
+        Ok(StepKind::Systemd(if let Some(unit) = s.unit {
+            SystemdStep::Show {
+                unit,
+                properties: s.properties,
+            }
+        } else if let Some(f) = s.failed {
+            SystemdStep::NoFailed { allow: f.allow }
+        } else {
+            SystemdStep::Start {
+                unit: s.start.unwrap_or_default(),
+            }
+        }))
+    }
+
+    fn journal(&self, j: Spanned<JournalWire>, marks: &[String]) -> Result<StepKind, LoadError> {
+        let span = j.span();
+        let j = j.into_inner();
+        match (j.mark, j.unit, j.after) {
+            (Some(var), None, None) => {
+                if !is_ident(&var) {
+                    return Err(self.err(span, format!("`mark = \"{var}\"` is not a variable name")));
+                }
+                Ok(StepKind::Journal(JournalStep::Mark { var }))
+            }
+            (None, Some(unit), Some(after)) => {
+                if !marks.iter().any(|m| m == after.get_ref()) {
+                    return Err(self.err(
+                        after.span(),
+                        format!(
+                            "`after = \"{}\"` names no earlier `journal = {{ mark = … }}` step (marks so far: {})",
+                            after.get_ref(),
+                            if marks.is_empty() { "none".to_string() } else { marks.join(", ") }
+                        ),
+                    ));
+                }
+                Ok(StepKind::Journal(JournalStep::Read {
+                    unit,
+                    after: after.into_inner(),
+                    output: j.output.unwrap_or_else(|| "cat".into()),
+                }))
+            }
+            (None, Some(_), None) => Err(self.err(
+                span,
+                "a journal read needs `after = \"<mark>\"`: reading without a cursor could match an earlier run's lines",
+            )),
+            _ => Err(self.err(
+                span,
+                "a `journal` step is either `{ mark = \"name\" }` or `{ unit = \"…\", after = \"name\" }`",
+            )),
+        }
+    }
+
+    fn http(&self, h: Spanned<HttpWire>) -> Result<StepKind, LoadError> {
+        let h = h.into_inner();
+        let method = match &h.method {
+            Some(m) => {
+                let up = m.get_ref().to_ascii_uppercase();
+                if !matches!(
+                    up.as_str(),
+                    "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS"
+                ) {
+                    return Err(self.err(m.span(), format!("unknown HTTP method `{}`", m.get_ref())));
+                }
+                up
+            }
+            None => "GET".into(),
+        };
+        let json = h
+            .json
+            .into_iter()
+            .map(|(k, v)| {
+                let v = serde_json::to_value(&v).unwrap_or(serde_json::Value::Null);
+                (k, v)
+            })
+            .collect::<BTreeMap<_, _>>();
+        if let Some(bad) = json.keys().find(|k| !k.is_empty() && !k.starts_with('/')) {
+            return Err(self.err(
+                h.url.span(),
+                format!("JSON pointer `{bad}` must be empty or start with `/`"),
+            ));
+        }
+        Ok(StepKind::Http(HttpStep {
+            method,
+            url: h.url.into_inner(),
+            headers: h.headers,
+            bearer_secret: h.bearer_secret,
+            body: h.body,
+            status: h.status.unwrap_or(200),
+            json,
+            ca_file: h.ca_file,
+        }))
+    }
+
+    fn expect(&self, e: ExpectWire) -> Result<Expect, LoadError> {
+        let res = |v: &[Spanned<String>]| v.iter().map(|r| self.regex(r)).collect::<Result<Vec<_>, _>>();
+        let contains = match e.contains {
+            Some(c) => Some(Contains {
+                item: self.regex(&c.item)?,
+                all_of: c.all_of,
+                normalize: match c.normalize.as_ref().map(|n| (n.get_ref().as_str(), n.span())) {
+                    None | Some(("none", _)) => Normalize::None,
+                    Some(("store-path", _)) => Normalize::StorePath,
+                    Some((other, sp)) => {
+                        return Err(self.err(
+                            sp,
+                            format!("unknown normalize `{other}`, expected `store-path` or `none`"),
+                        ));
+                    }
+                },
+            }),
+            None => None,
+        };
+        Ok(Expect {
+            exit: if e.any_exit { None } else { Some(e.exit.unwrap_or(0)) },
+            stdout: res(&e.stdout)?,
+            stdout_absent: res(&e.stdout_absent)?,
+            stderr: res(&e.stderr)?,
+            stderr_absent: res(&e.stderr_absent)?,
+            stdout_in_order: res(&e.stdout_in_order)?,
+            stdout_equals: e.stdout_equals,
+            count: e
+                .count
+                .iter()
+                .map(|c| Ok((self.regex(&c.regex)?, c.lines)))
+                .collect::<Result<Vec<_>, LoadError>>()?,
+            contains,
+        })
+    }
+
+    /// Compile in multi-line mode, so `^…$` anchor at line boundaries as in `grep`.
+    fn regex(&self, r: &Spanned<String>) -> Result<Regex, LoadError> {
+        Regex::new(&format!("(?m){}", r.get_ref()))
+            .map_err(|e| self.err(r.span(), format!("invalid regex: {}", first_line_of_regex_error(&e))))
+    }
+
+    fn duration(&self, d: &Spanned<String>) -> Result<Duration, LoadError> {
+        humantime::parse_duration(d.get_ref()).map_err(|e| {
+            self.err(
+                d.span(),
+                format!("invalid duration `{}`: {e} (write e.g. \"30s\", \"5m\")", d.get_ref()),
+            )
+        })
+    }
+}
+
+fn default_name(kind: &StepKind) -> String {
+    match kind {
+        StepKind::Run(r) => r.cmd.lines().next().unwrap_or("").trim().to_string(),
+        StepKind::Systemd(SystemdStep::Show { unit, .. }) => format!("systemctl show {unit}"),
+        StepKind::Systemd(SystemdStep::NoFailed { .. }) => "no failed units".into(),
+        StepKind::Systemd(SystemdStep::Start { unit }) => format!("start {unit} and wait"),
+        StepKind::Journal(JournalStep::Mark { var }) => format!("journal mark {var}"),
+        StepKind::Journal(JournalStep::Read { unit, after, .. }) => {
+            format!("journal of {unit} after {after}")
+        }
+        StepKind::Http(h) => format!("{} {}", h.method, h.url),
+    }
+}
+
+fn is_ident(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !s.starts_with(|c: char| c.is_ascii_digit())
+}
+
+fn first_line_of_regex_error(e: &regex::Error) -> String {
+    // The regex crate renders a multi-line caret diagram; keep the last, most specific line.
+    e.to_string()
+        .lines()
+        .rfind(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim()
+        .to_string()
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+pub fn line_col(src: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(src.len());
+    let before = &src[..offset];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+    (line, col)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(src: &str) -> String {
+        load_str(Path::new("scenarios/m1/x.toml"), src)
+            .unwrap_err()
+            .to_string()
+    }
+
+    const HEAD: &str = "title = \"t\"\nclaim = \"c\"\n";
+
+    #[test]
+    fn unknown_key_names_file_line_col_and_key() {
+        let e = err(&format!(
+            "{HEAD}[[steps]]\nrun = {{ cmd = \"true\" }}\n[steps.expect]\nexitt = 0\n"
+        ));
+        assert_eq!(
+            e.lines().next().unwrap(),
+            "scenarios/m1/x.toml:6:1: unknown field `exitt`, expected one of `exit`, `any_exit`, `stdout`, `stdout_absent`, `stderr`, `stderr_absent`, `stdout_in_order`, `stdout_equals`, `count`, `contains`"
+        );
+        assert!(e.contains("6 | exitt = 0"), "{e}");
+    }
+
+    #[test]
+    fn unknown_key_inside_a_step_kind_keeps_its_span() {
+        let e = err(&format!("{HEAD}[[steps]]\n[steps.run]\ncmd = \"true\"\nlocall = true\n"));
+        assert!(
+            e.starts_with("scenarios/m1/x.toml:6:1: unknown field `locall`, expected one of `cmd`, `local`, `cwd`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn unknown_top_level_key() {
+        let e = err("title = \"t\"\nclaim = \"c\"\nmutate = true\n");
+        assert!(e.starts_with("scenarios/m1/x.toml:3:1: unknown field `mutate`"), "{e}");
+    }
+
+    #[test]
+    fn missing_title() {
+        let e = err("claim = \"c\"\n[[steps]]\nrun = { cmd = \"true\" }\n");
+        assert!(e.starts_with("scenarios/m1/x.toml:1:1: missing field `title`"), "{e}");
+    }
+
+    #[test]
+    fn step_without_or_with_two_kinds() {
+        let e = err(&format!("{HEAD}[[steps]]\nname = \"x\"\n"));
+        assert!(
+            e.starts_with("scenarios/m1/x.toml:3:1: step 1 has no kind: add one of `run`, `systemd`, `journal`, `http`"),
+            "{e}"
+        );
+        let e = err(&format!(
+            "{HEAD}[[steps]]\nrun = {{ cmd = \"true\" }}\nsystemd = {{ failed = {{}} }}\n"
+        ));
+        assert!(e.starts_with("scenarios/m1/x.toml:5:11: step 1 has more than one kind"), "{e}");
+    }
+
+    #[test]
+    fn bad_regex_and_duration_point_at_the_value() {
+        let e = err(&format!(
+            "{HEAD}[[steps]]\nrun = {{ cmd = \"true\" }}\nexpect = {{ stdout = [\"(unclosed\"] }}\n"
+        ));
+        assert!(e.starts_with("scenarios/m1/x.toml:5:22: invalid regex: "), "{e}");
+        let e = err(&format!("{HEAD}[[steps]]\ntimeout = \"5 parsecs\"\nrun = {{ cmd = \"true\" }}\n"));
+        assert!(e.starts_with("scenarios/m1/x.toml:4:11: invalid duration `5 parsecs`"), "{e}");
+    }
+
+    #[test]
+    fn mutating_step_needs_mutates_true() {
+        let e = err(&format!("{HEAD}[[steps]]\nsystemd = {{ start = \"x.service\" }}\n"));
+        assert!(
+            e.starts_with("scenarios/m1/x.toml:3:1: step 1 (start x.service and wait) changes the target, but the scenario is not marked `mutates = true`"),
+            "{e}"
+        );
+        let ok = format!("{HEAD}mutates = true\n[[steps]]\nsystemd = {{ start = \"x.service\" }}\n");
+        assert!(load_str(Path::new("x.toml"), &ok).is_ok());
+    }
+
+    #[test]
+    fn journal_read_needs_an_earlier_mark() {
+        let e = err(&format!(
+            "{HEAD}[[steps]]\njournal = {{ unit = \"u\", after = \"before\" }}\n"
+        ));
+        assert!(
+            e.starts_with("scenarios/m1/x.toml:4:33: `after = \"before\"` names no earlier `journal = { mark = … }` step (marks so far: none)"),
+            "{e}"
+        );
+        let ok = format!(
+            "{HEAD}[[steps]]\njournal = {{ mark = \"before\" }}\n[[steps]]\njournal = {{ unit = \"u\", after = \"before\" }}\n"
+        );
+        assert!(load_str(Path::new("x.toml"), &ok).is_ok());
+    }
+
+    #[test]
+    fn capture_needs_a_named_group() {
+        let e = err(&format!(
+            "{HEAD}[[steps]]\nrun = {{ cmd = \"true\" }}\ncapture = [\"x(.*)\"]\n"
+        ));
+        assert!(e.starts_with("scenarios/m1/x.toml:5:12: a capture regex needs a named group"), "{e}");
+    }
+
+    #[test]
+    fn syntax_error() {
+        let e = err("title = \"t\nclaim = 1\n");
+        assert!(e.starts_with("scenarios/m1/x.toml:1:"), "{e}");
+    }
+
+    #[test]
+    fn a_valid_scenario_loads_with_defaults() {
+        let sc = load_str(
+            Path::new("scenarios/m1/ok.toml"),
+            &format!("{HEAD}[[steps]]\nrun = {{ cmd = \"echo hi\" }}\n"),
+        )
+        .unwrap();
+        assert_eq!(sc.id, "ok");
+        assert_eq!(sc.steps[0].name, "echo hi");
+        assert_eq!(sc.steps[0].timeout, DEFAULT_TIMEOUT);
+        assert_eq!(sc.steps[0].expect.exit, Some(0));
+    }
+}

@@ -1,0 +1,7 @@
+//! Scenario files: the TOML wire format, the validated model, and the loader between them.
+
+pub mod load;
+pub mod model;
+mod wire;
+
+pub use model::*;

@@ -1,0 +1,148 @@
+//! Validated domain types: a scenario as the engine runs it.
+//!
+//! Everything here has passed [`super::load`]: regexes compile, durations parse, each step
+//! has exactly one kind, variables refer to something that exists, and a step that changes
+//! the target sits in a scenario marked `mutates = true`.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use regex::Regex;
+
+/// A loaded scenario file.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// File stem, e.g. `no_failed_units`; the trial is `<gate>::<id>`.
+    pub id: String,
+    pub path: PathBuf,
+    pub title: String,
+    pub claim: String,
+    pub mutates: bool,
+    pub ignore: Option<String>,
+    pub redact: Vec<(Regex, String)>,
+    pub steps: Vec<Step>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Step {
+    /// A display name: the `name` key, else derived from the kind.
+    pub name: String,
+    pub timeout: Duration,
+    pub expect: Expect,
+    pub capture: Vec<Regex>,
+    pub retry: Option<Retry>,
+    pub record: Record,
+    pub kind: StepKind,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Retry {
+    pub interval: Duration,
+    pub deadline: Duration,
+}
+
+/// How much of a step's output goes into the evidence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Record {
+    All,
+    /// Only the stdout lines that an expectation matched.
+    Matched,
+    None,
+}
+
+#[derive(Debug, Clone)]
+pub enum StepKind {
+    Run(RunStep),
+    Systemd(SystemdStep),
+    Journal(JournalStep),
+    Http(HttpStep),
+}
+
+impl StepKind {
+    /// Does this step change the target? Such steps need `mutates = true`.
+    pub fn mutates(&self) -> bool {
+        match self {
+            StepKind::Systemd(SystemdStep::Start { .. }) => true,
+            StepKind::Http(h) => !matches!(h.method.as_str(), "GET" | "HEAD" | "OPTIONS"),
+            _ => false,
+        }
+    }
+
+    pub fn label(&self) -> &'static str {
+        match self {
+            StepKind::Run(_) => "run",
+            StepKind::Systemd(_) => "systemd",
+            StepKind::Journal(_) => "journal",
+            StepKind::Http(_) => "http",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct RunStep {
+    pub cmd: String,
+    pub local: bool,
+    pub cwd: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub enum SystemdStep {
+    Show {
+        unit: String,
+        properties: BTreeMap<String, String>,
+    },
+    NoFailed {
+        allow: Vec<String>,
+    },
+    Start {
+        unit: String,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub enum JournalStep {
+    Mark { var: String },
+    Read { unit: String, after: String, output: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct HttpStep {
+    pub method: String,
+    pub url: String,
+    pub headers: BTreeMap<String, String>,
+    pub bearer_secret: Option<String>,
+    pub body: Option<String>,
+    pub status: u16,
+    pub json: BTreeMap<String, serde_json::Value>,
+    pub ca_file: Option<String>,
+}
+
+/// Expectations on one observation. Regexes are compiled in multi-line mode.
+#[derive(Debug, Clone, Default)]
+pub struct Expect {
+    /// `None`: any exit status is fine.
+    pub exit: Option<i32>,
+    pub stdout: Vec<Regex>,
+    pub stdout_absent: Vec<Regex>,
+    pub stderr: Vec<Regex>,
+    pub stderr_absent: Vec<Regex>,
+    pub stdout_in_order: Vec<Regex>,
+    pub stdout_equals: Option<String>,
+    pub count: Vec<(Regex, usize)>,
+    pub contains: Option<Contains>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Contains {
+    pub item: Regex,
+    pub all_of: Vec<String>,
+    pub normalize: Normalize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Normalize {
+    None,
+    /// `/nix/store/<hash>-<name>-<version>[/…]` → `<name>`.
+    StorePath,
+}

@@ -1,0 +1,176 @@
+//! Serde wire types: the scenario file exactly as written.
+//!
+//! These types only describe the TOML shape. They are converted into the validated
+//! domain types of [`super::model`] by [`super::load`], which is where defaults,
+//! cross-field rules and span-carrying errors live.
+//!
+//! Every struct is `deny_unknown_fields`: a misspelt key (`expect_exitt`) in a gate
+//! would otherwise silently weaken the claim it witnesses. Step kinds are *keys* of the
+//! step table (`[steps.run]`, `[steps.systemd]`, …) rather than an internally tagged
+//! `kind = "run"`: serde buffers internally tagged enums and loses toml's spans, so a
+//! typo inside a step would only point at the `[[steps]]` header.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+/// Top level of `scenarios/<gate>/<name>.toml`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioWire {
+    pub title: Spanned<String>,
+    pub claim: Spanned<String>,
+    #[serde(default)]
+    pub mutates: bool,
+    /// A reason to skip this scenario unless `--ignored` is given (like `#[ignore]`).
+    pub ignore: Option<String>,
+    #[serde(default)]
+    pub redact: Vec<RedactWire>,
+    #[serde(default)]
+    pub steps: Vec<Spanned<StepWire>>,
+}
+
+/// An extra redaction filter, applied after the built-in ones.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedactWire {
+    pub regex: Spanned<String>,
+    pub replace: String,
+}
+
+/// One `[[steps]]` table: common fields plus exactly one step-kind key.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepWire {
+    pub name: Option<String>,
+    pub timeout: Option<Spanned<String>>,
+    #[serde(default)]
+    pub expect: ExpectWire,
+    /// Regexes with named groups, matched against stdout; each group becomes `${group}`.
+    #[serde(default)]
+    pub capture: Vec<Spanned<String>>,
+    pub retry: Option<RetryWire>,
+    /// What output the evidence keeps: `all` (default), `matched`, `none`.
+    pub record: Option<Spanned<String>>,
+
+    pub run: Option<Spanned<RunWire>>,
+    pub systemd: Option<Spanned<SystemdWire>>,
+    pub journal: Option<Spanned<JournalWire>>,
+    pub http: Option<Spanned<HttpWire>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetryWire {
+    pub interval: Spanned<String>,
+    pub deadline: Spanned<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunWire {
+    pub cmd: Spanned<String>,
+    /// Run on the machine running witness instead of the target.
+    #[serde(default)]
+    pub local: bool,
+    /// Working directory (for `local` steps: relative to the workspace root).
+    pub cwd: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SystemdWire {
+    /// `systemctl show` of this unit; with `properties`, each must equal.
+    pub unit: Option<String>,
+    #[serde(default)]
+    pub properties: BTreeMap<String, String>,
+    /// "No failed units", minus an allowlist.
+    pub failed: Option<FailedWire>,
+    /// Start this unit and wait until it finishes (mutates the target).
+    pub start: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct FailedWire {
+    #[serde(default)]
+    pub allow: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JournalWire {
+    /// Record the journal's current cursor as `${<mark>}`.
+    pub mark: Option<String>,
+    /// Read this unit's journal…
+    pub unit: Option<String>,
+    /// …strictly after the cursor recorded by an earlier `mark` step.
+    pub after: Option<Spanned<String>>,
+    /// `journalctl -o` format; `cat` (message only) by default.
+    pub output: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpWire {
+    pub url: Spanned<String>,
+    pub method: Option<Spanned<String>>,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// Name of a target secret sent as `Authorization: Bearer <secret>`.
+    pub bearer_secret: Option<String>,
+    pub body: Option<String>,
+    pub status: Option<u16>,
+    /// JSON pointer → expected JSON value.
+    #[serde(default)]
+    pub json: BTreeMap<String, toml::Value>,
+    /// A PEM file with extra trusted roots (TLS stays verified).
+    pub ca_file: Option<String>,
+}
+
+/// Expectations on a step's observed output.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectWire {
+    /// Expected exit status; `0` unless given. Ignored by steps without one (http).
+    pub exit: Option<i32>,
+    /// Accept any exit status (for probes whose status carries no meaning).
+    #[serde(default)]
+    pub any_exit: bool,
+    #[serde(default)]
+    pub stdout: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub stdout_absent: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub stderr: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub stderr_absent: Vec<Spanned<String>>,
+    /// Regexes that must match stdout lines in this order.
+    #[serde(default)]
+    pub stdout_in_order: Vec<Spanned<String>>,
+    /// Trimmed stdout must equal this (after interpolation, e.g. `"${built}"`).
+    pub stdout_equals: Option<String>,
+    #[serde(default)]
+    pub count: Vec<CountWire>,
+    pub contains: Option<ContainsWire>,
+}
+
+/// Exactly `lines` stdout lines match `regex` (the "exactly 1 hit" grep proofs).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CountWire {
+    pub regex: Spanned<String>,
+    pub lines: usize,
+}
+
+/// The items found in stdout must contain every listed item (superset-or-equal).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContainsWire {
+    /// Each match of this regex (group `item` if present, else the whole match) is one item.
+    pub item: Spanned<String>,
+    pub all_of: Vec<String>,
+    /// Normalize items first: `store-path` turns `/nix/store/<hash>-git-lfs-3.6.1/bin` into `git-lfs`.
+    pub normalize: Option<Spanned<String>>,
+}

@@ -1,0 +1,113 @@
+//! `http`: a request from the machine running witness (reqwest, TLS verified), with an
+//! expected status, body regexes (through the generic expectations) and JSON-pointer
+//! equality.
+
+use std::time::Instant;
+
+use reqwest::blocking::Client;
+use reqwest::{Certificate, Method};
+
+use super::{Observation, StepCtx, StepError};
+use crate::expect::Outcome;
+use crate::interp::Quote;
+use crate::scenario::HttpStep;
+
+pub fn run(h: &HttpStep, cx: &StepCtx) -> Result<Observation, StepError> {
+    let url = cx.vars.interpolate(&h.url, Quote::Raw)?;
+    let mut builder = Client::builder()
+        .timeout(cx.timeout)
+        .connect_timeout(cx.timeout.min(std::time::Duration::from_secs(10)));
+    if let Some(ca) = &h.ca_file {
+        let pem = std::fs::read(ca)
+            .map_err(|e| StepError::Other(format!("cannot read ca_file {ca}: {e}")))?;
+        let cert = Certificate::from_pem(&pem)
+            .map_err(|e| StepError::Other(format!("ca_file {ca}: {e}")))?;
+        builder = builder.add_root_certificate(cert);
+    }
+    let client = builder
+        .build()
+        .map_err(|e| StepError::Other(format!("cannot build HTTP client: {e}")))?;
+    let method = Method::from_bytes(h.method.as_bytes())
+        .map_err(|e| StepError::Other(format!("method {}: {e}", h.method)))?;
+    let mut req = client.request(method, &url);
+    for (k, v) in &h.headers {
+        req = req.header(k, cx.vars.interpolate(v, Quote::Raw)?);
+    }
+    if let Some(name) = &h.bearer_secret {
+        let token = cx.secrets.get(name).ok_or_else(|| {
+            StepError::Other(format!("bearer_secret `{name}` is not a secret of this target"))
+        })?;
+        req = req.bearer_auth(token.trim());
+    }
+    if let Some(body) = &h.body {
+        req = req.body(cx.vars.interpolate(body, Quote::Raw)?);
+    }
+    let command = format!("{} {url}", h.method);
+    let start = Instant::now();
+    let resp = req.send().map_err(|e| {
+        StepError::Other(format!("{command}: {}", error_chain(&e)))
+    })?;
+    let status = resp.status().as_u16();
+    let bytes = resp
+        .bytes()
+        .map_err(|e| StepError::Other(format!("{command}: reading body: {}", error_chain(&e))))?;
+    let kept = bytes.len().min(cx.output_limit);
+    let mut obs = Observation {
+        command: command.clone(),
+        stdout: String::from_utf8_lossy(&bytes[..kept]).into_owned(),
+        stdout_dropped: (bytes.len() - kept) as u64,
+        exit_applies: false,
+        elapsed: start.elapsed(),
+        manual: Some(manual(h, &url)),
+        ..Observation::default()
+    };
+    obs.checks.push(Outcome {
+        ok: status == h.status,
+        expected: format!("HTTP status {}", h.status),
+        seen: Some(format!("HTTP status {status}")),
+        matched_lines: vec![format!("HTTP {status}")],
+    });
+    if !h.json.is_empty() {
+        let parsed: Result<serde_json::Value, _> = serde_json::from_slice(&bytes);
+        for (ptr, want) in &h.json {
+            let (ok, seen) = match &parsed {
+                Ok(doc) => match doc.pointer(ptr) {
+                    Some(v) => (v == want, v.to_string()),
+                    None => (false, "(absent)".to_string()),
+                },
+                Err(e) => (false, format!("body is not JSON: {e}")),
+            };
+            obs.checks.push(Outcome {
+                ok,
+                expected: format!("JSON {ptr} = {want}"),
+                seen: Some(format!("JSON {ptr} = {seen}")),
+                matched_lines: vec![format!("{ptr} = {seen}")],
+            });
+        }
+    }
+    Ok(obs)
+}
+
+fn manual(h: &HttpStep, url: &str) -> String {
+    let mut s = format!("curl -sS -X {}", h.method);
+    for (k, v) in &h.headers {
+        s.push_str(&format!(" -H '{k}: {v}'"));
+    }
+    if h.bearer_secret.is_some() {
+        s.push_str(" -H \"Authorization: Bearer $TOKEN\"");
+    }
+    s.push_str(&format!(" '{url}'"));
+    s
+}
+
+/// reqwest's Display hides the cause ("error sending request"); show the whole chain.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
+}

@@ -1,0 +1,303 @@
+//! Targets: `targets.toml` names the hosts a gate can run against.
+//!
+//! ```toml
+//! [targets.cc-ci]
+//! ssh = "cc-ci"                       # an alias from ~/.ssh/config (HostName, User, Port, IdentityFile)
+//! known_hosts = "~/.ssh/known_hosts"
+//! [targets.cc-ci.vars]
+//! drone_url = "https://drone.example"
+//! [targets.cc-ci.secrets]
+//! drone_token = { file = "/run/secrets/bridge_drone_token" }   # read on the target
+//!
+//! [targets.twin]
+//! connection = "target/twin/connection.toml"   # written by `cargo xtask twin up`
+//!
+//! [targets.local]
+//! local = true                        # everything runs on this machine
+//! ```
+//! `WITNESS_TARGET` picks one; unset means `twin`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::error::TargetError;
+use crate::transport::SshConfig;
+
+/// The target used when `WITNESS_TARGET` is unset.
+pub const DEFAULT_TARGET: &str = "twin";
+const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TargetsFileWire {
+    targets: BTreeMap<String, TargetWire>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TargetWire {
+    /// ssh_config alias.
+    ssh: Option<String>,
+    host: Option<String>,
+    port: Option<u16>,
+    user: Option<String>,
+    identity_file: Option<String>,
+    known_hosts: Option<String>,
+    /// A file with host/port/user/identity_file/known_hosts (the twin writes one).
+    connection: Option<String>,
+    #[serde(default)]
+    local: bool,
+    connect_timeout: Option<String>,
+    #[serde(default)]
+    vars: BTreeMap<String, String>,
+    #[serde(default)]
+    secrets: BTreeMap<String, SecretWire>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SecretWire {
+    /// A file on the target (read over the transport).
+    file: Option<String>,
+    /// An environment variable on the machine running witness.
+    env: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConnectionWire {
+    host: String,
+    port: u16,
+    user: String,
+    identity_file: String,
+    known_hosts: String,
+    // Extra facts the twin records; not needed to connect.
+    nspawn_pid: Option<u32>,
+    rootfs: Option<String>,
+    #[serde(default)]
+    vars: BTreeMap<String, String>,
+}
+
+/// A validated target.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub name: String,
+    pub transport: TargetTransport,
+    pub vars: BTreeMap<String, String>,
+    pub secrets: BTreeMap<String, SecretSource>,
+}
+
+#[derive(Debug, Clone)]
+pub enum TargetTransport {
+    Ssh(SshConfig),
+    Local,
+}
+
+#[derive(Debug, Clone)]
+pub enum SecretSource {
+    TargetFile(String),
+    Env(String),
+}
+
+/// The target name chosen by the environment.
+pub fn selected_name() -> String {
+    std::env::var("WITNESS_TARGET")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| DEFAULT_TARGET.to_string())
+}
+
+/// Load target `name` from `<root>/targets.toml`.
+pub fn load(root: &Path, name: &str) -> Result<Target, TargetError> {
+    let file = root.join("targets.toml");
+    let text = std::fs::read_to_string(&file).map_err(|e| TargetError::Io {
+        file: file.clone(),
+        source: e,
+    })?;
+    let wire: TargetsFileWire = toml::from_str(&text).map_err(|e| TargetError::Parse {
+        file: file.clone(),
+        message: e.to_string(),
+    })?;
+    let known = wire.targets.keys().cloned().collect::<Vec<_>>().join(", ");
+    let mut targets = wire.targets;
+    let t = targets.remove(name).ok_or_else(|| TargetError::Unknown {
+        name: name.to_string(),
+        file: file.clone(),
+        known,
+    })?;
+    build(root, name, t)
+}
+
+fn build(root: &Path, name: &str, t: TargetWire) -> Result<Target, TargetError> {
+    let invalid = |message: String| TargetError::Invalid {
+        name: name.to_string(),
+        message,
+    };
+    let connect_timeout = match &t.connect_timeout {
+        Some(s) => humantime::parse_duration(s)
+            .map_err(|e| invalid(format!("connect_timeout `{s}`: {e}")))?,
+        None => DEFAULT_CONNECT_TIMEOUT,
+    };
+    let mut vars = t.vars.clone();
+    let ways = [t.local, t.ssh.is_some(), t.host.is_some(), t.connection.is_some()];
+    if ways.iter().filter(|w| **w).count() != 1 {
+        return Err(invalid(
+            "give exactly one of `local = true`, `ssh = \"alias\"`, `host = \"…\"` or `connection = \"file\"`".into(),
+        ));
+    }
+    let transport = if t.local {
+        TargetTransport::Local
+    } else if let Some(conn) = &t.connection {
+        let file = root.join(conn);
+        let text = std::fs::read_to_string(&file).map_err(|e| {
+            invalid(format!(
+                "cannot read {} ({e}){}",
+                file.display(),
+                if name == DEFAULT_TARGET {
+                    "; start the twin host first: cargo xtask twin up"
+                } else {
+                    ""
+                }
+            ))
+        })?;
+        let c: ConnectionWire = toml::from_str(&text)
+            .map_err(|e| invalid(format!("{}: {}", file.display(), e.message())))?;
+        let _ = (c.nspawn_pid, c.rootfs);
+        for (k, v) in c.vars {
+            vars.entry(k).or_insert(v);
+        }
+        TargetTransport::Ssh(SshConfig {
+            label: name.to_string(),
+            hostname: c.host,
+            port: c.port,
+            user: c.user,
+            identity_files: vec![PathBuf::from(c.identity_file)],
+            known_hosts: PathBuf::from(c.known_hosts),
+            connect_timeout,
+        })
+    } else if let Some(alias) = &t.ssh {
+        TargetTransport::Ssh(from_ssh_config(name, alias, &t, connect_timeout)?)
+    } else {
+        let host = t.host.clone().unwrap_or_default();
+        TargetTransport::Ssh(SshConfig {
+            label: name.to_string(),
+            hostname: host,
+            port: t.port.unwrap_or(22),
+            user: t.user.clone().unwrap_or_else(|| "root".into()),
+            identity_files: identity_files(t.identity_file.as_deref(), None),
+            known_hosts: known_hosts_path(t.known_hosts.as_deref()),
+            connect_timeout,
+        })
+    };
+    let secrets = t
+        .secrets
+        .into_iter()
+        .map(|(k, s)| match (s.file, s.env) {
+            (Some(f), None) => Ok((k, SecretSource::TargetFile(f))),
+            (None, Some(e)) => Ok((k, SecretSource::Env(e))),
+            _ => Err(invalid(format!("secret `{k}` needs exactly one of `file` or `env`"))),
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(Target {
+        name: name.to_string(),
+        transport,
+        vars,
+        secrets,
+    })
+}
+
+/// Resolve an ssh_config alias (HostName, User, Port, IdentityFile) with ssh2-config.
+fn from_ssh_config(
+    name: &str,
+    alias: &str,
+    t: &TargetWire,
+    connect_timeout: Duration,
+) -> Result<SshConfig, TargetError> {
+    use ssh2_config::{ParseRule, SshConfig as Cfg};
+    let path = home().join(".ssh/config");
+    let params = if path.exists() {
+        let mut reader = std::io::BufReader::new(std::fs::File::open(&path).map_err(|e| {
+            TargetError::Io {
+                file: path.clone(),
+                source: e,
+            }
+        })?);
+        let cfg = Cfg::default()
+            .parse(
+                &mut reader,
+                ParseRule::ALLOW_UNKNOWN_FIELDS | ParseRule::ALLOW_UNSUPPORTED_FIELDS,
+            )
+            .map_err(|e| TargetError::Parse {
+                file: path.clone(),
+                message: e.to_string(),
+            })?;
+        Some(cfg.query(alias))
+    } else {
+        None
+    };
+    let hostname = params
+        .as_ref()
+        .and_then(|p| p.host_name.clone())
+        .unwrap_or_else(|| alias.to_string());
+    let port = t
+        .port
+        .or(params.as_ref().and_then(|p| p.port))
+        .unwrap_or(22);
+    let user = t
+        .user
+        .clone()
+        .or(params.as_ref().and_then(|p| p.user.clone()))
+        .unwrap_or_else(|| "root".into());
+    let from_cfg = params.as_ref().and_then(|p| p.identity_file.clone());
+    let connect_timeout = params
+        .as_ref()
+        .and_then(|p| p.connect_timeout)
+        .unwrap_or(connect_timeout);
+    let _ = name;
+    Ok(SshConfig {
+        label: alias.to_string(),
+        hostname,
+        port,
+        user,
+        identity_files: identity_files(t.identity_file.as_deref(), from_cfg),
+        known_hosts: known_hosts_path(t.known_hosts.as_deref()),
+        connect_timeout,
+    })
+}
+
+fn identity_files(explicit: Option<&str>, from_cfg: Option<Vec<PathBuf>>) -> Vec<PathBuf> {
+    if let Some(p) = explicit {
+        return vec![expand(p)];
+    }
+    if let Some(v) = from_cfg
+        && !v.is_empty()
+    {
+        return v.iter().map(|p| expand(&p.to_string_lossy())).collect();
+    }
+    ["id_ed25519", "id_ecdsa", "id_rsa"]
+        .iter()
+        .map(|f| home().join(".ssh").join(f))
+        .collect()
+}
+
+fn known_hosts_path(explicit: Option<&str>) -> PathBuf {
+    explicit
+        .map(expand)
+        .unwrap_or_else(|| home().join(".ssh/known_hosts"))
+}
+
+fn home() -> PathBuf {
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/root"))
+}
+
+fn expand(p: &str) -> PathBuf {
+    match p.strip_prefix("~/") {
+        Some(rest) => home().join(rest),
+        None => PathBuf::from(p),
+    }
+}

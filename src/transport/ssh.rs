@@ -1,0 +1,444 @@
+//! SSH transport (ssh2/libssh2): verified host keys, a pool of reused sessions, and a
+//! non-blocking exec loop with a real deadline.
+//!
+//! Why it is shaped like this:
+//! - One `ssh2::Session` serializes all its channels behind one mutex, and sshd allows only
+//!   `MaxSessions` (10) channels per connection. So the pool hands each running trial a
+//!   whole session of its own and takes it back afterwards: N checks on T threads cost about
+//!   T handshakes, not N, and no two trials contend for one session's lock.
+//! - libssh2's `set_timeout` bounds each blocking call, not a command. The exec loop is
+//!   non-blocking, reads stdout and stderr alternately (reading one to EOF while the other
+//!   fills the channel window deadlocks at ~2 MB), waits on the socket with `poll`, sends
+//!   keepalives itself (libssh2 never does), and stops at the step's deadline. The remote
+//!   command is also wrapped in `timeout`, so a hung command does not outlive its step.
+//! - A failure to connect (refused, unreachable, unknown or changed host key, auth) is
+//!   remembered: every later step on this target fails at once with the same message
+//!   instead of each waiting out its own connect timeout.
+
+use std::io::{ErrorKind, Read};
+use std::net::{TcpStream, ToSocketAddrs};
+use std::os::fd::{AsRawFd, RawFd};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use ssh2::{BlockDirections, CheckResult, HashType, KnownHostFileKind, Session};
+
+use super::{Bounded, Exec, ExecOpts, Output};
+use crate::error::TransportError;
+
+/// How often a keepalive goes out on a busy exec loop.
+const KEEPALIVE_EVERY: Duration = Duration::from_secs(15);
+
+/// Where and how to connect.
+#[derive(Debug, Clone)]
+pub struct SshConfig {
+    /// The name people use (ssh alias or host), for messages.
+    pub label: String,
+    pub hostname: String,
+    pub port: u16,
+    pub user: String,
+    pub identity_files: Vec<PathBuf>,
+    pub known_hosts: PathBuf,
+    pub connect_timeout: Duration,
+}
+
+/// A pool of authenticated sessions to one target.
+pub struct SshPool {
+    cfg: SshConfig,
+    idle: Mutex<Vec<Conn>>,
+    /// Serializes connects, so that a down host costs one connect timeout, not one per thread.
+    connecting: Mutex<()>,
+    sticky: Mutex<Option<TransportError>>,
+    handshakes: AtomicUsize,
+}
+
+struct Conn {
+    sess: Session,
+    fd: RawFd,
+    last_keepalive: Instant,
+}
+
+impl SshPool {
+    pub fn new(cfg: SshConfig) -> Self {
+        SshPool {
+            cfg,
+            idle: Mutex::new(Vec::new()),
+            connecting: Mutex::new(()),
+            sticky: Mutex::new(None),
+            handshakes: AtomicUsize::new(0),
+        }
+    }
+
+    pub fn config(&self) -> &SshConfig {
+        &self.cfg
+    }
+
+    /// Number of SSH handshakes done so far (the bench reports it).
+    pub fn handshakes(&self) -> usize {
+        self.handshakes.load(Ordering::Relaxed)
+    }
+
+    /// Connect once now, to fail fast (and with one message) when the target is unusable.
+    pub fn check(&self) -> Result<(), TransportError> {
+        let conn = self.checkout()?;
+        self.checkin(conn);
+        Ok(())
+    }
+
+    fn checkout(&self) -> Result<Conn, TransportError> {
+        if let Some(conn) = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop() {
+            return Ok(conn);
+        }
+        let _guard = self.connecting.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(err) = self.sticky.lock().unwrap_or_else(|e| e.into_inner()).clone() {
+            return Err(err);
+        }
+        match self.connect() {
+            Ok(conn) => Ok(conn),
+            Err(e) => {
+                *self.sticky.lock().unwrap_or_else(|e| e.into_inner()) = Some(e.clone());
+                Err(e)
+            }
+        }
+    }
+
+    fn checkin(&self, conn: Conn) {
+        self.idle.lock().unwrap_or_else(|e| e.into_inner()).push(conn);
+    }
+
+    fn connect(&self) -> Result<Conn, TransportError> {
+        let c = &self.cfg;
+        let addr_text = format!("{}:{}", c.hostname, c.port);
+        let connect_err = |message: String| TransportError::Connect {
+            addr: addr_text.clone(),
+            timeout: c.connect_timeout,
+            message,
+        };
+        let addrs: Vec<_> = (c.hostname.as_str(), c.port)
+            .to_socket_addrs()
+            .map_err(|e| connect_err(format!("cannot resolve: {e}")))?
+            .collect();
+        let mut last = String::from("no address");
+        let mut tcp = None;
+        for a in &addrs {
+            match TcpStream::connect_timeout(a, c.connect_timeout) {
+                Ok(s) => {
+                    tcp = Some(s);
+                    break;
+                }
+                Err(e) => last = e.to_string(),
+            }
+        }
+        let tcp = tcp.ok_or_else(|| connect_err(last))?;
+        let _ = tcp.set_nodelay(true);
+        let fd = tcp.as_raw_fd();
+        let mut sess = Session::new().map_err(|e| self.session_err(e))?;
+        sess.set_tcp_stream(tcp);
+        // Bounds each blocking libssh2 call during handshake and auth; a stuck handshake
+        // would otherwise block forever.
+        sess.set_timeout(c.connect_timeout.as_millis() as u32);
+        sess.handshake()
+            .map_err(|e| connect_err(format!("ssh handshake: {e}")))?;
+        self.handshakes.fetch_add(1, Ordering::Relaxed);
+        self.verify_host_key(&sess)?;
+        self.authenticate(&sess)?;
+        sess.set_keepalive(false, KEEPALIVE_EVERY.as_secs() as u32);
+        sess.set_blocking(false);
+        Ok(Conn {
+            sess,
+            fd,
+            last_keepalive: Instant::now(),
+        })
+    }
+
+    fn verify_host_key(&self, sess: &Session) -> Result<(), TransportError> {
+        let c = &self.cfg;
+        let (key, key_type) = sess.host_key().ok_or_else(|| TransportError::Session {
+            host: c.label.clone(),
+            message: "server offered no host key".into(),
+        })?;
+        let fingerprint = sess
+            .host_key_hash(HashType::Sha256)
+            .map(|h| base64::engine::general_purpose::STANDARD_NO_PAD.encode(h))
+            .unwrap_or_default();
+        let key_type = format!("{key_type:?}");
+        let text = std::fs::read_to_string(&c.known_hosts).map_err(|e| TransportError::KnownHosts {
+            known_hosts: c.known_hosts.clone(),
+            message: e.to_string(),
+        })?;
+        let mut kh = sess.known_hosts().map_err(|e| self.session_err(e))?;
+        // Read line by line: libssh2 rejects a whole file over one line it cannot parse
+        // (an @cert-authority marker, a comment style it does not know), and one odd line
+        // should not hide the entries that do parse.
+        for line in text.lines() {
+            let t = line.trim();
+            if t.is_empty() || t.starts_with('#') || t.starts_with('@') {
+                continue;
+            }
+            let _ = kh.read_str(t, KnownHostFileKind::OpenSSH);
+        }
+        match kh.check_port(&c.hostname, c.port, key) {
+            CheckResult::Match => Ok(()),
+            CheckResult::NotFound => Err(TransportError::UnknownHostKey {
+                host: c.label.clone(),
+                hostname: c.hostname.clone(),
+                port: c.port,
+                key_type,
+                fingerprint,
+                known_hosts: c.known_hosts.clone(),
+            }),
+            CheckResult::Mismatch => Err(TransportError::HostKeyMismatch {
+                host: c.label.clone(),
+                entry: if c.port == 22 {
+                    c.hostname.clone()
+                } else {
+                    format!("[{}]:{}", c.hostname, c.port)
+                },
+                key_type,
+                fingerprint,
+                known_hosts: c.known_hosts.clone(),
+            }),
+            CheckResult::Failure => Err(TransportError::KnownHosts {
+                known_hosts: c.known_hosts.clone(),
+                message: "libssh2 could not check the host key".into(),
+            }),
+        }
+    }
+
+    fn authenticate(&self, sess: &Session) -> Result<(), TransportError> {
+        let c = &self.cfg;
+        let mut tried = Vec::new();
+        for id in &c.identity_files {
+            if !id.exists() {
+                tried.push(format!("{} (missing)", id.display()));
+                continue;
+            }
+            match sess.userauth_pubkey_file(&c.user, None, id, None) {
+                Ok(()) if sess.authenticated() => return Ok(()),
+                Ok(()) => tried.push(format!("{} (not accepted)", id.display())),
+                Err(e) => tried.push(format!("{} ({})", id.display(), e.message())),
+            }
+        }
+        if std::env::var_os("SSH_AUTH_SOCK").is_some() {
+            match sess.userauth_agent(&c.user) {
+                Ok(()) if sess.authenticated() => return Ok(()),
+                Ok(()) => tried.push("ssh-agent (not accepted)".into()),
+                Err(e) => tried.push(format!("ssh-agent ({})", e.message())),
+            }
+        } else {
+            tried.push("ssh-agent (SSH_AUTH_SOCK not set)".into());
+        }
+        Err(TransportError::Auth {
+            user: c.user.clone(),
+            host: c.label.clone(),
+            message: format!("tried {}", tried.join(", ")),
+        })
+    }
+
+    fn session_err(&self, e: ssh2::Error) -> TransportError {
+        TransportError::Session {
+            host: self.cfg.label.clone(),
+            message: e.to_string(),
+        }
+    }
+
+    /// Open a channel, reconnecting once if a pooled session turned out to be dead
+    /// (safe: nothing has run yet).
+    fn open_channel(&self, deadline: Instant) -> Result<(Conn, ssh2::Channel), TransportError> {
+        let mut conn = self.checkout()?;
+        match nb(&conn, deadline, || conn.sess.channel_session()) {
+            Ok(ch) => Ok((conn, ch)),
+            Err(_) => {
+                drop(conn);
+                conn = self.checkout()?;
+                let ch = nb(&conn, deadline, || conn.sess.channel_session())
+                    .map_err(|e| self.session_err(e))?;
+                Ok((conn, ch))
+            }
+        }
+    }
+}
+
+impl Exec for SshPool {
+    fn exec(&self, cmd: &str, opts: ExecOpts) -> Result<Output, TransportError> {
+        let start = Instant::now();
+        let deadline = start + opts.deadline;
+        let (mut conn, mut ch) = self.open_channel(deadline)?;
+        // The remote `timeout` is a backstop that stops the command on the target shortly
+        // after our own deadline, so nothing keeps running there once the step gave up.
+        let remote_secs = opts.deadline.as_secs() + 3;
+        let wrapped = format!(
+            "exec timeout --kill-after=2 {remote_secs} bash -c {}",
+            shlex::try_quote(cmd).map_err(|e| TransportError::Spawn {
+                message: format!("cannot quote command: {e}")
+            })?
+        );
+        match run_channel(&mut conn, &mut ch, &wrapped, deadline, opts.output_limit) {
+            Ok(mut out) => {
+                out.elapsed = start.elapsed();
+                if out.timed_out {
+                    // The channel may still hold unread data; a fresh session is cheaper
+                    // than reasoning about its state.
+                    drop(ch);
+                    drop(conn);
+                } else {
+                    drop(ch);
+                    self.checkin(conn);
+                }
+                Ok(out)
+            }
+            Err(message) => Err(TransportError::Session {
+                host: self.cfg.label.clone(),
+                message,
+            }),
+        }
+    }
+
+    fn describe(&self) -> String {
+        format!("{}@{}:{}", self.cfg.user, self.cfg.hostname, self.cfg.port)
+    }
+
+    fn manual_prefix(&self) -> String {
+        let c = &self.cfg;
+        let mut s = String::from("ssh");
+        if c.port != 22 {
+            s.push_str(&format!(" -p {}", c.port));
+        }
+        if let Some(id) = c.identity_files.first() {
+            s.push_str(&format!(" -i {}", id.display()));
+        }
+        s.push_str(&format!(
+            " -o UserKnownHostsFile={} {}@{}",
+            c.known_hosts.display(),
+            c.user,
+            c.hostname
+        ));
+        s
+    }
+}
+
+fn run_channel(
+    conn: &mut Conn,
+    ch: &mut ssh2::Channel,
+    cmd: &str,
+    deadline: Instant,
+    limit: usize,
+) -> Result<Output, String> {
+    nb(conn, deadline, || ch.exec(cmd)).map_err(|e| format!("exec: {e}"))?;
+    let mut out = Output {
+        stdout: Bounded::new(limit),
+        stderr: Bounded::new(limit),
+        ..Output::default()
+    };
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let mut progressed = false;
+        let mut open = false;
+        for stream in [0, 1] {
+            let r = if stream == 0 {
+                ch.read(&mut buf)
+            } else {
+                ch.stderr().read(&mut buf)
+            };
+            match r {
+                Ok(0) => {}
+                Ok(n) => {
+                    progressed = true;
+                    let sink = if stream == 0 {
+                        &mut out.stdout
+                    } else {
+                        &mut out.stderr
+                    };
+                    sink.push(&buf[..n]);
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => open = true,
+                Err(e) => return Err(format!("reading command output: {e}")),
+            }
+        }
+        if !progressed && !open && ch.eof() {
+            break;
+        }
+        if !progressed && ch.eof() {
+            // EOF received and both streams drained: WouldBlock here is only libssh2
+            // having nothing buffered.
+            break;
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            out.timed_out = true;
+            let _ = ch.close();
+            return Ok(out);
+        }
+        if now.duration_since(conn.last_keepalive) >= KEEPALIVE_EVERY {
+            let _ = conn.sess.keepalive_send();
+            conn.last_keepalive = now;
+        }
+        if !progressed {
+            wait_socket(conn, deadline);
+        }
+    }
+    let _ = nb(conn, deadline, || ch.wait_close());
+    out.exit = ch.exit_status().ok();
+    if let Ok(sig) = ch.exit_signal()
+        && let Some(name) = sig.exit_signal
+    {
+        out.signal = Some(name);
+        out.exit = None;
+    }
+    Ok(out)
+}
+
+/// Retry a non-blocking libssh2 call until it stops saying "would block" or the deadline passes.
+fn nb<T>(
+    conn: &Conn,
+    deadline: Instant,
+    mut f: impl FnMut() -> Result<T, ssh2::Error>,
+) -> Result<T, ssh2::Error> {
+    loop {
+        match f() {
+            Err(e) if e.code() == ssh2::ErrorCode::Session(-37) => {
+                if Instant::now() >= deadline {
+                    return Err(ssh2::Error::new(
+                        ssh2::ErrorCode::Session(-9),
+                        "timed out waiting for the ssh server",
+                    ));
+                }
+                wait_socket(conn, deadline);
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Sleep until the socket is ready in the direction libssh2 is blocked on (at most 50 ms).
+fn wait_socket(conn: &Conn, deadline: Instant) {
+    let dirs = conn.sess.block_directions();
+    let mut events = 0;
+    if matches!(dirs, BlockDirections::Inbound | BlockDirections::Both) {
+        events |= libc::POLLIN;
+    }
+    if matches!(dirs, BlockDirections::Outbound | BlockDirections::Both) {
+        events |= libc::POLLOUT;
+    }
+    if events == 0 {
+        events = libc::POLLIN;
+    }
+    let left = deadline.saturating_duration_since(Instant::now());
+    let ms = left.min(Duration::from_millis(50)).as_millis() as i32;
+    let mut pfd = libc::pollfd {
+        fd: conn.fd,
+        events,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd on a socket this connection owns.
+    unsafe { libc::poll(&mut pfd, 1, ms) };
+}
+
+impl std::fmt::Debug for SshPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SshPool").field("cfg", &self.cfg).finish()
+    }
+}

@@ -1,0 +1,36 @@
+//! `cargo xtask <task>`: the project's automation (twin host, demo, bench, test).
+//!
+//! One binary, one module per task, as cargo-xtask recommends. Tasks use `anyhow`:
+//! they are tooling, not library, and only ever report to a person.
+
+mod bench;
+mod demo;
+mod test;
+mod twin;
+mod util;
+
+use anyhow::{Result, bail};
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some((task, rest)) = args.split_first() else {
+        bail!("{}", USAGE);
+    };
+    match task.as_str() {
+        "twin" => twin::run(rest),
+        "demo" => demo::run(rest),
+        "bench" => bench::run(rest),
+        "test" => test::run(rest),
+        "-h" | "--help" | "help" => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        other => bail!("unknown task `{other}`\n{USAGE}"),
+    }
+}
+
+const USAGE: &str = "usage: cargo xtask <task>
+  twin up|down|status      run the built-in twin host (a real systemd host in systemd-nspawn)
+  demo                     twin up, both gates, a short result table, twin down
+  test                     the full test suite: twin up, cargo test --workspace, twin down
+  bench [--checks N]       N read-only checks through witness vs the one-session floor";

@@ -1,0 +1,5 @@
+//! `cargo xtask test`: placeholder until the task is written.
+
+pub fn run(_args: &[String]) -> anyhow::Result<()> {
+    anyhow::bail!("not yet implemented")
+}

@@ -1,0 +1,301 @@
+//! `cargo xtask twin up|down|status|ssh`: the built-in twin host, a real
+//! Debian bookworm with systemd as PID 1, booted in `systemd-nspawn` on this
+//! machine and reached over ssh on 127.0.0.1, so the harness can be tested
+//! against an actual host without any other machine.
+//!
+//! Other tasks (demo, test, bench) use the small API here: [`up`] (reuses a
+//! running twin), [`down`], [`is_running`]. One job per submodule:
+//! `paths` (where files live), `lock` (serializing `up`/`down`),
+//! `host_tools` (apt-installing debootstrap/nspawn), `mirror` + `base` (the
+//! cached debootstrap), `configure` (per-boot keys, port, masks),
+//! `container` (nspawn start/stop), `ssh` (pinned ssh), `connection`
+//! (`connection.toml` for the harness).
+
+mod base;
+mod configure;
+mod connection;
+mod container;
+mod host_tools;
+mod lock;
+mod mirror;
+mod paths;
+mod ssh;
+
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::Child;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+use crate::util;
+use connection::Connection;
+use paths::Paths;
+
+/// How long a boot may take until `systemctl is-system-running` says
+/// `running` (it usually takes seconds; the first boot on a cold page cache
+/// is slower).
+const BOOT_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// A ready twin, as `up` returns it.
+#[derive(Debug, Clone)]
+#[allow(dead_code, reason = "API for the demo/test/bench tasks")]
+pub struct Twin {
+    /// sshd port on 127.0.0.1.
+    pub port: u16,
+    /// `target/twin/connection.toml`, what the harness's `twin` target reads.
+    pub connection_file: PathBuf,
+    /// False when an already-running twin was reused: a task should only
+    /// stop a twin it started.
+    pub started_here: bool,
+}
+
+const USAGE: &str = "usage: cargo xtask twin <command>
+  up             build (once) and boot the twin; reuse it if already running
+  down           stop the twin, leaving nothing running
+  status         is it running? (exit code 0 if so, 1 if not)
+  ssh [CMD...]   ssh into the twin (interactive without CMD)";
+
+/// `cargo xtask twin ...`
+pub fn run(args: &[String]) -> Result<()> {
+    let Some((command, rest)) = args.split_first() else {
+        bail!("{USAGE}");
+    };
+    match (command.as_str(), rest) {
+        ("up", []) => up().map(drop),
+        ("down", []) => down(),
+        ("status", []) => {
+            if !status() {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
+        ("ssh", remote) => ssh_into(remote),
+        ("-h" | "--help" | "help", _) => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        _ => bail!("unexpected arguments: {}\n{USAGE}", args.join(" ")),
+    }
+}
+
+/// Boots the twin, or reuses the one already running. Concurrent callers
+/// serialize on a lock; the later ones reuse what the first booted.
+pub fn up() -> Result<Twin> {
+    let paths = Paths::new();
+    std::fs::create_dir_all(&paths.dir)
+        .with_context(|| format!("creating {}", paths.dir.display()))?;
+    let _lock = lock::acquire(&paths.lock)?;
+
+    if let Some((conn, state)) = running(&paths) {
+        println!(
+            "twin: already running: root@127.0.0.1:{} (nspawn PID {}, system {state}); \
+             reusing it\ntwin: connection file: {}",
+            conn.port,
+            conn.nspawn_pid,
+            paths.connection.display()
+        );
+        return Ok(Twin {
+            port: conn.port,
+            connection_file: paths.connection.clone(),
+            started_here: false,
+        });
+    }
+
+    if !util::is_root() {
+        bail!(
+            "`twin up` must run as root: debootstrap and systemd-nspawn need it \
+             (try: sudo -E cargo xtask twin up)"
+        );
+    }
+    host_tools::ensure()?;
+
+    // A twin that never became ready (or whose ssh stopped answering) is
+    // stopped before its rootfs is replaced.
+    connection::remove(&paths)?;
+    let stale = container::recorded_pid(&paths);
+    if stale.is_some() || !container::processes_in(&paths.rootfs).is_empty() {
+        println!("twin: a twin is running but not answering; stopping it first");
+        container::stop(&paths, stale)?;
+    }
+
+    base::ensure(&paths)?;
+    println!(
+        "twin: fresh copy of the base rootfs -> {}",
+        paths.rootfs.display()
+    );
+    configure::fresh_copy(&paths)?;
+    let port = configure::free_port()?;
+    configure::configure(&paths, port)?;
+
+    let started = Instant::now();
+    let mut child = container::spawn(&paths)?;
+    let pid = child.id() as i32;
+    if let Err(err) = wait_ready(&paths, port, &mut child, started) {
+        // Leave nothing running behind a failed `up`.
+        let stopped = container::stop(&paths, Some(pid));
+        let _ = child.wait();
+        stopped.context("stopping the twin after a failed boot")?;
+        return Err(err);
+    }
+    let booted = started.elapsed();
+
+    connection::write(
+        &paths,
+        &Connection {
+            port,
+            nspawn_pid: pid,
+        },
+    )?;
+    println!(
+        "twin up: root@127.0.0.1:{port} (booted in {:.1}s)",
+        booted.as_secs_f64()
+    );
+    Ok(Twin {
+        port,
+        connection_file: paths.connection.clone(),
+        started_here: true,
+    })
+}
+
+/// Stops the twin if one runs (by its recorded PID only) and removes its
+/// connection file. Not running is not an error.
+pub fn down() -> Result<()> {
+    let paths = Paths::new();
+    if !paths.dir.is_dir() {
+        println!("twin: not running (no {})", paths.dir.display());
+        return Ok(());
+    }
+    let _lock = lock::acquire(&paths.lock)?;
+    // Remove the connection file first: from here on nobody should use it.
+    connection::remove(&paths)?;
+    let pid = container::recorded_pid(&paths);
+    if pid.is_none() && container::processes_in(&paths.rootfs).is_empty() {
+        let _ = std::fs::remove_file(&paths.pid_file);
+        println!("twin: not running; nothing to stop");
+        return Ok(());
+    }
+    container::stop(&paths, pid)?;
+    println!(
+        "twin down: no process left with its root in {}",
+        paths.rootfs.display()
+    );
+    Ok(())
+}
+
+/// True if a twin is up and answering ssh.
+#[allow(dead_code, reason = "API for the demo/test/bench tasks")]
+pub fn is_running() -> bool {
+    running(&Paths::new()).is_some()
+}
+
+/// The running twin's connection and `systemctl is-system-running` answer:
+/// the pid file names a live nspawn on our rootfs, connection.toml agrees,
+/// and ssh answers.
+fn running(paths: &Paths) -> Option<(Connection, String)> {
+    let pid = container::recorded_pid(paths)?;
+    let conn = connection::read(paths)?;
+    if conn.nspawn_pid != pid {
+        return None;
+    }
+    let state = ssh::system_state(paths, conn.port)?;
+    Some((conn, state))
+}
+
+/// Prints the twin's state; true if it is running.
+fn status() -> bool {
+    let paths = Paths::new();
+    let pid = container::recorded_pid(&paths);
+    let conn = connection::read(&paths);
+    match (pid, conn) {
+        (Some(pid), Some(conn)) if conn.nspawn_pid == pid => {
+            let state = ssh::system_state(&paths, conn.port);
+            let state = state.as_deref().unwrap_or("(ssh does not answer)");
+            println!("twin: running");
+            println!("  nspawn PID: {pid}");
+            println!("  ssh:        root@127.0.0.1:{}", conn.port);
+            println!("  system:     {state}");
+            println!("  connection: {}", paths.connection.display());
+            ssh::system_state(&paths, conn.port).is_some()
+        }
+        (Some(pid), _) => {
+            println!("twin: not running (nspawn PID {pid} is alive but the twin is not ready)");
+            false
+        }
+        (None, _) => {
+            println!("twin: not running");
+            false
+        }
+    }
+}
+
+/// Waits until systemd in the twin reports `running`, printing progress;
+/// fails on `degraded` (listing the failed units), on nspawn exiting, or
+/// after [`BOOT_TIMEOUT`].
+fn wait_ready(paths: &Paths, port: u16, child: &mut Child, started: Instant) -> Result<()> {
+    let mut last_report = 0;
+    let mut last_problem = String::from("no answer yet");
+    loop {
+        if let Some(status) = child.try_wait()? {
+            bail!(
+                "systemd-nspawn exited ({status}) before the twin was ready; \
+                 last lines of {}:\n{}",
+                paths.log.display(),
+                container::log_tail(paths, 30)
+            );
+        }
+        let elapsed = started.elapsed();
+        if elapsed >= BOOT_TIMEOUT {
+            bail!(
+                "the twin did not come up within {}s ({last_problem}); last lines of {}:\n{}",
+                BOOT_TIMEOUT.as_secs(),
+                paths.log.display(),
+                container::log_tail(paths, 30)
+            );
+        }
+        if elapsed.as_secs() >= last_report + 2 {
+            last_report = elapsed.as_secs();
+            println!("twin: booting... {last_report}s");
+        }
+        // `--wait` blocks until boot has finished, so one answer decides.
+        let remaining = BOOT_TIMEOUT - elapsed;
+        match ssh::ask(paths, port, "systemctl is-system-running --wait", remaining)? {
+            ssh::Answer::Ran { stdout, .. } if stdout == "running" => return Ok(()),
+            ssh::Answer::Ran { stdout, .. } if stdout == "degraded" => {
+                let failed = match ssh::ask(
+                    paths,
+                    port,
+                    "systemctl --failed --no-pager --no-legend",
+                    Duration::from_secs(10),
+                )? {
+                    ssh::Answer::Ran { stdout, .. } => stdout,
+                    _ => "(could not list them)".to_string(),
+                };
+                bail!(
+                    "the twin booted degraded; failed units:\n{failed}\n\
+                     (its journal: journalctl -D {}/var/log/journal)",
+                    paths.rootfs.display()
+                );
+            }
+            ssh::Answer::Ran { stdout, .. } => last_problem = format!("system is {stdout}"),
+            ssh::Answer::NoConnection(err) => last_problem = format!("ssh: {err}"),
+            ssh::Answer::TimedOut => last_problem = "ssh timed out".to_string(),
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+/// `cargo xtask twin ssh [CMD...]`: replaces this process with ssh.
+fn ssh_into(remote: &[String]) -> Result<()> {
+    let paths = Paths::new();
+    let Some(conn) = connection::read(&paths) else {
+        bail!(
+            "the twin is not running (no {}); run `cargo xtask twin up`",
+            paths.connection.display()
+        );
+    };
+    let mut cmd = ssh::command(&paths, conn.port, !remote.is_empty());
+    cmd.args(remote);
+    let err = cmd.exec();
+    Err(err).with_context(|| format!("could not run `{}`", util::display_command(&cmd)))
+}

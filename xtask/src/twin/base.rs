@@ -1,0 +1,193 @@
+//! The cached base rootfs: one `debootstrap` of Debian bookworm, built once
+//! under `target/twin/base` and never booted (each `up` boots a fresh copy).
+//!
+//! The package list lives in [`PACKAGES`]; the recipe (suite, variant, list)
+//! is written to a stamp file next to the base, and a base whose stamp does
+//! not match the current recipe is rebuilt. The build goes to a temp dir that
+//! is renamed into place only when complete, so an interrupted build never
+//! leaves a half-built cache behind.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+use super::paths::Paths;
+use super::{host_tools, mirror};
+
+const SUITE: &str = "bookworm";
+const VARIANT: &str = "minbase";
+
+/// What the twin has installed, on top of debootstrap's minbase. Extend
+/// freely: changing this list invalidates the cached base.
+pub const PACKAGES: &[&str] = &[
+    // A real init: the harness checks units, journald, transient services.
+    "systemd",
+    "systemd-sysv",
+    "dbus",
+    // How the harness gets in.
+    "openssh-server",
+    // The everyday tools scenario files call.
+    "iproute2",
+    "procps",
+    "util-linux",
+    "bash",
+    "coreutils",
+    "curl",
+    "ca-certificates",
+    "jq",
+    "git",
+    "git-lfs",
+    "openssl",
+    "python3",
+    "nix-bin",
+    "sudo",
+    "less",
+];
+
+/// Bump when the steps after debootstrap change, to force a rebuild.
+const RECIPE_VERSION: u32 = 1;
+
+/// The recipe as stored in the stamp: a changed line means a stale base.
+fn recipe() -> String {
+    format!(
+        "recipe {RECIPE_VERSION}\nsuite {SUITE}\nvariant {VARIANT}\npackages {}\n",
+        PACKAGES.join(",")
+    )
+}
+
+/// True if the cached base exists and was built from the current recipe.
+pub fn is_current(paths: &Paths) -> bool {
+    paths.base.is_dir()
+        && std::fs::read_to_string(&paths.base_stamp).is_ok_and(|stamp| stamp == recipe())
+}
+
+/// Builds the base unless the cached one is current. Call with the twin lock
+/// held: it removes leftovers of interrupted builds.
+pub fn ensure(paths: &Paths) -> Result<()> {
+    if is_current(paths) {
+        return Ok(());
+    }
+    if paths.base.exists() {
+        println!("twin: cached base rootfs is stale (package list changed); rebuilding");
+    }
+    remove_leftover_builds(paths)?;
+    let tmp = paths.dir.join(format!("base.tmp-{}", std::process::id()));
+    let mirror = mirror::detect();
+    println!(
+        "twin: building the base rootfs (debootstrap {SUITE}, {} packages, from {mirror}); \
+         this takes a few minutes, once",
+        PACKAGES.len()
+    );
+    let started = Instant::now();
+    debootstrap(paths, &tmp, &mirror)?;
+    trim(&tmp)?;
+    // Swap in: drop the stamp first, so a crash mid-swap reads as "stale".
+    let _ = std::fs::remove_file(&paths.base_stamp);
+    if paths.base.exists() {
+        std::fs::remove_dir_all(&paths.base)
+            .with_context(|| format!("removing old base {}", paths.base.display()))?;
+    }
+    std::fs::rename(&tmp, &paths.base)
+        .with_context(|| format!("renaming {} to {}", tmp.display(), paths.base.display()))?;
+    std::fs::write(&paths.base_stamp, recipe())
+        .with_context(|| format!("writing {}", paths.base_stamp.display()))?;
+    println!(
+        "twin: base rootfs built in {:.0}s: {}",
+        started.elapsed().as_secs_f64(),
+        paths.base.display()
+    );
+    Ok(())
+}
+
+/// `base.tmp-*` dirs are what an interrupted build left; we hold the lock,
+/// so no other build is running.
+fn remove_leftover_builds(paths: &Paths) -> Result<()> {
+    for entry in std::fs::read_dir(&paths.dir)?.flatten() {
+        if entry.file_name().to_string_lossy().starts_with("base.tmp-") {
+            println!(
+                "twin: removing an interrupted build: {}",
+                entry.path().display()
+            );
+            std::fs::remove_dir_all(entry.path())
+                .with_context(|| format!("removing {}", entry.path().display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Runs debootstrap, logging everything to `debootstrap.log` and printing
+/// the phase lines (per-package lines at most every few seconds).
+fn debootstrap(paths: &Paths, target: &std::path::Path, mirror: &str) -> Result<()> {
+    let log_path = paths.dir.join("debootstrap.log");
+    let mut log =
+        File::create(&log_path).with_context(|| format!("creating {}", log_path.display()))?;
+    let mut cmd = Command::new(host_tools::resolve("debootstrap"));
+    cmd.arg(format!("--variant={VARIANT}"))
+        .arg(format!("--include={}", PACKAGES.join(",")))
+        .arg(SUITE)
+        .arg(target)
+        .arg(mirror)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(log.try_clone()?);
+    let shown = crate::util::display_command(&cmd);
+    println!("twin: $ {shown}");
+    let mut child = cmd
+        .spawn()
+        .with_context(|| format!("could not start `{shown}`"))?;
+    let started = Instant::now();
+    let mut last_print = Instant::now() - Duration::from_secs(60);
+    let stdout = child.stdout.take().expect("piped stdout");
+    for line in BufReader::new(stdout).lines() {
+        let line = line?;
+        writeln!(log, "{line}")?;
+        let per_package = is_per_package(&line);
+        if !per_package || last_print.elapsed() >= Duration::from_secs(5) {
+            println!("twin:   [{:>3}s] {line}", started.elapsed().as_secs());
+            last_print = Instant::now();
+        }
+    }
+    let status = child.wait()?;
+    if !status.success() {
+        let log_text = std::fs::read_to_string(&log_path).unwrap_or_default();
+        let tail: Vec<&str> = log_text.lines().rev().take(20).collect();
+        let tail: Vec<&str> = tail.into_iter().rev().collect();
+        bail!(
+            "`{shown}` failed ({status}); the half-built tree {} is left for inspection \
+             and removed by the next build. Last lines of {}:\n{}",
+            target.display(),
+            log_path.display(),
+            tail.join("\n")
+        );
+    }
+    Ok(())
+}
+
+/// `I: Retrieving jq 1.6-2.1`, `I: Unpacking jq...`: one line per package.
+fn is_per_package(line: &str) -> bool {
+    let Some(rest) = line.strip_prefix("I: ") else {
+        return false;
+    };
+    let mut words = rest.split_whitespace();
+    let verb = words.next().unwrap_or("");
+    let rest: Vec<&str> = words.collect();
+    matches!(
+        verb,
+        "Retrieving" | "Validating" | "Extracting" | "Unpacking" | "Configuring"
+    ) && (1..=2).contains(&rest.len())
+}
+
+/// Drops the downloaded .debs: they are installed already, and every `up`
+/// copies the whole tree.
+fn trim(root: &std::path::Path) -> Result<()> {
+    let archives = root.join("var/cache/apt/archives");
+    for entry in std::fs::read_dir(&archives).into_iter().flatten().flatten() {
+        if entry.path().extension().is_some_and(|e| e == "deb") {
+            std::fs::remove_file(entry.path())?;
+        }
+    }
+    Ok(())
+}
