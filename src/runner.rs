@@ -26,7 +26,8 @@ use crate::target;
 pub fn gate_main(gate: &str) -> ExitCode {
     let args = Arguments::from_args();
     let root = workspace_root();
-    match run_gate(&root, gate, &root.join("scenarios").join(gate), &args) {
+    let target = target::selected_name();
+    match run_gate(&root, gate, &root.join("scenarios").join(gate), &target, &args) {
         Ok(c) => c.exit_code(),
         Err(msg) => {
             eprintln!("witness: {msg}");
@@ -51,7 +52,13 @@ pub fn mutation_allowed() -> bool {
 }
 
 /// Run the scenarios of `dir` as gate `gate`. Errors are gate-level (no scenarios at all).
-pub fn run_gate(root: &Path, gate: &str, dir: &Path, args: &Arguments) -> Result<Conclusion, String> {
+pub fn run_gate(
+    root: &Path,
+    gate: &str,
+    dir: &Path,
+    target_name: &str,
+    args: &Arguments,
+) -> Result<Conclusion, String> {
     let files = discover(gate, dir, args)?;
     if args.list {
         let trials = files
@@ -61,7 +68,7 @@ pub fn run_gate(root: &Path, gate: &str, dir: &Path, args: &Arguments) -> Result
         return Ok(libtest_mimic::run(args, trials));
     }
 
-    let target_name = target::selected_name();
+    let target_name = target_name.to_string();
     let runtime = target::load(root, &target_name)
         .map(|t| Arc::new(TargetRuntime::new(t, root)))
         .map_err(|e| e.to_string());

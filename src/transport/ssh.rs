@@ -29,6 +29,14 @@ use ssh2::{BlockDirections, CheckResult, HashType, KnownHostFileKind, Session};
 use super::{Bounded, Exec, ExecOpts, Output};
 use crate::error::TransportError;
 
+/// SSH handshakes done by every pool in this process (the bench reports it).
+static HANDSHAKES: AtomicUsize = AtomicUsize::new(0);
+
+/// Total handshakes so far, across pools.
+pub fn handshakes_total() -> usize {
+    HANDSHAKES.load(Ordering::Relaxed)
+}
+
 /// How often a keepalive goes out on a busy exec loop.
 const KEEPALIVE_EVERY: Duration = Duration::from_secs(15);
 
@@ -143,6 +151,7 @@ impl SshPool {
         sess.handshake()
             .map_err(|e| connect_err(format!("ssh handshake: {e}")))?;
         self.handshakes.fetch_add(1, Ordering::Relaxed);
+        HANDSHAKES.fetch_add(1, Ordering::Relaxed);
         self.verify_host_key(&sess)?;
         self.authenticate(&sess)?;
         sess.set_keepalive(false, KEEPALIVE_EVERY.as_secs() as u32);

@@ -1,5 +1,162 @@
-//! `cargo xtask bench`: placeholder until the task is written.
+//! `cargo xtask bench --checks N [--threads T]`: what N read-only checks cost through witness,
+//! next to two baselines on the same twin:
+//! - the floor: ONE ssh session whose remote shell runs the same N commands in sequence
+//!   (`ssh twin bash -s` with the commands on stdin: one handshake, no per-check channel);
+//! - one `ssh` invocation per check (what a hand-rolled script does).
+//!
+//! witness runs a real gate: N scenario files are generated, loaded, run as libtest-mimic
+//! trials, judged, redacted and asserted as snapshots (written on the first round, compared
+//! on the measured one), exactly as `cargo test --test <gate>` would.
 
-pub fn run(_args: &[String]) -> anyhow::Result<()> {
-    anyhow::bail!("not yet implemented")
+use std::io::Write as _;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+
+use crate::twin;
+use crate::util;
+
+/// The read-only check each scenario makes.
+const CHECK: &str = "systemctl is-active ssh.service";
+
+pub fn run(args: &[String]) -> Result<()> {
+    let mut checks = 100usize;
+    let mut threads: Option<usize> = None;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--checks" => checks = it.next().context("--checks needs a number")?.parse()?,
+            "--threads" => threads = Some(it.next().context("--threads needs a number")?.parse()?),
+            other => bail!("unknown bench option `{other}` (use --checks N [--threads T])"),
+        }
+    }
+    let tw = twin::up()?;
+    let result = measure(checks, threads);
+    if tw.started_here {
+        twin::down()?;
+    }
+    let (witness_s, floor_s, per_check_s, handshakes) = result?;
+    println!("checks={checks}  witness handshakes={handshakes}");
+    println!(
+        "witness_s={witness_s:.3} floor_s={floor_s:.3} ssh_per_check_s={per_check_s:.3} ratio_vs_floor={:.3}",
+        witness_s / floor_s
+    );
+    Ok(())
+}
+
+fn measure(checks: usize, threads: Option<usize>) -> Result<(f64, f64, f64, usize)> {
+    let root = util::target_dir().join("bench");
+    let gate_dir = root.join("scenarios").join("bench");
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&gate_dir)?;
+    let connection = util::target_dir().join("twin").join("connection.toml");
+    std::fs::write(
+        root.join("targets.toml"),
+        format!("[targets.twin]\nconnection = {:?}\n", connection.display().to_string()),
+    )?;
+    for i in 0..checks {
+        std::fs::write(
+            gate_dir.join(format!("check_{i:05}.toml")),
+            format!(
+                "title = \"check {i}\"\nclaim = \"ssh is active ({i})\"\n[[steps]]\nrun = {{ cmd = \"{CHECK}\" }}\nexpect = {{ stdout = ['^active$'] }}\n"
+            ),
+        )?;
+    }
+
+    // Round 1 writes the snapshots; round 2, the measured one, compares against them.
+    // SAFETY: single-threaded here; the variable is read by insta inside the runs below.
+    unsafe { std::env::set_var("INSTA_UPDATE", "always") };
+    run_witness(&root, &gate_dir, threads)?;
+    unsafe { std::env::set_var("INSTA_UPDATE", "no") };
+    let t = Instant::now();
+    let handshakes = run_witness(&root, &gate_dir, threads)?;
+    let witness_s = t.elapsed().as_secs_f64();
+
+    let conn = Connection::read(&connection)?;
+    let t = Instant::now();
+    let mut child = conn
+        .ssh()
+        .args(["bash", "-s"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()?;
+    {
+        let mut stdin = child.stdin.take().context("ssh stdin")?;
+        for _ in 0..checks {
+            writeln!(stdin, "{CHECK}")?;
+        }
+    }
+    if !child.wait()?.success() {
+        bail!("floor: ssh bash -s failed");
+    }
+    let floor_s = t.elapsed().as_secs_f64();
+
+    let t = Instant::now();
+    for _ in 0..checks {
+        let st = conn.ssh().arg(CHECK).stdout(Stdio::null()).status()?;
+        if !st.success() {
+            bail!("ssh per check: `{CHECK}` failed");
+        }
+    }
+    let per_check_s = t.elapsed().as_secs_f64();
+    Ok((witness_s, floor_s, per_check_s, handshakes))
+}
+
+/// Run the generated gate in-process; returns the number of SSH handshakes it made.
+fn run_witness(root: &Path, gate_dir: &Path, threads: Option<usize>) -> Result<usize> {
+    let mut args = libtest_mimic::Arguments::from_iter(["bench", "--quiet"]);
+    args.test_threads = threads;
+    let before = witness::transport::handshakes_total();
+    let c = witness::run_gate(root, "bench", gate_dir, "twin", &args).map_err(anyhow::Error::msg)?;
+    if c.num_failed > 0 {
+        bail!("{} bench checks failed", c.num_failed);
+    }
+    Ok(witness::transport::handshakes_total() - before)
+}
+
+/// The twin's connection facts, for the plain-`ssh` baselines.
+struct Connection {
+    port: String,
+    identity: String,
+    known_hosts: String,
+}
+
+impl Connection {
+    fn read(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path)?;
+        let get = |key: &str| -> Result<String> {
+            text.lines()
+                .find_map(|l| {
+                    let (k, v) = l.split_once('=')?;
+                    (k.trim() == key).then(|| v.trim().trim_matches('"').to_string())
+                })
+                .with_context(|| format!("{} has no `{key}`", path.display()))
+        };
+        Ok(Connection {
+            port: get("port")?,
+            identity: get("identity_file")?,
+            known_hosts: get("known_hosts")?,
+        })
+    }
+
+    fn ssh(&self) -> Command {
+        let mut c = Command::new("ssh");
+        c.args([
+            "-q",
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "StrictHostKeyChecking=yes",
+            "-o",
+            &format!("UserKnownHostsFile={}", self.known_hosts),
+            "-i",
+            &self.identity,
+            "-p",
+            &self.port,
+            "root@127.0.0.1",
+        ]);
+        c
+    }
 }

@@ -21,7 +21,9 @@ const SUITE: &str = "bookworm";
 const VARIANT: &str = "minbase";
 
 /// What the twin has installed, on top of debootstrap's minbase. Extend
-/// freely: changing this list invalidates the cached base.
+/// freely: changing this list invalidates the cached base. debootstrap's
+/// resolver is simpler than apt's: dependencies on virtual packages must be
+/// satisfied by naming a real provider here.
 pub const PACKAGES: &[&str] = &[
     // A real init: the harness checks units, journald, transient services.
     "systemd",
@@ -43,6 +45,11 @@ pub const PACKAGES: &[&str] = &[
     "openssl",
     "python3",
     "nix-bin",
+    // nix-bin needs libdbd-sqlite3-perl, which depends on the virtual package
+    // perl-dbdabi-94; debootstrap does not resolve virtual packages, so name
+    // the package that provides it (else: "Failure while configuring base
+    // packages ... libdbd-sqlite3-perl is at fault").
+    "libdbi-perl",
     "sudo",
     "less",
 ];

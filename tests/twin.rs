@@ -1,0 +1,442 @@
+//! Integration tests against the real twin host (`cargo xtask twin up` first; `cargo xtask
+//! test` does it for you). Every step kind is shown to pass where it should and to go red
+//! where it should, and the transport's fault cases end in a precise message in bounded time.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use witness::engine::{ScenarioReport, StepStatus, TargetRuntime, run_scenario};
+use witness::error::TransportError;
+use witness::evidence::{failure_message, render};
+use witness::scenario::Scenario;
+use witness::scenario::load::load_str;
+use witness::target::{self, SecretSource, Target, TargetTransport};
+use witness::transport::{Exec, ExecOpts, SshConfig, SshPool};
+
+fn root() -> PathBuf {
+    witness::workspace_root()
+}
+
+fn twin() -> Target {
+    target::load(&root(), "twin").unwrap_or_else(|e| {
+        panic!("the twin host is not up ({e}); start it with: cargo xtask twin up")
+    })
+}
+
+fn twin_ssh() -> SshConfig {
+    match twin().transport {
+        TargetTransport::Ssh(c) => c,
+        TargetTransport::Local => unreachable!("twin is an ssh target"),
+    }
+}
+
+fn scenario(body: &str) -> Scenario {
+    let src = format!("title = \"test\"\nclaim = \"a test claim\"\n{body}");
+    load_str(Path::new("scenarios/test/t.toml"), &src).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn run_on(rt: &TargetRuntime, body: &str) -> (Scenario, ScenarioReport) {
+    let sc = scenario(body);
+    let report = run_scenario(&sc, rt, &|l| eprintln!("progress: {l}"));
+    (sc, report)
+}
+
+fn run(body: &str) -> (Scenario, ScenarioReport) {
+    run_on(&TargetRuntime::new(twin(), &root()), body)
+}
+
+fn message(sc: &Scenario, r: &ScenarioReport) -> String {
+    failure_message("test", sc, r, "twin", "twin")
+}
+
+fn opts(secs: u64) -> ExecOpts {
+    ExecOpts {
+        deadline: Duration::from_secs(secs),
+        output_limit: 16 * 1024 * 1024,
+    }
+}
+
+#[test]
+fn run_step_passes_and_goes_red_on_exit_status() {
+    let (_, r) = run("[[steps]]\nrun = { cmd = \"echo hello\" }\nexpect = { stdout = ['^hello$'] }\n");
+    assert!(r.passed(), "{r:?}");
+    let (sc, r) = run("[[steps]]\nrun = { cmd = \"echo oops >&2; exit 3\" }\n[[steps]]\nrun = { cmd = \"echo never\" }\n");
+    assert!(!r.passed());
+    assert_eq!(r.steps[1].status, StepStatus::Skipped);
+    let m = message(&sc, &r);
+    assert!(m.contains("expected: exit status 0"), "{m}");
+    assert!(m.contains("seen:     exit status 3"), "{m}");
+    assert!(m.contains("command:  echo oops >&2; exit 3"), "{m}");
+    assert!(m.contains("| oops"), "{m}");
+    assert!(m.contains("by hand:  ssh -p "), "{m}");
+    assert!(m.contains("skipped after the failure: step 2 `echo never`"), "{m}");
+}
+
+#[test]
+fn local_run_step() {
+    let (_, r) = run("[[steps]]\nrun = { cmd = \"test -f Cargo.toml && echo here\", local = true }\nexpect = { stdout = ['here'] }\n");
+    assert!(r.passed(), "{r:?}");
+    let (_, r) = run("[[steps]]\nrun = { cmd = \"test -f no-such-file\", local = true }\n");
+    assert!(!r.passed());
+}
+
+#[test]
+fn systemd_properties() {
+    let (_, r) = run("[[steps]]\nsystemd = { unit = 'ssh.service', properties = { ActiveState = 'active', SubState = 'running' } }\n");
+    assert!(r.passed(), "{r:?}");
+    let (sc, r) = run("[[steps]]\nsystemd = { unit = 'no-such-unit.service', properties = { ActiveState = 'active' } }\n");
+    assert!(!r.passed());
+    let m = message(&sc, &r);
+    assert!(m.contains("expected: no-such-unit.service ActiveState=active"), "{m}");
+    assert!(m.contains("seen:     ActiveState=inactive"), "{m}");
+}
+
+#[test]
+fn failed_units_with_allowlist_shown_as_diff() {
+    let pool = SshPool::new(twin_ssh());
+    let unit = format!("witness-fail-{}", std::process::id());
+    let out = pool
+        .exec(&format!("systemd-run --unit={unit} --wait false; true"), opts(20))
+        .unwrap();
+    assert_eq!(out.exit, Some(0), "{}", out.stderr.text());
+    let (sc, r) = run("[[steps]]\nsystemd = { failed = {} }\n");
+    let cleanup = || {
+        pool.exec(&format!("systemctl reset-failed {unit}.service"), opts(20))
+            .unwrap()
+    };
+    if r.passed() {
+        cleanup();
+        panic!("a failed unit was not noticed: {r:?}");
+    }
+    let m = message(&sc, &r);
+    let (_, allowed) = run(&format!(
+        "[[steps]]\nsystemd = {{ failed = {{ allow = ['{unit}.service'] }} }}\n"
+    ));
+    cleanup();
+    assert!(m.contains(&format!("+ {unit}.service (failed, NOT allowed)")), "{m}");
+    assert!(allowed.passed(), "{allowed:?}");
+    let (_, r) = run("[[steps]]\nsystemd = { failed = {} }\n");
+    assert!(r.passed(), "reset-failed should leave no failed unit: {r:?}");
+}
+
+#[test]
+fn start_and_wait_for_a_oneshot() {
+    let pool = SshPool::new(twin_ssh());
+    let setup = "mkdir -p /run/systemd/system && \
+        printf '[Service]\\nType=oneshot\\nExecStart=/bin/sh -c \"echo working; sleep 2; echo done\"\\n' > /run/systemd/system/witness-ok.service && \
+        printf '[Service]\\nType=oneshot\\nExecStart=/bin/sh -c \"sleep 1; exit 4\"\\n' > /run/systemd/system/witness-bad.service && \
+        systemctl daemon-reload";
+    let out = pool.exec(setup, opts(20)).unwrap();
+    assert_eq!(out.exit, Some(0), "{}", out.stderr.text());
+
+    let (_, r) = run("mutates = true\n[[steps]]\njournal = { mark = 'm' }\n[[steps]]\nsystemd = { start = 'witness-ok.service' }\n[[steps]]\njournal = { unit = 'witness-ok.service', after = 'm' }\nexpect = { stdout_in_order = ['working', 'done'] }\n");
+    assert!(r.passed(), "{r:?}");
+    assert!(r.steps[1].elapsed >= Duration::from_secs(2), "it waited for the run");
+
+    let started = Instant::now();
+    let (sc, r) = run("mutates = true\n[[steps]]\ntimeout = '60s'\nsystemd = { start = 'witness-bad.service' }\n");
+    assert!(!r.passed());
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "a failed unit must fail at once, not at the deadline"
+    );
+    let m = message(&sc, &r);
+    assert!(m.contains("expected: witness-bad.service runs and ends inactive with Result=success"), "{m}");
+    assert!(m.contains("ActiveState=failed Result=exit-code ExecMainStatus=4"), "{m}");
+    pool.exec("systemctl reset-failed witness-bad.service", opts(20)).unwrap();
+}
+
+#[test]
+fn journal_is_scoped_to_this_run() {
+    let tag = format!("witness-j{}", std::process::id());
+    let body = format!(
+        "[[steps]]\nrun = {{ cmd = \"logger -t {tag} old-line\" }}\n[[steps]]\njournal = {{ mark = 'm' }}\n[[steps]]\nrun = {{ cmd = \"logger -t {tag} new-line\" }}\n[[steps]]\nretry = {{ interval = '300ms', deadline = '5s' }}\nrun = {{ cmd = \"journalctl -q --no-pager -t {tag} -o cat --after-cursor=${{m}}\" }}\nexpect = {{ stdout = ['new-line'], stdout_absent = ['old-line'] }}\n"
+    );
+    let (_, r) = run(&body);
+    assert!(r.passed(), "{r:?}");
+    // Red: the line logged before the mark is not there to be found.
+    let red = body.replace("stdout = ['new-line'], ", "stdout = ['old-line'], ");
+    let red = red.replace("stdout_absent = ['old-line']", "stdout_absent = []");
+    let (sc, r) = run(&red);
+    assert!(!r.passed());
+    let m = message(&sc, &r);
+    assert!(m.contains("expected: stdout matches /old-line/"), "{m}");
+    assert!(m.contains("attempts:"), "{m}");
+}
+
+/// A tiny HTTP(S) server on loopback, stopped on drop.
+struct Server {
+    child: Child,
+    port: u16,
+    dir: PathBuf,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn server(tls: bool) -> Server {
+    let dir = std::env::temp_dir().join(format!("witness-http-{}-{tls}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("status.json"), r#"{"status":"success","number":7,"stages":[{"name":"default"}]}"#).unwrap();
+    let port = free_port();
+    let script = if tls {
+        let ok = Command::new("openssl")
+            .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", "key.pem", "-out", "cert.pem"])
+            .current_dir(&dir)
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(ok.success());
+        format!("import http.server, ssl\ns = http.server.HTTPServer(('127.0.0.1', {port}), http.server.SimpleHTTPRequestHandler)\nc = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)\nc.load_cert_chain('cert.pem', 'key.pem')\ns.socket = c.wrap_socket(s.socket, server_side=True)\ns.serve_forever()\n")
+    } else {
+        format!("import http.server\nhttp.server.HTTPServer(('127.0.0.1', {port}), http.server.SimpleHTTPRequestHandler).serve_forever()\n")
+    };
+    let child = Command::new("python3")
+        .args(["-c", &script])
+        .current_dir(&dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "test server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Server { child, port, dir }
+}
+
+#[test]
+fn http_status_body_and_json_pointer() {
+    let s = server(false);
+    let p = s.port;
+    let (_, r) = run(&format!(
+        "[[steps]]\nhttp = {{ url = 'http://127.0.0.1:{p}/status.json', json = {{ '/status' = 'success', '/stages/0/name' = 'default' }} }}\nexpect = {{ stdout = ['\"number\":7'] }}\n"
+    ));
+    assert!(r.passed(), "{r:?}");
+    let (sc, r) = run(&format!(
+        "[[steps]]\nhttp = {{ url = 'http://127.0.0.1:{p}/status.json', json = {{ '/status' = 'failure' }} }}\n"
+    ));
+    assert!(!r.passed());
+    let m = message(&sc, &r);
+    assert!(m.contains("expected: JSON /status = \"failure\""), "{m}");
+    assert!(m.contains("seen:     JSON /status = \"success\""), "{m}");
+    let (sc, r) = run(&format!("[[steps]]\nhttp = {{ url = 'http://127.0.0.1:{p}/missing' }}\n"));
+    let m = message(&sc, &r);
+    assert!(m.contains("expected: HTTP status 200") && m.contains("seen:     HTTP status 404"), "{m}");
+}
+
+#[test]
+fn https_is_verified() {
+    let s = server(true);
+    let p = s.port;
+    let (sc, r) = run(&format!("[[steps]]\nhttp = {{ url = 'https://127.0.0.1:{p}/status.json' }}\n"));
+    assert!(!r.passed(), "a self-signed certificate must not be trusted");
+    let m = message(&sc, &r);
+    assert!(m.to_lowercase().contains("certificate"), "{m}");
+    let ca = s.dir.join("cert.pem");
+    let (_, r) = run(&format!(
+        "[[steps]]\nhttp = {{ url = 'https://127.0.0.1:{p}/status.json', ca_file = '{}' }}\n",
+        ca.display()
+    ));
+    assert!(r.passed(), "{r:?}");
+}
+
+#[test]
+fn unknown_host_key_is_refused_with_fingerprint() {
+    let dir = std::env::temp_dir().join(format!("witness-kh-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let empty = dir.join("known_hosts_empty");
+    std::fs::write(&empty, "").unwrap();
+    let mut cfg = twin_ssh();
+    cfg.known_hosts = empty.clone();
+    let err = SshPool::new(cfg).check().unwrap_err();
+    let m = err.to_string();
+    assert!(matches!(err, TransportError::UnknownHostKey { .. }), "{m}");
+    assert!(m.contains("SHA256:") && m.contains(&empty.display().to_string()), "{m}");
+    assert!(m.contains("no trust on first use"), "{m}");
+}
+
+#[test]
+fn changed_host_key_is_refused() {
+    let dir = std::env::temp_dir().join(format!("witness-kh2-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let st = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+        .arg(dir.join("other"))
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let public = std::fs::read_to_string(dir.join("other.pub")).unwrap();
+    let cfg = twin_ssh();
+    let kh = dir.join("known_hosts");
+    // A hashed entry, as `HashKnownHosts yes` writes them, to show those are read too.
+    let mut f = std::fs::File::create(&kh).unwrap();
+    writeln!(f, "[{}]:{} {}", cfg.hostname, cfg.port, public.trim()).unwrap();
+    drop(f);
+    let st = Command::new("ssh-keygen").args(["-q", "-H", "-f"]).arg(&kh).status().unwrap();
+    assert!(st.success());
+    assert!(std::fs::read_to_string(&kh).unwrap().starts_with("|1|"));
+    let mut bad = cfg.clone();
+    bad.known_hosts = kh.clone();
+    let err = SshPool::new(bad).check().unwrap_err();
+    assert!(matches!(err, TransportError::HostKeyMismatch { .. }), "{err}");
+    assert!(err.to_string().contains("CHANGED"), "{err}");
+
+    // The genuine key, hashed, is accepted.
+    let genuine = dir.join("known_hosts_genuine");
+    std::fs::copy(&cfg.known_hosts, &genuine).unwrap();
+    let st = Command::new("ssh-keygen").args(["-q", "-H", "-f"]).arg(&genuine).status().unwrap();
+    assert!(st.success());
+    let mut good = cfg;
+    good.known_hosts = genuine;
+    SshPool::new(good).check().unwrap();
+}
+
+#[test]
+fn stderr_flood_does_not_hang() {
+    let pool = SshPool::new(twin_ssh());
+    let t = Instant::now();
+    let out = pool
+        .exec("head -c 4000000 /dev/zero >&2; head -c 4000000 /dev/zero; echo; echo done", opts(30))
+        .unwrap();
+    assert_eq!(out.exit, Some(0));
+    assert_eq!(out.stderr.bytes().len(), 4_000_000);
+    assert!(out.stdout.text().ends_with("done\n"));
+    assert!(t.elapsed() < Duration::from_secs(10), "took {:?}", t.elapsed());
+}
+
+#[test]
+fn hung_command_hits_its_deadline_and_is_stopped_on_the_target() {
+    let marker = format!("witness-hang-{}", std::process::id());
+    let (sc, r) = run(&format!(
+        "[[steps]]\ntimeout = '2s'\nrun = {{ cmd = \"echo started; exec -a {marker} sleep 300\" }}\n"
+    ));
+    assert!(!r.passed());
+    assert!(r.steps[0].timed_out);
+    assert!(r.steps[0].elapsed < Duration::from_secs(5), "{:?}", r.steps[0].elapsed);
+    let m = message(&sc, &r);
+    assert!(m.contains("timed out: the step's deadline of 2s passed"), "{m}");
+    assert!(m.contains("| started"), "output so far is shown: {m}");
+    // The remote backstop `timeout` ends the command a few seconds later.
+    std::thread::sleep(Duration::from_secs(6));
+    let pool = SshPool::new(twin_ssh());
+    let out = pool.exec(&format!("pgrep -f {marker} || echo gone"), opts(10)).unwrap();
+    assert_eq!(out.stdout.text().trim(), "gone");
+}
+
+#[test]
+fn output_is_bounded_and_the_excess_counted() {
+    let mut rt = TargetRuntime::new(twin(), &root());
+    rt.output_limit = 1024 * 1024;
+    let (_, r) = run_on(&rt, "[[steps]]\nrun = { cmd = \"head -c 5000000 /dev/zero | tr '\\\\0' x\" }\n");
+    assert!(r.passed(), "{r:?}");
+    assert_eq!(r.steps[0].stdout_dropped, 5_000_000 - 1024 * 1024);
+    let (sc, r) = run_on(&rt, "[[steps]]\nrun = { cmd = \"head -c 5000000 /dev/zero | tr '\\\\0' x\" }\nexpect = { stdout = ['nothing like this'] }\n");
+    let m = message(&sc, &r);
+    assert!(m.contains("bytes over the output bound were dropped"), "{m}");
+    let text = render(&sc, &r);
+    assert!(text.contains("stdout over the output bound: 3951424 bytes dropped"), "{text}");
+}
+
+#[test]
+fn unreachable_target_fails_every_scenario_fast_with_one_message() {
+    let mut t = twin();
+    let port = free_port(); // nothing listens there
+    if let TargetTransport::Ssh(c) = &mut t.transport {
+        c.port = port;
+        c.connect_timeout = Duration::from_secs(3);
+    }
+    let rt = Arc::new(TargetRuntime::new(t, &root()));
+    let started = Instant::now();
+    let mut messages = Vec::new();
+    for _ in 0..5 {
+        let (_, r) = run_on(&rt, "[[steps]]\nrun = { cmd = \"true\" }\n");
+        match &r.steps[0].status {
+            StepStatus::Error(e) => messages.push(e.clone()),
+            other => panic!("expected an error, got {other:?}"),
+        }
+    }
+    assert!(started.elapsed() < Duration::from_secs(4), "{:?}", started.elapsed());
+    assert!(messages.iter().all(|m| m == &messages[0]));
+    assert!(messages[0].starts_with(&format!("target unreachable: cannot connect to 127.0.0.1:{port}")), "{}", messages[0]);
+}
+
+#[test]
+fn one_handshake_for_many_checks_and_reconnect_after_a_drop() {
+    let pool = SshPool::new(twin_ssh());
+    for i in 0..30 {
+        let out = pool.exec(&format!("echo {i}"), opts(10)).unwrap();
+        assert_eq!(out.stdout.text().trim(), i.to_string());
+    }
+    assert_eq!(pool.handshakes(), 1);
+    // Kill this connection's sshd process: the step sees a dropped session…
+    let dropped = pool.exec("kill -KILL $(ps -o ppid= -p $PPID)", opts(10));
+    assert!(
+        dropped.is_err() || dropped.as_ref().unwrap().exit != Some(0),
+        "{dropped:?}"
+    );
+    // …and the next step gets a fresh connection.
+    let out = pool.exec("echo back", opts(10)).unwrap();
+    assert_eq!(out.stdout.text().trim(), "back");
+    assert_eq!(pool.handshakes(), 2);
+}
+
+#[test]
+fn secrets_never_reach_evidence_or_messages() {
+    let mut t = twin();
+    t.secrets.insert("tok".into(), SecretSource::Env("WITNESS_TEST_SECRET".into()));
+    // SAFETY: set before the runtime (and any thread that reads it) exists; no other
+    // test reads this variable.
+    unsafe { std::env::set_var("WITNESS_TEST_SECRET", "hunter2-sekret") };
+    let rt = TargetRuntime::new(t, &root());
+    let (sc, r) = run_on(&rt, "[[steps]]\nrun = { cmd = \"echo token=${tok}; echo ${tok} >&2; exit 1\" }\n");
+    let m = message(&sc, &r);
+    let text = render(&sc, &r);
+    assert!(!m.contains("hunter2") && !text.contains("hunter2"), "{m}\n{text}");
+    assert!(m.contains("token=[secret]"), "{m}");
+}
+
+#[test]
+fn captured_output_is_data_not_shell_code() {
+    let pwned = format!("/tmp/witness-pwned-{}", std::process::id());
+    let (_, r) = run(&format!(
+        "[[steps]]\nrun = {{ cmd = \"echo 'value=$(touch {pwned})'\" }}\ncapture = ['value=(?P<v>.*)']\n[[steps]]\nrun = {{ cmd = \"echo got ${{v}}; test ! -e {pwned}\" }}\nexpect = {{ stdout = ['got \\$\\(touch'] }}\n"
+    ));
+    assert!(r.passed(), "{r:?}");
+    assert_eq!(r.captures[0].0, "v");
+}
+
+#[test]
+fn retry_until_passes_and_reports_the_last_attempt() {
+    let f = format!("/tmp/witness-retry-{}", std::process::id());
+    let (_, r) = run(&format!(
+        "[[steps]]\nretry = {{ interval = '200ms', deadline = '5s' }}\nrun = {{ cmd = \"if test -e {f}; then echo ready; rm {f}; else touch {f}; echo notyet; exit 1; fi\" }}\nexpect = {{ stdout = ['ready'] }}\n"
+    ));
+    assert!(r.passed(), "{r:?}");
+    assert_eq!(r.steps[0].attempts, 2);
+    let started = Instant::now();
+    let (sc, r) = run("[[steps]]\nretry = { interval = '300ms', deadline = '2s' }\nrun = { cmd = \"echo attempt-$RANDOM; exit 1\" }\n");
+    assert!(!r.passed());
+    assert!(started.elapsed() < Duration::from_secs(4));
+    let m = message(&sc, &r);
+    assert!(r.steps[0].attempts >= 3, "{m}");
+    assert!(m.contains("| attempt-"), "{m}");
+}
