@@ -9,7 +9,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use crate::interp::{Quote, Vars};
-use crate::scenario::{Contains, Expect, Normalize};
+use crate::scenario::{Contains, Expect, Normalize, SameAs, SameNormalize};
 use crate::steps::Observation;
 
 /// The result of one check.
@@ -78,7 +78,14 @@ pub fn evaluate(e: &Expect, obs: &Observation, vars: &Vars) -> Vec<Outcome> {
         out.push(match vars.interpolate(want, Quote::Raw) {
             Ok(want) => {
                 let seen = obs.stdout.trim();
-                Outcome::check(seen == want.trim(), format!("stdout equals `{}`", want.trim()), seen)
+                let want = want.trim();
+                let mut shown = seen.to_string();
+                // Redaction may hide the difference (two store hashes both become
+                // `[hash]`), so say where the raw values part.
+                if let Some(i) = seen.chars().zip(want.chars()).position(|(a, b)| a != b) {
+                    shown.push_str(&format!(" (differs from the expected value at character {})", i + 1));
+                }
+                Outcome::check(seen == want, format!("stdout equals `{want}`"), shown)
             }
             Err(err) => Outcome::check(false, format!("stdout equals `{want}`"), err.to_string()),
         });
@@ -89,7 +96,60 @@ pub fn evaluate(e: &Expect, obs: &Observation, vars: &Vars) -> Vec<Outcome> {
     if let Some(c) = &e.contains {
         out.push(contains(c, &obs.stdout));
     }
+    if let Some(sa) = &e.same_as {
+        out.push(same_as(sa, &obs.stdout, vars));
+    }
     out
+}
+
+/// Parity: this probe's stdout equals an earlier probe's (a variable), after normalization.
+fn same_as(sa: &SameAs, stdout: &str, vars: &Vars) -> Outcome {
+    let expected = format!("stdout is the same as ${{{}}}", sa.var);
+    let Some(other) = vars.get(&sa.var) else {
+        return Outcome::check(false, expected, format!("${{{}}} was never captured", sa.var));
+    };
+    let norm = |t: &str| {
+        let mut lines: Vec<String> = t
+            .lines()
+            .map(|l| {
+                let l = l.trim_end();
+                if sa.normalize.contains(&SameNormalize::StorePath) {
+                    normalize_store_paths(l)
+                } else {
+                    l.to_string()
+                }
+            })
+            .filter(|l| !l.is_empty())
+            .collect();
+        if sa.normalize.contains(&SameNormalize::SortedLines) {
+            lines.sort();
+            lines.dedup();
+        }
+        lines.join("\n") + "\n"
+    };
+    let (left, right) = (norm(other), norm(stdout));
+    if left == right {
+        return Outcome::pass(expected);
+    }
+    let diff = similar::TextDiff::from_lines(&left, &right);
+    let mut shown = String::from("differs (- earlier, + this probe):");
+    for change in diff.iter_all_changes() {
+        let sign = match change.tag() {
+            similar::ChangeTag::Delete => "-",
+            similar::ChangeTag::Insert => "+",
+            similar::ChangeTag::Equal => " ",
+        };
+        shown.push_str(&format!("\n{sign} {}", change.value().trim_end()));
+    }
+    Outcome::check(false, expected, shown)
+}
+
+/// Every `/nix/store/<hash>-name-version…` in a line becomes its bare name.
+fn normalize_store_paths(line: &str) -> String {
+    static PATH: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"/nix/store/[0-9a-z]{32}-[^/:\s\x22']+").expect("regex"));
+    PATH.replace_all(line, |c: &regex::Captures| store_name(&c[0]))
+        .into_owned()
 }
 
 fn show(re: &Regex) -> String {
@@ -347,6 +407,21 @@ mod tests {
         let r = evaluate(&e, &obs(&without_lfs, 0), &Vars::default());
         assert!(!r[1].ok);
         assert!(r[1].seen.as_ref().unwrap().contains("MISSING: [git-lfs]"));
+    }
+
+    #[test]
+    fn parity_with_a_diff() {
+        let e = expect("same_as = { var = 'timer', normalize = ['store-path', 'sorted-lines'] }");
+        let mut v = Vars::default();
+        v.set("timer", "/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-git-lfs-3.6.1/bin/git-lfs\n/usr/bin/bash\n");
+        let drone = "/usr/bin/bash\n/nix/store/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb-git-lfs-3.6.1/bin/git-lfs\n";
+        let r = evaluate(&e, &obs(drone, 0), &v);
+        assert!(r[1].ok, "{r:?}");
+        let r = evaluate(&e, &obs("/usr/bin/bash\n", 0), &v);
+        assert!(!r[1].ok);
+        assert!(r[1].seen.as_ref().unwrap().contains("- git-lfs/bin/git-lfs"), "{r:?}");
+        let r = evaluate(&e, &obs("x", 0), &Vars::default());
+        assert!(r[1].seen.as_ref().unwrap().contains("never captured"));
     }
 
     #[test]

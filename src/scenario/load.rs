@@ -128,11 +128,14 @@ impl Cx<'_> {
         if let Some(k) = &w.http {
             kinds.push(("http", k.span()));
         }
+        if let Some(k) = &w.drone {
+            kinds.push(("drone", k.span()));
+        }
         match kinds.as_slice() {
             [] => {
                 return Err(self.err(
                     span,
-                    format!("step {n} has no kind: add one of `run`, `systemd`, `journal`, `http`"),
+                    format!("step {n} has no kind: add one of `run`, `systemd`, `journal`, `http`, `drone`"),
                 ));
             }
             [_] => {}
@@ -159,6 +162,8 @@ impl Cx<'_> {
             self.journal(j, marks)?
         } else if let Some(h) = w.http {
             self.http(h)?
+        } else if let Some(d) = w.drone {
+            self.drone(d)?
         } else {
             unreachable!("exactly one kind was checked above")
         };
@@ -223,11 +228,16 @@ impl Cx<'_> {
     fn systemd(&self, s: Spanned<SystemdWire>) -> Result<StepKind, LoadError> {
         let span = s.span();
         let s = s.into_inner();
-        let modes = [s.unit.is_some(), s.failed.is_some(), s.start.is_some()];
+        let modes = [
+            s.unit.is_some(),
+            s.failed.is_some(),
+            s.start.is_some(),
+            s.wait.is_some(),
+        ];
         if modes.iter().filter(|m| **m).count() != 1 {
             return Err(self.err(
                 span,
-                "a `systemd` step needs exactly one of `unit` (show properties), `failed` (no failed units) or `start` (start and wait)",
+                "a `systemd` step needs exactly one of `unit` (show properties), `failed` (no failed units), `start` (start and wait) or `wait` (wait for the current run)",
             ));
         }
         if !s.properties.is_empty() && s.unit.is_none() {
@@ -240,6 +250,8 @@ impl Cx<'_> {
             }
         } else if let Some(f) = s.failed {
             SystemdStep::NoFailed { allow: f.allow }
+        } else if let Some(unit) = s.wait {
+            SystemdStep::Wait { unit }
         } else {
             SystemdStep::Start {
                 unit: s.start.unwrap_or_default(),
@@ -326,6 +338,39 @@ impl Cx<'_> {
         }))
     }
 
+    fn drone(&self, d: Spanned<DroneWire>) -> Result<StepKind, LoadError> {
+        let span = d.span();
+        let d = d.into_inner();
+        if d.trigger.is_some() == d.build.is_some() {
+            return Err(self.err(
+                span,
+                "a `drone` step needs exactly one of `trigger = { params = … }` (a new build) or `build = \"N\"` (an existing one)",
+            ));
+        }
+        if d.repo.split('/').count() != 2 {
+            return Err(self.err(span, format!("`repo = \"{}\"` must be `owner/name`", d.repo)));
+        }
+        let poll = match &d.poll {
+            Some(p) => self.duration(p)?,
+            None => Duration::from_secs(5),
+        };
+        Ok(StepKind::Drone(DroneStep {
+            server: d.server,
+            repo: d.repo,
+            token_secret: d.token_secret,
+            trigger: d.trigger.map(|t| DroneTrigger {
+                branch: t.branch,
+                commit: t.commit,
+                params: t.params,
+            }),
+            build: d.build,
+            status: d.status.unwrap_or_else(|| "success".into()),
+            log_step: d.log_step,
+            poll,
+            build_var: d.build_var.unwrap_or_else(|| "build".into()),
+        }))
+    }
+
     fn expect(&self, e: ExpectWire) -> Result<Expect, LoadError> {
         let res = |v: &[Spanned<String>]| v.iter().map(|r| self.regex(r)).collect::<Result<Vec<_>, _>>();
         let contains = match e.contains {
@@ -359,6 +404,24 @@ impl Cx<'_> {
                 .map(|c| Ok((self.regex(&c.regex)?, c.lines)))
                 .collect::<Result<Vec<_>, LoadError>>()?,
             contains,
+            same_as: match e.same_as {
+                Some(sa) => Some(SameAs {
+                    var: sa.var,
+                    normalize: sa
+                        .normalize
+                        .iter()
+                        .map(|n| match n.get_ref().as_str() {
+                            "store-path" => Ok(SameNormalize::StorePath),
+                            "sorted-lines" => Ok(SameNormalize::SortedLines),
+                            other => Err(self.err(
+                                n.span(),
+                                format!("unknown normalize `{other}`, expected `store-path` or `sorted-lines`"),
+                            )),
+                        })
+                        .collect::<Result<_, _>>()?,
+                }),
+                None => None,
+            },
         })
     }
 
@@ -384,6 +447,11 @@ fn default_name(kind: &StepKind) -> String {
         StepKind::Systemd(SystemdStep::Show { unit, .. }) => format!("systemctl show {unit}"),
         StepKind::Systemd(SystemdStep::NoFailed { .. }) => "no failed units".into(),
         StepKind::Systemd(SystemdStep::Start { unit }) => format!("start {unit} and wait"),
+        StepKind::Systemd(SystemdStep::Wait { unit }) => format!("wait for {unit} to finish"),
+        StepKind::Drone(d) => match &d.build {
+            Some(b) => format!("drone build {b} of {}", d.repo),
+            None => format!("trigger a drone build of {}", d.repo),
+        },
         StepKind::Journal(JournalStep::Mark { var }) => format!("journal mark {var}"),
         StepKind::Journal(JournalStep::Read { unit, after, .. }) => {
             format!("journal of {unit} after {after}")
@@ -436,7 +504,7 @@ mod tests {
         ));
         assert_eq!(
             e.lines().next().unwrap(),
-            "scenarios/m1/x.toml:6:1: unknown field `exitt`, expected one of `exit`, `any_exit`, `stdout`, `stdout_absent`, `stderr`, `stderr_absent`, `stdout_in_order`, `stdout_equals`, `count`, `contains`"
+            "scenarios/m1/x.toml:6:1: unknown field `exitt`, expected one of `exit`, `any_exit`, `stdout`, `stdout_absent`, `stderr`, `stderr_absent`, `stdout_in_order`, `stdout_equals`, `count`, `contains`, `same_as`"
         );
         assert!(e.contains("6 | exitt = 0"), "{e}");
     }
@@ -466,7 +534,7 @@ mod tests {
     fn step_without_or_with_two_kinds() {
         let e = err(&format!("{HEAD}[[steps]]\nname = \"x\"\n"));
         assert!(
-            e.starts_with("scenarios/m1/x.toml:3:1: step 1 has no kind: add one of `run`, `systemd`, `journal`, `http`"),
+            e.starts_with("scenarios/m1/x.toml:3:1: step 1 has no kind: add one of `run`, `systemd`, `journal`, `http`, `drone`"),
             "{e}"
         );
         let e = err(&format!(

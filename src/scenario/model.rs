@@ -57,6 +57,7 @@ pub enum StepKind {
     Systemd(SystemdStep),
     Journal(JournalStep),
     Http(HttpStep),
+    Drone(DroneStep),
 }
 
 impl StepKind {
@@ -65,6 +66,7 @@ impl StepKind {
         match self {
             StepKind::Systemd(SystemdStep::Start { .. }) => true,
             StepKind::Http(h) => !matches!(h.method.as_str(), "GET" | "HEAD" | "OPTIONS"),
+            StepKind::Drone(d) => d.trigger.is_some(),
             _ => false,
         }
     }
@@ -75,6 +77,7 @@ impl StepKind {
             StepKind::Systemd(_) => "systemd",
             StepKind::Journal(_) => "journal",
             StepKind::Http(_) => "http",
+            StepKind::Drone(_) => "drone",
         }
     }
 }
@@ -98,6 +101,29 @@ pub enum SystemdStep {
     Start {
         unit: String,
     },
+    Wait {
+        unit: String,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct DroneStep {
+    pub server: String,
+    pub repo: String,
+    pub token_secret: String,
+    pub trigger: Option<DroneTrigger>,
+    pub build: Option<String>,
+    pub status: String,
+    pub log_step: Option<String>,
+    pub poll: Duration,
+    pub build_var: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct DroneTrigger {
+    pub branch: Option<String>,
+    pub commit: Option<String>,
+    pub params: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone)]
@@ -131,6 +157,19 @@ pub struct Expect {
     pub stdout_equals: Option<String>,
     pub count: Vec<(Regex, usize)>,
     pub contains: Option<Contains>,
+    pub same_as: Option<SameAs>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SameAs {
+    pub var: String,
+    pub normalize: Vec<SameNormalize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SameNormalize {
+    StorePath,
+    SortedLines,
 }
 
 #[derive(Debug, Clone)]

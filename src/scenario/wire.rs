@@ -58,6 +58,41 @@ pub struct StepWire {
     pub systemd: Option<Spanned<SystemdWire>>,
     pub journal: Option<Spanned<JournalWire>>,
     pub http: Option<Spanned<HttpWire>>,
+    pub drone: Option<Spanned<DroneWire>>,
+}
+
+/// A Drone CI build: trigger one (or read an existing one), wait for it, read a step's log.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DroneWire {
+    /// Server URL, e.g. `${drone_url}`.
+    pub server: String,
+    /// `owner/name`.
+    pub repo: String,
+    /// Name of the target secret holding the API token.
+    pub token_secret: String,
+    /// Trigger a new build (changes the target)…
+    pub trigger: Option<DroneTriggerWire>,
+    /// …or look at an existing build number.
+    pub build: Option<String>,
+    /// Expected final status; `success` unless given.
+    pub status: Option<String>,
+    /// The step (by name: numbers shift) whose log becomes the step's stdout.
+    pub log_step: Option<String>,
+    /// How often to poll the build; `5s` unless given.
+    pub poll: Option<Spanned<String>>,
+    /// Variable that receives the build number; `build` unless given.
+    pub build_var: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct DroneTriggerWire {
+    pub branch: Option<String>,
+    pub commit: Option<String>,
+    /// Build parameters: they reach the pipeline steps as environment variables.
+    #[serde(default)]
+    pub params: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -89,6 +124,8 @@ pub struct SystemdWire {
     pub failed: Option<FailedWire>,
     /// Start this unit and wait until it finishes (mutates the target).
     pub start: Option<String>,
+    /// Wait (read-only) until this unit's current run finishes.
+    pub wait: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -154,6 +191,18 @@ pub struct ExpectWire {
     #[serde(default)]
     pub count: Vec<CountWire>,
     pub contains: Option<ContainsWire>,
+    /// Parity: stdout must equal an earlier variable (e.g. a whole-stdout capture of another
+    /// probe), after normalization; a difference is shown as a diff.
+    pub same_as: Option<SameAsWire>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SameAsWire {
+    pub var: String,
+    /// `store-path` (hashes and versions away), `sorted-lines`, or `none` (trailing space only).
+    #[serde(default)]
+    pub normalize: Vec<Spanned<String>>,
 }
 
 /// Exactly `lines` stdout lines match `regex` (the "exactly 1 hit" grep proofs).

@@ -4,6 +4,7 @@
 //! Steps never decide pass/fail on the generic expectations; [`crate::expect`] does that,
 //! so retries, captures and evidence work the same for every kind.
 
+mod drone;
 mod http;
 mod journal;
 mod run;
@@ -115,5 +116,6 @@ pub fn run_step(step: &Step, cx: &StepCtx) -> Result<Observation, StepError> {
         StepKind::Systemd(s) => systemd::run(s, cx, deadline),
         StepKind::Journal(j) => journal::run(j, cx, deadline),
         StepKind::Http(h) => http::run(h, cx),
+        StepKind::Drone(d) => drone::run(d, cx, deadline),
     }
 }

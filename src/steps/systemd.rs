@@ -29,7 +29,8 @@ pub fn run(s: &SystemdStep, cx: &StepCtx, deadline: Instant) -> Result<Observati
     match s {
         SystemdStep::Show { unit, properties } => show(unit, properties, cx, deadline),
         SystemdStep::NoFailed { allow } => no_failed(allow, cx, deadline),
-        SystemdStep::Start { unit } => start(unit, cx, deadline),
+        SystemdStep::Start { unit } => start(unit, cx, deadline, true),
+        SystemdStep::Wait { unit } => start(unit, cx, deadline, false),
     }
 }
 
@@ -109,7 +110,13 @@ fn no_failed(allow: &[String], cx: &StepCtx, deadline: Instant) -> Result<Observ
     Ok(obs)
 }
 
-fn start(unit: &str, cx: &StepCtx, deadline: Instant) -> Result<Observation, StepError> {
+/// Start `unit` (or, with `trigger = false`, only wait for its current run) until it finishes.
+fn start(
+    unit: &str,
+    cx: &StepCtx,
+    deadline: Instant,
+    trigger: bool,
+) -> Result<Observation, StepError> {
     let begun = Instant::now();
     let state_props = [
         "Type",
@@ -122,15 +129,42 @@ fn start(unit: &str, cx: &StepCtx, deadline: Instant) -> Result<Observation, Ste
     ];
     let before = cx.remote_obs(show_cmd(unit, &state_props), deadline)?;
     let before = parse_props(&before.stdout);
-    let before_id = before.get("InvocationID").cloned().unwrap_or_default();
+    // Waiting for a run already under way: it counts as "new" too.
+    let running = matches!(
+        before.get("ActiveState").map(String::as_str),
+        Some("activating" | "reloading" | "deactivating")
+    );
+    let before_id = if trigger || !running {
+        before.get("InvocationID").cloned().unwrap_or_default()
+    } else {
+        String::new()
+    };
     let oneshot = before.get("Type").map(String::as_str) == Some("oneshot")
         && before.get("RemainAfterExit").map(String::as_str) != Some("yes");
 
-    let start_cmd = format!("systemctl start --no-block {}", quote(unit));
-    let started = cx.remote_obs(start_cmd.clone(), deadline)?;
-    if started.exit != Some(0) {
-        let mut obs = started;
-        obs.exit_applies = true;
+    let start_cmd = if trigger {
+        format!("systemctl start --no-block {}", quote(unit))
+    } else {
+        format!("# wait for the current run of {unit}")
+    };
+    if trigger {
+        let started = cx.remote_obs(start_cmd.clone(), deadline)?;
+        if started.exit != Some(0) {
+            let mut obs = started;
+            obs.exit_applies = true;
+            return Ok(obs);
+        }
+    } else if !running && before_id.is_empty() {
+        // Never ran: nothing to wait for.
+        let mut obs = cx.remote_obs(show_cmd(unit, &state_props), deadline)?;
+        obs.exit_applies = false;
+        obs.stdout = stable_props(&before);
+        obs.checks.push(Outcome {
+            ok: false,
+            expected: format!("{unit} is running or has run"),
+            seen: Some("it never ran (no InvocationID)".into()),
+            matched_lines: Vec::new(),
+        });
         return Ok(obs);
     }
 
@@ -139,7 +173,8 @@ fn start(unit: &str, cx: &StepCtx, deadline: Instant) -> Result<Observation, Ste
         let mut obs = cx.remote_obs(show_cmd(unit, &state_props), deadline)?;
         let p = parse_props(&obs.stdout);
         let get = |k: &str| p.get(k).map(String::as_str).unwrap_or("");
-        let new_run = !get("InvocationID").is_empty() && get("InvocationID") != before_id;
+        let new_run = !get("InvocationID").is_empty()
+            && (get("InvocationID") != before_id || (!trigger && !running));
         let state = format!("{}/{}", get("ActiveState"), get("SubState"));
         let elapsed = begun.elapsed();
         let finished = if get("ActiveState") == "failed" {

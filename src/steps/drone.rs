@@ -1,0 +1,298 @@
+//! `drone`: trigger a Drone CI build with parameters (or take an existing one), wait for it
+//! through Drone's statuses with a deadline, find a step *by name* (step numbers shift with
+//! `when:` conditions) and make its log the step's stdout.
+//!
+//! Wire types follow drone-go's `Build`/`Stage`/`Step`/`Line`; every field is optional so a
+//! newer server's extra or missing fields do not break the read. A `null` create response
+//! (Drone skipped the build) is a clear failure, not a parse error.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use reqwest::blocking::{Client, RequestBuilder};
+use serde::Deserialize;
+
+use super::{Observation, StepCtx, StepError};
+use crate::expect::Outcome;
+use crate::interp::Quote;
+use crate::scenario::DroneStep;
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+struct Build {
+    number: i64,
+    status: String,
+    error: String,
+    stages: Vec<Stage>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+struct Stage {
+    number: i64,
+    name: String,
+    status: String,
+    steps: Vec<Step>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+struct Step {
+    number: i64,
+    name: String,
+    status: String,
+    exit_code: i64,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+struct Line {
+    out: String,
+}
+
+/// Statuses in which a build is not done yet (drone `Build.IsDone()` negated, minus
+/// `blocked`, which waits for a person and is reported rather than waited out).
+const NOT_DONE: &[&str] = &["pending", "running", "waiting_on_dependencies"];
+
+pub fn run(d: &DroneStep, cx: &StepCtx, deadline: Instant) -> Result<Observation, StepError> {
+    let server = cx.vars.interpolate(&d.server, Quote::Raw)?;
+    let server = server.trim_end_matches('/');
+    let repo = cx.vars.interpolate(&d.repo, Quote::Raw)?;
+    let token = cx
+        .secrets
+        .get(&d.token_secret)
+        .ok_or_else(|| {
+            StepError::Other(format!(
+                "token_secret `{}` is not a secret of this target",
+                d.token_secret
+            ))
+        })?
+        .trim()
+        .to_string();
+    let client = Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .map_err(|e| StepError::Other(format!("cannot build HTTP client: {e}")))?;
+    let api = format!("{server}/api/repos/{repo}/builds");
+    let auth = |r: RequestBuilder| r.bearer_auth(&token);
+    let mut obs = Observation {
+        exit_applies: false,
+        ..Observation::default()
+    };
+    let mut commands = Vec::new();
+
+    let number = match (&d.trigger, &d.build) {
+        (Some(t), _) => {
+            let mut query: Vec<(String, String)> = Vec::new();
+            if let Some(b) = &t.branch {
+                query.push(("branch".into(), cx.vars.interpolate(b, Quote::Raw)?));
+            }
+            if let Some(c) = &t.commit {
+                query.push(("commit".into(), cx.vars.interpolate(c, Quote::Raw)?));
+            }
+            for (k, v) in &t.params {
+                query.push((k.clone(), cx.vars.interpolate(v, Quote::Raw)?));
+            }
+            let shown_query = query
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("&");
+            commands.push(format!("POST {api}?{shown_query}"));
+            let resp = send(auth(client.post(&api).query(&query)), "trigger")?;
+            let (status, body) = resp;
+            if !(200..300).contains(&status) {
+                return Err(StepError::Other(format!(
+                    "drone refused the build: HTTP {status}: {}",
+                    body.trim()
+                )));
+            }
+            if body.trim() == "null" {
+                obs.command = commands.join("\n");
+                obs.checks.push(Outcome {
+                    ok: false,
+                    expected: "drone creates a build".into(),
+                    seen: Some(
+                        "drone answered `null`: it skipped the build (no pipeline matches event `custom`, `[ci skip]` in the commit message, or the repo is inactive)".into(),
+                    ),
+                    matched_lines: Vec::new(),
+                });
+                return Ok(obs);
+            }
+            let b: Build = serde_json::from_str(&body)
+                .map_err(|e| StepError::Other(format!("drone create response: {e}")))?;
+            (cx.progress)(&format!("drone build #{} created", b.number));
+            b.number
+        }
+        (None, Some(b)) => {
+            let b = cx.vars.interpolate(b, Quote::Raw)?;
+            b.trim()
+                .parse()
+                .map_err(|_| StepError::Other(format!("build `{b}` is not a build number")))?
+        }
+        (None, None) => unreachable!("the loader requires trigger or build"),
+    };
+    obs.defines.push((d.build_var.clone(), number.to_string()));
+    commands.push(format!("GET {api}/{number}  (every {:?} until done)", d.poll));
+
+    let begun = Instant::now();
+    let mut last_progress = Instant::now();
+    let build = loop {
+        let (status, body) = send(auth(client.get(format!("{api}/{number}"))), "poll")?;
+        if status != 200 {
+            return Err(StepError::Other(format!(
+                "GET build {number}: HTTP {status}: {}",
+                body.trim()
+            )));
+        }
+        let b: Build = serde_json::from_str(&body)
+            .map_err(|e| StepError::Other(format!("drone build {number}: {e}")))?;
+        if !NOT_DONE.contains(&b.status.as_str()) {
+            break b;
+        }
+        if Instant::now() + d.poll >= deadline {
+            obs.command = commands.join("\n");
+            obs.timed_out = true;
+            obs.checks.push(Outcome {
+                ok: false,
+                expected: format!("build #{number} finishes within {:?}", cx.timeout),
+                seen: Some(format!("still {} ({})", b.status, step_states(&b))),
+                matched_lines: Vec::new(),
+            });
+            return Ok(obs);
+        }
+        if last_progress.elapsed() >= Duration::from_secs(10) {
+            (cx.progress)(&format!(
+                "drone build #{number}: {} after {:.0}s ({})",
+                b.status,
+                begun.elapsed().as_secs_f64(),
+                step_states(&b)
+            ));
+            last_progress = Instant::now();
+        }
+        std::thread::sleep(d.poll);
+    };
+
+    let mut summary = vec![format!("build status: {}", build.status)];
+    for st in &build.stages {
+        for s in &st.steps {
+            summary.push(format!(
+                "stage {} step {}: {} (exit {})",
+                st.name, s.name, s.status, s.exit_code
+            ));
+        }
+    }
+    obs.checks.push(Outcome {
+        ok: build.status == d.status,
+        expected: format!("build ends `{}`", d.status),
+        seen: Some(if build.error.is_empty() {
+            format!("build ends `{}` ({})", build.status, step_states(&build))
+        } else {
+            format!("build ends `{}`: {}", build.status, build.error)
+        }),
+        matched_lines: summary.clone(),
+    });
+    if build.status == "blocked" {
+        obs.checks.push(Outcome {
+            ok: false,
+            expected: "build runs without approval".into(),
+            seen: Some("build is `blocked`: it waits for approval in Drone".into()),
+            matched_lines: Vec::new(),
+        });
+    }
+
+    if let Some(name) = &d.log_step {
+        let found = build
+            .stages
+            .iter()
+            .flat_map(|st| st.steps.iter().map(move |s| (st, s)))
+            .find(|(_, s)| &s.name == name);
+        match found {
+            None => {
+                let names: Vec<String> = build
+                    .stages
+                    .iter()
+                    .flat_map(|st| st.steps.iter().map(|s| s.name.clone()))
+                    .collect();
+                obs.checks.push(Outcome {
+                    ok: false,
+                    expected: format!("build has a step named `{name}`"),
+                    seen: Some(format!("steps: [{}]", names.join(", "))),
+                    matched_lines: Vec::new(),
+                });
+            }
+            Some((st, s)) => {
+                let url = format!("{api}/{number}/logs/{}/{}", st.number, s.number);
+                commands.push(format!("GET {url}"));
+                // Logs are uploaded when the step ends; give a just-finished step a moment.
+                let mut tries = 0;
+                let lines: Vec<Line> = loop {
+                    let (status, body) = send(auth(client.get(&url)), "logs")?;
+                    if status == 200 {
+                        break serde_json::from_str(&body).map_err(|e| {
+                            StepError::Other(format!("drone log of step {name}: {e}"))
+                        })?;
+                    }
+                    tries += 1;
+                    if status != 404 || tries >= 5 || Instant::now() >= deadline {
+                        return Err(StepError::Other(format!(
+                            "GET log of step `{name}` (stage {}, step {}): HTTP {status}",
+                            st.number, s.number
+                        )));
+                    }
+                    std::thread::sleep(Duration::from_secs(1));
+                };
+                obs.stdout = lines.iter().map(|l| l.out.as_str()).collect();
+            }
+        }
+    } else {
+        obs.stdout = summary.join("\n") + "\n";
+    }
+    obs.command = commands.join("\n");
+    obs.elapsed = begun.elapsed();
+    obs.manual = Some(format!(
+        "curl -s -H \"Authorization: Bearer $TOKEN\" {api}/{number} | jq ."
+    ));
+    Ok(obs)
+}
+
+fn send(req: RequestBuilder, what: &str) -> Result<(u16, String), StepError> {
+    let resp = req
+        .send()
+        .map_err(|e| StepError::Other(format!("drone {what}: {}", chain(&e))))?;
+    let status = resp.status().as_u16();
+    let body = resp
+        .text()
+        .map_err(|e| StepError::Other(format!("drone {what}: reading body: {e}")))?;
+    Ok((status, body))
+}
+
+fn step_states(b: &Build) -> String {
+    let mut by_stage: BTreeMap<i64, Vec<String>> = BTreeMap::new();
+    for st in &b.stages {
+        let e = by_stage.entry(st.number).or_default();
+        if st.steps.is_empty() {
+            e.push(format!("{}: {}", st.name, st.status));
+        }
+        for s in &st.steps {
+            e.push(format!("{} {}", s.name, s.status));
+        }
+    }
+    let parts: Vec<String> = by_stage.into_values().flatten().collect();
+    if parts.is_empty() {
+        "no stage picked up yet".into()
+    } else {
+        parts.join(", ")
+    }
+}
+
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
+}
