@@ -54,7 +54,10 @@ fn measure(checks: usize, threads: Option<usize>) -> Result<(f64, f64, f64, usiz
     let connection = util::target_dir().join("twin").join("connection.toml");
     std::fs::write(
         root.join("targets.toml"),
-        format!("[targets.twin]\nconnection = {:?}\n", connection.display().to_string()),
+        format!(
+            "[targets.twin]\nconnection = {:?}\n",
+            connection.display().to_string()
+        ),
     )?;
     for i in 0..checks {
         std::fs::write(
@@ -109,7 +112,8 @@ fn run_witness(root: &Path, gate_dir: &Path, threads: Option<usize>) -> Result<u
     let mut args = libtest_mimic::Arguments::from_iter(["bench", "--quiet"]);
     args.test_threads = threads;
     let before = witness::transport::handshakes_total();
-    let c = witness::run_gate(root, "bench", gate_dir, "twin", &args).map_err(anyhow::Error::msg)?;
+    let c =
+        witness::run_gate(root, "bench", gate_dir, "twin", &args).map_err(anyhow::Error::msg)?;
     if c.num_failed > 0 {
         bail!("{} bench checks failed", c.num_failed);
     }

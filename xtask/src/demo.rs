@@ -33,7 +33,15 @@ fn run_gates() -> Result<Vec<(String, String, String)>> {
     for gate in GATES {
         eprintln!("xtask demo: gate {gate} on the twin…");
         let out = Command::new(cargo())
-            .args(["test", "--quiet", "--test", gate, "--", "--test-threads", "2"])
+            .args([
+                "test",
+                "--quiet",
+                "--test",
+                gate,
+                "--",
+                "--test-threads",
+                "2",
+            ])
             .env("WITNESS_TARGET", "twin")
             .env("WITNESS_ALLOW_MUTATION", "1")
             .output()?;
@@ -45,7 +53,11 @@ fn run_gates() -> Result<Vec<(String, String, String)>> {
             {
                 found = true;
                 let scenario = name.split_once("::").map(|x| x.1).unwrap_or(name);
-                rows.push((gate.to_string(), scenario.to_string(), result.trim().to_string()));
+                rows.push((
+                    gate.to_string(),
+                    scenario.to_string(),
+                    result.trim().to_string(),
+                ));
             }
         }
         if !out.status.success() || !found {
@@ -53,7 +65,11 @@ fn run_gates() -> Result<Vec<(String, String, String)>> {
             eprintln!("{stdout}");
             eprintln!("{}", String::from_utf8_lossy(&out.stderr));
             if !found {
-                rows.push((gate.to_string(), "(gate did not run)".into(), "FAILED".into()));
+                rows.push((
+                    gate.to_string(),
+                    "(gate did not run)".into(),
+                    "FAILED".into(),
+                ));
             }
         }
     }
@@ -72,7 +88,11 @@ fn print_table(rows: &[(String, String, String)]) {
         let ok = mine.iter().filter(|r| r.2 == "ok").count();
         println!(
             "gate {gate}: {}  ({ok}/{} scenarios passed)",
-            if ok == mine.len() && !mine.is_empty() { "GREEN" } else { "RED" },
+            if ok == mine.len() && !mine.is_empty() {
+                "GREEN"
+            } else {
+                "RED"
+            },
             mine.len()
         );
     }

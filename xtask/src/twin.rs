@@ -102,13 +102,14 @@ pub fn up() -> Result<Twin> {
         });
     }
 
+    // Missing tools first: without root, the error names the apt command.
+    host_tools::ensure()?;
     if !util::is_root() {
         bail!(
             "`twin up` must run as root: debootstrap and systemd-nspawn need it \
              (try: sudo -E cargo xtask twin up)"
         );
     }
-    host_tools::ensure()?;
 
     // A twin that never became ready (or whose ssh stopped answering) is
     // stopped before its rootfs is replaced.
@@ -210,13 +211,20 @@ fn status() -> bool {
     match (pid, conn) {
         (Some(pid), Some(conn)) if conn.nspawn_pid == pid => {
             let state = ssh::system_state(&paths, conn.port);
-            let state = state.as_deref().unwrap_or("(ssh does not answer)");
-            println!("twin: running");
+            let answers = state.is_some();
+            println!(
+                "twin: {}",
+                if answers {
+                    "running"
+                } else {
+                    "not running (ssh does not answer)"
+                }
+            );
             println!("  nspawn PID: {pid}");
             println!("  ssh:        root@127.0.0.1:{}", conn.port);
-            println!("  system:     {state}");
+            println!("  system:     {}", state.as_deref().unwrap_or("?"));
             println!("  connection: {}", paths.connection.display());
-            ssh::system_state(&paths, conn.port).is_some()
+            answers
         }
         (Some(pid), _) => {
             println!("twin: not running (nspawn PID {pid} is alive but the twin is not ready)");
@@ -224,6 +232,15 @@ fn status() -> bool {
         }
         (None, _) => {
             println!("twin: not running");
+            let left = container::processes_in(&paths.rootfs);
+            if !left.is_empty() {
+                println!(
+                    "  but {} processes still run inside {} (a broken twin); \
+                     `cargo xtask twin down` stops them",
+                    left.len(),
+                    paths.rootfs.display()
+                );
+            }
             false
         }
     }
@@ -233,6 +250,10 @@ fn status() -> bool {
 /// fails on `degraded` (listing the failed units), on nspawn exiting, or
 /// after [`BOOT_TIMEOUT`].
 fn wait_ready(paths: &Paths, port: u16, child: &mut Child, started: Instant) -> Result<()> {
+    println!(
+        "twin: waiting for systemd in the twin to finish booting (at most {}s)",
+        BOOT_TIMEOUT.as_secs()
+    );
     let mut last_report = 0;
     let mut last_problem = String::from("no answer yet");
     loop {
@@ -247,10 +268,12 @@ fn wait_ready(paths: &Paths, port: u16, child: &mut Child, started: Instant) -> 
         let elapsed = started.elapsed();
         if elapsed >= BOOT_TIMEOUT {
             bail!(
-                "the twin did not come up within {}s ({last_problem}); last lines of {}:\n{}",
+                "the twin did not come up within {}s ({last_problem}); last lines of {}:\n{}\n\
+                 last lines of the twin's journal:\n{}",
                 BOOT_TIMEOUT.as_secs(),
                 paths.log.display(),
-                container::log_tail(paths, 30)
+                container::log_tail(paths, 20),
+                container::journal_tail(paths, 30)
             );
         }
         if elapsed.as_secs() >= last_report + 2 {

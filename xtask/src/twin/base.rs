@@ -16,6 +16,7 @@ use anyhow::{Context, Result, bail};
 
 use super::paths::Paths;
 use super::{host_tools, mirror};
+use crate::util;
 
 const SUITE: &str = "bookworm";
 const VARIANT: &str = "minbase";
@@ -78,7 +79,10 @@ pub fn ensure(paths: &Paths) -> Result<()> {
         return Ok(());
     }
     if paths.base.exists() {
-        println!("twin: cached base rootfs is stale (package list changed); rebuilding");
+        println!(
+            "twin: cached base rootfs is stale (built from another package list or recipe); \
+             rebuilding"
+        );
     }
     remove_leftover_builds(paths)?;
     let tmp = paths.dir.join(format!("base.tmp-{}", std::process::id()));
@@ -94,8 +98,7 @@ pub fn ensure(paths: &Paths) -> Result<()> {
     // Swap in: drop the stamp first, so a crash mid-swap reads as "stale".
     let _ = std::fs::remove_file(&paths.base_stamp);
     if paths.base.exists() {
-        std::fs::remove_dir_all(&paths.base)
-            .with_context(|| format!("removing old base {}", paths.base.display()))?;
+        util::remove_tree(&paths.base)?;
     }
     std::fs::rename(&tmp, &paths.base)
         .with_context(|| format!("renaming {} to {}", tmp.display(), paths.base.display()))?;
@@ -118,8 +121,7 @@ fn remove_leftover_builds(paths: &Paths) -> Result<()> {
                 "twin: removing an interrupted build: {}",
                 entry.path().display()
             );
-            std::fs::remove_dir_all(entry.path())
-                .with_context(|| format!("removing {}", entry.path().display()))?;
+            util::remove_tree(&entry.path())?;
         }
     }
     Ok(())
@@ -140,7 +142,7 @@ fn debootstrap(paths: &Paths, target: &std::path::Path, mirror: &str) -> Result<
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(log.try_clone()?);
-    let shown = crate::util::display_command(&cmd);
+    let shown = util::display_command(&cmd);
     println!("twin: $ {shown}");
     let mut child = cmd
         .spawn()

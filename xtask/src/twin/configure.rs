@@ -46,10 +46,7 @@ pub fn fresh_copy(paths: &Paths) -> Result<()> {
             paths.rootfs.display()
         );
     }
-    if paths.rootfs.exists() {
-        std::fs::remove_dir_all(&paths.rootfs)
-            .with_context(|| format!("removing old {}", paths.rootfs.display()))?;
-    }
+    util::remove_tree(&paths.rootfs)?;
     // reflink where the filesystem can (btrfs, xfs): near-instant and free.
     util::run_capture(
         Command::new("cp")

@@ -42,8 +42,8 @@ pub fn spawn(paths: &Paths) -> Result<Child> {
         .arg(MACHINE)
         .arg("-D")
         .arg(&paths.rootfs)
-        // Plain console output in nspawn.log, no colour escape codes.
-        .env("TERM", "dumb")
+        // Plain shutdown messages in nspawn.log, no colour escape codes.
+        .arg("--setenv=SYSTEMD_COLORS=0")
         .stdin(Stdio::null())
         .stdout(log.try_clone()?)
         .stderr(log);
@@ -176,4 +176,23 @@ pub fn log_tail(paths: &Paths, n: usize) -> String {
     let text = std::fs::read_to_string(&paths.log).unwrap_or_default();
     let lines: Vec<&str> = text.lines().collect();
     lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+/// Last `n` lines of the twin's own journal, read from the host: systemd
+/// prints next to nothing on the console while booting, so this is where a
+/// stuck boot shows what it is waiting for. Empty if it cannot be read.
+pub fn journal_tail(paths: &Paths, n: usize) -> String {
+    let dir = paths.rootfs.join("var/log/journal");
+    if !dir.is_dir() || !crate::util::have_program("journalctl") {
+        return String::new();
+    }
+    let mut cmd = Command::new("journalctl");
+    cmd.arg("-D")
+        .arg(&dir)
+        .args(["--no-pager", "-n"])
+        .arg(n.to_string());
+    match crate::util::output_with_timeout(&mut cmd, Duration::from_secs(10)) {
+        Ok(Some(output)) => String::from_utf8_lossy(&output.stdout).trim().to_string(),
+        _ => String::new(),
+    }
 }
