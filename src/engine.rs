@@ -83,7 +83,10 @@ impl TargetRuntime {
                             .and_then(|o| match o.exit {
                                 // Never echo stdout here: it may hold part of the secret.
                                 Some(0) => Ok(o.stdout.text().trim().to_string()),
-                                _ => Err(format!("cannot read {path} on the target: {}", o.stderr.text().trim())),
+                                _ => Err(format!(
+                                    "cannot read {path} on the target: {}",
+                                    o.stderr.text().trim()
+                                )),
                             }),
                     };
                     (name.clone(), value)
@@ -188,7 +191,8 @@ pub fn run_scenario(
             }
         }
     }
-    let progress_red = |line: &str| progress(&red.apply(line));
+    // Progress is a log for a person: secrets go, the rest stays readable.
+    let progress_red = |line: &str| progress(&red.secrets_only(line));
     let mut reports = Vec::new();
     let mut failed = false;
     let mut captured_names = Vec::new();
@@ -257,7 +261,8 @@ fn run_with_retry(
             Ok(obs) => {
                 let mut outcomes = obs.checks.clone();
                 outcomes.extend(expect::evaluate(&step.expect, &obs, cx.vars));
-                let ok = !obs.timed_out && outcomes.iter().all(|o| o.ok) && check_capture(step, &obs);
+                let ok =
+                    !obs.timed_out && outcomes.iter().all(|o| o.ok) && check_capture(step, &obs);
                 if ok || !retry_left {
                     let mut rep = report(index, step, &obs, outcomes, red);
                     rep.status = if ok {
@@ -313,7 +318,7 @@ fn explain(e: &StepError, secret_errors: &BTreeMap<String, String>) -> String {
         return format!("secret `{name}` is unavailable: {err}");
     }
     match e {
-        StepError::Transport(TransportError::Connect { .. }) => {
+        StepError::Transport(t) if matches!(**t, TransportError::Connect { .. }) => {
             format!("target unreachable: {e}")
         }
         _ => e.to_string(),
@@ -357,7 +362,11 @@ fn report(
     let lines: Vec<&str> = stdout.lines().collect();
     let (evidence, evidence_more) = match step.record {
         Record::All => {
-            let kept: Vec<String> = lines.iter().take(EVIDENCE_LINES).map(|s| s.to_string()).collect();
+            let kept: Vec<String> = lines
+                .iter()
+                .take(EVIDENCE_LINES)
+                .map(|s| s.to_string())
+                .collect();
             (kept, lines.len().saturating_sub(EVIDENCE_LINES))
         }
         Record::Matched => {
@@ -383,7 +392,7 @@ fn report(
         name: red.apply(&step.name),
         kind: step.kind.label(),
         status: StepStatus::Passed,
-        command: red.secrets_only(&obs.command),
+        command: red.apply(&obs.command),
         exit: obs.exit,
         exit_applies: obs.exit_applies,
         signal: obs.signal.clone(),

@@ -77,10 +77,18 @@ fn render_step(s: &mut String, st: &StepReport) {
         }
     }
     if st.stdout_dropped > 0 {
-        let _ = writeln!(s, "  stdout over the output bound: {} bytes dropped", st.stdout_dropped);
+        let _ = writeln!(
+            s,
+            "  stdout over the output bound: {} bytes dropped",
+            st.stdout_dropped
+        );
     }
     if st.stderr_dropped > 0 {
-        let _ = writeln!(s, "  stderr over the output bound: {} bytes dropped", st.stderr_dropped);
+        let _ = writeln!(
+            s,
+            "  stderr over the output bound: {} bytes dropped",
+            st.stderr_dropped
+        );
     }
     for o in &st.outcomes {
         let _ = writeln!(s, "  {} {}", if o.ok { "ok  " } else { "FAIL" }, o.expected);
@@ -108,7 +116,11 @@ pub fn failure_message(
     let Some(st) = report.first_failure() else {
         return m;
     };
-    let _ = writeln!(m, "scenario {gate}::{} FAILED on target {target_desc}", sc.id);
+    let _ = writeln!(
+        m,
+        "scenario {gate}::{} FAILED on target {target_desc}",
+        sc.id
+    );
     let _ = writeln!(m, "claim: {}", sc.claim.replace('\n', "\n       "));
     let _ = writeln!(
         m,
@@ -128,10 +140,18 @@ pub fn failure_message(
         }
     }
     if st.timed_out {
-        let _ = writeln!(m, "  timed out: the step's deadline of {:?} passed; the command was stopped", st.timeout);
+        let _ = writeln!(
+            m,
+            "  timed out: the step's deadline of {:?} passed; the command was stopped",
+            st.timeout
+        );
     }
     if !st.command.is_empty() {
-        let _ = writeln!(m, "  command:  {}", st.command.replace('\n', "\n            "));
+        let _ = writeln!(
+            m,
+            "  command:  {}",
+            st.command.replace('\n', "\n            ")
+        );
     }
     if st.exit_applies {
         match (st.exit, &st.signal) {
@@ -161,7 +181,10 @@ pub fn failure_message(
             }
         }
         if dropped > 0 {
-            let _ = writeln!(m, "  {label}: {dropped} bytes over the output bound were dropped");
+            let _ = writeln!(
+                m,
+                "  {label}: {dropped} bytes over the output bound were dropped"
+            );
         }
     }
     if let Some(manual) = &st.manual {
@@ -174,7 +197,11 @@ pub fn failure_message(
         .map(|s| format!("{} `{}`", s.index, s.name))
         .collect();
     if !skipped.is_empty() {
-        let _ = writeln!(m, "skipped after the failure: step {}", skipped.join(", step "));
+        let _ = writeln!(
+            m,
+            "skipped after the failure: step {}",
+            skipped.join(", step ")
+        );
     }
     let _ = write!(
         m,

@@ -83,7 +83,10 @@ pub fn evaluate(e: &Expect, obs: &Observation, vars: &Vars) -> Vec<Outcome> {
                 // Redaction may hide the difference (two store hashes both become
                 // `[hash]`), so say where the raw values part.
                 if let Some(i) = seen.chars().zip(want.chars()).position(|(a, b)| a != b) {
-                    shown.push_str(&format!(" (differs from the expected value at character {})", i + 1));
+                    shown.push_str(&format!(
+                        " (differs from the expected value at character {})",
+                        i + 1
+                    ));
                 }
                 Outcome::check(seen == want, format!("stdout equals `{want}`"), shown)
             }
@@ -106,7 +109,11 @@ pub fn evaluate(e: &Expect, obs: &Observation, vars: &Vars) -> Vec<Outcome> {
 fn same_as(sa: &SameAs, stdout: &str, vars: &Vars) -> Outcome {
     let expected = format!("stdout is the same as ${{{}}}", sa.var);
     let Some(other) = vars.get(&sa.var) else {
-        return Outcome::check(false, expected, format!("${{{}}} was never captured", sa.var));
+        return Outcome::check(
+            false,
+            expected,
+            format!("${{{}}} was never captured", sa.var),
+        );
     };
     let norm = |t: &str| {
         let mut lines: Vec<String> = t
@@ -180,7 +187,9 @@ fn absent(stream: &str, re: &Regex, text: &str) -> Outcome {
     let expected = format!("{stream} has no match for /{}/", show(re));
     if re.is_match(text) {
         let first = lines.first().cloned().unwrap_or_else(|| {
-            re.find(text).map(|m| m.as_str().to_string()).unwrap_or_default()
+            re.find(text)
+                .map(|m| m.as_str().to_string())
+                .unwrap_or_default()
         });
         Outcome::check(false, expected, format!("matched: {first}"))
     } else {
@@ -264,17 +273,29 @@ fn contains(c: &Contains, text: &str) -> Outcome {
     let missing: Vec<&String> = c.all_of.iter().filter(|w| !items.contains(*w)).collect();
     let extra: Vec<&String> = items.iter().filter(|i| !c.all_of.contains(i)).collect();
     let expected = format!("items contain all of [{}]", c.all_of.join(", "));
-    let mut seen = format!("{} item(s): [{}]", items.len(), items.iter().cloned().collect::<Vec<_>>().join(", "));
+    let mut seen = format!(
+        "{} item(s): [{}]",
+        items.len(),
+        items.iter().cloned().collect::<Vec<_>>().join(", ")
+    );
     if !missing.is_empty() {
         seen.push_str(&format!(
             "; MISSING: [{}]",
-            missing.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+            missing
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
     }
     if !extra.is_empty() {
         seen.push_str(&format!(
             "; extra: [{}]",
-            extra.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+            extra
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
     }
     Outcome::check(missing.is_empty(), expected, seen)
@@ -333,7 +354,10 @@ mod tests {
     }
 
     fn oks(e: &Expect, o: &Observation) -> Vec<bool> {
-        evaluate(e, o, &Vars::default()).iter().map(|o| o.ok).collect()
+        evaluate(e, o, &Vars::default())
+            .iter()
+            .map(|o| o.ok)
+            .collect()
     }
 
     #[test]
@@ -362,7 +386,10 @@ mod tests {
     fn present_and_absent() {
         let e = expect("stdout = ['^active$']\nstdout_absent = ['failed']");
         assert_eq!(oks(&e, &obs("x\nactive\n", 0)), vec![true, true, true]);
-        assert_eq!(oks(&e, &obs("inactive\nfailed\n", 0)), vec![true, false, false]);
+        assert_eq!(
+            oks(&e, &obs("inactive\nfailed\n", 0)),
+            vec![true, false, false]
+        );
         let e = expect("stderr = ['warn']\nstderr_absent = ['error']");
         let mut o = obs("", 0);
         o.stderr = "warn: x".into();
@@ -374,9 +401,15 @@ mod tests {
     #[test]
     fn exact_count_of_lines() {
         let e = expect("count = [{ regex = 'withPackages', lines = 1 }]");
-        assert_eq!(oks(&e, &obs("a.nix:3: withPackages\n", 0)), vec![true, true]);
         assert_eq!(
-            oks(&e, &obs("a.nix:3: withPackages\nb.nix:9: withPackages\n", 0)),
+            oks(&e, &obs("a.nix:3: withPackages\n", 0)),
+            vec![true, true]
+        );
+        assert_eq!(
+            oks(
+                &e,
+                &obs("a.nix:3: withPackages\nb.nix:9: withPackages\n", 0)
+            ),
             vec![true, false]
         );
         assert_eq!(oks(&e, &obs("", 0)), vec![true, false]);
@@ -386,12 +419,24 @@ mod tests {
     fn in_order() {
         let e = expect("stdout_in_order = ['lfs_roundtrip PASSED', 'gitea rc=0']");
         assert_eq!(
-            oks(&e, &obs("test_lfs_roundtrip PASSED\nsweep: gitea rc=0\n", 0)),
+            oks(
+                &e,
+                &obs("test_lfs_roundtrip PASSED\nsweep: gitea rc=0\n", 0)
+            ),
             vec![true, true]
         );
-        let r = evaluate(&e, &obs("sweep: gitea rc=0\ntest_lfs_roundtrip PASSED\n", 0), &Vars::default());
+        let r = evaluate(
+            &e,
+            &obs("sweep: gitea rc=0\ntest_lfs_roundtrip PASSED\n", 0),
+            &Vars::default(),
+        );
         assert!(!r[1].ok);
-        assert!(r[1].seen.as_ref().unwrap().contains("after `test_lfs_roundtrip PASSED`"));
+        assert!(
+            r[1].seen
+                .as_ref()
+                .unwrap()
+                .contains("after `test_lfs_roundtrip PASSED`")
+        );
     }
 
     #[test]
@@ -419,17 +464,35 @@ mod tests {
         assert!(r[1].ok, "{r:?}");
         let r = evaluate(&e, &obs("/usr/bin/bash\n", 0), &v);
         assert!(!r[1].ok);
-        assert!(r[1].seen.as_ref().unwrap().contains("- git-lfs/bin/git-lfs"), "{r:?}");
+        assert!(
+            r[1].seen
+                .as_ref()
+                .unwrap()
+                .contains("- git-lfs/bin/git-lfs"),
+            "{r:?}"
+        );
         let r = evaluate(&e, &obs("x", 0), &Vars::default());
         assert!(r[1].seen.as_ref().unwrap().contains("never captured"));
     }
 
     #[test]
     fn store_names() {
-        assert_eq!(store_name("/nix/store/zxlx9jnylh7la5m48bsqb1wfm5l9r0bd-cc-ci-run"), "cc-ci-run");
-        assert_eq!(store_name("/nix/store/zxlx9jnylh7la5m48bsqb1wfm5l9r0bd-python3-3.12.8-env/bin"), "python3-env");
-        assert_eq!(store_name("/nix/store/zxlx9jnylh7la5m48bsqb1wfm5l9r0bd-bash-5.2p37/bin"), "bash");
-        assert_eq!(store_name("/nix/store/zxlx9jnylh7la5m48bsqb1wfm5l9r0bd-abra-0.13.0-beta"), "abra");
+        assert_eq!(
+            store_name("/nix/store/zxlx9jnylh7la5m48bsqb1wfm5l9r0bd-cc-ci-run"),
+            "cc-ci-run"
+        );
+        assert_eq!(
+            store_name("/nix/store/zxlx9jnylh7la5m48bsqb1wfm5l9r0bd-python3-3.12.8-env/bin"),
+            "python3-env"
+        );
+        assert_eq!(
+            store_name("/nix/store/zxlx9jnylh7la5m48bsqb1wfm5l9r0bd-bash-5.2p37/bin"),
+            "bash"
+        );
+        assert_eq!(
+            store_name("/nix/store/zxlx9jnylh7la5m48bsqb1wfm5l9r0bd-abra-0.13.0-beta"),
+            "abra"
+        );
     }
 
     #[test]

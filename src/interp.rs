@@ -87,7 +87,9 @@ impl Vars {
                 offset += i + 3;
                 rest = lit;
             } else if let Some(body) = after.strip_prefix('{') {
-                let end = body.find('}').ok_or(InterpError::Unterminated { at: offset + i })?;
+                let end = body
+                    .find('}')
+                    .ok_or(InterpError::Unterminated { at: offset + i })?;
                 let name = &body[..end];
                 let var = self.map.get(name).ok_or_else(|| InterpError::Unknown {
                     name: name.to_string(),
@@ -139,7 +141,8 @@ mod tests {
     fn shell_values_are_one_word() {
         let v = vars();
         assert_eq!(
-            v.interpolate("systemctl show ${unit}", Quote::Shell).unwrap(),
+            v.interpolate("systemctl show ${unit}", Quote::Shell)
+                .unwrap(),
             "systemctl show ssh.service"
         );
         assert_eq!(
@@ -160,7 +163,8 @@ mod tests {
         let v = vars();
         assert_eq!(v.interpolate("${unit}", Quote::Raw).unwrap(), "ssh.service");
         assert_eq!(
-            v.interpolate("echo $PATH $(id -u) $${HOME}", Quote::Shell).unwrap(),
+            v.interpolate("echo $PATH $(id -u) $${HOME}", Quote::Shell)
+                .unwrap(),
             "echo $PATH $(id -u) ${HOME}"
         );
     }

@@ -18,8 +18,14 @@ static BUILTIN: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
         // Nix store hashes (nix base32), keeping the name that follows.
         (r"/nix/store/[0-9a-df-np-sv-z]{32}-", "/nix/store/[hash]-"),
         // journald cursors.
-        (r"s=[0-9a-f]{32};i=[0-9a-f]+;b=[0-9a-f]{32};m=[0-9a-f]+;t=[0-9a-f]+;x=[0-9a-f]+", "[cursor]"),
-        (r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", "[uuid]"),
+        (
+            r"s=[0-9a-f]{32};i=[0-9a-f]+;b=[0-9a-f]{32};m=[0-9a-f]+;t=[0-9a-f]+;x=[0-9a-f]+",
+            "[cursor]",
+        ),
+        (
+            r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b",
+            "[uuid]",
+        ),
         // systemd invocation ids, boot ids, machine ids.
         (r"\b[0-9a-f]{32}\b", "[id]"),
         // ISO 8601 / RFC 3339 and `systemctl show`'s `Sun 2026-11-22 10:11:12 UTC`.
@@ -35,12 +41,21 @@ static BUILTIN: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
         (r"\b\d{2}:\d{2}:\d{2}(?:\.\d+)?\b", "[time]"),
         // PIDs: `unit[1234]:`, `MainPID=1234`, `pid 1234`.
         (r"\[\d+\]:", "[[pid]]:"),
-        (r"(?i)\b((?:exec)?main_?pid|pid)([=: ]+)\d+\b", "${1}${2}[pid]"),
-        (r"(?i)\b(ControlPID|ExecMainStartTimestampMonotonic|ExecMainExitTimestampMonotonic|InactiveExitTimestampMonotonic|ActiveEnterTimestampMonotonic|ActiveExitTimestampMonotonic|InactiveEnterTimestampMonotonic|StateChangeTimestampMonotonic)=\d+", "${1}=[n]"),
+        (
+            r"(?i)\b((?:exec)?main_?pid|pid)([=: ]+)\d+\b",
+            "${1}${2}[pid]",
+        ),
+        (
+            r"(?i)\b(ControlPID|ExecMainStartTimestampMonotonic|ExecMainExitTimestampMonotonic|InactiveExitTimestampMonotonic|ActiveEnterTimestampMonotonic|ActiveExitTimestampMonotonic|InactiveEnterTimestampMonotonic|StateChangeTimestampMonotonic)=\d+",
+            "${1}=[n]",
+        ),
         // Build numbers.
         (r"(?i)\b(builds/|build #|build number:? ?)\d+", "${1}[n]"),
         // Durations: `1.5s`, `230ms`, `2min`, `3h`.
-        (r"\b\d+(?:\.\d+)?(?:ns|us|µs|ms|s|sec|min|m|h)\b", "[duration]"),
+        (
+            r"\b\d+(?:\.\d+)?(?:ns|us|µs|ms|s|sec|min|m|h)\b",
+            "[duration]",
+        ),
     ];
     table
         .iter()
@@ -121,22 +136,28 @@ mod tests {
             r("2026-06-17T17:57:54Z nightly-sweep[2743890]: took 18.66s"),
             "[timestamp] nightly-sweep[[pid]]: took [duration]"
         );
-        assert_eq!(r("ExecMainPID=123 MainPID=0"), "ExecMainPID=[pid] MainPID=[pid]");
         assert_eq!(
-            r("id 1b4e28ba-2fa1-11d2-883f-0016d3cca427"),
-            "id [uuid]"
+            r("ExecMainPID=123 MainPID=0"),
+            "ExecMainPID=[pid] MainPID=[pid]"
         );
+        assert_eq!(r("id 1b4e28ba-2fa1-11d2-883f-0016d3cca427"), "id [uuid]");
         assert_eq!(
             r("ActiveEnterTimestamp=Sun 2026-11-22 10:11:12 UTC"),
             "ActiveEnterTimestamp=[timestamp]"
         );
         assert_eq!(r("Nov 22 10:11:12 twin sshd"), "[timestamp] twin sshd");
-        assert_eq!(r("InvocationID=0123456789abcdef0123456789abcdef"), "InvocationID=[id]");
+        assert_eq!(
+            r("InvocationID=0123456789abcdef0123456789abcdef"),
+            "InvocationID=[id]"
+        );
     }
 
     #[test]
     fn build_numbers() {
-        assert_eq!(r("GET /api/repos/a/b/builds/871/logs/1/2"), "GET /api/repos/a/b/builds/[n]/logs/1/2");
+        assert_eq!(
+            r("GET /api/repos/a/b/builds/871/logs/1/2"),
+            "GET /api/repos/a/b/builds/[n]/logs/1/2"
+        );
         assert_eq!(r("Drone build #871 success"), "Drone build #[n] success");
     }
 
@@ -145,15 +166,24 @@ mod tests {
         let mut red = Redactor::new();
         red.add_secret("s3cr3t-token\n");
         red.add_secret("s3cr3t");
-        assert_eq!(red.apply("Bearer s3cr3t-token and s3cr3t"), "Bearer [secret] and [secret]");
-        assert_eq!(red.secrets_only("curl -H 's3cr3t' 10s"), "curl -H '[secret]' 10s");
+        assert_eq!(
+            red.apply("Bearer s3cr3t-token and s3cr3t"),
+            "Bearer [secret] and [secret]"
+        );
+        assert_eq!(
+            red.secrets_only("curl -H 's3cr3t' 10s"),
+            "curl -H '[secret]' 10s"
+        );
     }
 
     #[test]
     fn extra_filters_apply_after_builtins() {
         let mut red = Redactor::new();
         red.add_filter(Regex::new(r"git-\d+\.\d+\.\d+").unwrap(), "git-[version]");
-        assert_eq!(red.apply("git-2.47.2 at 10:11:12"), "git-[version] at [time]");
+        assert_eq!(
+            red.apply("git-2.47.2 at 10:11:12"),
+            "git-[version] at [time]"
+        );
     }
 
     #[test]

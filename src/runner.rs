@@ -27,7 +27,13 @@ pub fn gate_main(gate: &str) -> ExitCode {
     let args = Arguments::from_args();
     let root = workspace_root();
     let target = target::selected_name();
-    match run_gate(&root, gate, &root.join("scenarios").join(gate), &target, &args) {
+    match run_gate(
+        &root,
+        gate,
+        &root.join("scenarios").join(gate),
+        &target,
+        &args,
+    ) {
         Ok(c) => c.exit_code(),
         Err(msg) => {
             eprintln!("witness: {msg}");
@@ -132,7 +138,9 @@ fn run_trial(
     let progress = |line: &str| eprintln!("[{label}] {line}");
     let report = run_scenario(sc, rt, &progress);
     if !report.passed() {
-        return Err(evidence::failure_message(gate, sc, &report, target_name, &rt.describe()).into());
+        return Err(
+            evidence::failure_message(gate, sc, &report, target_name, &rt.describe()).into(),
+        );
     }
     let text = evidence::render(sc, &report);
     evidence::assert_snapshot(root, gate, sc, target_name, &text)?;
@@ -151,12 +159,8 @@ fn lock_target(root: &Path, target: &str, exclusive: bool) -> Result<File, Faile
         .write(true)
         .open(&path)
         .map_err(|e| format!("cannot open lock {}: {e}", path.display()))?;
-    if exclusive {
-        f.lock()
-    } else {
-        f.lock_shared()
-    }
-    .map_err(|e| format!("cannot lock {}: {e}", path.display()))?;
+    if exclusive { f.lock() } else { f.lock_shared() }
+        .map_err(|e| format!("cannot lock {}: {e}", path.display()))?;
     Ok(f)
 }
 
@@ -165,7 +169,10 @@ fn lock_target(root: &Path, target: &str, exclusive: bool) -> Result<File, Faile
 /// for every trial.
 fn discover(gate: &str, dir: &Path, args: &Arguments) -> Result<Vec<(String, PathBuf)>, String> {
     if !dir.is_dir() {
-        return Err(format!("gate `{gate}`: no scenario folder {}", dir.display()));
+        return Err(format!(
+            "gate `{gate}`: no scenario folder {}",
+            dir.display()
+        ));
     }
     if args.exact
         && let Some(filter) = &args.filter
@@ -183,7 +190,11 @@ fn discover(gate: &str, dir: &Path, args: &Arguments) -> Result<Vec<(String, Pat
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "toml"))
         .map(|p| {
-            let id = p.file_stem().unwrap_or_default().to_string_lossy().into_owned();
+            let id = p
+                .file_stem()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
             (format!("{gate}::{id}"), p)
         })
         .collect();

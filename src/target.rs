@@ -142,7 +142,12 @@ fn build(root: &Path, name: &str, t: TargetWire) -> Result<Target, TargetError> 
         None => DEFAULT_CONNECT_TIMEOUT,
     };
     let mut vars = t.vars.clone();
-    let ways = [t.local, t.ssh.is_some(), t.host.is_some(), t.connection.is_some()];
+    let ways = [
+        t.local,
+        t.ssh.is_some(),
+        t.host.is_some(),
+        t.connection.is_some(),
+    ];
     if ways.iter().filter(|w| **w).count() != 1 {
         return Err(invalid(
             "give exactly one of `local = true`, `ssh = \"alias\"`, `host = \"…\"` or `connection = \"file\"`".into(),
@@ -198,7 +203,9 @@ fn build(root: &Path, name: &str, t: TargetWire) -> Result<Target, TargetError> 
         .map(|(k, s)| match (s.file, s.env) {
             (Some(f), None) => Ok((k, SecretSource::TargetFile(f))),
             (None, Some(e)) => Ok((k, SecretSource::Env(e))),
-            _ => Err(invalid(format!("secret `{k}` needs exactly one of `file` or `env`"))),
+            _ => Err(invalid(format!(
+                "secret `{k}` needs exactly one of `file` or `env`"
+            ))),
         })
         .collect::<Result<_, _>>()?;
     Ok(Target {
@@ -219,12 +226,11 @@ fn from_ssh_config(
     use ssh2_config::{ParseRule, SshConfig as Cfg};
     let path = home().join(".ssh/config");
     let params = if path.exists() {
-        let mut reader = std::io::BufReader::new(std::fs::File::open(&path).map_err(|e| {
-            TargetError::Io {
+        let mut reader =
+            std::io::BufReader::new(std::fs::File::open(&path).map_err(|e| TargetError::Io {
                 file: path.clone(),
                 source: e,
-            }
-        })?);
+            })?);
         let cfg = Cfg::default()
             .parse(
                 &mut reader,

@@ -61,9 +61,12 @@ fn opts(secs: u64) -> ExecOpts {
 
 #[test]
 fn run_step_passes_and_goes_red_on_exit_status() {
-    let (_, r) = run("[[steps]]\nrun = { cmd = \"echo hello\" }\nexpect = { stdout = ['^hello$'] }\n");
+    let (_, r) =
+        run("[[steps]]\nrun = { cmd = \"echo hello\" }\nexpect = { stdout = ['^hello$'] }\n");
     assert!(r.passed(), "{r:?}");
-    let (sc, r) = run("[[steps]]\nrun = { cmd = \"echo oops >&2; exit 3\" }\n[[steps]]\nrun = { cmd = \"echo never\" }\n");
+    let (sc, r) = run(
+        "[[steps]]\nrun = { cmd = \"echo oops >&2; exit 3\" }\n[[steps]]\nrun = { cmd = \"echo never\" }\n",
+    );
     assert!(!r.passed());
     assert_eq!(r.steps[1].status, StepStatus::Skipped);
     let m = message(&sc, &r);
@@ -72,12 +75,17 @@ fn run_step_passes_and_goes_red_on_exit_status() {
     assert!(m.contains("command:  echo oops >&2; exit 3"), "{m}");
     assert!(m.contains("| oops"), "{m}");
     assert!(m.contains("by hand:  ssh -p "), "{m}");
-    assert!(m.contains("skipped after the failure: step 2 `echo never`"), "{m}");
+    assert!(
+        m.contains("skipped after the failure: step 2 `echo never`"),
+        "{m}"
+    );
 }
 
 #[test]
 fn local_run_step() {
-    let (_, r) = run("[[steps]]\nrun = { cmd = \"test -f Cargo.toml && echo here\", local = true }\nexpect = { stdout = ['here'] }\n");
+    let (_, r) = run(
+        "[[steps]]\nrun = { cmd = \"test -f Cargo.toml && echo here\", local = true }\nexpect = { stdout = ['here'] }\n",
+    );
     assert!(r.passed(), "{r:?}");
     let (_, r) = run("[[steps]]\nrun = { cmd = \"test -f no-such-file\", local = true }\n");
     assert!(!r.passed());
@@ -85,12 +93,19 @@ fn local_run_step() {
 
 #[test]
 fn systemd_properties() {
-    let (_, r) = run("[[steps]]\nsystemd = { unit = 'ssh.service', properties = { ActiveState = 'active', SubState = 'running' } }\n");
+    let (_, r) = run(
+        "[[steps]]\nsystemd = { unit = 'ssh.service', properties = { ActiveState = 'active', SubState = 'running' } }\n",
+    );
     assert!(r.passed(), "{r:?}");
-    let (sc, r) = run("[[steps]]\nsystemd = { unit = 'no-such-unit.service', properties = { ActiveState = 'active' } }\n");
+    let (sc, r) = run(
+        "[[steps]]\nsystemd = { unit = 'no-such-unit.service', properties = { ActiveState = 'active' } }\n",
+    );
     assert!(!r.passed());
     let m = message(&sc, &r);
-    assert!(m.contains("expected: no-such-unit.service ActiveState=active"), "{m}");
+    assert!(
+        m.contains("expected: no-such-unit.service ActiveState=active"),
+        "{m}"
+    );
     assert!(m.contains("seen:     ActiveState=inactive"), "{m}");
 }
 
@@ -99,7 +114,10 @@ fn failed_units_with_allowlist_shown_as_diff() {
     let pool = SshPool::new(twin_ssh());
     let unit = format!("witness-fail-{}", std::process::id());
     let out = pool
-        .exec(&format!("systemd-run --unit={unit} --wait false; true"), opts(20))
+        .exec(
+            &format!("systemd-run --unit={unit} --wait false; true"),
+            opts(20),
+        )
         .unwrap();
     assert_eq!(out.exit, Some(0), "{}", out.stderr.text());
     let (sc, r) = run("[[steps]]\nsystemd = { failed = {} }\n");
@@ -116,10 +134,16 @@ fn failed_units_with_allowlist_shown_as_diff() {
         "[[steps]]\nsystemd = {{ failed = {{ allow = ['{unit}.service'] }} }}\n"
     ));
     cleanup();
-    assert!(m.contains(&format!("+ {unit}.service (failed, NOT allowed)")), "{m}");
+    assert!(
+        m.contains(&format!("+ {unit}.service (failed, NOT allowed)")),
+        "{m}"
+    );
     assert!(allowed.passed(), "{allowed:?}");
     let (_, r) = run("[[steps]]\nsystemd = { failed = {} }\n");
-    assert!(r.passed(), "reset-failed should leave no failed unit: {r:?}");
+    assert!(
+        r.passed(),
+        "reset-failed should leave no failed unit: {r:?}"
+    );
 }
 
 #[test]
@@ -132,21 +156,35 @@ fn start_and_wait_for_a_oneshot() {
     let out = pool.exec(setup, opts(20)).unwrap();
     assert_eq!(out.exit, Some(0), "{}", out.stderr.text());
 
-    let (_, r) = run("mutates = true\n[[steps]]\njournal = { mark = 'm' }\n[[steps]]\nsystemd = { start = 'witness-ok.service' }\n[[steps]]\njournal = { unit = 'witness-ok.service', after = 'm' }\nexpect = { stdout_in_order = ['working', 'done'] }\n");
+    let (_, r) = run(
+        "mutates = true\n[[steps]]\njournal = { mark = 'm' }\n[[steps]]\nsystemd = { start = 'witness-ok.service' }\n[[steps]]\njournal = { unit = 'witness-ok.service', after = 'm' }\nexpect = { stdout_in_order = ['working', 'done'] }\n",
+    );
     assert!(r.passed(), "{r:?}");
-    assert!(r.steps[1].elapsed >= Duration::from_secs(2), "it waited for the run");
+    assert!(
+        r.steps[1].elapsed >= Duration::from_secs(2),
+        "it waited for the run"
+    );
 
     let started = Instant::now();
-    let (sc, r) = run("mutates = true\n[[steps]]\ntimeout = '60s'\nsystemd = { start = 'witness-bad.service' }\n");
+    let (sc, r) = run(
+        "mutates = true\n[[steps]]\ntimeout = '60s'\nsystemd = { start = 'witness-bad.service' }\n",
+    );
     assert!(!r.passed());
     assert!(
         started.elapsed() < Duration::from_secs(15),
         "a failed unit must fail at once, not at the deadline"
     );
     let m = message(&sc, &r);
-    assert!(m.contains("expected: witness-bad.service runs and ends inactive with Result=success"), "{m}");
-    assert!(m.contains("ActiveState=failed Result=exit-code ExecMainStatus=4"), "{m}");
-    pool.exec("systemctl reset-failed witness-bad.service", opts(20)).unwrap();
+    assert!(
+        m.contains("expected: witness-bad.service runs and ends with Result=success"),
+        "{m}"
+    );
+    assert!(
+        m.contains("ActiveState=failed Result=exit-code ExecMainStatus=4"),
+        "{m}"
+    );
+    pool.exec("systemctl reset-failed witness-bad.service", opts(20))
+        .unwrap();
 }
 
 #[test]
@@ -193,19 +231,47 @@ fn free_port() -> u16 {
 fn server(tls: bool) -> Server {
     let dir = std::env::temp_dir().join(format!("witness-http-{}-{tls}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("status.json"), r#"{"status":"success","number":7,"stages":[{"name":"default"}]}"#).unwrap();
+    std::fs::write(
+        dir.join("status.json"),
+        r#"{"status":"success","number":7,"stages":[{"name":"default"}]}"#,
+    )
+    .unwrap();
     let port = free_port();
     let script = if tls {
         let ok = Command::new("openssl")
-            .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", "key.pem", "-out", "cert.pem"])
+            .args([
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "1",
+                "-subj",
+                "/CN=127.0.0.1",
+                "-addext",
+                "subjectAltName=IP:127.0.0.1",
+                "-addext",
+                "basicConstraints=critical,CA:FALSE",
+                "-addext",
+                "extendedKeyUsage=serverAuth",
+                "-keyout",
+                "key.pem",
+                "-out",
+                "cert.pem",
+            ])
             .current_dir(&dir)
             .stderr(Stdio::null())
             .status()
             .unwrap();
         assert!(ok.success());
-        format!("import http.server, ssl\ns = http.server.HTTPServer(('127.0.0.1', {port}), http.server.SimpleHTTPRequestHandler)\nc = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)\nc.load_cert_chain('cert.pem', 'key.pem')\ns.socket = c.wrap_socket(s.socket, server_side=True)\ns.serve_forever()\n")
+        format!(
+            "import http.server, ssl\ns = http.server.HTTPServer(('127.0.0.1', {port}), http.server.SimpleHTTPRequestHandler)\nc = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)\nc.load_cert_chain('cert.pem', 'key.pem')\ns.socket = c.wrap_socket(s.socket, server_side=True)\ns.serve_forever()\n"
+        )
     } else {
-        format!("import http.server\nhttp.server.HTTPServer(('127.0.0.1', {port}), http.server.SimpleHTTPRequestHandler).serve_forever()\n")
+        format!(
+            "import http.server\nhttp.server.HTTPServer(('127.0.0.1', {port}), http.server.SimpleHTTPRequestHandler).serve_forever()\n"
+        )
     };
     let child = Command::new("python3")
         .args(["-c", &script])
@@ -237,16 +303,23 @@ fn http_status_body_and_json_pointer() {
     let m = message(&sc, &r);
     assert!(m.contains("expected: JSON /status = \"failure\""), "{m}");
     assert!(m.contains("seen:     JSON /status = \"success\""), "{m}");
-    let (sc, r) = run(&format!("[[steps]]\nhttp = {{ url = 'http://127.0.0.1:{p}/missing' }}\n"));
+    let (sc, r) = run(&format!(
+        "[[steps]]\nhttp = {{ url = 'http://127.0.0.1:{p}/missing' }}\n"
+    ));
     let m = message(&sc, &r);
-    assert!(m.contains("expected: HTTP status 200") && m.contains("seen:     HTTP status 404"), "{m}");
+    assert!(
+        m.contains("expected: HTTP status 200") && m.contains("seen:     HTTP status 404"),
+        "{m}"
+    );
 }
 
 #[test]
 fn https_is_verified() {
     let s = server(true);
     let p = s.port;
-    let (sc, r) = run(&format!("[[steps]]\nhttp = {{ url = 'https://127.0.0.1:{p}/status.json' }}\n"));
+    let (sc, r) = run(&format!(
+        "[[steps]]\nhttp = {{ url = 'https://127.0.0.1:{p}/status.json' }}\n"
+    ));
     assert!(!r.passed(), "a self-signed certificate must not be trusted");
     let m = message(&sc, &r);
     assert!(m.to_lowercase().contains("certificate"), "{m}");
@@ -269,7 +342,10 @@ fn unknown_host_key_is_refused_with_fingerprint() {
     let err = SshPool::new(cfg).check().unwrap_err();
     let m = err.to_string();
     assert!(matches!(err, TransportError::UnknownHostKey { .. }), "{m}");
-    assert!(m.contains("SHA256:") && m.contains(&empty.display().to_string()), "{m}");
+    assert!(
+        m.contains("SHA256:") && m.contains(&empty.display().to_string()),
+        "{m}"
+    );
     assert!(m.contains("no trust on first use"), "{m}");
 }
 
@@ -291,19 +367,30 @@ fn changed_host_key_is_refused() {
     let mut f = std::fs::File::create(&kh).unwrap();
     writeln!(f, "[{}]:{} {}", cfg.hostname, cfg.port, public.trim()).unwrap();
     drop(f);
-    let st = Command::new("ssh-keygen").args(["-q", "-H", "-f"]).arg(&kh).status().unwrap();
+    let st = Command::new("ssh-keygen")
+        .args(["-q", "-H", "-f"])
+        .arg(&kh)
+        .status()
+        .unwrap();
     assert!(st.success());
     assert!(std::fs::read_to_string(&kh).unwrap().starts_with("|1|"));
     let mut bad = cfg.clone();
     bad.known_hosts = kh.clone();
     let err = SshPool::new(bad).check().unwrap_err();
-    assert!(matches!(err, TransportError::HostKeyMismatch { .. }), "{err}");
+    assert!(
+        matches!(err, TransportError::HostKeyMismatch { .. }),
+        "{err}"
+    );
     assert!(err.to_string().contains("CHANGED"), "{err}");
 
     // The genuine key, hashed, is accepted.
     let genuine = dir.join("known_hosts_genuine");
     std::fs::copy(&cfg.known_hosts, &genuine).unwrap();
-    let st = Command::new("ssh-keygen").args(["-q", "-H", "-f"]).arg(&genuine).status().unwrap();
+    let st = Command::new("ssh-keygen")
+        .args(["-q", "-H", "-f"])
+        .arg(&genuine)
+        .status()
+        .unwrap();
     assert!(st.success());
     let mut good = cfg;
     good.known_hosts = genuine;
@@ -315,12 +402,19 @@ fn stderr_flood_does_not_hang() {
     let pool = SshPool::new(twin_ssh());
     let t = Instant::now();
     let out = pool
-        .exec("head -c 4000000 /dev/zero >&2; head -c 4000000 /dev/zero; echo; echo done", opts(30))
+        .exec(
+            "head -c 4000000 /dev/zero >&2; head -c 4000000 /dev/zero; echo; echo done",
+            opts(30),
+        )
         .unwrap();
     assert_eq!(out.exit, Some(0));
     assert_eq!(out.stderr.bytes().len(), 4_000_000);
     assert!(out.stdout.text().ends_with("done\n"));
-    assert!(t.elapsed() < Duration::from_secs(10), "took {:?}", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        t.elapsed()
+    );
 }
 
 #[test]
@@ -331,14 +425,25 @@ fn hung_command_hits_its_deadline_and_is_stopped_on_the_target() {
     ));
     assert!(!r.passed());
     assert!(r.steps[0].timed_out);
-    assert!(r.steps[0].elapsed < Duration::from_secs(5), "{:?}", r.steps[0].elapsed);
+    assert!(
+        r.steps[0].elapsed < Duration::from_secs(5),
+        "{:?}",
+        r.steps[0].elapsed
+    );
     let m = message(&sc, &r);
-    assert!(m.contains("timed out: the step's deadline of 2s passed"), "{m}");
+    assert!(
+        m.contains("timed out: the step's deadline of 2s passed"),
+        "{m}"
+    );
     assert!(m.contains("| started"), "output so far is shown: {m}");
     // The remote backstop `timeout` ends the command a few seconds later.
     std::thread::sleep(Duration::from_secs(6));
     let pool = SshPool::new(twin_ssh());
-    let out = pool.exec(&format!("pgrep -f {marker} || echo gone"), opts(10)).unwrap();
+    // `[w]` keeps pgrep from matching its own command line.
+    let pattern = format!("[{}]{}", &marker[..1], &marker[1..]);
+    let out = pool
+        .exec(&format!("pgrep -f '{pattern}' || echo gone"), opts(10))
+        .unwrap();
     assert_eq!(out.stdout.text().trim(), "gone");
 }
 
@@ -346,14 +451,26 @@ fn hung_command_hits_its_deadline_and_is_stopped_on_the_target() {
 fn output_is_bounded_and_the_excess_counted() {
     let mut rt = TargetRuntime::new(twin(), &root());
     rt.output_limit = 1024 * 1024;
-    let (_, r) = run_on(&rt, "[[steps]]\nrun = { cmd = \"head -c 5000000 /dev/zero | tr '\\\\0' x\" }\n");
+    let (_, r) = run_on(
+        &rt,
+        "[[steps]]\nrun = { cmd = \"head -c 5000000 /dev/zero | tr '\\\\0' x\" }\n",
+    );
     assert!(r.passed(), "{r:?}");
     assert_eq!(r.steps[0].stdout_dropped, 5_000_000 - 1024 * 1024);
-    let (sc, r) = run_on(&rt, "[[steps]]\nrun = { cmd = \"head -c 5000000 /dev/zero | tr '\\\\0' x\" }\nexpect = { stdout = ['nothing like this'] }\n");
+    let (sc, r) = run_on(
+        &rt,
+        "[[steps]]\nrun = { cmd = \"head -c 5000000 /dev/zero | tr '\\\\0' x\" }\nexpect = { stdout = ['nothing like this'] }\n",
+    );
     let m = message(&sc, &r);
-    assert!(m.contains("bytes over the output bound were dropped"), "{m}");
+    assert!(
+        m.contains("bytes over the output bound were dropped"),
+        "{m}"
+    );
     let text = render(&sc, &r);
-    assert!(text.contains("stdout over the output bound: 3951424 bytes dropped"), "{text}");
+    assert!(
+        text.contains("stdout over the output bound: 3951424 bytes dropped"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -374,9 +491,19 @@ fn unreachable_target_fails_every_scenario_fast_with_one_message() {
             other => panic!("expected an error, got {other:?}"),
         }
     }
-    assert!(started.elapsed() < Duration::from_secs(4), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
     assert!(messages.iter().all(|m| m == &messages[0]));
-    assert!(messages[0].starts_with(&format!("target unreachable: cannot connect to 127.0.0.1:{port}")), "{}", messages[0]);
+    assert!(
+        messages[0].starts_with(&format!(
+            "target unreachable: cannot connect to 127.0.0.1:{port}"
+        )),
+        "{}",
+        messages[0]
+    );
 }
 
 #[test]
@@ -402,15 +529,24 @@ fn one_handshake_for_many_checks_and_reconnect_after_a_drop() {
 #[test]
 fn secrets_never_reach_evidence_or_messages() {
     let mut t = twin();
-    t.secrets.insert("tok".into(), SecretSource::Env("WITNESS_TEST_SECRET".into()));
+    t.secrets.insert(
+        "tok".into(),
+        SecretSource::Env("WITNESS_TEST_SECRET".into()),
+    );
     // SAFETY: set before the runtime (and any thread that reads it) exists; no other
     // test reads this variable.
     unsafe { std::env::set_var("WITNESS_TEST_SECRET", "hunter2-sekret") };
     let rt = TargetRuntime::new(t, &root());
-    let (sc, r) = run_on(&rt, "[[steps]]\nrun = { cmd = \"echo token=${tok}; echo ${tok} >&2; exit 1\" }\n");
+    let (sc, r) = run_on(
+        &rt,
+        "[[steps]]\nrun = { cmd = \"echo token=${tok}; echo ${tok} >&2; exit 1\" }\n",
+    );
     let m = message(&sc, &r);
     let text = render(&sc, &r);
-    assert!(!m.contains("hunter2") && !text.contains("hunter2"), "{m}\n{text}");
+    assert!(
+        !m.contains("hunter2") && !text.contains("hunter2"),
+        "{m}\n{text}"
+    );
     assert!(m.contains("token=[secret]"), "{m}");
 }
 
@@ -433,7 +569,9 @@ fn retry_until_passes_and_reports_the_last_attempt() {
     assert!(r.passed(), "{r:?}");
     assert_eq!(r.steps[0].attempts, 2);
     let started = Instant::now();
-    let (sc, r) = run("[[steps]]\nretry = { interval = '300ms', deadline = '2s' }\nrun = { cmd = \"echo attempt-$RANDOM; exit 1\" }\n");
+    let (sc, r) = run(
+        "[[steps]]\nretry = { interval = '300ms', deadline = '2s' }\nrun = { cmd = \"echo attempt-$RANDOM; exit 1\" }\n",
+    );
     assert!(!r.passed());
     assert!(started.elapsed() < Duration::from_secs(4));
     let m = message(&sc, &r);

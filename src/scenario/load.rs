@@ -306,7 +306,9 @@ impl Cx<'_> {
                     up.as_str(),
                     "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS"
                 ) {
-                    return Err(self.err(m.span(), format!("unknown HTTP method `{}`", m.get_ref())));
+                    return Err(
+                        self.err(m.span(), format!("unknown HTTP method `{}`", m.get_ref()))
+                    );
                 }
                 up
             }
@@ -348,7 +350,10 @@ impl Cx<'_> {
             ));
         }
         if d.repo.split('/').count() != 2 {
-            return Err(self.err(span, format!("`repo = \"{}\"` must be `owner/name`", d.repo)));
+            return Err(self.err(
+                span,
+                format!("`repo = \"{}\"` must be `owner/name`", d.repo),
+            ));
         }
         let poll = match &d.poll {
             Some(p) => self.duration(p)?,
@@ -372,12 +377,20 @@ impl Cx<'_> {
     }
 
     fn expect(&self, e: ExpectWire) -> Result<Expect, LoadError> {
-        let res = |v: &[Spanned<String>]| v.iter().map(|r| self.regex(r)).collect::<Result<Vec<_>, _>>();
+        let res = |v: &[Spanned<String>]| {
+            v.iter()
+                .map(|r| self.regex(r))
+                .collect::<Result<Vec<_>, _>>()
+        };
         let contains = match e.contains {
             Some(c) => Some(Contains {
                 item: self.regex(&c.item)?,
                 all_of: c.all_of,
-                normalize: match c.normalize.as_ref().map(|n| (n.get_ref().as_str(), n.span())) {
+                normalize: match c
+                    .normalize
+                    .as_ref()
+                    .map(|n| (n.get_ref().as_str(), n.span()))
+                {
                     None | Some(("none", _)) => Normalize::None,
                     Some(("store-path", _)) => Normalize::StorePath,
                     Some((other, sp)) => {
@@ -427,15 +440,22 @@ impl Cx<'_> {
 
     /// Compile in multi-line mode, so `^…$` anchor at line boundaries as in `grep`.
     fn regex(&self, r: &Spanned<String>) -> Result<Regex, LoadError> {
-        Regex::new(&format!("(?m){}", r.get_ref()))
-            .map_err(|e| self.err(r.span(), format!("invalid regex: {}", first_line_of_regex_error(&e))))
+        Regex::new(&format!("(?m){}", r.get_ref())).map_err(|e| {
+            self.err(
+                r.span(),
+                format!("invalid regex: {}", first_line_of_regex_error(&e)),
+            )
+        })
     }
 
     fn duration(&self, d: &Spanned<String>) -> Result<Duration, LoadError> {
         humantime::parse_duration(d.get_ref()).map_err(|e| {
             self.err(
                 d.span(),
-                format!("invalid duration `{}`: {e} (write e.g. \"30s\", \"5m\")", d.get_ref()),
+                format!(
+                    "invalid duration `{}`: {e} (write e.g. \"30s\", \"5m\")",
+                    d.get_ref()
+                ),
             )
         })
     }
@@ -511,7 +531,9 @@ mod tests {
 
     #[test]
     fn unknown_key_inside_a_step_kind_keeps_its_span() {
-        let e = err(&format!("{HEAD}[[steps]]\n[steps.run]\ncmd = \"true\"\nlocall = true\n"));
+        let e = err(&format!(
+            "{HEAD}[[steps]]\n[steps.run]\ncmd = \"true\"\nlocall = true\n"
+        ));
         assert!(
             e.starts_with("scenarios/m1/x.toml:6:1: unknown field `locall`, expected one of `cmd`, `local`, `cwd`"),
             "{e}"
@@ -521,13 +543,19 @@ mod tests {
     #[test]
     fn unknown_top_level_key() {
         let e = err("title = \"t\"\nclaim = \"c\"\nmutate = true\n");
-        assert!(e.starts_with("scenarios/m1/x.toml:3:1: unknown field `mutate`"), "{e}");
+        assert!(
+            e.starts_with("scenarios/m1/x.toml:3:1: unknown field `mutate`"),
+            "{e}"
+        );
     }
 
     #[test]
     fn missing_title() {
         let e = err("claim = \"c\"\n[[steps]]\nrun = { cmd = \"true\" }\n");
-        assert!(e.starts_with("scenarios/m1/x.toml:1:1: missing field `title`"), "{e}");
+        assert!(
+            e.starts_with("scenarios/m1/x.toml:1:1: missing field `title`"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -540,7 +568,10 @@ mod tests {
         let e = err(&format!(
             "{HEAD}[[steps]]\nrun = {{ cmd = \"true\" }}\nsystemd = {{ failed = {{}} }}\n"
         ));
-        assert!(e.starts_with("scenarios/m1/x.toml:5:11: step 1 has more than one kind"), "{e}");
+        assert!(
+            e.starts_with("scenarios/m1/x.toml:5:11: step 1 has more than one kind"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -548,19 +579,30 @@ mod tests {
         let e = err(&format!(
             "{HEAD}[[steps]]\nrun = {{ cmd = \"true\" }}\nexpect = {{ stdout = [\"(unclosed\"] }}\n"
         ));
-        assert!(e.starts_with("scenarios/m1/x.toml:5:22: invalid regex: "), "{e}");
-        let e = err(&format!("{HEAD}[[steps]]\ntimeout = \"5 parsecs\"\nrun = {{ cmd = \"true\" }}\n"));
-        assert!(e.starts_with("scenarios/m1/x.toml:4:11: invalid duration `5 parsecs`"), "{e}");
+        assert!(
+            e.starts_with("scenarios/m1/x.toml:5:22: invalid regex: "),
+            "{e}"
+        );
+        let e = err(&format!(
+            "{HEAD}[[steps]]\ntimeout = \"5 parsecs\"\nrun = {{ cmd = \"true\" }}\n"
+        ));
+        assert!(
+            e.starts_with("scenarios/m1/x.toml:4:11: invalid duration `5 parsecs`"),
+            "{e}"
+        );
     }
 
     #[test]
     fn mutating_step_needs_mutates_true() {
-        let e = err(&format!("{HEAD}[[steps]]\nsystemd = {{ start = \"x.service\" }}\n"));
+        let e = err(&format!(
+            "{HEAD}[[steps]]\nsystemd = {{ start = \"x.service\" }}\n"
+        ));
         assert!(
             e.starts_with("scenarios/m1/x.toml:3:1: step 1 (start x.service and wait) changes the target, but the scenario is not marked `mutates = true`"),
             "{e}"
         );
-        let ok = format!("{HEAD}mutates = true\n[[steps]]\nsystemd = {{ start = \"x.service\" }}\n");
+        let ok =
+            format!("{HEAD}mutates = true\n[[steps]]\nsystemd = {{ start = \"x.service\" }}\n");
         assert!(load_str(Path::new("x.toml"), &ok).is_ok());
     }
 
@@ -584,7 +626,10 @@ mod tests {
         let e = err(&format!(
             "{HEAD}[[steps]]\nrun = {{ cmd = \"true\" }}\ncapture = [\"x(.*)\"]\n"
         ));
-        assert!(e.starts_with("scenarios/m1/x.toml:5:12: a capture regex needs a named group"), "{e}");
+        assert!(
+            e.starts_with("scenarios/m1/x.toml:5:12: a capture regex needs a named group"),
+            "{e}"
+        );
     }
 
     #[test]

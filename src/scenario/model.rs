@@ -128,8 +128,14 @@ pub struct DroneTrigger {
 
 #[derive(Debug, Clone)]
 pub enum JournalStep {
-    Mark { var: String },
-    Read { unit: String, after: String, output: String },
+    Mark {
+        var: String,
+    },
+    Read {
+        unit: String,
+        after: String,
+        output: String,
+    },
 }
 
 #[derive(Debug, Clone)]

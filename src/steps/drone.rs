@@ -133,7 +133,10 @@ pub fn run(d: &DroneStep, cx: &StepCtx, deadline: Instant) -> Result<Observation
         (None, None) => unreachable!("the loader requires trigger or build"),
     };
     obs.defines.push((d.build_var.clone(), number.to_string()));
-    commands.push(format!("GET {api}/{number}  (every {:?} until done)", d.poll));
+    commands.push(format!(
+        "GET {api}/{number}  (every {:?} until done)",
+        d.poll
+    ));
 
     let begun = Instant::now();
     let mut last_progress = Instant::now();

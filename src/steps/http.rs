@@ -35,7 +35,9 @@ pub fn run(h: &HttpStep, cx: &StepCtx) -> Result<Observation, StepError> {
     }
     if let Some(name) = &h.bearer_secret {
         let token = cx.secrets.get(name).ok_or_else(|| {
-            StepError::Other(format!("bearer_secret `{name}` is not a secret of this target"))
+            StepError::Other(format!(
+                "bearer_secret `{name}` is not a secret of this target"
+            ))
         })?;
         req = req.bearer_auth(token.trim());
     }
@@ -44,9 +46,9 @@ pub fn run(h: &HttpStep, cx: &StepCtx) -> Result<Observation, StepError> {
     }
     let command = format!("{} {url}", h.method);
     let start = Instant::now();
-    let resp = req.send().map_err(|e| {
-        StepError::Other(format!("{command}: {}", error_chain(&e)))
-    })?;
+    let resp = req
+        .send()
+        .map_err(|e| StepError::Other(format!("{command}: {}", error_chain(&e))))?;
     let status = resp.status().as_u16();
     let bytes = resp
         .bytes()

@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use super::{Observation, StepCtx, StepError};
 use crate::expect::Outcome;
+use crate::interp::Quote;
 use crate::scenario::JournalStep;
 
 pub fn run(j: &JournalStep, cx: &StepCtx, deadline: Instant) -> Result<Observation, StepError> {
@@ -52,9 +53,10 @@ pub fn run(j: &JournalStep, cx: &StepCtx, deadline: Instant) -> Result<Observati
             let cursor = cx.vars.get(after).ok_or_else(|| {
                 StepError::Other(format!("journal mark `{after}` was not recorded"))
             })?;
+            let unit = cx.vars.interpolate(unit, Quote::Raw)?;
             let cmd = format!(
                 "journalctl --no-pager -q -u {} -o {} --after-cursor={}",
-                quote(unit),
+                quote(&unit),
                 quote(output),
                 quote(cursor)
             );

@@ -66,12 +66,19 @@ impl Observation {
 /// A step could not be carried out (as opposed to carried out and judged failing).
 #[derive(Debug, Error)]
 pub enum StepError {
+    /// Boxed: transport errors carry a lot of context, and this error is returned a lot.
     #[error(transparent)]
-    Transport(#[from] TransportError),
+    Transport(Box<TransportError>),
     #[error(transparent)]
     Interp(#[from] InterpError),
     #[error("{0}")]
     Other(String),
+}
+
+impl From<TransportError> for StepError {
+    fn from(e: TransportError) -> Self {
+        StepError::Transport(Box::new(e))
+    }
 }
 
 /// Everything a step needs from the run.
@@ -102,7 +109,9 @@ impl StepCtx<'_> {
         obs.manual = Some(format!(
             "{} {}",
             self.remote.manual_prefix(),
-            shlex::try_quote(&cmd).map(|c| c.into_owned()).unwrap_or(cmd)
+            shlex::try_quote(&cmd)
+                .map(|c| c.into_owned())
+                .unwrap_or(cmd)
         ));
         Ok(obs)
     }

@@ -12,7 +12,10 @@ pub fn run(r: &RunStep, cx: &StepCtx, deadline: Instant) -> Result<Observation, 
     let cmd = cx.vars.interpolate(&r.cmd, Quote::Shell)?;
     if !r.local {
         let cmd = match &r.cwd {
-            Some(dir) => format!("cd {} && {cmd}", quote(&cx.vars.interpolate(dir, Quote::Raw)?)),
+            Some(dir) => format!(
+                "cd {} && {cmd}",
+                quote(&cx.vars.interpolate(dir, Quote::Raw)?)
+            ),
             None => cmd,
         };
         return cx.remote_obs(cmd, deadline);

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use super::{Observation, StepCtx, StepError};
 use crate::expect::Outcome;
+use crate::interp::Quote;
 use crate::scenario::SystemdStep;
 
 /// Properties shown when a step names none.
@@ -26,11 +27,24 @@ const POLL: Duration = Duration::from_millis(500);
 const PROGRESS_EVERY: Duration = Duration::from_secs(5);
 
 pub fn run(s: &SystemdStep, cx: &StepCtx, deadline: Instant) -> Result<Observation, StepError> {
+    let raw = |t: &str| cx.vars.interpolate(t, Quote::Raw);
     match s {
-        SystemdStep::Show { unit, properties } => show(unit, properties, cx, deadline),
-        SystemdStep::NoFailed { allow } => no_failed(allow, cx, deadline),
-        SystemdStep::Start { unit } => start(unit, cx, deadline, true),
-        SystemdStep::Wait { unit } => start(unit, cx, deadline, false),
+        SystemdStep::Show { unit, properties } => {
+            let properties = properties
+                .iter()
+                .map(|(k, v)| Ok((k.clone(), raw(v)?)))
+                .collect::<Result<BTreeMap<_, _>, StepError>>()?;
+            show(&raw(unit)?, &properties, cx, deadline)
+        }
+        SystemdStep::NoFailed { allow } => {
+            let allow = allow
+                .iter()
+                .map(|u| raw(u))
+                .collect::<Result<Vec<_>, _>>()?;
+            no_failed(&allow, cx, deadline)
+        }
+        SystemdStep::Start { unit } => start(&raw(unit)?, cx, deadline),
+        SystemdStep::Wait { unit } => wait(&raw(unit)?, cx, deadline),
     }
 }
 
@@ -110,116 +124,131 @@ fn no_failed(allow: &[String], cx: &StepCtx, deadline: Instant) -> Result<Observ
     Ok(obs)
 }
 
-/// Start `unit` (or, with `trigger = false`, only wait for its current run) until it finishes.
-fn start(
-    unit: &str,
-    cx: &StepCtx,
-    deadline: Instant,
-    trigger: bool,
-) -> Result<Observation, StepError> {
+const STATE_PROPS: &[&str] = &[
+    "Type",
+    "ActiveState",
+    "SubState",
+    "Result",
+    "ExecMainStatus",
+];
+
+/// Start `unit` and wait until its start job completes.
+///
+/// `systemctl start` (blocking) is the authority: it returns when a oneshot has run to the
+/// end, or a service is up, and fails as soon as the unit fails. It runs on its own session
+/// while this thread polls the unit's state, printing progress and noticing `failed` early.
+/// Polling alone cannot tell a finished oneshot from one that never ran: systemd clears
+/// `InvocationID` and, for unreferenced units, unloads them once inactive.
+fn start(unit: &str, cx: &StepCtx, deadline: Instant) -> Result<Observation, StepError> {
     let begun = Instant::now();
-    let state_props = [
-        "Type",
-        "RemainAfterExit",
-        "ActiveState",
-        "SubState",
-        "Result",
-        "ExecMainStatus",
-        "InvocationID",
-    ];
-    let before = cx.remote_obs(show_cmd(unit, &state_props), deadline)?;
-    let before = parse_props(&before.stdout);
-    // Waiting for a run already under way: it counts as "new" too.
-    let running = matches!(
-        before.get("ActiveState").map(String::as_str),
-        Some("activating" | "reloading" | "deactivating")
-    );
-    let before_id = if trigger || !running {
-        before.get("InvocationID").cloned().unwrap_or_default()
-    } else {
-        String::new()
-    };
-    let oneshot = before.get("Type").map(String::as_str) == Some("oneshot")
-        && before.get("RemainAfterExit").map(String::as_str) != Some("yes");
-
-    let start_cmd = if trigger {
-        format!("systemctl start --no-block {}", quote(unit))
-    } else {
-        format!("# wait for the current run of {unit}")
-    };
-    if trigger {
-        let started = cx.remote_obs(start_cmd.clone(), deadline)?;
-        if started.exit != Some(0) {
-            let mut obs = started;
-            obs.exit_applies = true;
-            return Ok(obs);
-        }
-    } else if !running && before_id.is_empty() {
-        // Never ran: nothing to wait for.
-        let mut obs = cx.remote_obs(show_cmd(unit, &state_props), deadline)?;
-        obs.exit_applies = false;
-        obs.stdout = stable_props(&before);
-        obs.checks.push(Outcome {
-            ok: false,
-            expected: format!("{unit} is running or has run"),
-            seen: Some("it never ran (no InvocationID)".into()),
-            matched_lines: Vec::new(),
+    let start_cmd = format!("systemctl start {}", quote(unit));
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            let _ = tx.send(cx.remote_obs(start_cmd.clone(), deadline));
         });
-        return Ok(obs);
-    }
+        let mut last_progress = Instant::now();
+        let mut last_state = String::new();
+        loop {
+            match rx.recv_timeout(Duration::from_secs(1)) {
+                Ok(result) => {
+                    let mut obs = result?;
+                    let after = cx.remote_obs(show_cmd(unit, STATE_PROPS), deadline)?;
+                    let p = parse_props(&after.stdout);
+                    let get = |k: &str| p.get(k).map(String::as_str).unwrap_or("").to_string();
+                    let oneshot = get("Type") == "oneshot";
+                    let ok =
+                        obs.exit == Some(0) && !obs.timed_out && get("ActiveState") != "failed";
+                    (cx.progress)(&format!(
+                        "{unit}: {}/{} after {:.1}s",
+                        get("ActiveState"),
+                        get("SubState"),
+                        begun.elapsed().as_secs_f64()
+                    ));
+                    obs.command = format!("{start_cmd}   # waits until the start job completes");
+                    obs.exit_applies = false;
+                    obs.checks.push(Outcome {
+                        ok,
+                        expected: if oneshot {
+                            format!("{unit} runs and ends with Result=success")
+                        } else {
+                            format!("{unit} starts and becomes active")
+                        },
+                        seen: Some(format!(
+                            "systemctl start exit {} ; ActiveState={} Result={} ExecMainStatus={}",
+                            obs.exit
+                                .map(|e| e.to_string())
+                                .unwrap_or_else(|| "none".into()),
+                            get("ActiveState"),
+                            get("Result"),
+                            get("ExecMainStatus")
+                        )),
+                        matched_lines: Vec::new(),
+                    });
+                    if obs.timed_out {
+                        obs.checks.push(Outcome {
+                            ok: false,
+                            expected: format!("{unit} finishes within {:?}", cx.timeout),
+                            seen: Some(format!("still {last_state} when the deadline passed")),
+                            matched_lines: Vec::new(),
+                        });
+                    }
+                    obs.stdout = stable_props(&p);
+                    return Ok(obs);
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                    if last_progress.elapsed() >= PROGRESS_EVERY {
+                        if let Ok(o) = cx.remote_obs(show_cmd(unit, STATE_PROPS), deadline) {
+                            let p = parse_props(&o.stdout);
+                            last_state = format!(
+                                "{}/{}",
+                                p.get("ActiveState").map(String::as_str).unwrap_or(""),
+                                p.get("SubState").map(String::as_str).unwrap_or("")
+                            );
+                        }
+                        (cx.progress)(&format!(
+                            "waiting for {unit}: {:.0}s, {last_state}",
+                            begun.elapsed().as_secs_f64()
+                        ));
+                        last_progress = Instant::now();
+                    }
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                    return Err(StepError::Other(
+                        "systemctl start thread ended without a result".into(),
+                    ));
+                }
+            }
+        }
+    })
+}
 
+/// Wait, without starting anything, until the unit's current run is over.
+fn wait(unit: &str, cx: &StepCtx, deadline: Instant) -> Result<Observation, StepError> {
+    let begun = Instant::now();
     let mut last_progress = Instant::now();
     loop {
-        let mut obs = cx.remote_obs(show_cmd(unit, &state_props), deadline)?;
+        let mut obs = cx.remote_obs(show_cmd(unit, STATE_PROPS), deadline)?;
         let p = parse_props(&obs.stdout);
         let get = |k: &str| p.get(k).map(String::as_str).unwrap_or("");
-        let new_run = !get("InvocationID").is_empty()
-            && (get("InvocationID") != before_id || (!trigger && !running));
         let state = format!("{}/{}", get("ActiveState"), get("SubState"));
-        let elapsed = begun.elapsed();
-        let finished = if get("ActiveState") == "failed" {
-            Some(false)
-        } else if new_run && oneshot && get("ActiveState") == "inactive" {
-            Some(get("Result") == "success")
-        } else if new_run && !oneshot && get("ActiveState") == "active" {
-            Some(true)
-        } else {
-            None
-        };
-        if let Some(ok) = finished {
-            obs.command = format!("{start_cmd}; wait until it finishes");
+        let busy = matches!(
+            get("ActiveState"),
+            "activating" | "deactivating" | "reloading"
+        );
+        if !busy || Instant::now() + POLL >= deadline {
+            obs.command = format!("# wait until the current run of {unit} is over");
             obs.exit_applies = false;
+            obs.timed_out = busy;
             obs.stdout = stable_props(&p);
             obs.checks.push(Outcome {
-                ok,
-                expected: if oneshot {
-                    format!("{unit} runs and ends inactive with Result=success")
-                } else {
-                    format!("{unit} starts and becomes active")
-                },
+                ok: !busy && get("ActiveState") != "failed",
+                expected: format!("the current run of {unit} ends without failing"),
                 seen: Some(format!(
-                    "ActiveState={} Result={} ExecMainStatus={}",
-                    get("ActiveState"),
+                    "{state} Result={} after {:.1}s",
                     get("Result"),
-                    get("ExecMainStatus")
+                    begun.elapsed().as_secs_f64()
                 )),
-                matched_lines: Vec::new(),
-            });
-            (cx.progress)(&format!(
-                "{unit}: {state} after {:.1}s",
-                elapsed.as_secs_f64()
-            ));
-            return Ok(obs);
-        }
-        if Instant::now() + POLL >= deadline {
-            obs.command = format!("{start_cmd}; wait until it finishes");
-            obs.exit_applies = false;
-            obs.timed_out = true;
-            obs.stdout = stable_props(&p);
-            obs.checks.push(Outcome {
-                ok: false,
-                expected: format!("{unit} finishes within {:.0?}", cx.timeout),
-                seen: Some(format!("still {state} after {:.1}s", elapsed.as_secs_f64())),
                 matched_lines: Vec::new(),
             });
             return Ok(obs);
@@ -227,7 +256,7 @@ fn start(
         if last_progress.elapsed() >= PROGRESS_EVERY {
             (cx.progress)(&format!(
                 "waiting for {unit}: {:.0}s, {state}",
-                elapsed.as_secs_f64()
+                begun.elapsed().as_secs_f64()
             ));
             last_progress = Instant::now();
         }

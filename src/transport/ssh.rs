@@ -19,8 +19,8 @@ use std::io::{ErrorKind, Read};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::os::fd::{AsRawFd, RawFd};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
@@ -101,7 +101,12 @@ impl SshPool {
             return Ok(conn);
         }
         let _guard = self.connecting.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(err) = self.sticky.lock().unwrap_or_else(|e| e.into_inner()).clone() {
+        if let Some(err) = self
+            .sticky
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+        {
             return Err(err);
         }
         match self.connect() {
@@ -114,7 +119,10 @@ impl SshPool {
     }
 
     fn checkin(&self, conn: Conn) {
-        self.idle.lock().unwrap_or_else(|e| e.into_inner()).push(conn);
+        self.idle
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(conn);
     }
 
     fn connect(&self) -> Result<Conn, TransportError> {
@@ -174,10 +182,11 @@ impl SshPool {
             .map(|h| base64::engine::general_purpose::STANDARD_NO_PAD.encode(h))
             .unwrap_or_default();
         let key_type = format!("{key_type:?}");
-        let text = std::fs::read_to_string(&c.known_hosts).map_err(|e| TransportError::KnownHosts {
-            known_hosts: c.known_hosts.clone(),
-            message: e.to_string(),
-        })?;
+        let text =
+            std::fs::read_to_string(&c.known_hosts).map_err(|e| TransportError::KnownHosts {
+                known_hosts: c.known_hosts.clone(),
+                message: e.to_string(),
+            })?;
         let mut kh = sess.known_hosts().map_err(|e| self.session_err(e))?;
         // Read line by line: libssh2 rejects a whole file over one line it cannot parse
         // (an @cert-authority marker, a comment style it does not know), and one odd line

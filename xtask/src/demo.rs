@@ -13,10 +13,10 @@ const GATES: &[&str] = &["m1", "m2"];
 pub fn run(_args: &[String]) -> Result<()> {
     let tw = twin::up()?;
     let result = run_gates();
-    if tw.started_here {
-        if let Err(e) = twin::down() {
-            eprintln!("xtask demo: stopping the twin failed: {e:#}");
-        }
+    if tw.started_here
+        && let Err(e) = twin::down()
+    {
+        eprintln!("xtask demo: stopping the twin failed: {e:#}");
     }
     let rows = result?;
     print_table(&rows);

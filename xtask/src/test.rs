@@ -16,10 +16,10 @@ pub fn run(args: &[String]) -> Result<()> {
         .env("WITNESS_TARGET", "twin")
         .env("WITNESS_ALLOW_MUTATION", "1")
         .status();
-    if tw.started_here {
-        if let Err(e) = twin::down() {
-            eprintln!("xtask test: stopping the twin failed: {e:#}");
-        }
+    if tw.started_here
+        && let Err(e) = twin::down()
+    {
+        eprintln!("xtask test: stopping the twin failed: {e:#}");
     }
     let status = status?;
     if !status.success() {

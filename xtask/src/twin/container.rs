@@ -19,9 +19,6 @@ use anyhow::{Context, Result, bail};
 use super::host_tools;
 use super::paths::Paths;
 
-/// nspawn's machine name (the container's hostname comes from /etc/hostname).
-pub const MACHINE: &str = "witness-twin";
-
 /// How long a clean shutdown may take before the container is killed.
 const STOP_TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -38,8 +35,9 @@ pub fn spawn(paths: &Paths) -> Result<Child> {
         // No tty here: the console output goes to nspawn.log, and stdin is
         // not read, so nspawn runs fine detached.
         .arg("--console=passive")
+        // Unique per twin directory; the hostname comes from /etc/hostname.
         .arg("--machine")
-        .arg(MACHINE)
+        .arg(&paths.machine)
         .arg("-D")
         .arg(&paths.rootfs)
         // Plain shutdown messages in nspawn.log, no colour escape codes.
@@ -159,7 +157,7 @@ pub fn stop(paths: &Paths, pid: Option<i32>) -> Result<()> {
     let _ = std::fs::remove_file(&paths.pid_file);
     // nspawn cannot remove this dir itself where /run is not a tmpfs (it
     // says so in nspawn.log); remove_dir only succeeds if it is empty.
-    let _ = std::fs::remove_dir(format!("/run/systemd/nspawn/propagate/{MACHINE}"));
+    let _ = std::fs::remove_dir(format!("/run/systemd/nspawn/propagate/{}", paths.machine));
     Ok(())
 }
 

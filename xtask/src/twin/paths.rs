@@ -1,7 +1,7 @@
 //! Where the twin keeps its files: everything lives under `<target>/twin/`,
 //! so `cargo clean` removes it and nothing leaks outside the build tree.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::util;
 
@@ -28,6 +28,8 @@ pub struct Paths {
     pub known_hosts: PathBuf,
     /// What the harness's `twin` target reads; exists only while ready.
     pub connection: PathBuf,
+    /// nspawn's machine name, unique per twin directory (see [`machine_name`]).
+    pub machine: String,
 }
 
 impl Paths {
@@ -43,6 +45,7 @@ impl Paths {
             client_key: dir.join("client_key"),
             known_hosts: dir.join("known_hosts"),
             connection: dir.join("connection.toml"),
+            machine: machine_name(&dir),
             dir,
         }
     }
@@ -50,5 +53,35 @@ impl Paths {
     /// `client_key.pub`.
     pub fn client_pub_key(&self) -> PathBuf {
         self.dir.join("client_key.pub")
+    }
+}
+
+/// `witness-twin-<8 hex>`: nspawn keys per-machine state on the host by this
+/// name (`/run/systemd/nspawn/propagate/<name>`), so two twins (one per cargo
+/// target directory, e.g. two engineers' checkouts) must not share it. The
+/// suffix is a hash of the twin directory, stable across runs.
+fn machine_name(dir: &Path) -> String {
+    // FNV-1a (64 bit): tiny, stable across Rust versions (unlike `DefaultHasher`).
+    let hash = dir
+        .as_os_str()
+        .as_encoded_bytes()
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
+        });
+    format!("witness-twin-{:08x}", hash >> 32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn machine_names_differ_per_directory_and_are_stable() {
+        let a = machine_name(Path::new("/work/main/target/twin"));
+        let b = machine_name(Path::new("/work/target-cc/twin"));
+        assert_ne!(a, b);
+        assert_eq!(a, machine_name(Path::new("/work/main/target/twin")));
+        assert!(a.starts_with("witness-twin-") && a.len() == "witness-twin-".len() + 8);
     }
 }
