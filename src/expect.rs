@@ -107,7 +107,10 @@ pub fn evaluate(e: &Expect, obs: &Observation, vars: &Vars) -> Vec<Outcome> {
 
 /// Parity: this probe's stdout equals an earlier probe's (a variable), after normalization.
 fn same_as(sa: &SameAs, stdout: &str, vars: &Vars) -> Outcome {
-    let expected = format!("stdout is the same as ${{{}}}", sa.var);
+    let expected = match &sa.lines {
+        Some(re) => format!("stdout lines /{}/ are the same as in ${{{}}}", show(re), sa.var),
+        None => format!("stdout is the same as ${{{}}}", sa.var),
+    };
     let Some(other) = vars.get(&sa.var) else {
         return Outcome::check(
             false,
@@ -118,6 +121,7 @@ fn same_as(sa: &SameAs, stdout: &str, vars: &Vars) -> Outcome {
     let norm = |t: &str| {
         let mut lines: Vec<String> = t
             .lines()
+            .filter(|l| sa.lines.as_ref().is_none_or(|re| re.is_match(l)))
             .map(|l| {
                 let l = l.trim_end();
                 if sa.normalize.contains(&SameNormalize::StorePath) {

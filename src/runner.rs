@@ -22,6 +22,9 @@ use crate::evidence;
 use crate::scenario::{Scenario, load::load_file};
 use crate::target;
 
+/// Trials run at once when `--test-threads` is not given.
+pub const DEFAULT_THREADS: usize = 4;
+
 /// Entry point of `tests/<gate>.rs`.
 pub fn gate_main(gate: &str) -> ExitCode {
     let args = Arguments::from_args();
@@ -83,6 +86,14 @@ pub fn run_gate(
         Err(e) => println!("witness: gate {gate} on target {target_name}: UNUSABLE: {e}"),
     }
 
+    // Trials wait on the target far more than they compute, so more threads than cores pay
+    // off; each running trial holds one SSH session, which keeps well under sshd's
+    // MaxStartups (10) when connecting. `--test-threads` still wins.
+    let mut args = args.clone();
+    if args.test_threads.is_none() {
+        args.test_threads = Some(DEFAULT_THREADS);
+    }
+    let args = &args;
     let mut trials = Vec::new();
     let mut refused = 0;
     for (name, path) in files {

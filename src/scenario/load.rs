@@ -349,7 +349,7 @@ impl Cx<'_> {
                 "a `drone` step needs exactly one of `trigger = { params = … }` (a new build) or `build = \"N\"` (an existing one)",
             ));
         }
-        if d.repo.split('/').count() != 2 {
+        if !d.repo.contains("${") && d.repo.split('/').count() != 2 {
             return Err(self.err(
                 span,
                 format!("`repo = \"{}\"` must be `owner/name`", d.repo),
@@ -419,6 +419,10 @@ impl Cx<'_> {
             contains,
             same_as: match e.same_as {
                 Some(sa) => Some(SameAs {
+                    lines: match &sa.lines {
+                        Some(l) => Some(self.regex(l)?),
+                        None => None,
+                    },
                     var: sa.var,
                     normalize: sa
                         .normalize

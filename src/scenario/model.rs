@@ -169,6 +169,7 @@ pub struct Expect {
 #[derive(Debug, Clone)]
 pub struct SameAs {
     pub var: String,
+    pub lines: Option<Regex>,
     pub normalize: Vec<SameNormalize>,
 }
 

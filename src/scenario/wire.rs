@@ -200,6 +200,8 @@ pub struct ExpectWire {
 #[serde(deny_unknown_fields)]
 pub struct SameAsWire {
     pub var: String,
+    /// Compare only the lines matching this regex (on both sides).
+    pub lines: Option<Spanned<String>>,
     /// `store-path` (hashes and versions away), `sorted-lines`, or `none` (trailing space only).
     #[serde(default)]
     pub normalize: Vec<Spanned<String>>,

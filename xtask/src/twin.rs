@@ -1,17 +1,24 @@
-//! `cargo xtask twin up|down|status|ssh`: the built-in twin host, a real
-//! Debian bookworm with systemd as PID 1, booted in `systemd-nspawn` on this
-//! machine and reached over ssh on 127.0.0.1, so the harness can be tested
-//! against an actual host without any other machine.
+//! `cargo xtask twin up|down|status|ssh|sabotage|restore`: the built-in twin
+//! host, a real Debian bookworm with systemd as PID 1, booted in
+//! `systemd-nspawn` on this machine and reached over ssh on 127.0.0.1, so the
+//! harness can be tested against an actual host without any other machine.
+//! It is a twin of the cc-ci NixOS host, made of real parts: real Nix builds
+//! a miniature cc-ci flake at /etc/cc-ci, `nixos-rebuild switch` installs its
+//! units (the nightly-sweep timer, the Drone exec runner...), and a twin of
+//! Drone's API runs builds through the runner.
 //!
 //! Other tasks (demo, test, bench) use the small API here: [`up`] (reuses a
 //! running twin), [`down`], [`is_running`]. One job per submodule:
 //! `paths` (where files live), `lock` (serializing `up`/`down`),
 //! `host_tools` (apt-installing debootstrap/nspawn), `mirror` + `base` (the
 //! cached debootstrap), `configure` (per-boot keys, port, masks),
-//! `container` (nspawn start/stop), `ssh` (pinned ssh), `connection`
-//! (`connection.toml` for the harness).
+//! `container` (nspawn start/stop), `ssh` (pinned ssh), `cc_ci` (the cc-ci
+//! layer: flake sources, Drone API port, the first switch), `sabotage`
+//! (breaking one claim, and `restore`), `connection` (`connection.toml` for
+//! the harness).
 
 mod base;
+mod cc_ci;
 mod configure;
 mod connection;
 mod container;
@@ -19,6 +26,7 @@ mod host_tools;
 mod lock;
 mod mirror;
 mod paths;
+mod sabotage;
 mod ssh;
 
 use std::os::unix::process::CommandExt;
@@ -43,6 +51,8 @@ const BOOT_TIMEOUT: Duration = Duration::from_secs(90);
 pub struct Twin {
     /// sshd port on 127.0.0.1.
     pub port: u16,
+    /// The Drone API twin, `http://127.0.0.1:<port>` (also the CI site).
+    pub drone_url: String,
     /// `target/twin/connection.toml`, what the harness's `twin` target reads.
     pub connection_file: PathBuf,
     /// False when an already-running twin was reused: a task should only
@@ -51,10 +61,13 @@ pub struct Twin {
 }
 
 const USAGE: &str = "usage: cargo xtask twin <command>
-  up             build (once) and boot the twin; reuse it if already running
-  down           stop the twin, leaving nothing running
-  status         is it running? (exit code 0 if so, 1 if not)
-  ssh [CMD...]   ssh into the twin (interactive without CMD)";
+  up                build (once) and boot the twin; reuse it if already running
+  down              stop the twin, leaving nothing running
+  status            is it running? (exit code 0 if so, 1 if not)
+  ssh [CMD...]      ssh into the twin (interactive without CMD)
+  sabotage NAME     break one claim of the cc-ci gates on the running twin
+  sabotage --list   the sabotages, each with what it breaks
+  restore           back to the pristine cc-ci twin (undoes any sabotage)";
 
 /// `cargo xtask twin ...`
 pub fn run(args: &[String]) -> Result<()> {
@@ -71,6 +84,8 @@ pub fn run(args: &[String]) -> Result<()> {
             Ok(())
         }
         ("ssh", remote) => ssh_into(remote),
+        ("sabotage", rest) => sabotage::sabotage(rest),
+        ("restore", []) => sabotage::restore(),
         ("-h" | "--help" | "help", _) => {
             println!("{USAGE}");
             Ok(())
@@ -97,6 +112,7 @@ pub fn up() -> Result<Twin> {
         );
         return Ok(Twin {
             port: conn.port,
+            drone_url: drone_url(&conn),
             connection_file: paths.connection.clone(),
             started_here: false,
         });
@@ -127,33 +143,52 @@ pub fn up() -> Result<Twin> {
     );
     configure::fresh_copy(&paths)?;
     let port = configure::free_port()?;
+    let api_port = loop {
+        let candidate = configure::free_port()?;
+        if candidate != port {
+            break candidate;
+        }
+    };
     configure::configure(&paths, port)?;
+    cc_ci::prepare(&paths, api_port)?;
 
     let started = Instant::now();
     let mut child = container::spawn(&paths)?;
     let pid = child.id() as i32;
-    if let Err(err) = wait_ready(&paths, port, &mut child, started) {
-        // Leave nothing running behind a failed `up`.
-        let stopped = container::stop(&paths, Some(pid));
-        let _ = child.wait();
-        stopped.context("stopping the twin after a failed boot")?;
-        return Err(err);
-    }
-    let booted = started.elapsed();
+    let ready = wait_ready(&paths, port, &mut child, started).and_then(|()| {
+        let booted = started.elapsed();
+        println!(
+            "twin: booted in {:.1}s; making it a cc-ci twin (cc-ci-twin setup)",
+            booted.as_secs_f64()
+        );
+        cc_ci::setup(&paths, port).map(|setup| (booted, setup))
+    });
+    let (booted, setup) = match ready {
+        Ok(times) => times,
+        Err(err) => {
+            // Leave nothing running behind a failed `up`.
+            let stopped = container::stop(&paths, Some(pid));
+            let _ = child.wait();
+            stopped.context("stopping the twin after a failed boot")?;
+            return Err(err);
+        }
+    };
 
-    connection::write(
-        &paths,
-        &Connection {
-            port,
-            nspawn_pid: pid,
-        },
-    )?;
+    let conn = Connection {
+        port,
+        nspawn_pid: pid,
+        api_port,
+    };
+    connection::write(&paths, &conn)?;
     println!(
-        "twin up: root@127.0.0.1:{port} (booted in {:.1}s)",
-        booted.as_secs_f64()
+        "twin up: root@127.0.0.1:{port}, Drone API twin {} (booted in {:.1}s, cc-ci setup {:.1}s)",
+        drone_url(&conn),
+        booted.as_secs_f64(),
+        setup.as_secs_f64()
     );
     Ok(Twin {
         port,
+        drone_url: drone_url(&conn),
         connection_file: paths.connection.clone(),
         started_here: true,
     })
@@ -222,6 +257,7 @@ fn status() -> bool {
             );
             println!("  nspawn PID: {pid}");
             println!("  ssh:        root@127.0.0.1:{}", conn.port);
+            println!("  drone API:  {}", drone_url(&conn));
             println!("  system:     {}", state.as_deref().unwrap_or("?"));
             println!("  connection: {}", paths.connection.display());
             answers
@@ -282,13 +318,14 @@ fn wait_ready(paths: &Paths, port: u16, child: &mut Child, started: Instant) -> 
         }
         // `--wait` blocks until boot has finished, so one answer decides.
         let remaining = BOOT_TIMEOUT - elapsed;
-        match ssh::ask(paths, port, "systemctl is-system-running --wait", remaining)? {
+        let wait = format!("{} is-system-running --wait", ssh::SYSTEMCTL);
+        match ssh::ask(paths, port, &wait, remaining)? {
             ssh::Answer::Ran { stdout, .. } if stdout == "running" => return Ok(()),
             ssh::Answer::Ran { stdout, .. } if stdout == "degraded" => {
                 let failed = match ssh::ask(
                     paths,
                     port,
-                    "systemctl --failed --no-pager --no-legend",
+                    &format!("{} --failed --no-pager --no-legend", ssh::SYSTEMCTL),
                     Duration::from_secs(10),
                 )? {
                     ssh::Answer::Ran { stdout, .. } => stdout,
@@ -306,6 +343,11 @@ fn wait_ready(paths: &Paths, port: u16, child: &mut Child, started: Instant) -> 
         }
         std::thread::sleep(Duration::from_millis(250));
     }
+}
+
+/// The Drone API twin's base URL (the CI site is its `/`).
+fn drone_url(conn: &Connection) -> String {
+    format!("http://127.0.0.1:{}", conn.api_port)
 }
 
 /// `cargo xtask twin ssh [CMD...]`: replaces this process with ssh.

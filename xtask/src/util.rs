@@ -68,6 +68,28 @@ pub fn run(cmd: &mut Command) -> Result<()> {
     check_status(&shown, status, b"")
 }
 
+/// Runs `cmd` with inherited stdout/stderr like [`run`], but kills it (by its
+/// handle, i.e. its PID) if it has not finished within `timeout`.
+pub fn run_with_timeout(cmd: &mut Command, timeout: Duration) -> Result<()> {
+    let shown = display_command(cmd);
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .spawn()
+        .with_context(|| format!("could not start `{shown}`"))?;
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return check_status(&shown, status, b"");
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            bail!("`{shown}` did not finish within {}s", timeout.as_secs());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// Runs `cmd` capturing its output; fails naming the command and quoting its
 /// stderr if it exits non-zero. Returns stdout as (lossy) UTF-8.
 pub fn run_capture(cmd: &mut Command) -> Result<String> {

@@ -45,6 +45,11 @@ pub const PACKAGES: &[&str] = &[
     "git-lfs",
     "openssl",
     "python3",
+    // The cc-ci twin's recipe tests are real pytest runs (`cc-ci-run` puts a
+    // Python env with pytest on PATH, as the real host's pyEnv does).
+    "python3-pytest",
+    // The cc-ci twin: real Nix builds the mini cc-ci flake (single-user, as
+    // root; see twin-files/root/etc/nix/nix.conf).
     "nix-bin",
     // nix-bin needs libdbd-sqlite3-perl, which depends on the virtual package
     // perl-dbdabi-94; debootstrap does not resolve virtual packages, so name

@@ -1,5 +1,5 @@
 //! Turns a fresh copy of the base rootfs into this run's twin: static files
-//! from `xtask/twin-files/`, then what must be new each time (machine id,
+//! from `xtask/twin-files/root/`, then what must be new each time (machine id,
 //! host key, client key, sshd port), the pinned known_hosts, and unit masks.
 //!
 //! Everything is written into the tree before boot, so the first sshd start
@@ -89,16 +89,30 @@ pub fn free_port() -> Result<u16> {
     Ok(listener.local_addr()?.port())
 }
 
-/// `xtask/twin-files/` copied over the rootfs (hostname, hosts...).
+/// `xtask/twin-files/<name>`.
+pub fn twin_files(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("twin-files")
+        .join(name)
+}
+
+/// `xtask/twin-files/root/` copied over the rootfs (hostname, hosts, the
+/// cc-ci twin's programs and settings...).
 fn copy_twin_files(root: &Path) -> Result<()> {
-    let files = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("twin-files");
-    let mut source = files.into_os_string();
+    copy_tree(&twin_files("root"), root)
+}
+
+/// Copies the contents of `from` into `to` (created if missing), keeping
+/// modes and symlinks.
+pub fn copy_tree(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to).with_context(|| format!("creating {}", to.display()))?;
+    let mut source = from.as_os_str().to_owned();
     source.push("/.");
     util::run_capture(
         Command::new("cp")
             .args(["-R", "--preserve=mode,timestamps", "--no-target-directory"])
             .arg(source)
-            .arg(root),
+            .arg(to),
     )?;
     Ok(())
 }
@@ -152,6 +166,13 @@ fn keygen(path: &Path, comment: &str) -> Result<()> {
     Ok(())
 }
 
+/// The PATH of a NixOS host's sessions (what `ssh cc-ci 'cmd'` runs with):
+/// no Debian directories, so a command resolves a tool only if the running
+/// system (`/run/current-system/sw/bin`) has it, as on the real host.
+pub const NIXOS_PATH: &str = "/run/wrappers/bin:/root/.nix-profile/bin:/nix/profile/bin:\
+/root/.local/state/nix/profile/bin:/etc/profiles/per-user/root/bin:\
+/nix/var/nix/profiles/default/bin:/run/current-system/sw/bin";
+
 /// The sshd drop-in. The network is shared with the host, so the address
 /// and port are the host's loopback and a port nobody else uses.
 fn write_sshd_config(root: &Path, port: u16) -> Result<()> {
@@ -170,7 +191,9 @@ fn write_sshd_config(root: &Path, port: u16) -> Result<()> {
          # The harness opens several sessions in parallel; sshd's defaults\n\
          # (MaxStartups 10:30:100, MaxSessions 10) would drop some of them.\n\
          MaxStartups 100:30:200\n\
-         MaxSessions 20\n"
+         MaxSessions 20\n\
+         # Sessions get a NixOS host's PATH (interactive logins: /etc/profile.d).\n\
+         SetEnv PATH={NIXOS_PATH}\n"
     );
     let dir = root.join("etc/ssh/sshd_config.d");
     std::fs::create_dir_all(&dir)?;
@@ -188,8 +211,12 @@ fn mask(root: &Path, unit: &str) -> Result<()> {
 }
 
 /// `systemctl enable`, offline: the `.wants/` symlink of `target`.
-fn enable(root: &Path, unit: &str, target: &str) -> Result<()> {
-    let unit_file = ["lib/systemd/system", "usr/lib/systemd/system"]
+pub fn enable(root: &Path, unit: &str, target: &str) -> Result<()> {
+    let unit_file = [
+        "etc/systemd/system",
+        "lib/systemd/system",
+        "usr/lib/systemd/system",
+    ]
         .iter()
         .map(|dir| Path::new("/").join(dir).join(unit))
         .find(|path| root.join(path.strip_prefix("/").unwrap_or(path)).is_file())

@@ -49,6 +49,14 @@ pub enum Answer {
     TimedOut,
 }
 
+/// Runs `remote` in the twin with its output shown as it comes; fails if it
+/// fails or outlasts `timeout`.
+pub fn run(paths: &Paths, port: u16, remote: &str, timeout: Duration) -> Result<()> {
+    let mut cmd = command(paths, port, true);
+    cmd.arg(remote);
+    util::run_with_timeout(&mut cmd, timeout)
+}
+
 /// Runs `remote` in the twin, bounded by `timeout`.
 pub fn ask(paths: &Paths, port: u16, remote: &str, timeout: Duration) -> Result<Answer> {
     let mut cmd = command(paths, port, true);
@@ -66,12 +74,16 @@ pub fn ask(paths: &Paths, port: u16, remote: &str, timeout: Duration) -> Result<
     })
 }
 
+/// Debian's systemctl, by path: sessions have a NixOS host's PATH, which has
+/// no tools until the first switch.
+pub const SYSTEMCTL: &str = "/usr/bin/systemctl";
+
 /// `systemctl is-system-running` inside the twin, None if ssh cannot get in.
 pub fn system_state(paths: &Paths, port: u16) -> Option<String> {
     match ask(
         paths,
         port,
-        "systemctl is-system-running",
+        &format!("{SYSTEMCTL} is-system-running"),
         Duration::from_secs(10),
     ) {
         Ok(Answer::Ran { stdout, .. }) => Some(stdout),

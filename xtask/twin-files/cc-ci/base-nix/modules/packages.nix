@@ -1,0 +1,5 @@
+# Packages cc-ci adds to nixpkgs.
+{ ... }:
+{
+  nixpkgs.overlays = [ ];
+}

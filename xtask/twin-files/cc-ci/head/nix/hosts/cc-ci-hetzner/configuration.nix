@@ -1,0 +1,16 @@
+# cc-ci-hetzner: the live CI host (Hetzner).
+{ pkgs, ... }:
+{
+  imports = [
+    ../../modules/packages.nix
+    ../../modules/harness.nix
+    ../../modules/nightly-sweep.nix
+    ../../modules/drone-runner.nix
+    ../../modules/deploy.nix
+    ../../modules/secrets.nix
+  ];
+
+  networking.hostName = "cc-ci-hetzner";
+
+  environment.systemPackages = pkgs.ccciRuntimeTools ++ [ pkgs.openssh ];
+}

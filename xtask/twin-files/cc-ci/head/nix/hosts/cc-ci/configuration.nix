@@ -1,0 +1,16 @@
+# cc-ci: the original CI host.
+{ pkgs, ... }:
+{
+  imports = [
+    ../../modules/packages.nix
+    ../../modules/harness.nix
+    ../../modules/nightly-sweep.nix
+    ../../modules/drone-runner.nix
+    ../../modules/deploy.nix
+    ../../modules/secrets.nix
+  ];
+
+  networking.hostName = "cc-ci";
+
+  environment.systemPackages = pkgs.ccciRuntimeTools ++ [ pkgs.openssh ];
+}

@@ -1,0 +1,158 @@
+#!/usr/bin/python3
+"""Twin of drone-runner-exec: takes the builds the API twin queued and runs their pipeline
+on this host, as the exec runner does, with this process's own environment (the unit's
+`PATH=/run/current-system/sw/bin:/run/wrappers/bin`) plus the build's params and DRONE_*.
+
+Steps: `clone` (number 1: checks out the build's commit, i.e. verifies it in /etc/cc-ci,
+where the steps run), then the pipeline's steps in order (2, 3, …). A step's commands run in
+one `/bin/sh -e` script that echoes `+ <command>` before each, as Drone's does. A failed
+step fails the stage and the build; the steps after it are skipped. Statuses go pending ->
+running -> success | failure, and a step's log is stored when it ends.
+"""
+
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import store  # noqa: E402
+
+POLL_SECONDS = 0.2
+
+
+def new_step(stage, number, name):
+    return {
+        "id": stage["id"] * 100 + number,
+        "step_id": stage["id"],
+        "number": number,
+        "name": name,
+        "status": "pending",
+        "exit_code": 0,
+        "version": 1,
+    }
+
+
+def environment(build, stage, step):
+    env = dict(os.environ)
+    env.update(build.get("params") or {})
+    env.update({
+        "CI": "true",
+        "DRONE": "true",
+        "DRONE_BUILD_NUMBER": str(build["number"]),
+        "DRONE_BUILD_EVENT": build["event"],
+        "DRONE_BRANCH": build["target"],
+        "DRONE_COMMIT": build["after"],
+        "DRONE_COMMIT_SHA": build["after"],
+        "DRONE_REPO": store.REPO,
+        "DRONE_STAGE_NAME": stage["name"],
+        "DRONE_STAGE_NUMBER": str(stage["number"]),
+        "DRONE_STEP_NAME": step["name"],
+        "DRONE_STEP_NUMBER": str(step["number"]),
+        "DRONE_WORKSPACE": str(store.CHECKOUT),
+    })
+    return env
+
+
+def script(commands):
+    lines = []
+    for command in commands:
+        lines.append(f"echo {shlex.quote('+ ' + command)}")
+        lines.append(command)
+    return "\n".join(lines) + "\n"
+
+
+def clone_commands(build):
+    sha = build["after"]
+    return [
+        f"git -C {store.CHECKOUT} cat-file -e {sha}^{{commit}}",
+        f"git -C {store.CHECKOUT} log -1 --format='%H %s' {sha}",
+    ]
+
+
+def run_step(build, stage, step, commands):
+    started = time.time()
+    step.update(status="running", started=int(started))
+    store.save_build(build)
+    lines = []
+    with tempfile.NamedTemporaryFile("w", prefix="drone-step-", suffix=".sh") as f:
+        f.write(script(commands))
+        f.flush()
+        proc = subprocess.Popen(
+            ["/bin/sh", "-e", f.name],
+            cwd=store.CHECKOUT,
+            env=environment(build, stage, step),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        for raw in proc.stdout:
+            lines.append({
+                "pos": len(lines),
+                "out": raw.decode(errors="replace"),
+                "time": int(time.time() - started),
+            })
+        code = proc.wait()
+    store.write_json(store.log_path(build["number"], stage["number"], step["number"]), lines)
+    step.update(status="success" if code == 0 else "failure", exit_code=code,
+                stopped=int(time.time()))
+    store.save_build(build)
+    return code == 0
+
+
+def run_build(number):
+    build = store.load_build(number)
+    pipeline = store.read_json(store.ROOT / "pipelines" / f"{number}.json")
+    if not build or not pipeline:
+        return
+    stage = build["stages"][0]
+    steps = [("clone", clone_commands(build))]
+    steps += [(s.get("name") or f"step{i}", s.get("commands") or [])
+              for i, s in enumerate(pipeline.get("steps") or [], start=2)]
+    t = store.now()
+    build.update(status="running", started=t)
+    stage.update(status="running", started=t, machine=os.uname().nodename,
+                 steps=[new_step(stage, i, name) for i, (name, _) in enumerate(steps, start=1)])
+    store.save_build(build)
+    ok = True
+    for step, (_, commands) in zip(stage["steps"], steps):
+        if not ok:
+            step.update(status="skipped")
+            continue
+        ok = run_step(build, stage, step, commands)
+    t = store.now()
+    status = "success" if ok else "failure"
+    stage.update(status=status, stopped=t, exit_code=0 if ok else 1)
+    build.update(status=status, finished=t)
+    store.save_build(build)
+    print(f"runner: build {number} {status}", flush=True)
+
+
+def recover():
+    """Builds left running by a previous runner process end in `error`."""
+    for build in store.all_builds():
+        if build["status"] == "running":
+            build.update(status="error", error="the runner restarted", finished=store.now())
+            for stage in build.get("stages", []):
+                stage.update(status="error")
+            store.save_build(build)
+
+
+def main():
+    queue = store.ROOT / "queue"
+    queue.mkdir(parents=True, exist_ok=True)
+    recover()
+    print("runner: polling for builds", flush=True)
+    while True:
+        waiting = sorted((p for p in queue.iterdir() if p.name.isdigit()), key=lambda p: int(p.name))
+        for entry in waiting:
+            entry.unlink()
+            print(f"runner: build {entry.name} picked", flush=True)
+            run_build(int(entry.name))
+        time.sleep(POLL_SECONDS)
+
+
+if __name__ == "__main__":
+    main()
