@@ -41,7 +41,9 @@ pub fn run(args: &[String]) -> Result<()> {
         twin::down()?;
     }
     let (witness_s, floor_s, per_check_s, handshakes, batch_s) = result?;
-    println!("checks={checks}  witness handshakes={handshakes}  one-shell batch (reference)={batch_s:.3}s");
+    println!(
+        "checks={checks}  witness handshakes={handshakes}  one-shell batch (reference)={batch_s:.3}s"
+    );
     println!(
         "witness_s={witness_s:.3} floor_s={floor_s:.3} ssh_per_check_s={per_check_s:.3} ratio_vs_floor={:.3}",
         witness_s / floor_s
