@@ -108,7 +108,11 @@ pub fn evaluate(e: &Expect, obs: &Observation, vars: &Vars) -> Vec<Outcome> {
 /// Parity: this probe's stdout equals an earlier probe's (a variable), after normalization.
 fn same_as(sa: &SameAs, stdout: &str, vars: &Vars) -> Outcome {
     let expected = match &sa.lines {
-        Some(re) => format!("stdout lines /{}/ are the same as in ${{{}}}", show(re), sa.var),
+        Some(re) => format!(
+            "stdout lines /{}/ are the same as in ${{{}}}",
+            show(re),
+            sa.var
+        ),
         None => format!("stdout is the same as ${{{}}}", sa.var),
     };
     let Some(other) = vars.get(&sa.var) else {

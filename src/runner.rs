@@ -94,6 +94,7 @@ pub fn run_gate(
         args.test_threads = Some(DEFAULT_THREADS);
     }
     let args = &args;
+    let loaded_count = files.len();
     let mut trials = Vec::new();
     let mut refused = 0;
     for (name, path) in files {
@@ -118,7 +119,9 @@ pub fn run_gate(
         trials.push(trial.with_ignored_flag(ignored));
     }
     let conclusion = libtest_mimic::run(args, trials);
-    summary(gate, &target_name, &conclusion, refused);
+    // Under `--exact` only one file was loaded; the gate's other scenarios did not run.
+    let not_loaded = count_scenarios(dir).saturating_sub(loaded_count);
+    summary(gate, &target_name, &conclusion, refused, not_loaded as u64);
     Ok(conclusion)
 }
 
@@ -195,6 +198,7 @@ fn discover(gate: &str, dir: &Path, args: &Arguments) -> Result<Vec<(String, Pat
         } else {
             Vec::new()
         });
+        // The others are not even parsed; `summary` counts them as not run.
     }
     let mut files: Vec<(String, PathBuf)> = std::fs::read_dir(dir)
         .map_err(|e| format!("gate `{gate}`: cannot read {}: {e}", dir.display()))?
@@ -221,16 +225,27 @@ fn discover(gate: &str, dir: &Path, args: &Arguments) -> Result<Vec<(String, Pat
 
 /// The gate's verdict, which — unlike libtest's `ok` — never calls a gate passed while any
 /// of its scenarios were refused, ignored or filtered out.
-fn summary(gate: &str, target: &str, c: &Conclusion, refused: u64) {
+fn summary(gate: &str, target: &str, c: &Conclusion, refused: u64, not_loaded: u64) {
+    let filtered = c.num_filtered_out + not_loaded;
     let verdict = if c.num_failed > 0 {
         "FAILED"
-    } else if c.num_ignored > 0 || c.num_filtered_out > 0 {
+    } else if c.num_ignored > 0 || filtered > 0 {
         "INCOMPLETE (not every scenario ran)"
     } else {
         "PASSED"
     };
     println!(
         "witness: gate {gate} on target {target}: {verdict} — {} passed, {} failed ({refused} of them refused: mutation not allowed), {} ignored, {} filtered out",
-        c.num_passed, c.num_failed, c.num_ignored, c.num_filtered_out
+        c.num_passed, c.num_failed, c.num_ignored, filtered
     );
+}
+
+fn count_scenarios(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .filter(|e| e.path().extension().is_some_and(|x| x == "toml"))
+                .count()
+        })
+        .unwrap_or(0)
 }
