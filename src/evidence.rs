@@ -31,7 +31,16 @@ pub fn render(sc: &Scenario, report: &ScenarioReport) -> String {
     if !report.captures.is_empty() {
         s.push_str("\ncaptured:\n");
         for (k, v) in &report.captures {
-            let _ = writeln!(s, "  {k} = {v}");
+            // A multi-line capture is a whole output kept for a later comparison; the
+            // step that compares it records what matters.
+            match v.lines().count() {
+                0 | 1 => {
+                    let _ = writeln!(s, "  {k} = {v}");
+                }
+                n => {
+                    let _ = writeln!(s, "  {k} = ({n} lines)");
+                }
+            }
         }
     }
     s

@@ -58,6 +58,11 @@ pub fn run(d: &DroneStep, cx: &StepCtx, deadline: Instant) -> Result<Observation
     let server = cx.vars.interpolate(&d.server, Quote::Raw)?;
     let server = server.trim_end_matches('/');
     let repo = cx.vars.interpolate(&d.repo, Quote::Raw)?;
+    let want_status = cx.vars.interpolate(&d.status, Quote::Raw)?;
+    let log_step = match &d.log_step {
+        Some(s) => Some(cx.vars.interpolate(s, Quote::Raw)?),
+        None => None,
+    };
     let token = cx
         .secrets
         .get(&d.token_secret)
@@ -186,8 +191,8 @@ pub fn run(d: &DroneStep, cx: &StepCtx, deadline: Instant) -> Result<Observation
         }
     }
     obs.checks.push(Outcome {
-        ok: build.status == d.status,
-        expected: format!("build ends `{}`", d.status),
+        ok: build.status == want_status,
+        expected: format!("build ends `{want_status}`"),
         seen: Some(if build.error.is_empty() {
             format!("build ends `{}` ({})", build.status, step_states(&build))
         } else {
@@ -204,7 +209,7 @@ pub fn run(d: &DroneStep, cx: &StepCtx, deadline: Instant) -> Result<Observation
         });
     }
 
-    if let Some(name) = &d.log_step {
+    if let Some(name) = &log_step {
         let found = build
             .stages
             .iter()

@@ -5,6 +5,7 @@
 
 mod bench;
 mod demo;
+mod sabotage_matrix;
 mod test;
 mod twin;
 mod util;
@@ -21,6 +22,7 @@ fn main() -> Result<()> {
         "demo" => demo::run(rest),
         "bench" => bench::run(rest),
         "test" => test::run(rest),
+        "sabotage-matrix" => sabotage_matrix::run(rest),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             Ok(())
@@ -30,7 +32,10 @@ fn main() -> Result<()> {
 }
 
 const USAGE: &str = "usage: cargo xtask <task>
-  twin up|down|status      run the built-in twin host (a real systemd host in systemd-nspawn)
+  twin up|down|status|ssh  run the built-in cc-ci twin host (a real systemd host in systemd-nspawn)
+  twin sabotage NAME|--list, twin restore
+                           break one cc-ci claim on the twin / undo it
   demo                     twin up, both gates, a short result table, twin down
-  test                     the full test suite: twin up, cargo test --workspace, twin down
+  test                     the full test suite: twin up, cargo test --workspace, the sabotage matrix, twin down
+  sabotage-matrix [NAME..] every gate scenario goes red under its sabotage, naming its claim
   bench [--checks N]       N read-only checks through witness vs the one-session floor";

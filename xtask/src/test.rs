@@ -1,6 +1,7 @@
 //! `cargo xtask test`: the README's test command. Brings the twin up (or reuses a running
 //! one), runs `cargo test --workspace` against it with mutation allowed (the twin is
-//! throw-away), and stops the twin afterwards if it started it — also when tests fail.
+//! throw-away), then the sabotage matrix (every gate scenario must go red under its
+//! sabotage), and stops the twin afterwards if it started it — also when tests fail.
 
 use std::process::Command;
 
@@ -16,6 +17,10 @@ pub fn run(args: &[String]) -> Result<()> {
         .env("WITNESS_TARGET", "twin")
         .env("WITNESS_ALLOW_MUTATION", "1")
         .status();
+    let matrix = match &status {
+        Ok(s) if s.success() => crate::sabotage_matrix::run(&[]),
+        _ => Ok(()),
+    };
     if tw.started_here
         && let Err(e) = twin::down()
     {
@@ -25,7 +30,7 @@ pub fn run(args: &[String]) -> Result<()> {
     if !status.success() {
         bail!("cargo test --workspace failed ({status})");
     }
-    Ok(())
+    matrix
 }
 
 /// The cargo that runs us (cargo-xtask's advice), else `cargo`.

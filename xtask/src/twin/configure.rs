@@ -217,10 +217,10 @@ pub fn enable(root: &Path, unit: &str, target: &str) -> Result<()> {
         "lib/systemd/system",
         "usr/lib/systemd/system",
     ]
-        .iter()
-        .map(|dir| Path::new("/").join(dir).join(unit))
-        .find(|path| root.join(path.strip_prefix("/").unwrap_or(path)).is_file())
-        .with_context(|| format!("{unit} is not installed in the twin"))?;
+    .iter()
+    .map(|dir| Path::new("/").join(dir).join(unit))
+    .find(|path| root.join(path.strip_prefix("/").unwrap_or(path)).is_file())
+    .with_context(|| format!("{unit} is not installed in the twin"))?;
     let wants = root
         .join("etc/systemd/system")
         .join(format!("{target}.wants"));

@@ -60,7 +60,12 @@ pub fn read(paths: &Paths) -> Option<Connection> {
     Some(Connection {
         port: value("port")?.parse().ok()?,
         nspawn_pid: value("nspawn_pid")?.parse().ok()?,
-        api_port: drone_url.trim_matches('"').rsplit(':').next()?.parse().ok()?,
+        api_port: drone_url
+            .trim_matches('"')
+            .rsplit(':')
+            .next()?
+            .parse()
+            .ok()?,
     })
 }
 

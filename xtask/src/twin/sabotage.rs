@@ -98,9 +98,7 @@ pub fn sabotage(args: &[String]) -> Result<()> {
         }
         [name] => {
             let Some(s) = ALL.iter().find(|s| s.name == name) else {
-                bail!(
-                    "no sabotage named `{name}`; `cargo xtask twin sabotage --list` lists them"
-                );
+                bail!("no sabotage named `{name}`; `cargo xtask twin sabotage --list` lists them");
             };
             let took = in_twin(&format!("sabotage {}", s.name))?;
             println!(
@@ -156,7 +154,7 @@ mod tests {
         )
         .unwrap();
         let body = script
-            .split("sabotage() {")
+            .split("\nsabotage() {")
             .nth(1)
             .and_then(|rest| rest.split("\n}\n").next())
             .expect("cc-ci-twin has a sabotage function");
@@ -165,7 +163,10 @@ mod tests {
             .map(str::trim)
             .filter_map(|line| line.strip_suffix(')'))
             .filter(|name| {
-                !name.is_empty() && name.chars().all(|c| c.is_ascii_lowercase() || c == '-')
+                !name.is_empty()
+                    && name
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
             })
             .collect();
         let listed: Vec<&str> = ALL.iter().map(|s| s.name).collect();

@@ -111,6 +111,7 @@ let
     # Not in Debian: stand-ins that answer like the real tools for what cc-ci calls.
     abra = final.standIn { pname = "abra"; version = "0.13.0-beta"; script = ./standins/abra.sh; };
     docker = final.standIn { pname = "docker"; version = "27.5.1"; script = ./standins/docker.sh; };
+    hello = final.standIn { pname = "hello"; version = "2.12.1"; script = ./standins/hello.sh; };
     standIn = { pname, version, script }: mkDerivation {
       name = "${pname}-${version}";
       inherit pname version script;

@@ -139,7 +139,8 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def json(self, status, value):
-        self.send(status, json.dumps(value) + "\n")
+        # Compact, as Go's encoder writes it.
+        self.send(status, json.dumps(value, separators=(",", ":")) + "\n")
 
     def error(self, status, message):
         self.json(status, {"message": message})

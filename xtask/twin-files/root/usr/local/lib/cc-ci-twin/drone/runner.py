@@ -35,9 +35,10 @@ def new_step(stage, number, name):
     }
 
 
-def environment(build, stage, step):
+def environment(build, stage, step, step_env):
     env = dict(os.environ)
     env.update(build.get("params") or {})
+    env.update({k: str(v) for k, v in (step_env or {}).items()})
     env.update({
         "CI": "true",
         "DRONE": "true",
@@ -72,7 +73,7 @@ def clone_commands(build):
     ]
 
 
-def run_step(build, stage, step, commands):
+def run_step(build, stage, step, commands, step_env):
     started = time.time()
     step.update(status="running", started=int(started))
     store.save_build(build)
@@ -83,7 +84,7 @@ def run_step(build, stage, step, commands):
         proc = subprocess.Popen(
             ["/bin/sh", "-e", f.name],
             cwd=store.CHECKOUT,
-            env=environment(build, stage, step),
+            env=environment(build, stage, step, step_env),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -108,20 +109,20 @@ def run_build(number):
     if not build or not pipeline:
         return
     stage = build["stages"][0]
-    steps = [("clone", clone_commands(build))]
-    steps += [(s.get("name") or f"step{i}", s.get("commands") or [])
+    steps = [("clone", clone_commands(build), {})]
+    steps += [(s.get("name") or f"step{i}", s.get("commands") or [], s.get("environment"))
               for i, s in enumerate(pipeline.get("steps") or [], start=2)]
     t = store.now()
     build.update(status="running", started=t)
     stage.update(status="running", started=t, machine=os.uname().nodename,
-                 steps=[new_step(stage, i, name) for i, (name, _) in enumerate(steps, start=1)])
+                 steps=[new_step(stage, i, name) for i, (name, _, _) in enumerate(steps, start=1)])
     store.save_build(build)
     ok = True
-    for step, (_, commands) in zip(stage["steps"], steps):
+    for step, (_, commands, step_env) in zip(stage["steps"], steps):
         if not ok:
             step.update(status="skipped")
             continue
-        ok = run_step(build, stage, step, commands)
+        ok = run_step(build, stage, step, commands, step_env)
     t = store.now()
     status = "success" if ok else "failure"
     stage.update(status=status, stopped=t, exit_code=0 if ok else 1)

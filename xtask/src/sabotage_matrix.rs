@@ -1,0 +1,173 @@
+//! `cargo xtask sabotage-matrix`: proves every gate scenario can fail. For each sabotage
+//! switch of the cc-ci twin, break the twin, run the scenarios that witness the broken claim,
+//! require each to FAIL with a message that names the claim and says why, then restore.
+//! A scenario that stays green under its sabotage fails the matrix.
+//!
+//! Runs with `CI=true`, so a sabotaged run can never write or update a snapshot.
+
+use std::process::Command;
+
+use anyhow::{Result, bail};
+
+use crate::test::cargo;
+use crate::twin;
+
+/// (scenario, the claim its failure must name, a fragment of the reason it must give).
+type Case = (&'static str, &'static str, &'static str);
+
+/// Sabotage → the scenarios it must turn red.
+pub const MATRIX: &[(&str, &[Case])] = &[
+    (
+        "lfs-dropped",
+        &[
+            ("m1::c4_superset", "M1.4", "MISSING: [git-lfs]"),
+            ("m2::c3_tools_resolve", "M2.3", "git-lfs MISSING"),
+            ("m2::c4_timer_fire", "M2.4", "git-lfs"),
+            ("m2::c5_drone_path", "M2.5", "test_lfs_roundtrip PASSED"),
+        ],
+    ),
+    (
+        "duplicate-pyenv",
+        &[
+            ("m1::c2_single_source", "M1.2", "withPackages"),
+            ("m1::c3_sweep_module_clean", "M1.3", "withPackages"),
+        ],
+    ),
+    (
+        "failed-unit",
+        &[("m2::c2_host_healthy", "M2.2", "NOT allowed")],
+    ),
+    (
+        "timer-stopped",
+        &[("m2::c2_host_healthy", "M2.2", "active$/")],
+    ),
+    (
+        "endpoint-500",
+        &[("m2::c2_host_healthy", "M2.2", "HTTP status 500")],
+    ),
+    (
+        "drone-build-fails",
+        &[("m2::c5_drone_path", "M2.5", "build ends `failure`")],
+    ),
+    (
+        "runner-tools-diverge",
+        &[("m2::c6_parity", "M2.6", "differs")],
+    ),
+    (
+        "current-system-stale",
+        &[("m2::c1_deployed", "M2.1", "stdout equals")],
+    ),
+    (
+        "host-divergence",
+        &[("m1::c6_hosts_converge", "M1.6", "systemPackages")],
+    ),
+    (
+        "sweep-own-wrapper",
+        &[("m1::c5_same_entrypoint", "M1.5", "stdout equals")],
+    ),
+    (
+        "build-broken",
+        &[
+            ("m1::c1_both_hosts_build", "M1.1", "exit status 0"),
+            ("m1::c7_propagation", "M1.7", "exit status 0"),
+        ],
+    ),
+    (
+        "sweep-regression",
+        &[("m2::c7_no_regression", "M2.7", "custom-html")],
+    ),
+    (
+        "diff-scope",
+        &[("m2::c8_diff_scope", "M2.8", "runner/|tests/")],
+    ),
+];
+
+pub fn run(args: &[String]) -> Result<()> {
+    let only: Vec<&str> = args.iter().map(String::as_str).collect();
+    let tw = twin::up()?;
+    let result = run_matrix(&only);
+    let restored = restore();
+    if tw.started_here {
+        twin::down()?;
+    }
+    let rows = result?;
+    restored?;
+    println!(
+        "\n{:<22} {:<28} {:<6} message",
+        "sabotage", "scenario", "red?"
+    );
+    for (sab, sc, red, msg) in &rows {
+        println!(
+            "{sab:<22} {sc:<28} {:<6} {msg}",
+            if *red { "red" } else { "GREEN" }
+        );
+    }
+    let bad = rows.iter().filter(|r| !r.2).count();
+    if bad > 0 {
+        bail!(
+            "{bad} scenario(s) did not go red, or went red without naming the claim and the reason"
+        );
+    }
+    println!("sabotage matrix: every scenario went red under its sabotage, naming its claim");
+    Ok(())
+}
+
+type Row = (String, String, bool, String);
+
+fn run_matrix(only: &[&str]) -> Result<Vec<Row>> {
+    let mut rows = Vec::new();
+    for (sabotage, cases) in MATRIX {
+        if !only.is_empty() && !only.contains(sabotage) {
+            continue;
+        }
+        eprintln!("sabotage-matrix: {sabotage}");
+        twin::run(&["sabotage".to_string(), sabotage.to_string()])?;
+        for (scenario, claim, why) in *cases {
+            let (gate, _) = scenario.split_once("::").unwrap_or(("m1", scenario));
+            let out = Command::new(cargo())
+                .args(["test", "--quiet", "--test", gate, "--", "--exact", scenario])
+                .env("WITNESS_TARGET", "twin")
+                .env("WITNESS_ALLOW_MUTATION", "1")
+                .env("CI", "true")
+                .output()?;
+            let text = String::from_utf8_lossy(&out.stdout);
+            let failed = !out.status.success() && text.contains(&format!("{scenario} ... FAILED"));
+            let names_claim = text.contains(&format!("claim: {claim}"));
+            let says_why = text.contains(why);
+            // The first `seen:`/`error:` line (or the line after it, when the value is a
+            // block such as the failed-units diff).
+            let lines: Vec<&str> = text.lines().collect();
+            let msg = lines
+                .iter()
+                .position(|l| {
+                    let t = l.trim_start();
+                    t.starts_with("seen:") || t.starts_with("error:")
+                })
+                .map(|i| {
+                    let here = lines[i].trim();
+                    if here == "seen:" {
+                        format!("seen: {}", lines.get(i + 1).unwrap_or(&"").trim())
+                    } else {
+                        here.to_string()
+                    }
+                })
+                .unwrap_or_else(|| "(no failure message)".to_string());
+            let msg: String = msg.chars().take(160).collect();
+            if failed && !(names_claim && says_why) {
+                eprintln!("{text}");
+            }
+            rows.push((
+                sabotage.to_string(),
+                scenario.to_string(),
+                failed && names_claim && says_why,
+                msg,
+            ));
+        }
+        restore()?;
+    }
+    Ok(rows)
+}
+
+fn restore() -> Result<()> {
+    twin::run(&["restore".to_string()])
+}
