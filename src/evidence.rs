@@ -33,13 +33,12 @@ pub fn render(sc: &Scenario, report: &ScenarioReport) -> String {
         for (k, v) in &report.captures {
             // A multi-line capture is a whole output kept for a later comparison; the
             // step that compares it records what matters.
-            match v.lines().count() {
-                0 | 1 => {
-                    let _ = writeln!(s, "  {k} = {v}");
-                }
-                n => {
-                    let _ = writeln!(s, "  {k} = ({n} lines)");
-                }
+            // Its length varies with timing (a journal read as a unit finishes), so only
+            // its shape is recorded.
+            if v.lines().count() <= 1 {
+                let _ = writeln!(s, "  {k} = {v}");
+            } else {
+                let _ = writeln!(s, "  {k} = (several lines)");
             }
         }
     }
