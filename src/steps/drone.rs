@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use reqwest::blocking::{Client, RequestBuilder};
 use serde::Deserialize;
 
-use super::{Observation, StepCtx, StepError};
+use super::{Observation, StepCtx, StepError, error_chain};
 use crate::expect::Outcome;
 use crate::interp::Quote;
 use crate::scenario::DroneStep;
@@ -267,7 +267,7 @@ pub fn run(d: &DroneStep, cx: &StepCtx, deadline: Instant) -> Result<Observation
 fn send(req: RequestBuilder, what: &str) -> Result<(u16, String), StepError> {
     let resp = req
         .send()
-        .map_err(|e| StepError::Other(format!("drone {what}: {}", chain(&e))))?;
+        .map_err(|e| StepError::Other(format!("drone {what}: {}", error_chain(&e))))?;
     let status = resp.status().as_u16();
     let body = resp
         .text()
@@ -292,15 +292,4 @@ fn step_states(b: &Build) -> String {
     } else {
         parts.join(", ")
     }
-}
-
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        s.push_str(": ");
-        s.push_str(&c.to_string());
-        cur = c.source();
-    }
-    s
 }

@@ -7,7 +7,7 @@ use std::time::Instant;
 use reqwest::blocking::Client;
 use reqwest::{Certificate, Method};
 
-use super::{Observation, StepCtx, StepError};
+use super::{Observation, StepCtx, StepError, error_chain};
 use crate::expect::Outcome;
 use crate::interp::Quote;
 use crate::scenario::HttpStep;
@@ -99,17 +99,5 @@ fn manual(h: &HttpStep, url: &str) -> String {
         s.push_str(" -H \"Authorization: Bearer $TOKEN\"");
     }
     s.push_str(&format!(" '{url}'"));
-    s
-}
-
-/// reqwest's Display hides the cause ("error sending request"); show the whole chain.
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        s.push_str(": ");
-        s.push_str(&c.to_string());
-        cur = c.source();
-    }
     s
 }

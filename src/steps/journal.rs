@@ -6,7 +6,7 @@
 
 use std::time::Instant;
 
-use super::{Observation, StepCtx, StepError};
+use super::{Observation, StepCtx, StepError, quote};
 use crate::expect::Outcome;
 use crate::interp::Quote;
 use crate::scenario::JournalStep;
@@ -63,10 +63,4 @@ pub fn run(j: &JournalStep, cx: &StepCtx, deadline: Instant) -> Result<Observati
             cx.remote_obs(cmd, deadline)
         }
     }
-}
-
-fn quote(s: &str) -> String {
-    shlex::try_quote(s)
-        .map(|q| q.into_owned())
-        .unwrap_or_else(|_| s.to_string())
 }

@@ -117,6 +117,25 @@ impl StepCtx<'_> {
     }
 }
 
+/// One shell word for `s` (quoted only when it needs to be).
+fn quote(s: &str) -> String {
+    shlex::try_quote(s)
+        .map(|q| q.into_owned())
+        .unwrap_or_else(|_| s.to_string())
+}
+
+/// An error with its causes: reqwest's Display hides them ("error sending request").
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
+}
+
 /// Run one attempt of a step.
 pub fn run_step(step: &Step, cx: &StepCtx) -> Result<Observation, StepError> {
     let deadline = Instant::now() + cx.timeout;

@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use super::{Observation, StepCtx, StepError};
+use super::{Observation, StepCtx, StepError, quote};
 use crate::interp::Quote;
 use crate::scenario::RunStep;
 use crate::transport::{Exec, LocalExec};
@@ -30,10 +30,4 @@ pub fn run(r: &RunStep, cx: &StepCtx, deadline: Instant) -> Result<Observation, 
     let mut obs = Observation::from_output(cmd.clone(), out);
     obs.manual = Some(format!("{} {}", local.manual_prefix(), quote(&cmd)));
     Ok(obs)
-}
-
-fn quote(s: &str) -> String {
-    shlex::try_quote(s)
-        .map(|q| q.into_owned())
-        .unwrap_or_else(|_| s.to_string())
 }

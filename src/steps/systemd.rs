@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use super::{Observation, StepCtx, StepError};
+use super::{Observation, StepCtx, StepError, quote};
 use crate::expect::Outcome;
 use crate::interp::Quote;
 use crate::scenario::SystemdStep;
@@ -277,10 +277,4 @@ fn parse_props(text: &str) -> BTreeMap<String, String> {
         .filter_map(|l| l.split_once('='))
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect()
-}
-
-fn quote(s: &str) -> String {
-    shlex::try_quote(s)
-        .map(|q| q.into_owned())
-        .unwrap_or_else(|_| s.to_string())
 }
