@@ -578,3 +578,86 @@ fn retry_until_passes_and_reports_the_last_attempt() {
     assert!(r.steps[0].attempts >= 3, "{m}");
     assert!(m.contains("| attempt-"), "{m}");
 }
+
+/// A Drone-shaped server whose create endpoint answers `null`, as Drone does for a
+/// skipped build.
+fn null_drone() -> Server {
+    let dir = std::env::temp_dir().join(format!("witness-null-drone-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let port = free_port();
+    let script = format!(
+        "import http.server\nclass H(http.server.BaseHTTPRequestHandler):\n    def do_POST(self):\n        self.send_response(200); self.send_header('Content-Type', 'application/json'); self.send_header('Content-Length', '5'); self.end_headers(); self.wfile.write(b'null\\n')\n    def log_message(self, *a): pass\nhttp.server.HTTPServer(('127.0.0.1', {port}), H).serve_forever()\n"
+    );
+    let child = Command::new("python3")
+        .args(["-c", &script])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "null drone did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Server { child, port, dir }
+}
+
+/// A twin runtime whose secret `tok` comes from its own environment variable (`var`:
+/// unique per caller, since secrets are read lazily and tests run in parallel).
+fn drone_target(var: &str, token: &str) -> TargetRuntime {
+    let mut t = twin();
+    t.secrets
+        .insert("tok".into(), SecretSource::Env(var.into()));
+    // SAFETY: each caller owns its variable name; nothing else reads or writes it.
+    unsafe { std::env::set_var(var, token) };
+    TargetRuntime::new(t, &root())
+}
+
+const DRONE_TRIGGER: &str = "mutates = true\n[[steps]]\ntimeout = '60s'\n[steps.drone]\nserver = '${url}'\nrepo = 'recipe-maintainers/cc-ci'\ntoken_secret = 'tok'\nlog_step = 'LOGSTEP'\npoll = '500ms'\ntrigger = { params = { RECIPE = 'gitea' } }\n";
+
+#[test]
+fn drone_null_create_response_is_a_clear_failure() {
+    let s = null_drone();
+    let rt = drone_target("WITNESS_TEST_TOKEN_NULL", "any");
+    let body = DRONE_TRIGGER.replace("${url}", &format!("http://127.0.0.1:{}", s.port));
+    let (sc, r) = run_on(&rt, &body);
+    assert!(!r.passed());
+    let m = message(&sc, &r);
+    assert!(m.contains("expected: drone creates a build"), "{m}");
+    assert!(m.contains("it skipped the build"), "{m}");
+}
+
+#[test]
+fn drone_twin_refuses_a_wrong_token_and_finds_steps_by_name() {
+    let t = twin();
+    let url = t
+        .vars
+        .get("drone_url")
+        .cloned()
+        .expect("the cc-ci twin's drone_url");
+    let token = SshPool::new(twin_ssh())
+        .exec("cat /run/secrets/bridge_drone_token", opts(10))
+        .unwrap()
+        .stdout
+        .text();
+    let body = DRONE_TRIGGER.replace("${url}", &url);
+
+    let (sc, r) = run_on(
+        &drone_target("WITNESS_TEST_TOKEN_WRONG", "not-the-token"),
+        &body.replace("LOGSTEP", "test"),
+    );
+    let m = message(&sc, &r);
+    assert!(m.contains("drone refused the build: HTTP 401"), "{m}");
+    assert!(!m.contains(token.trim()), "the real token must not appear");
+
+    let (sc, r) = run_on(
+        &drone_target("WITNESS_TEST_TOKEN_REAL", token.trim()),
+        &body.replace("LOGSTEP", "no-such-step"),
+    );
+    let m = message(&sc, &r);
+    assert!(
+        m.contains("expected: build has a step named `no-such-step`"),
+        "{m}"
+    );
+    assert!(m.contains("steps: [clone, test]"), "{m}");
+}
