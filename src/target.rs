@@ -218,99 +218,6 @@ fn build(root: &Path, name: &str, t: TargetWire) -> Result<Target, TargetError> 
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn load_text(name: &str, targets: &str, files: &[(&str, &str)]) -> Result<Target, TargetError> {
-        let dir =
-            std::env::temp_dir().join(format!("witness-target-{name}-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        for (f, body) in files {
-            std::fs::write(
-                dir.join(f),
-                body.replace("@DIR@", &dir.display().to_string()),
-            )
-            .unwrap();
-        }
-        std::fs::write(
-            dir.join("targets.toml"),
-            targets.replace("@DIR@", &dir.display().to_string()),
-        )
-        .unwrap();
-        load(&dir, "t")
-    }
-
-    fn ssh(t: Target) -> SshConfig {
-        match t.transport {
-            TargetTransport::Ssh(c) => c,
-            TargetTransport::Local => panic!("expected ssh"),
-        }
-    }
-
-    #[test]
-    fn ssh_config_alias_gives_hostname_user_port_identity() {
-        let t = load_text(
-            "alias",
-            "[targets.t]\nssh = \"cc-ci\"\nssh_config = \"@DIR@/ssh_config\"\nknown_hosts = \"@DIR@/kh\"\n",
-            &[(
-                "ssh_config",
-                "Host other\n  HostName 10.9.9.9\n\nHost cc-ci\n  HostName 127.0.0.9\n  User deploy\n  Port 2222\n  IdentityFile @DIR@/id_cc\n",
-            )],
-        )
-        .unwrap();
-        let c = ssh(t);
-        assert_eq!(
-            (c.hostname.as_str(), c.user.as_str(), c.port),
-            ("127.0.0.9", "deploy", 2222)
-        );
-        assert!(
-            c.identity_files[0].ends_with("id_cc"),
-            "{:?}",
-            c.identity_files
-        );
-        assert!(c.known_hosts.ends_with("kh"));
-    }
-
-    #[test]
-    fn explicit_fields_win_over_the_alias() {
-        let t = load_text(
-            "explicit",
-            "[targets.t]\nssh = \"cc-ci\"\nssh_config = \"@DIR@/ssh_config\"\nport = 2200\nuser = \"root\"\n",
-            &[("ssh_config", "Host cc-ci\n  HostName 127.0.0.9\n  User deploy\n  Port 2222\n")],
-        )
-        .unwrap();
-        let c = ssh(t);
-        assert_eq!((c.user.as_str(), c.port), ("root", 2200));
-    }
-
-    #[test]
-    fn bad_targets_are_named() {
-        let e = load_text("unknown", "[targets.other]\nlocal = true\n", &[]).unwrap_err();
-        assert!(
-            e.to_string()
-                .starts_with("unknown target `t` (WITNESS_TARGET);"),
-            "{e}"
-        );
-        assert!(e.to_string().ends_with("defines: other"), "{e}");
-        let e = load_text("two", "[targets.t]\nlocal = true\nhost = \"h\"\n", &[]).unwrap_err();
-        assert!(e.to_string().contains("give exactly one of"), "{e}");
-        let e = load_text(
-            "secret",
-            "[targets.t]\nlocal = true\n[targets.t.secrets]\nx = {}\n",
-            &[],
-        )
-        .unwrap_err();
-        assert!(
-            e.to_string()
-                .contains("secret `x` needs exactly one of `file` or `env`"),
-            "{e}"
-        );
-        let e = load_text("typo", "[targets.t]\nlocal = true\nvar = {}\n", &[]).unwrap_err();
-        assert!(e.to_string().contains("unknown field `var`"), "{e}");
-    }
-}
-
 /// Resolve an ssh_config alias (HostName, User, Port, IdentityFile) with ssh2-config.
 fn from_ssh_config(
     name: &str,
@@ -404,5 +311,98 @@ fn expand(p: &str) -> PathBuf {
     match p.strip_prefix("~/") {
         Some(rest) => home().join(rest),
         None => PathBuf::from(p),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_text(name: &str, targets: &str, files: &[(&str, &str)]) -> Result<Target, TargetError> {
+        let dir =
+            std::env::temp_dir().join(format!("witness-target-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for (f, body) in files {
+            std::fs::write(
+                dir.join(f),
+                body.replace("@DIR@", &dir.display().to_string()),
+            )
+            .unwrap();
+        }
+        std::fs::write(
+            dir.join("targets.toml"),
+            targets.replace("@DIR@", &dir.display().to_string()),
+        )
+        .unwrap();
+        load(&dir, "t")
+    }
+
+    fn ssh(t: Target) -> SshConfig {
+        match t.transport {
+            TargetTransport::Ssh(c) => c,
+            TargetTransport::Local => panic!("expected ssh"),
+        }
+    }
+
+    #[test]
+    fn ssh_config_alias_gives_hostname_user_port_identity() {
+        let t = load_text(
+            "alias",
+            "[targets.t]\nssh = \"cc-ci\"\nssh_config = \"@DIR@/ssh_config\"\nknown_hosts = \"@DIR@/kh\"\n",
+            &[(
+                "ssh_config",
+                "Host other\n  HostName 10.9.9.9\n\nHost cc-ci\n  HostName 127.0.0.9\n  User deploy\n  Port 2222\n  IdentityFile @DIR@/id_cc\n",
+            )],
+        )
+        .unwrap();
+        let c = ssh(t);
+        assert_eq!(
+            (c.hostname.as_str(), c.user.as_str(), c.port),
+            ("127.0.0.9", "deploy", 2222)
+        );
+        assert!(
+            c.identity_files[0].ends_with("id_cc"),
+            "{:?}",
+            c.identity_files
+        );
+        assert!(c.known_hosts.ends_with("kh"));
+    }
+
+    #[test]
+    fn explicit_fields_win_over_the_alias() {
+        let t = load_text(
+            "explicit",
+            "[targets.t]\nssh = \"cc-ci\"\nssh_config = \"@DIR@/ssh_config\"\nport = 2200\nuser = \"root\"\n",
+            &[("ssh_config", "Host cc-ci\n  HostName 127.0.0.9\n  User deploy\n  Port 2222\n")],
+        )
+        .unwrap();
+        let c = ssh(t);
+        assert_eq!((c.user.as_str(), c.port), ("root", 2200));
+    }
+
+    #[test]
+    fn bad_targets_are_named() {
+        let e = load_text("unknown", "[targets.other]\nlocal = true\n", &[]).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("unknown target `t` (WITNESS_TARGET);"),
+            "{e}"
+        );
+        assert!(e.to_string().ends_with("defines: other"), "{e}");
+        let e = load_text("two", "[targets.t]\nlocal = true\nhost = \"h\"\n", &[]).unwrap_err();
+        assert!(e.to_string().contains("give exactly one of"), "{e}");
+        let e = load_text(
+            "secret",
+            "[targets.t]\nlocal = true\n[targets.t.secrets]\nx = {}\n",
+            &[],
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("secret `x` needs exactly one of `file` or `env`"),
+            "{e}"
+        );
+        let e = load_text("typo", "[targets.t]\nlocal = true\nvar = {}\n", &[]).unwrap_err();
+        assert!(e.to_string().contains("unknown field `var`"), "{e}");
     }
 }
