@@ -12,7 +12,7 @@ use crate::twin;
 pub fn run(args: &[String]) -> Result<()> {
     let tw = twin::up()?;
     let status = Command::new(cargo())
-        .args(["test", "--workspace"])
+        .args(["test", "--workspace", "--no-fail-fast"])
         .args(args)
         .env("WITNESS_TARGET", "twin")
         .env("WITNESS_ALLOW_MUTATION", "1")
