@@ -50,7 +50,10 @@ static BUILTIN: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
             "${1}=[n]",
         ),
         // Loopback ports are picked per run (the twin's sshd and Drone API twin).
-        (r"\b(127\.\d+\.\d+\.\d+|localhost|\[::1\]):\d+\b", "${1}:[port]"),
+        (
+            r"\b(127\.\d+\.\d+\.\d+|localhost|\[::1\]):\d+\b",
+            "${1}:[port]",
+        ),
         // Build numbers.
         (r"(?i)\b(builds/|build #|build number:? ?)\d+", "${1}[n]"),
         // Durations: `1.5s`, `230ms`, `2min`, `3h`.
@@ -156,8 +159,14 @@ mod tests {
 
     #[test]
     fn loopback_ports() {
-        assert_eq!(r("GET http://127.0.0.1:43579/healthz"), "GET http://127.0.0.1:[port]/healthz");
-        assert_eq!(r("https://drone.example:8443/x"), "https://drone.example:8443/x");
+        assert_eq!(
+            r("GET http://127.0.0.1:43579/healthz"),
+            "GET http://127.0.0.1:[port]/healthz"
+        );
+        assert_eq!(
+            r("https://drone.example:8443/x"),
+            "https://drone.example:8443/x"
+        );
     }
 
     #[test]
