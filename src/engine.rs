@@ -289,7 +289,8 @@ fn run_with_retry(
                 let transport = matches!(e, StepError::Transport(_));
                 if transport || !retry_left {
                     let mut rep = skipped(index, step);
-                    rep.status = StepStatus::Error(red.apply(&explain(&e, secret_errors)));
+                    // Only shown in failure messages, where the run's own details (ports, timeouts) help.
+                    rep.status = StepStatus::Error(red.secrets_only(&explain(&e, secret_errors)));
                     rep.attempts = attempts;
                     rep.elapsed = start.elapsed();
                     return (rep, None);

@@ -157,7 +157,7 @@ fn start_and_wait_for_a_oneshot() {
     assert_eq!(out.exit, Some(0), "{}", out.stderr.text());
 
     let (_, r) = run(
-        "mutates = true\n[[steps]]\njournal = { mark = 'm' }\n[[steps]]\nsystemd = { start = 'witness-ok.service' }\n[[steps]]\njournal = { unit = 'witness-ok.service', after = 'm' }\nexpect = { stdout_in_order = ['working', 'done'] }\n",
+        "mutates = true\n[[steps]]\njournal = { mark = 'm' }\n[[steps]]\nsystemd = { start = 'witness-ok.service' }\n[[steps]]\nretry = { interval = '300ms', deadline = '10s' }\njournal = { unit = 'witness-ok.service', after = 'm' }\nexpect = { stdout_in_order = ['working', 'done'] }\n",
     );
     assert!(r.passed(), "{r:?}");
     assert!(
