@@ -273,8 +273,13 @@ fn server(tls: bool) -> Server {
             "import http.server\nhttp.server.HTTPServer(('127.0.0.1', {port}), http.server.SimpleHTTPRequestHandler).serve_forever()\n"
         )
     };
+    serve(&script, port, dir)
+}
+
+/// Run a Python server script in `dir` and wait (bounded) until it accepts on `port`.
+fn serve(script: &str, port: u16, dir: PathBuf) -> Server {
     let child = Command::new("python3")
-        .args(["-c", &script])
+        .args(["-c", script])
         .current_dir(&dir)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -588,18 +593,7 @@ fn null_drone() -> Server {
     let script = format!(
         "import http.server\nclass H(http.server.BaseHTTPRequestHandler):\n    def do_POST(self):\n        self.send_response(200); self.send_header('Content-Type', 'application/json'); self.send_header('Content-Length', '5'); self.end_headers(); self.wfile.write(b'null\\n')\n    def log_message(self, *a): pass\nhttp.server.HTTPServer(('127.0.0.1', {port}), H).serve_forever()\n"
     );
-    let child = Command::new("python3")
-        .args(["-c", &script])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "null drone did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Server { child, port, dir }
+    serve(&script, port, dir)
 }
 
 /// A twin runtime whose secret `tok` comes from its own environment variable (`var`:
