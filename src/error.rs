@@ -1,13 +1,37 @@
-//! The library's error types (`thiserror`), each carrying the context a reader needs.
+//! The library's error types (`thiserror`), gathered here, each carrying the context a
+//! reader needs.
 //!
-//! Messages are lowercase fragments that name the thing that failed (file, target, host,
-//! command). They are shown to people as-is, so they never contain secret values: callers
-//! pass every message through the scenario's redactor before it leaves the engine.
+//! The shape follows nextest's: an error names what failed (file, target, host, request)
+//! and keeps what caused it as its `#[source]`, never flattened into a string; [`chain`]
+//! renders the whole chain for a person (`failed to X: because Y: because Z`). Messages are
+//! lowercase fragments. They never contain secret values: callers pass every rendered
+//! message through the scenario's redactor before it leaves the engine.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use thiserror::Error;
+
+pub use crate::interp::InterpError;
+pub use crate::target::connection::ConnectionFileError;
+
+/// An error and every cause below it, joined by `: ` (reqwest's and io's own Display hide
+/// their causes).
+pub fn chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let text = c.to_string();
+        // Some errors repeat their cause in their own message; say it once.
+        if !s.ends_with(&text) {
+            s.push_str(": ");
+            s.push_str(&text);
+        }
+        cur = c.source();
+    }
+    s
+}
 
 /// A scenario file that cannot be read or is invalid.
 #[derive(Debug, Error)]
@@ -64,13 +88,17 @@ pub enum TargetError {
 }
 
 /// Reaching or talking to a target failed (as opposed to a command failing on it).
+///
+/// Clone, because a connect failure is sticky: every later trial of the run gets the same
+/// error without paying another connect timeout. Sources are shared behind `Arc` for that.
 #[derive(Debug, Error, Clone)]
 pub enum TransportError {
-    #[error("cannot connect to {addr} within {timeout:?}: {message}")]
+    #[error("cannot connect to {addr} within {timeout:?}")]
     Connect {
         addr: String,
         timeout: Duration,
-        message: String,
+        #[source]
+        cause: ConnectCause,
     },
     #[error(
         "host key of {host} is NOT in {}: refusing to connect (no trust on first use).\n  offered {key_type} key SHA256:{fingerprint}\n  if this host is the one you mean, verify the fingerprint out of band, then add it: ssh-keyscan -p {port} {hostname} >> {}",
@@ -95,19 +123,154 @@ pub enum TransportError {
         fingerprint: String,
         known_hosts: PathBuf,
     },
-    #[error("cannot read known_hosts {}: {message}", known_hosts.display())]
-    KnownHosts {
+    #[error("cannot read known_hosts {}", known_hosts.display())]
+    KnownHostsRead {
         known_hosts: PathBuf,
-        message: String,
+        #[source]
+        source: Arc<std::io::Error>,
     },
-    #[error("authentication as `{user}` on {host} failed: {message}")]
+    #[error("libssh2 could not check the host key against {}", known_hosts.display())]
+    KnownHostsCheck { known_hosts: PathBuf },
+    #[error("ssh server {host} offered no host key")]
+    NoHostKey { host: String },
+    #[error("authentication as `{user}` on {host} failed: tried {}", tried.join(", "))]
     Auth {
         user: String,
         host: String,
-        message: String,
+        /// Each identity file or agent tried, with why it was not accepted.
+        tried: Vec<String>,
     },
-    #[error("ssh session to {host} failed: {message}")]
-    Session { host: String, message: String },
-    #[error("cannot start local command: {message}")]
-    Spawn { message: String },
+    #[error("ssh session to {host} failed")]
+    Session {
+        host: String,
+        #[source]
+        source: Arc<ssh2::Error>,
+    },
+    #[error("ssh channel to {host} failed: {message}")]
+    Channel { host: String, message: String },
+    #[error("cannot start local command: {what}")]
+    Spawn {
+        what: String,
+        #[source]
+        source: Arc<std::io::Error>,
+    },
+    #[error("a command holding a NUL byte cannot be run by a shell")]
+    NulInCommand,
+}
+
+/// Why a TCP/SSH connection could not be made.
+#[derive(Debug, Error, Clone)]
+pub enum ConnectCause {
+    #[error("cannot resolve the host name")]
+    Resolve(#[source] Arc<std::io::Error>),
+    #[error("no address to connect to")]
+    NoAddress,
+    #[error(transparent)]
+    Tcp(Arc<std::io::Error>),
+    #[error("ssh handshake")]
+    Handshake(#[source] Arc<ssh2::Error>),
+}
+
+/// A secret of the target could not be resolved.
+#[derive(Debug, Error)]
+#[error("secret `{name}` is unavailable")]
+pub struct SecretError {
+    pub name: String,
+    #[source]
+    pub kind: SecretErrorKind,
+}
+
+#[derive(Debug, Error)]
+pub enum SecretErrorKind {
+    #[error("environment variable {var} is not set")]
+    EnvUnset { var: String },
+    #[error("cannot read {path} on the target: {stderr}")]
+    Unreadable { path: String, stderr: String },
+    #[error(transparent)]
+    Transport(Box<TransportError>),
+}
+
+/// A step could not be carried out (as opposed to carried out and judged failing).
+#[derive(Debug, Error)]
+pub enum StepError {
+    /// Boxed: transport errors carry a lot of context, and this error is returned a lot.
+    #[error(transparent)]
+    Transport(Box<TransportError>),
+    #[error(transparent)]
+    Interp(#[from] InterpError),
+    #[error("journal mark `${{{name}}}` was not recorded")]
+    MissingMark { name: String },
+    #[error("`{field}` names `{name}`, which is not a secret of this target")]
+    NoSuchSecret { field: &'static str, name: String },
+    #[error(transparent)]
+    Http(#[from] HttpError),
+    #[error("systemctl start of {unit} ended without a result")]
+    StartLost { unit: String },
+    #[error(transparent)]
+    Action(#[from] ActionError),
+}
+
+impl From<TransportError> for StepError {
+    fn from(e: TransportError) -> Self {
+        StepError::Transport(Box::new(e))
+    }
+}
+
+/// An HTTP request (an `http` step, or one of a `drone` step's calls) failed.
+#[derive(Debug, Error)]
+#[error("{request}")]
+pub struct HttpError {
+    /// What was being done, e.g. `GET https://…/healthz` or `drone trigger`.
+    pub request: String,
+    #[source]
+    pub kind: HttpErrorKind,
+}
+
+#[derive(Debug, Error)]
+pub enum HttpErrorKind {
+    #[error("cannot read ca_file {path}")]
+    CaFileRead {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("ca_file {path} holds no usable certificate")]
+    CaFileParse {
+        path: String,
+        #[source]
+        source: reqwest::Error,
+    },
+    #[error("cannot build the HTTP client")]
+    Client(#[source] reqwest::Error),
+    #[error("sending the request")]
+    Send(#[source] reqwest::Error),
+    #[error("reading the body")]
+    Body(#[source] reqwest::Error),
+    #[error("the server answered HTTP {status}: {body}")]
+    Status { status: u16, body: String },
+    #[error("unreadable response")]
+    Decode(#[source] serde_json::Error),
+    #[error("`{value}` is not a build number")]
+    NotABuildNumber { value: String },
+    #[error("no log after {tries} tries: HTTP {status}")]
+    NoLog { tries: u32, status: u16 },
+}
+
+impl HttpError {
+    pub fn new(request: impl Into<String>, kind: HttpErrorKind) -> Self {
+        HttpError {
+            request: request.into(),
+            kind,
+        }
+    }
+}
+
+/// A run-scoped action failed; every scenario using it reports this.
+#[derive(Debug, Error, Clone)]
+#[error("action `{action}` failed: {message}")]
+pub struct ActionError {
+    pub action: String,
+    /// The action's own failure, rendered and redacted where it happened (another process
+    /// may have run it).
+    pub message: String,
 }

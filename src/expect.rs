@@ -9,40 +9,8 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use crate::interp::{Quote, Vars};
+use crate::report::{Observation, Outcome};
 use crate::scenario::{Contains, Expect, Normalize, SameAs, SameNormalize};
-use crate::steps::Observation;
-
-/// The result of one check.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Outcome {
-    pub ok: bool,
-    /// What was expected, e.g. `stdout matches /^active$/`.
-    pub expected: String,
-    /// What was seen, when it matters (always on failure).
-    pub seen: Option<String>,
-    /// Lines of stdout this check matched (for `record = "matched"`).
-    pub matched_lines: Vec<String>,
-}
-
-impl Outcome {
-    fn pass(expected: String) -> Self {
-        Outcome {
-            ok: true,
-            expected,
-            seen: None,
-            matched_lines: Vec::new(),
-        }
-    }
-
-    fn check(ok: bool, expected: String, seen: impl Into<String>) -> Self {
-        Outcome {
-            ok,
-            expected,
-            seen: Some(seen.into()),
-            matched_lines: Vec::new(),
-        }
-    }
-}
 
 /// Evaluate every expectation of a step against its observation.
 pub fn evaluate(e: &Expect, obs: &Observation, vars: &Vars) -> Vec<Outcome> {

@@ -6,16 +6,19 @@
 //! [`transport`] chosen by the [`target`]; [`expect`] judges what was seen; [`redact`]
 //! scrubs it; [`evidence`] renders and snapshots it. See ARCHITECTURE.md.
 
+pub mod config;
 pub mod engine;
 pub mod error;
 pub mod evidence;
 pub mod expect;
 pub mod interp;
 pub mod redact;
+pub mod report;
 pub mod runner;
 pub mod scenario;
 pub mod steps;
 pub mod target;
 pub mod transport;
 
-pub use runner::{gate_main, run_gate, workspace_root};
+pub use config::RunConfig;
+pub use runner::{gate_main, run_gate};

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use libtest_mimic::Arguments;
-use witness::run_gate;
+use witness::{RunConfig, run_gate};
 
 fn root(name: &str, files: &[(&str, &str)]) -> PathBuf {
     let root = std::env::temp_dir().join(format!("witness-runner-{name}-{}", std::process::id()));
@@ -25,7 +25,7 @@ fn args(extra: &[&str]) -> Arguments {
 }
 
 fn gate(root: &Path, target: &str, a: &Arguments) -> Result<libtest_mimic::Conclusion, String> {
-    run_gate(root, "g", &root.join("scenarios/g"), target, a)
+    run_gate(&RunConfig::for_root(root, target), "g", a)
 }
 
 const BROKEN: &str =
@@ -91,6 +91,6 @@ fn empty_or_missing_gate_is_an_error() {
     let r = root("empty", &[]);
     let e = gate(&r, "here", &args(&[])).unwrap_err();
     assert!(e.contains("holds no scenario files"), "{e}");
-    let e = run_gate(&r, "g", &r.join("scenarios/missing"), "here", &args(&[])).unwrap_err();
+    let e = run_gate(&RunConfig::for_root(&r, "here"), "missing", &args(&[])).unwrap_err();
     assert!(e.contains("no scenario folder"), "{e}");
 }

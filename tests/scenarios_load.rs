@@ -5,7 +5,7 @@ use witness::scenario::load::load_file;
 
 #[test]
 fn every_scenario_file_loads() {
-    let dir = witness::workspace_root().join("scenarios");
+    let dir = witness::RunConfig::from_env().root.join("scenarios");
     let mut n = 0;
     let mut errors = Vec::new();
     for gate in std::fs::read_dir(&dir).expect("scenarios/") {

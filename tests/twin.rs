@@ -8,16 +8,18 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use witness::engine::{ScenarioReport, StepStatus, TargetRuntime, run_scenario};
+use witness::engine::run_scenario;
 use witness::error::TransportError;
 use witness::evidence::{failure_message, render};
+use witness::report::{ScenarioReport, StepStatus};
 use witness::scenario::Scenario;
 use witness::scenario::load::load_str;
+use witness::target::TargetRuntime;
 use witness::target::{self, SecretSource, Target, TargetTransport};
 use witness::transport::{Exec, ExecOpts, SshConfig, SshPool};
 
 fn root() -> PathBuf {
-    witness::workspace_root()
+    witness::RunConfig::from_env().root
 }
 
 fn twin() -> Target {
@@ -45,7 +47,10 @@ fn run_on(rt: &TargetRuntime, body: &str) -> (Scenario, ScenarioReport) {
 }
 
 fn run(body: &str) -> (Scenario, ScenarioReport) {
-    run_on(&TargetRuntime::new(twin(), &root()), body)
+    run_on(
+        &TargetRuntime::new(twin(), &root(), witness::transport::DEFAULT_OUTPUT_LIMIT),
+        body,
+    )
 }
 
 fn message(sc: &Scenario, r: &ScenarioReport) -> String {
@@ -454,7 +459,7 @@ fn hung_command_hits_its_deadline_and_is_stopped_on_the_target() {
 
 #[test]
 fn output_is_bounded_and_the_excess_counted() {
-    let mut rt = TargetRuntime::new(twin(), &root());
+    let mut rt = TargetRuntime::new(twin(), &root(), witness::transport::DEFAULT_OUTPUT_LIMIT);
     rt.output_limit = 1024 * 1024;
     let (_, r) = run_on(
         &rt,
@@ -486,7 +491,11 @@ fn unreachable_target_fails_every_scenario_fast_with_one_message() {
         c.port = port;
         c.connect_timeout = Duration::from_secs(3);
     }
-    let rt = Arc::new(TargetRuntime::new(t, &root()));
+    let rt = Arc::new(TargetRuntime::new(
+        t,
+        &root(),
+        witness::transport::DEFAULT_OUTPUT_LIMIT,
+    ));
     let started = Instant::now();
     let mut messages = Vec::new();
     for _ in 0..5 {
@@ -541,7 +550,7 @@ fn secrets_never_reach_evidence_or_messages() {
     // SAFETY: set before the runtime (and any thread that reads it) exists; no other
     // test reads this variable.
     unsafe { std::env::set_var("WITNESS_TEST_SECRET", "hunter2-sekret") };
-    let rt = TargetRuntime::new(t, &root());
+    let rt = TargetRuntime::new(t, &root(), witness::transport::DEFAULT_OUTPUT_LIMIT);
     let (sc, r) = run_on(
         &rt,
         "[[steps]]\nrun = { cmd = \"echo token=${tok}; echo ${tok} >&2; exit 1\" }\n",
@@ -604,7 +613,7 @@ fn drone_target(var: &str, token: &str) -> TargetRuntime {
         .insert("tok".into(), SecretSource::Env(var.into()));
     // SAFETY: each caller owns its variable name; nothing else reads or writes it.
     unsafe { std::env::set_var(var, token) };
-    TargetRuntime::new(t, &root())
+    TargetRuntime::new(t, &root(), witness::transport::DEFAULT_OUTPUT_LIMIT)
 }
 
 const DRONE_TRIGGER: &str = "mutates = true\n[[steps]]\ntimeout = '60s'\n[steps.drone]\nserver = '${url}'\nrepo = 'recipe-maintainers/cc-ci'\ntoken_secret = 'tok'\nlog_step = 'LOGSTEP'\npoll = '500ms'\ntrigger = { params = { RECIPE = 'gitea' } }\n";

@@ -12,9 +12,10 @@ use std::time::{Duration, Instant};
 use reqwest::blocking::{Client, RequestBuilder};
 use serde::Deserialize;
 
-use super::{Observation, StepCtx, StepError, error_chain};
-use crate::expect::Outcome;
+use super::{StepCtx, StepError};
+use crate::error::{HttpError, HttpErrorKind};
 use crate::interp::Quote;
+use crate::report::{Observation, Outcome};
 use crate::scenario::DroneStep;
 
 #[derive(Debug, Deserialize, Default)]
@@ -66,18 +67,16 @@ pub fn run(d: &DroneStep, cx: &StepCtx, deadline: Instant) -> Result<Observation
     let token = cx
         .secrets
         .get(&d.token_secret)
-        .ok_or_else(|| {
-            StepError::Other(format!(
-                "token_secret `{}` is not a secret of this target",
-                d.token_secret
-            ))
+        .ok_or_else(|| StepError::NoSuchSecret {
+            field: "token_secret",
+            name: d.token_secret.clone(),
         })?
         .trim()
         .to_string();
     let client = Client::builder()
         .timeout(Duration::from_secs(30))
         .build()
-        .map_err(|e| StepError::Other(format!("cannot build HTTP client: {e}")))?;
+        .map_err(|e| HttpError::new("drone client", HttpErrorKind::Client(e)))?;
     let api = format!("{server}/api/repos/{repo}/builds");
     let auth = |r: RequestBuilder| r.bearer_auth(&token);
     let mut obs = Observation {
@@ -107,10 +106,14 @@ pub fn run(d: &DroneStep, cx: &StepCtx, deadline: Instant) -> Result<Observation
             let resp = send(auth(client.post(&api).query(&query)), "trigger")?;
             let (status, body) = resp;
             if !(200..300).contains(&status) {
-                return Err(StepError::Other(format!(
-                    "drone refused the build: HTTP {status}: {}",
-                    body.trim()
-                )));
+                return Err(HttpError::new(
+                    "drone refused the build",
+                    HttpErrorKind::Status {
+                        status,
+                        body: body.trim().to_string(),
+                    },
+                )
+                .into());
             }
             if body.trim() == "null" {
                 obs.command = commands.join("\n");
@@ -125,15 +128,18 @@ pub fn run(d: &DroneStep, cx: &StepCtx, deadline: Instant) -> Result<Observation
                 return Ok(obs);
             }
             let b: Build = serde_json::from_str(&body)
-                .map_err(|e| StepError::Other(format!("drone create response: {e}")))?;
+                .map_err(|e| HttpError::new("drone create response", HttpErrorKind::Decode(e)))?;
             (cx.progress)(&format!("drone build #{} created", b.number));
             b.number
         }
         (None, Some(b)) => {
             let b = cx.vars.interpolate(b, Quote::Raw)?;
-            b.trim()
-                .parse()
-                .map_err(|_| StepError::Other(format!("build `{b}` is not a build number")))?
+            b.trim().parse().map_err(|_| {
+                HttpError::new(
+                    "drone build",
+                    HttpErrorKind::NotABuildNumber { value: b.clone() },
+                )
+            })?
         }
         (None, None) => unreachable!("the loader requires trigger or build"),
     };
@@ -148,13 +154,18 @@ pub fn run(d: &DroneStep, cx: &StepCtx, deadline: Instant) -> Result<Observation
     let build = loop {
         let (status, body) = send(auth(client.get(format!("{api}/{number}"))), "poll")?;
         if status != 200 {
-            return Err(StepError::Other(format!(
-                "GET build {number}: HTTP {status}: {}",
-                body.trim()
-            )));
+            return Err(HttpError::new(
+                format!("GET build {number}"),
+                HttpErrorKind::Status {
+                    status,
+                    body: body.trim().to_string(),
+                },
+            )
+            .into());
         }
-        let b: Build = serde_json::from_str(&body)
-            .map_err(|e| StepError::Other(format!("drone build {number}: {e}")))?;
+        let b: Build = serde_json::from_str(&body).map_err(|e| {
+            HttpError::new(format!("drone build {number}"), HttpErrorKind::Decode(e))
+        })?;
         if !NOT_DONE.contains(&b.status.as_str()) {
             break b;
         }
@@ -238,15 +249,22 @@ pub fn run(d: &DroneStep, cx: &StepCtx, deadline: Instant) -> Result<Observation
                     let (status, body) = send(auth(client.get(&url)), "logs")?;
                     if status == 200 {
                         break serde_json::from_str(&body).map_err(|e| {
-                            StepError::Other(format!("drone log of step {name}: {e}"))
+                            HttpError::new(
+                                format!("drone log of step {name}"),
+                                HttpErrorKind::Decode(e),
+                            )
                         })?;
                     }
                     tries += 1;
                     if status != 404 || tries >= 5 || Instant::now() >= deadline {
-                        return Err(StepError::Other(format!(
-                            "GET log of step `{name}` (stage {}, step {}): HTTP {status}",
-                            st.number, s.number
-                        )));
+                        return Err(HttpError::new(
+                            format!(
+                                "GET log of step `{name}` (stage {}, step {})",
+                                st.number, s.number
+                            ),
+                            HttpErrorKind::NoLog { tries, status },
+                        )
+                        .into());
                     }
                     std::thread::sleep(Duration::from_secs(1));
                 };
@@ -267,11 +285,11 @@ pub fn run(d: &DroneStep, cx: &StepCtx, deadline: Instant) -> Result<Observation
 fn send(req: RequestBuilder, what: &str) -> Result<(u16, String), StepError> {
     let resp = req
         .send()
-        .map_err(|e| StepError::Other(format!("drone {what}: {}", error_chain(&e))))?;
+        .map_err(|e| HttpError::new(format!("drone {what}"), HttpErrorKind::Send(e)))?;
     let status = resp.status().as_u16();
     let body = resp
         .text()
-        .map_err(|e| StepError::Other(format!("drone {what}: reading body: {e}")))?;
+        .map_err(|e| HttpError::new(format!("drone {what}"), HttpErrorKind::Body(e)))?;
     Ok((status, body))
 }
 

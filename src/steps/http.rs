@@ -7,52 +7,60 @@ use std::time::Instant;
 use reqwest::blocking::Client;
 use reqwest::{Certificate, Method};
 
-use super::{Observation, StepCtx, StepError, error_chain};
-use crate::expect::Outcome;
+use super::{StepCtx, StepError};
+use crate::error::{HttpError, HttpErrorKind};
 use crate::interp::Quote;
+use crate::report::{Observation, Outcome};
 use crate::scenario::HttpStep;
 
 pub fn run(h: &HttpStep, cx: &StepCtx) -> Result<Observation, StepError> {
     let url = cx.vars.interpolate(&h.url, Quote::Raw)?;
+    let command = format!("{} {url}", h.method);
+    let fail = |kind| HttpError::new(command.clone(), kind);
     let mut builder = Client::builder()
         .timeout(cx.timeout)
         .connect_timeout(cx.timeout.min(std::time::Duration::from_secs(10)));
     if let Some(ca) = &h.ca_file {
-        let pem = std::fs::read(ca)
-            .map_err(|e| StepError::Other(format!("cannot read ca_file {ca}: {e}")))?;
-        let cert = Certificate::from_pem(&pem)
-            .map_err(|e| StepError::Other(format!("ca_file {ca}: {e}")))?;
+        let pem = std::fs::read(ca).map_err(|source| {
+            fail(HttpErrorKind::CaFileRead {
+                path: ca.clone(),
+                source,
+            })
+        })?;
+        let cert = Certificate::from_pem(&pem).map_err(|source| {
+            fail(HttpErrorKind::CaFileParse {
+                path: ca.clone(),
+                source,
+            })
+        })?;
         builder = builder.add_root_certificate(cert);
     }
     let client = builder
         .build()
-        .map_err(|e| StepError::Other(format!("cannot build HTTP client: {e}")))?;
-    let method = Method::from_bytes(h.method.as_bytes())
-        .map_err(|e| StepError::Other(format!("method {}: {e}", h.method)))?;
+        .map_err(|e| fail(HttpErrorKind::Client(e)))?;
+    let method =
+        Method::from_bytes(h.method.as_bytes()).expect("the loader accepts only valid methods");
     let mut req = client.request(method, &url);
     for (k, v) in &h.headers {
         req = req.header(k, cx.vars.interpolate(v, Quote::Raw)?);
     }
     if let Some(name) = &h.bearer_secret {
-        let token = cx.secrets.get(name).ok_or_else(|| {
-            StepError::Other(format!(
-                "bearer_secret `{name}` is not a secret of this target"
-            ))
-        })?;
+        let token = cx
+            .secrets
+            .get(name)
+            .ok_or_else(|| StepError::NoSuchSecret {
+                field: "bearer_secret",
+                name: name.clone(),
+            })?;
         req = req.bearer_auth(token.trim());
     }
     if let Some(body) = &h.body {
         req = req.body(cx.vars.interpolate(body, Quote::Raw)?);
     }
-    let command = format!("{} {url}", h.method);
     let start = Instant::now();
-    let resp = req
-        .send()
-        .map_err(|e| StepError::Other(format!("{command}: {}", error_chain(&e))))?;
+    let resp = req.send().map_err(|e| fail(HttpErrorKind::Send(e)))?;
     let status = resp.status().as_u16();
-    let bytes = resp
-        .bytes()
-        .map_err(|e| StepError::Other(format!("{command}: reading body: {}", error_chain(&e))))?;
+    let bytes = resp.bytes().map_err(|e| fail(HttpErrorKind::Body(e)))?;
     let kept = bytes.len().min(cx.output_limit);
     let mut obs = Observation {
         command: command.clone(),

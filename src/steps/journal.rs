@@ -6,9 +6,9 @@
 
 use std::time::Instant;
 
-use super::{Observation, StepCtx, StepError, quote};
-use crate::expect::Outcome;
+use super::{StepCtx, StepError, quote};
 use crate::interp::Quote;
+use crate::report::{Observation, Outcome};
 use crate::scenario::JournalStep;
 
 pub fn run(j: &JournalStep, cx: &StepCtx, deadline: Instant) -> Result<Observation, StepError> {
@@ -50,8 +50,8 @@ pub fn run(j: &JournalStep, cx: &StepCtx, deadline: Instant) -> Result<Observati
             after,
             output,
         } => {
-            let cursor = cx.vars.get(after).ok_or_else(|| {
-                StepError::Other(format!("journal mark `{after}` was not recorded"))
+            let cursor = cx.vars.get(after).ok_or_else(|| StepError::MissingMark {
+                name: after.clone(),
             })?;
             let unit = cx.vars.interpolate(unit, Quote::Raw)?;
             let cmd = format!(

@@ -3,8 +3,9 @@
 
 use std::time::Instant;
 
-use super::{Observation, StepCtx, StepError, quote};
+use super::{StepCtx, StepError, quote};
 use crate::interp::Quote;
+use crate::report::Observation;
 use crate::scenario::RunStep;
 use crate::transport::{Exec, LocalExec};
 
@@ -27,7 +28,7 @@ pub fn run(r: &RunStep, cx: &StepCtx, deadline: Instant) -> Result<Observation, 
         None => cx.local.clone(),
     };
     let out = local.exec(&cmd, cx.opts(deadline))?;
-    let mut obs = Observation::from_output(cmd.clone(), out);
+    let mut obs = super::from_output(cmd.clone(), out);
     obs.manual = Some(format!("{} {}", local.manual_prefix(), quote(&cmd)));
     Ok(obs)
 }

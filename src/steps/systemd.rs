@@ -9,9 +9,9 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use super::{Observation, StepCtx, StepError, quote};
-use crate::expect::Outcome;
+use super::{StepCtx, StepError, quote};
 use crate::interp::Quote;
+use crate::report::{Observation, Outcome};
 use crate::scenario::SystemdStep;
 
 /// Properties shown when a step names none.
@@ -214,9 +214,9 @@ fn start(unit: &str, cx: &StepCtx, deadline: Instant) -> Result<Observation, Ste
                     }
                 }
                 Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
-                    return Err(StepError::Other(
-                        "systemctl start thread ended without a result".into(),
-                    ));
+                    return Err(StepError::StartLost {
+                        unit: unit.to_string(),
+                    });
                 }
             }
         }

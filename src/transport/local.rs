@@ -7,6 +7,7 @@ use std::io::Read;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -33,7 +34,8 @@ impl Exec for LocalExec {
             .process_group(0)
             .spawn()
             .map_err(|e| TransportError::Spawn {
-                message: format!("bash -c in {}: {e}", self.cwd.display()),
+                what: format!("bash -c in {}", self.cwd.display()),
+                source: Arc::new(e),
             })?;
         let pgid = child.id() as i32;
         let out_rx = drain(child.stdout.take(), opts.output_limit);
@@ -53,7 +55,8 @@ impl Exec for LocalExec {
                 Ok(None) => thread::sleep(Duration::from_millis(5)),
                 Err(e) => {
                     return Err(TransportError::Spawn {
-                        message: format!("waiting for bash: {e}"),
+                        what: "waiting for bash".into(),
+                        source: Arc::new(e),
                     });
                 }
             }

@@ -19,6 +19,7 @@ use std::io::{ErrorKind, Read};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::os::fd::{AsRawFd, RawFd};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -27,7 +28,7 @@ use base64::Engine as _;
 use ssh2::{BlockDirections, CheckResult, HashType, KnownHostFileKind, Session};
 
 use super::{Bounded, Exec, ExecOpts, Output};
-use crate::error::TransportError;
+use crate::error::{ConnectCause, TransportError};
 
 /// SSH handshakes done by every pool in this process (the bench reports it).
 static HANDSHAKES: AtomicUsize = AtomicUsize::new(0);
@@ -128,16 +129,16 @@ impl SshPool {
     fn connect(&self) -> Result<Conn, TransportError> {
         let c = &self.cfg;
         let addr_text = format!("{}:{}", c.hostname, c.port);
-        let connect_err = |message: String| TransportError::Connect {
+        let connect_err = |cause: ConnectCause| TransportError::Connect {
             addr: addr_text.clone(),
             timeout: c.connect_timeout,
-            message,
+            cause,
         };
         let addrs: Vec<_> = (c.hostname.as_str(), c.port)
             .to_socket_addrs()
-            .map_err(|e| connect_err(format!("cannot resolve: {e}")))?
+            .map_err(|e| connect_err(ConnectCause::Resolve(Arc::new(e))))?
             .collect();
-        let mut last = String::from("no address");
+        let mut last = ConnectCause::NoAddress;
         let mut tcp = None;
         for a in &addrs {
             match TcpStream::connect_timeout(a, c.connect_timeout) {
@@ -145,7 +146,7 @@ impl SshPool {
                     tcp = Some(s);
                     break;
                 }
-                Err(e) => last = e.to_string(),
+                Err(e) => last = ConnectCause::Tcp(Arc::new(e)),
             }
         }
         let tcp = tcp.ok_or_else(|| connect_err(last))?;
@@ -157,7 +158,7 @@ impl SshPool {
         // would otherwise block forever.
         sess.set_timeout(c.connect_timeout.as_millis() as u32);
         sess.handshake()
-            .map_err(|e| connect_err(format!("ssh handshake: {e}")))?;
+            .map_err(|e| connect_err(ConnectCause::Handshake(Arc::new(e))))?;
         self.handshakes.fetch_add(1, Ordering::Relaxed);
         HANDSHAKES.fetch_add(1, Ordering::Relaxed);
         self.verify_host_key(&sess)?;
@@ -173,20 +174,20 @@ impl SshPool {
 
     fn verify_host_key(&self, sess: &Session) -> Result<(), TransportError> {
         let c = &self.cfg;
-        let (key, key_type) = sess.host_key().ok_or_else(|| TransportError::Session {
+        let (key, key_type) = sess.host_key().ok_or_else(|| TransportError::NoHostKey {
             host: c.label.clone(),
-            message: "server offered no host key".into(),
         })?;
         let fingerprint = sess
             .host_key_hash(HashType::Sha256)
             .map(|h| base64::engine::general_purpose::STANDARD_NO_PAD.encode(h))
             .unwrap_or_default();
         let key_type = format!("{key_type:?}");
-        let text =
-            std::fs::read_to_string(&c.known_hosts).map_err(|e| TransportError::KnownHosts {
+        let text = std::fs::read_to_string(&c.known_hosts).map_err(|e| {
+            TransportError::KnownHostsRead {
                 known_hosts: c.known_hosts.clone(),
-                message: e.to_string(),
-            })?;
+                source: Arc::new(e),
+            }
+        })?;
         let mut kh = sess.known_hosts().map_err(|e| self.session_err(e))?;
         // Read line by line: libssh2 rejects a whole file over one line it cannot parse
         // (an @cert-authority marker, a comment style it does not know), and one odd line
@@ -219,9 +220,8 @@ impl SshPool {
                 fingerprint,
                 known_hosts: c.known_hosts.clone(),
             }),
-            CheckResult::Failure => Err(TransportError::KnownHosts {
+            CheckResult::Failure => Err(TransportError::KnownHostsCheck {
                 known_hosts: c.known_hosts.clone(),
-                message: "libssh2 could not check the host key".into(),
             }),
         }
     }
@@ -252,14 +252,14 @@ impl SshPool {
         Err(TransportError::Auth {
             user: c.user.clone(),
             host: c.label.clone(),
-            message: format!("tried {}", tried.join(", ")),
+            tried,
         })
     }
 
     fn session_err(&self, e: ssh2::Error) -> TransportError {
         TransportError::Session {
             host: self.cfg.label.clone(),
-            message: e.to_string(),
+            source: Arc::new(e),
         }
     }
 
@@ -290,9 +290,7 @@ impl Exec for SshPool {
         let remote_secs = opts.deadline.as_secs() + 3;
         let wrapped = format!(
             "exec timeout --kill-after=2 {remote_secs} bash -c {}",
-            shlex::try_quote(cmd).map_err(|e| TransportError::Spawn {
-                message: format!("cannot quote command: {e}")
-            })?
+            shlex::try_quote(cmd).map_err(|_| TransportError::NulInCommand)?
         );
         match run_channel(&mut conn, &mut ch, &wrapped, deadline, opts.output_limit) {
             Ok(mut out) => {
@@ -308,7 +306,7 @@ impl Exec for SshPool {
                 }
                 Ok(out)
             }
-            Err(message) => Err(TransportError::Session {
+            Err(message) => Err(TransportError::Channel {
                 host: self.cfg.label.clone(),
                 message,
             }),

@@ -147,8 +147,9 @@ fn run_witness(root: &Path, gate_dir: &Path, threads: Option<usize>) -> Result<u
     let mut args = libtest_mimic::Arguments::from_iter(["bench", "--quiet"]);
     args.test_threads = threads;
     let before = witness::transport::handshakes_total();
-    let c =
-        witness::run_gate(root, "bench", gate_dir, "twin", &args).map_err(anyhow::Error::msg)?;
+    debug_assert!(gate_dir.starts_with(root));
+    let cfg = witness::RunConfig::for_root(root, "twin");
+    let c = witness::run_gate(&cfg, "bench", &args).map_err(anyhow::Error::msg)?;
     if c.num_failed > 0 {
         bail!("{} bench checks failed", c.num_failed);
     }

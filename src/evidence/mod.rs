@@ -9,7 +9,10 @@ use std::fmt::Write as _;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 
-use crate::engine::{ScenarioReport, StepReport, StepStatus};
+pub(crate) mod select;
+
+use crate::config::DEFAULT_TARGET;
+use crate::report::{ScenarioReport, StepReport, StepStatus};
 use crate::scenario::Scenario;
 
 /// Snapshot header metadata (`info:` in the `.snap` file).
@@ -239,7 +242,7 @@ pub fn assert_snapshot(
         title: &sc.title,
     });
     settings.set_omit_expression(true);
-    if target != crate::target::DEFAULT_TARGET {
+    if target != DEFAULT_TARGET {
         settings.set_snapshot_suffix(target);
     }
     let name = sc.id.clone();
@@ -248,7 +251,7 @@ pub fn assert_snapshot(
         settings.bind(|| insta::assert_snapshot!(name, text));
     }));
     result.map_err(|_| {
-        let file = if target == crate::target::DEFAULT_TARGET {
+        let file = if target == DEFAULT_TARGET {
             format!("snapshots/{gate}/{}.snap", sc.id)
         } else {
             format!("snapshots/{gate}/{}@{target}.snap", sc.id)

@@ -23,11 +23,16 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+pub mod connection;
+mod runtime;
+
+pub use connection::TwinConnection;
+pub use runtime::TargetRuntime;
+
+use crate::config::DEFAULT_TARGET;
 use crate::error::TargetError;
 use crate::transport::SshConfig;
 
-/// The target used when `WITNESS_TARGET` is unset.
-pub const DEFAULT_TARGET: &str = "twin";
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Deserialize)]
@@ -68,21 +73,6 @@ struct SecretWire {
     env: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ConnectionWire {
-    host: String,
-    port: u16,
-    user: String,
-    identity_file: String,
-    known_hosts: String,
-    // Extra facts the twin records; not needed to connect.
-    nspawn_pid: Option<u32>,
-    rootfs: Option<String>,
-    #[serde(default)]
-    vars: BTreeMap<String, String>,
-}
-
 /// A validated target.
 #[derive(Debug, Clone)]
 pub struct Target {
@@ -102,14 +92,6 @@ pub enum TargetTransport {
 pub enum SecretSource {
     TargetFile(String),
     Env(String),
-}
-
-/// The target name chosen by the environment.
-pub fn selected_name() -> String {
-    std::env::var("WITNESS_TARGET")
-        .ok()
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| DEFAULT_TARGET.to_string())
 }
 
 /// Load target `name` from `<root>/targets.toml`.
@@ -159,20 +141,18 @@ fn build(root: &Path, name: &str, t: TargetWire) -> Result<Target, TargetError> 
         TargetTransport::Local
     } else if let Some(conn) = &t.connection {
         let file = root.join(conn);
-        let text = std::fs::read_to_string(&file).map_err(|e| {
+        let c = TwinConnection::read(&file).map_err(|e| {
             invalid(format!(
-                "cannot read {} ({e}){}",
-                file.display(),
-                if name == DEFAULT_TARGET {
+                "{}{}",
+                crate::error::chain(&e),
+                if name == DEFAULT_TARGET && matches!(e, connection::ConnectionFileError::Io { .. })
+                {
                     "; start the twin host first: cargo xtask twin up"
                 } else {
                     ""
                 }
             ))
         })?;
-        let c: ConnectionWire = toml::from_str(&text)
-            .map_err(|e| invalid(format!("{}: {}", file.display(), e.message())))?;
-        let _ = (c.nspawn_pid, c.rootfs);
         for (k, v) in c.vars {
             vars.entry(k).or_insert(v);
         }
@@ -181,8 +161,8 @@ fn build(root: &Path, name: &str, t: TargetWire) -> Result<Target, TargetError> 
             hostname: c.host,
             port: c.port,
             user: c.user,
-            identity_files: vec![PathBuf::from(c.identity_file)],
-            known_hosts: PathBuf::from(c.known_hosts),
+            identity_files: vec![c.identity_file],
+            known_hosts: c.known_hosts,
             connect_timeout,
         })
     } else if let Some(alias) = &t.ssh {

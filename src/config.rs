@@ -1,0 +1,81 @@
+//! The run configuration: every `WITNESS_*` (and `CI`, `NEXTEST_RUN_ID`) environment
+//! variable is read here, once, into a [`RunConfig`] that is passed down.
+//!
+//! Nothing else in the library reads the environment for settings (secrets named
+//! `{ env = "VAR" }` in `targets.toml` and `HOME`/`SSH_AUTH_SOCK` for ssh are values, not
+//! settings). A newcomer reading this file sees every knob; the README lists the same.
+
+use std::path::PathBuf;
+
+use crate::transport::DEFAULT_OUTPUT_LIMIT;
+
+/// The target used when `WITNESS_TARGET` is unset.
+pub const DEFAULT_TARGET: &str = "twin";
+
+/// Settings of one gate run.
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    /// Project root (`scenarios/`, `snapshots/`, `targets.toml`, `target/`):
+    /// `WITNESS_ROOT`, else this crate's directory.
+    pub root: PathBuf,
+    /// `WITNESS_TARGET`, else `twin`.
+    pub target: String,
+    /// `WITNESS_ALLOW_MUTATION=1|true|yes`: scenarios that change the target may run.
+    pub allow_mutation: bool,
+    /// `WITNESS_OUTPUT_LIMIT`: bytes kept per output stream (head and tail), default 16 MiB.
+    pub output_limit: usize,
+    /// `CI` set: snapshots are compared, never written.
+    pub ci: bool,
+    /// Identifies one gate run across processes (nextest runs one process per scenario):
+    /// `NEXTEST_RUN_ID` when set, else `WITNESS_RUN_ID`, else made up per process.
+    pub run_id: String,
+}
+
+impl RunConfig {
+    /// Read the environment.
+    pub fn from_env() -> Self {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        RunConfig {
+            root: var("WITNESS_ROOT")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR"))),
+            target: var("WITNESS_TARGET").unwrap_or_else(|| DEFAULT_TARGET.to_string()),
+            allow_mutation: matches!(
+                var("WITNESS_ALLOW_MUTATION").as_deref(),
+                Some("1" | "true" | "yes")
+            ),
+            output_limit: var("WITNESS_OUTPUT_LIMIT")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(DEFAULT_OUTPUT_LIMIT),
+            ci: var("CI").is_some_and(|v| v != "false" && v != "0"),
+            run_id: var("NEXTEST_RUN_ID")
+                .or_else(|| var("WITNESS_RUN_ID"))
+                .unwrap_or_else(new_run_id),
+        }
+    }
+
+    /// A configuration for tests: defaults, no environment read.
+    pub fn for_root(root: impl Into<PathBuf>, target: &str) -> Self {
+        RunConfig {
+            root: root.into(),
+            target: target.to_string(),
+            allow_mutation: false,
+            output_limit: DEFAULT_OUTPUT_LIMIT,
+            ci: false,
+            run_id: new_run_id(),
+        }
+    }
+
+    /// `target/` under the root: locks and per-run state live there.
+    pub fn state_dir(&self) -> PathBuf {
+        self.root.join("target").join("witness")
+    }
+}
+
+/// A run id unique on this machine: start time and process id.
+fn new_run_id() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    format!("{}-{}", now.as_millis(), std::process::id())
+}

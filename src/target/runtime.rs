@@ -1,0 +1,100 @@
+//! A target at run time: its transports (connected lazily) and its secrets (resolved once),
+//! shared by every trial of a gate run.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use super::{SecretSource, Target, TargetTransport};
+use crate::error::SecretError;
+use crate::redact::Redactor;
+use crate::transport::{Exec, ExecOpts, LocalExec, SshPool};
+
+/// A target, connected lazily, shared by all trials of a run.
+pub struct TargetRuntime {
+    pub target: Target,
+    pub remote: Arc<dyn Exec>,
+    pub ssh: Option<Arc<SshPool>>,
+    pub local: LocalExec,
+    pub output_limit: usize,
+    secrets: OnceLock<BTreeMap<String, Result<String, SecretError>>>,
+}
+
+impl TargetRuntime {
+    pub fn new(target: Target, root: &Path, output_limit: usize) -> Self {
+        let local = LocalExec {
+            cwd: root.to_path_buf(),
+        };
+        let (remote, ssh): (Arc<dyn Exec>, _) = match &target.transport {
+            TargetTransport::Ssh(cfg) => {
+                let pool = Arc::new(SshPool::new(cfg.clone()));
+                (pool.clone(), Some(pool))
+            }
+            TargetTransport::Local => (Arc::new(local.clone()), None),
+        };
+        TargetRuntime {
+            target,
+            remote,
+            ssh,
+            local,
+            output_limit,
+            secrets: OnceLock::new(),
+        }
+    }
+
+    /// Secrets, resolved once per run: a file is read on the target, an env var here.
+    pub fn secrets(&self) -> &BTreeMap<String, Result<String, SecretError>> {
+        self.secrets.get_or_init(|| {
+            self.target
+                .secrets
+                .iter()
+                .map(|(name, src)| (name.clone(), self.resolve(name, src)))
+                .collect()
+        })
+    }
+
+    fn resolve(&self, name: &str, src: &SecretSource) -> Result<String, SecretError> {
+        let err = |kind| SecretError {
+            name: name.to_string(),
+            kind,
+        };
+        match src {
+            SecretSource::Env(var) => std::env::var(var)
+                .map_err(|_| err(crate::error::SecretErrorKind::EnvUnset { var: var.clone() })),
+            SecretSource::TargetFile(path) => {
+                let out = self
+                    .remote
+                    .exec(
+                        &format!("cat -- {}", shlex::try_quote(path).unwrap_or_default()),
+                        ExecOpts {
+                            deadline: Duration::from_secs(30),
+                            output_limit: 64 * 1024,
+                        },
+                    )
+                    .map_err(|e| err(crate::error::SecretErrorKind::Transport(Box::new(e))))?;
+                match out.exit {
+                    // Never echo stdout here: it may hold part of the secret.
+                    Some(0) => Ok(out.stdout.text().trim().to_string()),
+                    _ => Err(err(crate::error::SecretErrorKind::Unreadable {
+                        path: path.clone(),
+                        stderr: out.stderr.text().trim().to_string(),
+                    })),
+                }
+            }
+        }
+    }
+
+    /// A redactor that knows every secret of this target.
+    pub fn redactor(&self) -> Redactor {
+        let mut r = Redactor::new();
+        for v in self.secrets().values().flatten() {
+            r.add_secret(v);
+        }
+        r
+    }
+
+    pub fn describe(&self) -> String {
+        format!("{} ({})", self.target.name, self.remote.describe())
+    }
+}
