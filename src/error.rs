@@ -14,7 +14,6 @@ use std::time::Duration;
 use thiserror::Error;
 
 pub use crate::interp::InterpError;
-pub use crate::target::connection::ConnectionFileError;
 
 /// An error and every cause below it, joined by `: ` (reqwest's and io's own Display hide
 /// their causes).

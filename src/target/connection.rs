@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::TargetError;
+
 /// The file's contents.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -30,26 +32,13 @@ pub struct TwinConnection {
     pub vars: BTreeMap<String, String>,
 }
 
-/// Why a connection file could not be read.
-#[derive(Debug, thiserror::Error)]
-pub enum ConnectionFileError {
-    #[error("cannot read {}", file.display())]
-    Io {
-        file: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("{}: {message}", file.display())]
-    Parse { file: PathBuf, message: String },
-}
-
 impl TwinConnection {
-    pub fn read(file: &Path) -> Result<Self, ConnectionFileError> {
-        let text = std::fs::read_to_string(file).map_err(|source| ConnectionFileError::Io {
+    pub fn read(file: &Path) -> Result<Self, TargetError> {
+        let text = std::fs::read_to_string(file).map_err(|source| TargetError::Io {
             file: file.to_path_buf(),
             source,
         })?;
-        toml::from_str(&text).map_err(|e| ConnectionFileError::Parse {
+        toml::from_str(&text).map_err(|e| TargetError::Parse {
             file: file.to_path_buf(),
             message: e.message().to_string(),
         })

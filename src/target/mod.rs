@@ -145,8 +145,7 @@ fn build(root: &Path, name: &str, t: TargetWire) -> Result<Target, TargetError> 
             invalid(format!(
                 "{}{}",
                 crate::error::chain(&e),
-                if name == DEFAULT_TARGET && matches!(e, connection::ConnectionFileError::Io { .. })
-                {
+                if name == DEFAULT_TARGET && matches!(e, TargetError::Io { .. }) {
                     "; start the twin host first: cargo xtask twin up"
                 } else {
                     ""
