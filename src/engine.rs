@@ -24,12 +24,35 @@ pub fn run_scenario(
     rt: &TargetRuntime,
     progress: &(dyn Fn(&str) + Sync),
 ) -> ScenarioReport {
+    run_steps(sc, rt, &[], progress).report
+}
+
+/// What a run of a scenario's steps left: its report, and the variables its steps defined
+/// (unredacted: an action's outputs are interpolated into later scenarios).
+pub struct StepsRun {
+    pub report: ScenarioReport,
+    pub defined: Vec<(String, String)>,
+}
+
+/// Run a scenario's steps with extra variables `given` (an action's outputs, named
+/// `<action>.<variable>`) on top of the target's.
+pub fn run_steps(
+    sc: &Scenario,
+    rt: &TargetRuntime,
+    given: &[(String, String)],
+    progress: &(dyn Fn(&str) + Sync),
+) -> StepsRun {
     let mut red = rt.redactor();
     for (re, rep) in &sc.redact {
         red.add_filter(re.clone(), rep.clone());
     }
     let mut vars = Vars::default();
-    for (k, v) in &rt.target.vars {
+    for (k, v) in rt
+        .target
+        .vars
+        .iter()
+        .chain(given.iter().map(|(k, v)| (k, v)))
+    {
         vars.set(k, v.clone());
     }
     let mut secrets = BTreeMap::new();
@@ -50,6 +73,7 @@ pub fn run_scenario(
     let mut reports = Vec::new();
     let mut failed = false;
     let mut captured_names = Vec::new();
+    let mut defined: Vec<(String, String)> = Vec::new();
     for (i, step) in sc.steps.iter().enumerate() {
         if failed {
             reports.push(skipped(i + 1, step));
@@ -70,6 +94,7 @@ pub fn run_scenario(
         {
             for (name, value) in &obs.defines {
                 vars.set(name, value.clone());
+                defined.push((name.clone(), value.clone()));
             }
             for re in &step.capture {
                 if let Some(caps) = re.captures(&obs.stdout) {
@@ -77,6 +102,7 @@ pub fn run_scenario(
                         if let Some(m) = caps.name(name) {
                             vars.set(name, m.as_str().to_string());
                             captured_names.push(name.to_string());
+                            defined.push((name.to_string(), m.as_str().to_string()));
                         }
                     }
                 }
@@ -89,9 +115,12 @@ pub fn run_scenario(
         .iter()
         .filter_map(|n| vars.get(n).map(|v| (n.clone(), red.apply(v))))
         .collect();
-    ScenarioReport {
-        steps: reports,
-        captures,
+    StepsRun {
+        report: ScenarioReport {
+            steps: reports,
+            captures,
+        },
+        defined,
     }
 }
 

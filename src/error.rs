@@ -203,6 +203,8 @@ pub enum StepError {
     NoSuchSecret { field: &'static str, name: String },
     #[error(transparent)]
     Http(#[from] HttpError),
+    #[error("no InvocationID to read the journal of {unit} by (the run was not seen)")]
+    EmptyInvocation { unit: String },
     #[error("systemctl start of {unit} ended without a result")]
     StartLost { unit: String },
     #[error(transparent)]
@@ -245,7 +247,7 @@ pub enum HttpErrorKind {
     Send(#[source] reqwest::Error),
     #[error("reading the body")]
     Body(#[source] reqwest::Error),
-    #[error("the server answered HTTP {status}: {body}")]
+    #[error("HTTP {status}: {body}")]
     Status { status: u16, body: String },
     #[error("unreadable response")]
     Decode(#[source] serde_json::Error),

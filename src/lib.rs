@@ -6,6 +6,7 @@
 //! [`transport`] chosen by the [`target`]; [`expect`] judges what was seen; [`redact`]
 //! scrubs it; [`evidence`] renders and snapshots it. See ARCHITECTURE.md.
 
+pub mod action;
 pub mod config;
 pub mod engine;
 pub mod error;

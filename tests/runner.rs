@@ -94,3 +94,93 @@ fn empty_or_missing_gate_is_an_error() {
     let e = run_gate(&RunConfig::for_root(&r, "here"), "missing", &args(&[])).unwrap_err();
     assert!(e.contains("no scenario folder"), "{e}");
 }
+
+/// Accept every pending snapshot of a test root (what `cargo insta accept` does).
+fn accept_snapshots(dir: &Path) {
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            accept_snapshots(&p);
+        } else if let Some(s) = p.to_str().and_then(|s| s.strip_suffix(".new")) {
+            std::fs::rename(&p, s).unwrap();
+        }
+    }
+}
+
+fn cfg(root: &Path, run_id: &str, allow_mutation: bool) -> RunConfig {
+    let mut c = RunConfig::for_root(root, "here");
+    c.run_id = run_id.into();
+    c.allow_mutation = allow_mutation;
+    c
+}
+
+#[test]
+fn an_action_runs_once_per_run_and_its_outputs_reach_every_scenario() {
+    const ACTION: &str = "title = \"count and say\"\nclaim = \"an action\"\n[[steps]]\nrun = { cmd = \"echo ran >> count; echo value-42\" }\ncapture = ['(?P<v>value-\\d+)']\nrecord = \"none\"\n";
+    const USER: &str = "title = \"u\"\nclaim = \"c\"\nuses = [\"act\"]\n[[steps]]\nrun = { cmd = \"test ${act.v} = value-42 && echo ok\" }\n";
+    let r = root("action", &[("one.toml", USER), ("two.toml", USER)]);
+    std::fs::create_dir_all(r.join("scenarios/g/actions")).unwrap();
+    std::fs::write(r.join("scenarios/g/actions/act.toml"), ACTION).unwrap();
+    let runs = || {
+        std::fs::read_to_string(r.join("count"))
+            .unwrap_or_default()
+            .lines()
+            .count()
+    };
+    // First run: every snapshot is new, so the action's evidence is pending and it fails —
+    // once, for both scenarios.
+    let c = run_gate(&cfg(&r, "run-1", false), "g", &args(&[])).unwrap();
+    assert_eq!((c.num_failed, runs()), (2, 1));
+    accept_snapshots(&r.join("snapshots"));
+    // A new run runs it again; the scenarios' own evidence is new now.
+    let c = run_gate(&cfg(&r, "run-2", false), "g", &args(&[])).unwrap();
+    assert_eq!((c.num_failed, runs()), (2, 2));
+    accept_snapshots(&r.join("snapshots"));
+    // Another process of the same run (nextest) reads the stored outputs: no third run.
+    let c = run_gate(&cfg(&r, "run-2", false), "g", &args(&[])).unwrap();
+    assert_eq!((c.num_passed, c.num_failed, runs()), (2, 0, 2));
+    let snap = std::fs::read_to_string(r.join("snapshots/g/actions/act@here.snap")).unwrap();
+    assert!(snap.contains("count and say"), "{snap}");
+}
+
+#[test]
+fn a_failing_action_fails_every_scenario_using_it_and_names_it() {
+    const ACTION: &str = "title = \"broken fire\"\nclaim = \"an action\"\n[[steps]]\nrun = { cmd = \"echo ran >> count; exit 3\" }\n";
+    const USER: &str =
+        "title = \"u\"\nclaim = \"c\"\nuses = [\"fire\"]\n[[steps]]\nrun = { cmd = \"true\" }\n";
+    let r = root("action-fail", &[("one.toml", USER), ("two.toml", USER)]);
+    std::fs::create_dir_all(r.join("scenarios/g/actions")).unwrap();
+    std::fs::write(r.join("scenarios/g/actions/fire.toml"), ACTION).unwrap();
+    let c = run_gate(&cfg(&r, "f-1", false), "g", &args(&[])).unwrap();
+    assert_eq!((c.num_passed, c.num_failed), (0, 2));
+    let ran = std::fs::read_to_string(r.join("count")).unwrap();
+    assert_eq!(ran.lines().count(), 1, "the failing action ran once");
+    let stored = std::fs::read_to_string(r.join("target/witness/runs/f-1/g/fire.json")).unwrap();
+    assert!(stored.contains("exit status 3"), "{stored}");
+}
+
+#[test]
+fn a_mutating_action_is_refused_without_permission_and_never_runs() {
+    const ACTION: &str = "title = \"fire\"\nclaim = \"an action\"\nmutates = true\n[[steps]]\nrun = { cmd = \"echo ran >> count\" }\n";
+    const USER: &str =
+        "title = \"u\"\nclaim = \"c\"\nuses = [\"fire\"]\n[[steps]]\nrun = { cmd = \"true\" }\n";
+    let r = root("action-refused", &[("one.toml", USER)]);
+    std::fs::create_dir_all(r.join("scenarios/g/actions")).unwrap();
+    std::fs::write(r.join("scenarios/g/actions/fire.toml"), ACTION).unwrap();
+    let c = run_gate(&cfg(&r, "m-1", false), "g", &args(&[])).unwrap();
+    assert_eq!(c.num_failed, 1);
+    assert!(!r.join("count").exists(), "a refused action must not run");
+}
+
+#[test]
+fn an_unknown_variable_late_in_a_mutating_scenario_is_refused_before_step_one() {
+    const SC: &str = "title = \"m\"\nclaim = \"c\"\nmutates = true\n[[steps]]\nrun = { cmd = \"touch fired\" }\n[[steps]]\nrun = { cmd = \"true\" }\n[[steps]]\nrun = { cmd = \"true\" }\n[[steps]]\nrun = { cmd = \"true\" }\n[[steps]]\nrun = { cmd = \"echo ${typo}\" }\n";
+    let r = root("late-typo", &[("m.toml", SC)]);
+    let c = run_gate(&cfg(&r, "t-1", true), "g", &args(&[])).unwrap();
+    assert_eq!(c.num_failed, 1);
+    assert!(!r.join("fired").exists(), "step 1 must not have run");
+    // The same scenario without the typo does run step 1 (the test can go red).
+    std::fs::write(r.join("scenarios/g/m.toml"), SC.replace("${typo}", "typo")).unwrap();
+    let _ = run_gate(&cfg(&r, "t-2", true), "g", &args(&[])).unwrap();
+    assert!(r.join("fired").exists());
+}

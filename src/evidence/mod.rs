@@ -27,6 +27,14 @@ pub fn render(sc: &Scenario, report: &ScenarioReport) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "title: {}", sc.title);
     let _ = writeln!(s, "claim: {}", sc.claim.replace('\n', "\n  "));
+    if !sc.uses.is_empty() {
+        let names: Vec<&str> = sc.uses.iter().map(|(a, _)| a.as_str()).collect();
+        let _ = writeln!(
+            s,
+            "uses: {} (run once per gate run; its own evidence under actions/)",
+            names.join(", ")
+        );
+    }
     for st in &report.steps {
         s.push('\n');
         render_step(&mut s, st);
@@ -232,8 +240,46 @@ pub fn assert_snapshot(
     target: &str,
     text: &str,
 ) -> Result<(), String> {
+    assert_in(root, gate, "", sc, target, text).map_err(|file| {
+        format!(
+            "scenario {gate}::{} ran and every step passed, but its evidence differs from {file} (diff above).\n\
+             review: cargo insta review   (or accept all: INSTA_UPDATE=always WITNESS_TARGET={target} cargo test --test {gate})",
+            sc.id
+        )
+    })
+}
+
+/// Assert an action's evidence as `snapshots/<gate>/actions/<name>.snap`: recorded once per
+/// gate run, by whichever trial ran the action.
+pub fn assert_action_snapshot(
+    root: &Path,
+    gate: &str,
+    action: &Scenario,
+    target: &str,
+    text: &str,
+) -> Result<(), String> {
+    assert_in(root, gate, "actions", action, target, text).map_err(|file| {
+        format!(
+            "action `{}` ran and every step passed, but its evidence differs from {file} (diff above).\n\
+             review: cargo insta review   (or accept all: INSTA_UPDATE=always WITNESS_TARGET={target} cargo test --test {gate})",
+            action.id
+        )
+    })
+}
+
+/// Assert `text` as the snapshot of `sc` under `snapshots/<gate>/<sub>`; on a mismatch the
+/// error is the snapshot file's path.
+fn assert_in(
+    root: &Path,
+    gate: &str,
+    sub: &str,
+    sc: &Scenario,
+    target: &str,
+    text: &str,
+) -> Result<(), String> {
+    let dir = root.join("snapshots").join(gate).join(sub);
     let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path(root.join("snapshots").join(gate));
+    settings.set_snapshot_path(&dir);
     settings.set_prepend_module_to_snapshot(false);
     settings.set_input_file(&sc.path);
     settings.set_description(sc.claim.clone());
@@ -251,15 +297,13 @@ pub fn assert_snapshot(
         settings.bind(|| insta::assert_snapshot!(name, text));
     }));
     result.map_err(|_| {
-        let file = if target == DEFAULT_TARGET {
-            format!("snapshots/{gate}/{}.snap", sc.id)
+        let rel = Path::new("snapshots").join(gate).join(sub);
+        if target == DEFAULT_TARGET {
+            rel.join(format!("{}.snap", sc.id)).display().to_string()
         } else {
-            format!("snapshots/{gate}/{}@{target}.snap", sc.id)
-        };
-        format!(
-            "scenario {gate}::{} ran and every step passed, but its evidence differs from {file} (diff above).\n\
-             review: cargo insta review   (or accept all: INSTA_UPDATE=always WITNESS_TARGET={target} cargo test --test {gate})",
-            sc.id
-        )
+            rel.join(format!("{}@{target}.snap", sc.id))
+                .display()
+                .to_string()
+        }
     })
 }

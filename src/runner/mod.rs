@@ -15,20 +15,23 @@
 mod lock;
 mod verdict;
 
-use std::path::{Path, PathBuf};
+pub(crate) use lock::lock_target;
+
+pub(crate) use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
 
+use crate::action::{ActionUnavailable, Actions};
 use crate::config::RunConfig;
-use crate::engine::run_scenario;
+use crate::engine::run_steps;
 use crate::error::chain;
 use crate::evidence;
 use crate::report::Verdict;
+use crate::scenario::check::check_vars;
 use crate::scenario::{Scenario, load::load_file};
 use crate::target::{self, TargetRuntime};
-use lock::lock_target;
 use verdict::Tally;
 
 /// Trials run at once when `--test-threads` is not given.
@@ -85,6 +88,7 @@ pub fn run_gate(
     let args = &args;
     let loaded_count = files.len();
     let tally = Arc::new(Tally::default());
+    let actions = Arc::new(Actions::load(&dir, gate));
     let mut trials = Vec::new();
     for (name, path) in files {
         let loaded = load_file(&path);
@@ -93,6 +97,7 @@ pub fn run_gate(
         let cfg = cfg.clone();
         let gate = gate.to_string();
         let tally = tally.clone();
+        let actions = actions.clone();
         let trial = Trial::ignorable_test(name, move || {
             let (verdict, result) = match (loaded, runtime) {
                 (Err(e), _) => (Verdict::Error, Err(Failed::from(e.to_string()))),
@@ -100,7 +105,7 @@ pub fn run_gate(
                     Verdict::Error,
                     Err(format!("ERROR: target unusable, nothing was witnessed: {e}").into()),
                 ),
-                (Ok(sc), Ok(rt)) => run_trial(&cfg, &gate, &sc, &rt),
+                (Ok(sc), Ok(rt)) => run_trial(&cfg, &gate, &sc, &rt, &actions),
             };
             tally.record(verdict);
             result
@@ -122,6 +127,7 @@ fn run_trial(
     gate: &str,
     sc: &Scenario,
     rt: &TargetRuntime,
+    actions: &Actions,
 ) -> (Verdict, Result<Completion, Failed>) {
     let target_name = &cfg.target;
     if sc.mutates && !cfg.allow_mutation {
@@ -139,13 +145,56 @@ fn run_trial(
         );
         return (Verdict::Refused, Err(msg.into()));
     }
+    // Before anything runs (an action it uses included): every variable it reads is known.
+    let given: std::collections::BTreeSet<String> = rt
+        .target
+        .vars
+        .keys()
+        .chain(rt.target.secrets.keys())
+        .cloned()
+        .collect();
+    if let Err(e) = check_vars(sc, &given, &actions.outputs()) {
+        return (Verdict::Error, Err(e.to_string().into()));
+    }
+    if let Some((a, _)) = sc
+        .uses
+        .iter()
+        .find(|(a, _)| actions.mutates(a) && !cfg.allow_mutation)
+    {
+        return (
+            Verdict::Refused,
+            Err(format!(
+                "REFUSED: scenario {gate}::{} observes action `{a}`, which changes the target, and WITNESS_ALLOW_MUTATION is not set.\n\
+                 it was not run, so its claim is NOT witnessed. To run it: WITNESS_ALLOW_MUTATION=1 WITNESS_TARGET={target_name} cargo test --test {gate} -- --exact {gate}::{}",
+                sc.id, sc.id
+            )
+            .into()),
+        );
+    }
+    let mut from_actions = Vec::new();
+    for (a, _) in &sc.uses {
+        match actions.get(a, cfg, rt, &given) {
+            Ok(outputs) => from_actions.extend(outputs),
+            Err(ActionUnavailable::Refused(m)) => return (Verdict::Refused, Err(m.into())),
+            Err(ActionUnavailable::Failed(e)) => {
+                return (
+                    Verdict::Error,
+                    Err(format!(
+                        "ERROR: scenario {gate}::{} could not be witnessed: {e}",
+                        sc.id
+                    )
+                    .into()),
+                );
+            }
+        }
+    }
     let _lock = match lock_target(&cfg.state_dir(), target_name, sc.mutates) {
         Ok(l) => l,
         Err(e) => return (Verdict::Error, Err(e.into())),
     };
     let label = format!("{gate}::{}", sc.id);
     let progress = |line: &str| eprintln!("[{label}] {line}");
-    let report = run_scenario(sc, rt, &progress);
+    let report = run_steps(sc, rt, &from_actions, &progress).report;
     let verdict = report.verdict();
     if verdict != Verdict::Passed {
         return (

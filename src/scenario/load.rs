@@ -76,11 +76,26 @@ impl Cx<'_> {
             .map(|r| Ok((self.regex(&r.regex)?, r.replace.clone())))
             .collect::<Result<Vec<_>, LoadError>>()?;
 
+        let mut uses = Vec::new();
+        for u in &w.uses {
+            if !is_ident(u.get_ref()) {
+                return Err(self.err(u.span(), format!("`{}` is not an action name", u.get_ref())));
+            }
+            uses.push((u.get_ref().clone(), self.loc(u.span().start)));
+        }
         let mut marks: Vec<String> = Vec::new();
         let mut steps = Vec::new();
+        // A `[[steps]]` element's span may cover only its header; its text runs to the next
+        // step (or the end of the file), which is where its `${…}` are looked up.
+        let starts: Vec<usize> = w.steps.iter().map(|s| s.span().start).collect();
         for (i, s) in w.steps.into_iter().enumerate() {
             let span = s.span();
-            let step = self.step(i + 1, s.into_inner(), span.clone(), &marks)?;
+            let end = starts
+                .get(i + 1)
+                .copied()
+                .unwrap_or(self.src.len())
+                .max(span.end);
+            let step = self.step(i + 1, s.into_inner(), span.clone(), span.start..end, &marks)?;
             if let StepKind::Journal(JournalStep::Mark { var }) = &step.kind {
                 marks.push(var.clone());
             }
@@ -103,6 +118,7 @@ impl Cx<'_> {
             claim: w.claim.into_inner().trim().to_string(),
             mutates: w.mutates,
             ignore: w.ignore,
+            uses,
             redact,
             steps,
         })
@@ -113,6 +129,7 @@ impl Cx<'_> {
         n: usize,
         w: StepWire,
         span: Range<usize>,
+        extent: Range<usize>,
         marks: &[String],
     ) -> Result<Step, LoadError> {
         let mut kinds: Vec<(&str, Range<usize>)> = Vec::new();
@@ -131,11 +148,14 @@ impl Cx<'_> {
         if let Some(k) = &w.drone {
             kinds.push(("drone", k.span()));
         }
+        if let Some(k) = &w.process {
+            kinds.push(("process", k.span()));
+        }
         match kinds.as_slice() {
             [] => {
                 return Err(self.err(
                     span,
-                    format!("step {n} has no kind: add one of `run`, `systemd`, `journal`, `http`, `drone`"),
+                    format!("step {n} has no kind: add one of `run`, `systemd`, `journal`, `http`, `drone`, `process`"),
                 ));
             }
             [_] => {}
@@ -164,6 +184,8 @@ impl Cx<'_> {
             self.http(h)?
         } else if let Some(d) = w.drone {
             self.drone(d)?
+        } else if let Some(p) = w.process {
+            self.process(p)?
         } else {
             unreachable!("exactly one kind was checked above")
         };
@@ -214,14 +236,22 @@ impl Cx<'_> {
                 Ok(re)
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let expect = self.expect(w.expect)?;
+        let mut defines = kind_defines(&kind);
+        for re in &capture {
+            defines.extend(re.capture_names().flatten().map(str::to_string));
+        }
+        let refs = self.refs(extent, &kind, &expect);
         Ok(Step {
             name,
             timeout,
-            expect: self.expect(w.expect)?,
+            expect,
             capture,
             retry,
             record,
             kind,
+            refs,
+            defines,
         })
     }
 
@@ -243,6 +273,21 @@ impl Cx<'_> {
         if !s.properties.is_empty() && s.unit.is_none() {
             return Err(self.err(span, "`properties` needs a `unit`"));
         }
+        if (s.no_block && s.start.is_none())
+            || (s.invocation_var.is_some() && s.start.is_none() && s.wait.is_none())
+        {
+            return Err(self.err(
+                span,
+                "`no_block` goes with `start`, `invocation_var` with `start` or `wait`",
+            ));
+        }
+        let invocation_var = s.invocation_var.unwrap_or_else(|| "invocation".into());
+        if !is_ident(&invocation_var) {
+            return Err(self.err(
+                span,
+                format!("`invocation_var = \"{invocation_var}\"` is not a variable name"),
+            ));
+        }
         Ok(StepKind::Systemd(if let Some(unit) = s.unit {
             SystemdStep::Show {
                 unit,
@@ -251,10 +296,15 @@ impl Cx<'_> {
         } else if let Some(f) = s.failed {
             SystemdStep::NoFailed { allow: f.allow }
         } else if let Some(unit) = s.wait {
-            SystemdStep::Wait { unit }
+            SystemdStep::Wait {
+                unit,
+                invocation_var,
+            }
         } else {
             SystemdStep::Start {
                 unit: s.start.unwrap_or_default(),
+                no_block: s.no_block,
+                invocation_var,
             }
         }))
     }
@@ -263,6 +313,17 @@ impl Cx<'_> {
         let span = j.span();
         let j = j.into_inner();
         match (j.mark, j.unit, j.after) {
+            (None, Some(unit), None) if j.invocation.is_some() => {
+                Ok(StepKind::Journal(JournalStep::Read {
+                    unit,
+                    scope: JournalScope::Invocation(j.invocation.map(Spanned::into_inner).unwrap_or_default()),
+                    output: j.output.unwrap_or_else(|| "cat".into()),
+                }))
+            }
+            (_, _, Some(after)) if j.invocation.is_some() => Err(self.err(
+                after.span(),
+                "give `after` (a cursor mark) or `invocation` (one run of the unit), not both",
+            )),
             (Some(var), None, None) => {
                 if !is_ident(&var) {
                     return Err(self.err(span, format!("`mark = \"{var}\"` is not a variable name")));
@@ -282,17 +343,17 @@ impl Cx<'_> {
                 }
                 Ok(StepKind::Journal(JournalStep::Read {
                     unit,
-                    after: after.into_inner(),
+                    scope: JournalScope::After(after.into_inner()),
                     output: j.output.unwrap_or_else(|| "cat".into()),
                 }))
             }
             (None, Some(_), None) => Err(self.err(
                 span,
-                "a journal read needs `after = \"<mark>\"`: reading without a cursor could match an earlier run's lines",
+                "a journal read needs `after = \"<mark>\"` or `invocation = \"${…}\"`: reading without either could match an earlier run's lines",
             )),
             _ => Err(self.err(
                 span,
-                "a `journal` step is either `{ mark = \"name\" }` or `{ unit = \"…\", after = \"name\" }`",
+                "a `journal` step is `{ mark = \"name\" }`, `{ unit = \"…\", after = \"name\" }` or `{ unit = \"…\", invocation = \"${…}\" }`",
             )),
         }
     }
@@ -373,6 +434,7 @@ impl Cx<'_> {
             log_step: d.log_step,
             poll,
             build_var: d.build_var.unwrap_or_else(|| "build".into()),
+            wait: d.wait.unwrap_or(true),
         }))
     }
 
@@ -442,6 +504,65 @@ impl Cx<'_> {
         })
     }
 
+    fn process(&self, p: Spanned<ProcessWire>) -> Result<StepKind, LoadError> {
+        let span = p.span();
+        let p = p.into_inner();
+        for name in p.env.iter().chain(&p.resolve) {
+            if name.is_empty() || name.contains(['/', '=', ' ', '\'', '"', '$']) {
+                return Err(self.err(
+                    span,
+                    format!("`{name}` is not a plain variable or tool name"),
+                ));
+            }
+        }
+        Ok(StepKind::Process(ProcessStep {
+            unit: p.unit,
+            cmdline: self.regex(&p.cmdline)?,
+            env: p.env,
+            resolve: p.resolve,
+        }))
+    }
+
+    /// Where a byte offset is, for errors found later.
+    fn loc(&self, offset: usize) -> Loc {
+        let (line, col) = line_col(self.src, offset);
+        Loc {
+            line,
+            col,
+            line_text: self.src.lines().nth(line - 1).unwrap_or("").to_string(),
+        }
+    }
+
+    /// The variables a step reads, each located at its first `${name}` in the step's text
+    /// (or at the step when it is named without `${}`, as `same_as.var` is).
+    fn refs(&self, span: Range<usize>, kind: &StepKind, expect: &Expect) -> Vec<VarRef> {
+        let (templates, named) = step_templates(kind, expect);
+        let text = self.src.get(span.clone()).unwrap_or("");
+        let mut out: Vec<VarRef> = Vec::new();
+        let mut add = |name: String, needle: String| {
+            if out.iter().any(|r| r.name == name) {
+                return;
+            }
+            let at = text
+                .find(&needle)
+                .map(|i| span.start + i)
+                .unwrap_or(span.start);
+            out.push(VarRef {
+                loc: self.loc(at),
+                name,
+            });
+        };
+        for t in templates {
+            for name in template_names(t) {
+                add(name.clone(), format!("${{{name}}}"));
+            }
+        }
+        for name in named {
+            add(name.to_string(), format!("\"{name}\""));
+        }
+        out
+    }
+
     /// Compile in multi-line mode, so `^…$` anchor at line boundaries as in `grep`.
     fn regex(&self, r: &Spanned<String>) -> Result<Regex, LoadError> {
         Regex::new(&format!("(?m){}", r.get_ref())).map_err(|e| {
@@ -470,18 +591,124 @@ fn default_name(kind: &StepKind) -> String {
         StepKind::Run(r) => r.cmd.lines().next().unwrap_or("").trim().to_string(),
         StepKind::Systemd(SystemdStep::Show { unit, .. }) => format!("systemctl show {unit}"),
         StepKind::Systemd(SystemdStep::NoFailed { .. }) => "no failed units".into(),
-        StepKind::Systemd(SystemdStep::Start { unit }) => format!("start {unit} and wait"),
-        StepKind::Systemd(SystemdStep::Wait { unit }) => format!("wait for {unit} to finish"),
+        StepKind::Systemd(SystemdStep::Start {
+            unit,
+            no_block: false,
+            ..
+        }) => format!("start {unit} and wait"),
+        StepKind::Systemd(SystemdStep::Start { unit, .. }) => format!("start {unit} (no wait)"),
+        StepKind::Systemd(SystemdStep::Wait { unit, .. }) => format!("wait for {unit} to finish"),
+        StepKind::Process(p) => format!(
+            "a process of {} matching /{}/",
+            p.unit,
+            p.cmdline.as_str().trim_start_matches("(?m)")
+        ),
         StepKind::Drone(d) => match &d.build {
             Some(b) => format!("drone build {b} of {}", d.repo),
             None => format!("trigger a drone build of {}", d.repo),
         },
         StepKind::Journal(JournalStep::Mark { var }) => format!("journal mark {var}"),
-        StepKind::Journal(JournalStep::Read { unit, after, .. }) => {
-            format!("journal of {unit} after {after}")
-        }
+        StepKind::Journal(JournalStep::Read {
+            unit,
+            scope: JournalScope::After(after),
+            ..
+        }) => format!("journal of {unit} after {after}"),
+        StepKind::Journal(JournalStep::Read {
+            unit,
+            scope: JournalScope::Invocation(id),
+            ..
+        }) => format!("journal of {unit} run {id}"),
         StepKind::Http(h) => format!("{} {}", h.method, h.url),
     }
+}
+
+/// Variables a step kind defines by itself (captures are added by the caller).
+fn kind_defines(kind: &StepKind) -> Vec<String> {
+    match kind {
+        StepKind::Journal(JournalStep::Mark { var }) => vec![var.clone()],
+        StepKind::Systemd(SystemdStep::Start { invocation_var, .. })
+        | StepKind::Systemd(SystemdStep::Wait { invocation_var, .. }) => {
+            vec![invocation_var.clone()]
+        }
+        StepKind::Drone(d) => vec![d.build_var.clone()],
+        _ => Vec::new(),
+    }
+}
+
+/// Every string of a step that is interpolated, and the variables it names directly.
+fn step_templates<'a>(kind: &'a StepKind, e: &'a Expect) -> (Vec<&'a str>, Vec<&'a str>) {
+    let mut t: Vec<&str> = Vec::new();
+    let mut named: Vec<&str> = Vec::new();
+    match kind {
+        StepKind::Run(r) => {
+            t.push(&r.cmd);
+            t.extend(r.cwd.as_deref());
+        }
+        StepKind::Systemd(SystemdStep::Show { unit, properties }) => {
+            t.push(unit);
+            t.extend(properties.values().map(String::as_str));
+        }
+        StepKind::Systemd(SystemdStep::NoFailed { allow }) => {
+            t.extend(allow.iter().map(String::as_str))
+        }
+        StepKind::Systemd(SystemdStep::Start { unit, .. } | SystemdStep::Wait { unit, .. }) => {
+            t.push(unit)
+        }
+        StepKind::Journal(JournalStep::Mark { .. }) => {}
+        StepKind::Journal(JournalStep::Read { unit, scope, .. }) => {
+            t.push(unit);
+            match scope {
+                JournalScope::After(mark) => named.push(mark),
+                JournalScope::Invocation(id) => t.push(id),
+            }
+        }
+        StepKind::Http(h) => {
+            t.push(&h.url);
+            t.extend(h.headers.values().map(String::as_str));
+            t.extend(h.body.as_deref());
+            named.extend(h.bearer_secret.as_deref());
+        }
+        StepKind::Drone(d) => {
+            t.extend([d.server.as_str(), d.repo.as_str(), d.status.as_str()]);
+            t.extend(d.log_step.as_deref());
+            t.extend(d.build.as_deref());
+            if let Some(tr) = &d.trigger {
+                t.extend(tr.branch.as_deref());
+                t.extend(tr.commit.as_deref());
+                t.extend(tr.params.values().map(String::as_str));
+            }
+            named.push(&d.token_secret);
+        }
+        StepKind::Process(p) => t.push(&p.unit),
+    }
+    t.extend(e.stdout_equals.as_deref());
+    if let Some(sa) = &e.same_as {
+        named.push(&sa.var);
+    }
+    (t, named)
+}
+
+/// The names of the `${name}` in a template (`$${` is a literal `${`, not a variable).
+pub fn template_names(t: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = t;
+    while let Some(i) = rest.find('$') {
+        let after = &rest[i + 1..];
+        if let Some(lit) = after.strip_prefix("${") {
+            rest = lit;
+        } else if let Some(body) = after.strip_prefix('{') {
+            match body.find('}') {
+                Some(end) => {
+                    out.push(body[..end].to_string());
+                    rest = &body[end + 1..];
+                }
+                None => break,
+            }
+        } else {
+            rest = after;
+        }
+    }
+    out
 }
 
 fn is_ident(s: &str) -> bool {

@@ -1,5 +1,6 @@
 //! Scenario files: the TOML wire format, the validated model, and the loader between them.
 
+pub mod check;
 pub mod load;
 pub mod model;
 mod wire;

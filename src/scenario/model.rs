@@ -20,8 +20,26 @@ pub struct Scenario {
     pub claim: String,
     pub mutates: bool,
     pub ignore: Option<String>,
+    /// Run-scoped actions this scenario observes, with where each is named.
+    pub uses: Vec<(String, Loc)>,
     pub redact: Vec<(Regex, String)>,
     pub steps: Vec<Step>,
+}
+
+/// A place in a scenario file, kept for errors found after loading (variables are checked
+/// once the target's names are known).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Loc {
+    pub line: usize,
+    pub col: usize,
+    pub line_text: String,
+}
+
+/// A `${name}` (or a named variable such as `same_as.var`) used by a step.
+#[derive(Debug, Clone)]
+pub struct VarRef {
+    pub name: String,
+    pub loc: Loc,
 }
 
 #[derive(Debug, Clone)]
@@ -34,6 +52,11 @@ pub struct Step {
     pub retry: Option<Retry>,
     pub record: Record,
     pub kind: StepKind,
+    /// Variables this step reads.
+    pub refs: Vec<VarRef>,
+    /// Variables this step defines for the steps after it (captures, marks, invocation
+    /// ids, build numbers).
+    pub defines: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -58,6 +81,7 @@ pub enum StepKind {
     Journal(JournalStep),
     Http(HttpStep),
     Drone(DroneStep),
+    Process(ProcessStep),
 }
 
 impl StepKind {
@@ -78,6 +102,7 @@ impl StepKind {
             StepKind::Journal(_) => "journal",
             StepKind::Http(_) => "http",
             StepKind::Drone(_) => "drone",
+            StepKind::Process(_) => "process",
         }
     }
 }
@@ -100,10 +125,23 @@ pub enum SystemdStep {
     },
     Start {
         unit: String,
+        /// Return once the run has begun instead of when it ends.
+        no_block: bool,
+        invocation_var: String,
     },
     Wait {
         unit: String,
+        invocation_var: String,
     },
+}
+
+/// A process found through its unit's cgroup.
+#[derive(Debug, Clone)]
+pub struct ProcessStep {
+    pub unit: String,
+    pub cmdline: Regex,
+    pub env: Vec<String>,
+    pub resolve: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -117,6 +155,8 @@ pub struct DroneStep {
     pub log_step: Option<String>,
     pub poll: Duration,
     pub build_var: String,
+    /// Wait for the build to finish (else return once it is created).
+    pub wait: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -133,9 +173,18 @@ pub enum JournalStep {
     },
     Read {
         unit: String,
-        after: String,
+        scope: JournalScope,
         output: String,
     },
+}
+
+/// Which lines of a unit's journal a read sees.
+#[derive(Debug, Clone)]
+pub enum JournalScope {
+    /// Strictly after a cursor marked earlier (the mark's variable name).
+    After(String),
+    /// One run of the unit: an InvocationID (a template, e.g. `${sweep.invocation}`).
+    Invocation(String),
 }
 
 #[derive(Debug, Clone)]

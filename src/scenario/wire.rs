@@ -25,6 +25,11 @@ pub struct ScenarioWire {
     pub mutates: bool,
     /// A reason to skip this scenario unless `--ignored` is given (like `#[ignore]`).
     pub ignore: Option<String>,
+    /// Run-scoped actions (`scenarios/<gate>/actions/<name>.toml`) this scenario observes:
+    /// each runs at most once per gate run, before the scenario, and its variables are
+    /// readable as `${<action>.<variable>}`.
+    #[serde(default)]
+    pub uses: Vec<Spanned<String>>,
     #[serde(default)]
     pub redact: Vec<RedactWire>,
     #[serde(default)]
@@ -59,6 +64,24 @@ pub struct StepWire {
     pub journal: Option<Spanned<JournalWire>>,
     pub http: Option<Spanned<HttpWire>>,
     pub drone: Option<Spanned<DroneWire>>,
+    pub process: Option<Spanned<ProcessWire>>,
+}
+
+/// A process of a unit, found through the unit's cgroup (never by command line alone), and
+/// what its environment resolves: `/proc/<pid>/environ` variables and tools on its PATH.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProcessWire {
+    /// The unit whose cgroup (and sub-cgroups) holds the process.
+    pub unit: String,
+    /// Regex on the process's command line (arguments joined by spaces); the newest match wins.
+    pub cmdline: Spanned<String>,
+    /// Environment variables of the process to report (`NAME=value` lines).
+    #[serde(default)]
+    pub env: Vec<String>,
+    /// Tools to resolve on the process's own PATH, each to its real path (`tool=/nix/store/…`).
+    #[serde(default)]
+    pub resolve: Vec<String>,
 }
 
 /// A Drone CI build: trigger one (or read an existing one), wait for it, read a step's log.
@@ -83,6 +106,9 @@ pub struct DroneWire {
     pub poll: Option<Spanned<String>>,
     /// Variable that receives the build number; `build` unless given.
     pub build_var: Option<String>,
+    /// `false`: return once the build is created (its number in `build_var`), without
+    /// waiting; a later `build = "${build}"` step waits for it.
+    pub wait: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -126,6 +152,13 @@ pub struct SystemdWire {
     pub start: Option<String>,
     /// Wait (read-only) until this unit's current run finishes.
     pub wait: Option<String>,
+    /// With `start`: return once the start job is queued and the run has begun (its
+    /// InvocationID known), instead of waiting for it to finish.
+    #[serde(default)]
+    pub no_block: bool,
+    /// With `start`/`wait`: the variable that receives the run's InvocationID;
+    /// `invocation` unless given.
+    pub invocation_var: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -142,8 +175,10 @@ pub struct JournalWire {
     pub mark: Option<String>,
     /// Read this unit's journal…
     pub unit: Option<String>,
-    /// …strictly after the cursor recorded by an earlier `mark` step.
+    /// …strictly after the cursor recorded by an earlier `mark` step…
     pub after: Option<Spanned<String>>,
+    /// …or the lines of one run of it: an InvocationID (`${invocation}`, `${sweep.invocation}`).
+    pub invocation: Option<Spanned<String>>,
     /// `journalctl -o` format; `cat` (message only) by default.
     pub output: Option<String>,
 }

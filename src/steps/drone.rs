@@ -144,6 +144,20 @@ pub fn run(d: &DroneStep, cx: &StepCtx, deadline: Instant) -> Result<Observation
         (None, None) => unreachable!("the loader requires trigger or build"),
     };
     obs.defines.push((d.build_var.clone(), number.to_string()));
+    if !d.wait {
+        // Observed while it runs (e.g. its process on the runner); a later
+        // `build = "${build}"` step waits for it and reads its log.
+        obs.command = commands.join("\n");
+        obs.stdout = "build created, not waited for\n".to_string();
+        obs.checks.push(Outcome::pass(format!(
+            "drone created build ${{{}}}",
+            d.build_var
+        )));
+        obs.manual = Some(format!(
+            "curl -s -H \"Authorization: Bearer $TOKEN\" {api}/{number} | jq ."
+        ));
+        return Ok(obs);
+    }
     commands.push(format!(
         "GET {api}/{number}  (every {:?} until done)",
         d.poll

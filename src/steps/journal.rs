@@ -2,14 +2,15 @@
 //!
 //! A `mark` step records the journal's cursor *before* the trigger; a read step asks only
 //! for entries after that cursor. So a `test_lfs_roundtrip PASSED` left by an earlier fire
-//! can never satisfy the claim about this one.
+//! can never satisfy the claim about this one. A read can also be scoped to one run of
+//! the unit, by its InvocationID (recorded by a `systemd` start/wait step or an action).
 
 use std::time::Instant;
 
 use super::{StepCtx, StepError, quote};
 use crate::interp::Quote;
 use crate::report::{Observation, Outcome};
-use crate::scenario::JournalStep;
+use crate::scenario::{JournalScope, JournalStep};
 
 pub fn run(j: &JournalStep, cx: &StepCtx, deadline: Instant) -> Result<Observation, StepError> {
     match j {
@@ -47,19 +48,39 @@ pub fn run(j: &JournalStep, cx: &StepCtx, deadline: Instant) -> Result<Observati
         }
         JournalStep::Read {
             unit,
-            after,
+            scope,
             output,
         } => {
-            let cursor = cx.vars.get(after).ok_or_else(|| StepError::MissingMark {
-                name: after.clone(),
-            })?;
             let unit = cx.vars.interpolate(unit, Quote::Raw)?;
-            let cmd = format!(
-                "journalctl --no-pager -q -u {} -o {} --after-cursor={}",
-                quote(&unit),
-                quote(output),
-                quote(cursor)
-            );
+            let cmd = match scope {
+                JournalScope::After(mark) => {
+                    let cursor = cx
+                        .vars
+                        .get(mark)
+                        .ok_or_else(|| StepError::MissingMark { name: mark.clone() })?;
+                    format!(
+                        "journalctl --no-pager -q -u {} -o {} --after-cursor={}",
+                        quote(&unit),
+                        quote(output),
+                        quote(cursor)
+                    )
+                }
+                // The unit's own processes stamp every line with the run's id, so this is
+                // exact on every systemd (252 on the twin, 256 on NixOS 24.11), whatever
+                // ran before or after; `-u`'s cursor semantics changed between them.
+                JournalScope::Invocation(id) => {
+                    let id = cx.vars.interpolate(id, Quote::Raw)?;
+                    if id.trim().is_empty() {
+                        return Err(StepError::EmptyInvocation { unit });
+                    }
+                    format!(
+                        "journalctl --no-pager -q -o {} {} {}",
+                        quote(output),
+                        quote(&format!("_SYSTEMD_UNIT={unit}")),
+                        quote(&format!("_SYSTEMD_INVOCATION_ID={}", id.trim()))
+                    )
+                }
+            };
             cx.remote_obs(cmd, deadline)
         }
     }

@@ -7,6 +7,7 @@
 mod drone;
 mod http;
 mod journal;
+mod process;
 mod run;
 mod systemd;
 
@@ -88,5 +89,6 @@ pub fn run_step(step: &Step, cx: &StepCtx) -> Result<Observation, StepError> {
         StepKind::Journal(j) => journal::run(j, cx, deadline),
         StepKind::Http(h) => http::run(h, cx),
         StepKind::Drone(d) => drone::run(d, cx, deadline),
+        StepKind::Process(p) => process::run(p, cx, deadline),
     }
 }

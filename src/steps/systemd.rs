@@ -43,8 +43,20 @@ pub fn run(s: &SystemdStep, cx: &StepCtx, deadline: Instant) -> Result<Observati
                 .collect::<Result<Vec<_>, _>>()?;
             no_failed(&allow, cx, deadline)
         }
-        SystemdStep::Start { unit } => start(&raw(unit)?, cx, deadline),
-        SystemdStep::Wait { unit } => wait(&raw(unit)?, cx, deadline),
+        SystemdStep::Start {
+            unit,
+            no_block: false,
+            invocation_var,
+        } => start(&raw(unit)?, invocation_var, cx, deadline),
+        SystemdStep::Start {
+            unit,
+            no_block: true,
+            invocation_var,
+        } => start_no_block(&raw(unit)?, invocation_var, cx, deadline),
+        SystemdStep::Wait {
+            unit,
+            invocation_var,
+        } => wait(&raw(unit)?, invocation_var, cx, deadline),
     }
 }
 
@@ -130,7 +142,122 @@ const STATE_PROPS: &[&str] = &[
     "SubState",
     "Result",
     "ExecMainStatus",
+    "InvocationID",
 ];
+
+/// Before a start: the unit's current InvocationID (to tell the new run from the last one)
+/// and the journal's cursor (to find the new run's id in the journal if the unit is gone
+/// from memory by the time it is asked).
+struct BeforeStart {
+    invocation: String,
+    cursor: Option<String>,
+}
+
+fn before_start(unit: &str, cx: &StepCtx, deadline: Instant) -> Result<BeforeStart, StepError> {
+    let o = cx.remote_obs(
+        format!(
+            "systemctl show --no-pager -p InvocationID --value {}; journalctl --show-cursor -n 0 --no-pager -q",
+            quote(unit)
+        ),
+        deadline,
+    )?;
+    let text = format!("{}\n{}", o.stdout, o.stderr);
+    Ok(BeforeStart {
+        invocation: o.stdout.lines().next().unwrap_or("").trim().to_string(),
+        cursor: text
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("-- cursor: "))
+            .map(str::to_string),
+    })
+}
+
+/// The InvocationID of the run that began after `before`: from the unit, else from the
+/// journal (systemd's own "Starting…" line carries `INVOCATION_ID`, the unit's processes'
+/// lines `_SYSTEMD_INVOCATION_ID`).
+fn new_invocation(
+    unit: &str,
+    seen: &str,
+    before: &BeforeStart,
+    cx: &StepCtx,
+    deadline: Instant,
+) -> Result<Option<String>, StepError> {
+    if !seen.is_empty() && seen != before.invocation {
+        return Ok(Some(seen.to_string()));
+    }
+    let Some(cursor) = &before.cursor else {
+        return Ok(None);
+    };
+    let o = cx.remote_obs(
+        format!(
+            "journalctl --no-pager -q -u {} -o json --after-cursor={}",
+            quote(unit),
+            quote(cursor)
+        ),
+        deadline,
+    )?;
+    Ok(o.stdout.lines().find_map(|l| {
+        let v: serde_json::Value = serde_json::from_str(l).ok()?;
+        ["_SYSTEMD_INVOCATION_ID", "INVOCATION_ID"]
+            .iter()
+            .find_map(|k| v.get(*k).and_then(|x| x.as_str()).map(str::to_string))
+            .filter(|id| id != &before.invocation)
+    }))
+}
+
+/// Record the run's InvocationID as `${var}`, or fail the step when the run was not seen.
+fn define_invocation(obs: &mut Observation, unit: &str, var: &str, id: Option<String>) {
+    match id {
+        Some(id) => {
+            obs.defines.push((var.to_string(), id));
+            obs.checks.push(Outcome::pass(format!(
+                "the run's InvocationID is recorded as ${{{var}}}"
+            )));
+        }
+        None => obs.checks.push(Outcome::fail(
+            format!("a new run of {unit} (a new InvocationID) is seen"),
+            "the InvocationID did not change",
+        )),
+    }
+}
+
+/// Queue a start and return once the new run has begun: for probes that must watch a run
+/// while it is under way (its processes), followed by a `wait` step.
+fn start_no_block(
+    unit: &str,
+    var: &str,
+    cx: &StepCtx,
+    deadline: Instant,
+) -> Result<Observation, StepError> {
+    let before = before_start(unit, cx, deadline)?;
+    let cmd = format!("systemctl start --no-block {}", quote(unit));
+    let mut obs = cx.remote_obs(cmd.clone(), deadline)?;
+    obs.exit_applies = true;
+    if obs.exit != Some(0) {
+        return Ok(obs);
+    }
+    loop {
+        let o = cx.remote_obs(show_cmd(unit, STATE_PROPS), deadline)?;
+        let p = parse_props(&o.stdout);
+        let get = |k: &str| p.get(k).map(String::as_str).unwrap_or("").to_string();
+        let id = get("InvocationID");
+        let begun = !id.is_empty() && id != before.invocation;
+        if begun || get("ActiveState") == "failed" || Instant::now() + POLL >= deadline {
+            let id = new_invocation(unit, &id, &before, cx, deadline)?;
+            obs.command = format!("{cmd}   # returns once the run has begun");
+            obs.stdout = format!(
+                "ActiveState={}\n",
+                if id.is_some() {
+                    "activating or done"
+                } else {
+                    "not started"
+                }
+            );
+            define_invocation(&mut obs, unit, var, id);
+            return Ok(obs);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
 
 /// Start `unit` and wait until its start job completes.
 ///
@@ -139,7 +266,8 @@ const STATE_PROPS: &[&str] = &[
 /// while this thread polls the unit's state, printing progress and noticing `failed` early.
 /// Polling alone cannot tell a finished oneshot from one that never ran: systemd clears
 /// `InvocationID` and, for unreferenced units, unloads them once inactive.
-fn start(unit: &str, cx: &StepCtx, deadline: Instant) -> Result<Observation, StepError> {
+fn start(unit: &str, var: &str, cx: &StepCtx, deadline: Instant) -> Result<Observation, StepError> {
+    let before = before_start(unit, cx, deadline)?;
     let begun = Instant::now();
     let start_cmd = format!("systemctl start {}", quote(unit));
     let (tx, rx) = std::sync::mpsc::channel();
@@ -194,6 +322,8 @@ fn start(unit: &str, cx: &StepCtx, deadline: Instant) -> Result<Observation, Ste
                         });
                     }
                     obs.stdout = stable_props(&p);
+                    let id = new_invocation(unit, &get("InvocationID"), &before, cx, deadline)?;
+                    define_invocation(&mut obs, unit, var, id);
                     return Ok(obs);
                 }
                 Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
@@ -224,9 +354,10 @@ fn start(unit: &str, cx: &StepCtx, deadline: Instant) -> Result<Observation, Ste
 }
 
 /// Wait, without starting anything, until the unit's current run is over.
-fn wait(unit: &str, cx: &StepCtx, deadline: Instant) -> Result<Observation, StepError> {
+fn wait(unit: &str, var: &str, cx: &StepCtx, deadline: Instant) -> Result<Observation, StepError> {
     let begun = Instant::now();
     let mut last_progress = Instant::now();
+    let mut run_id = String::new();
     loop {
         let mut obs = cx.remote_obs(show_cmd(unit, STATE_PROPS), deadline)?;
         let p = parse_props(&obs.stdout);
@@ -236,6 +367,9 @@ fn wait(unit: &str, cx: &StepCtx, deadline: Instant) -> Result<Observation, Step
             get("ActiveState"),
             "activating" | "deactivating" | "reloading"
         );
+        if !get("InvocationID").is_empty() {
+            run_id = get("InvocationID").to_string();
+        }
         if !busy || Instant::now() + POLL >= deadline {
             obs.command = format!("# wait until the current run of {unit} is over");
             obs.exit_applies = false;
@@ -251,6 +385,7 @@ fn wait(unit: &str, cx: &StepCtx, deadline: Instant) -> Result<Observation, Step
                 )),
                 matched_lines: Vec::new(),
             });
+            define_invocation(&mut obs, unit, var, Some(run_id).filter(|i| !i.is_empty()));
             return Ok(obs);
         }
         if last_progress.elapsed() >= PROGRESS_EVERY {

@@ -1,0 +1,241 @@
+//! Run-scoped actions: things a gate does at most once per gate run, observed by every
+//! scenario that `uses` them.
+//!
+//! On a production host a sweep fire takes about 30 minutes and deploys real apps, a Drone
+//! build about 3; a gate must not fire once per scenario that looks at the fire. An action
+//! is a file `scenarios/<gate>/actions/<name>.toml` with the shape of a scenario (title,
+//! claim, `mutates`, steps). Its outputs are the variables its steps define (captures,
+//! journal marks, InvocationIDs, build numbers), read by scenarios as `${<name>.<var>}`.
+//! A scenario that uses an action runs after the action has finished.
+//!
+//! Once per run, across threads and processes: within a process a `OnceLock` per action;
+//! across processes (nextest runs one per scenario, all with the same `NEXTEST_RUN_ID`) an
+//! exclusive flock on `target/witness/runs/<run>/<gate>/<name>.lock`, held while the
+//! action runs, and its result stored next to it as `<name>.json`: the first process runs
+//! it, the others wait for the lock and read the result. While it runs, a mutating action
+//! holds the target's exclusive lock. Its evidence is recorded once, as its own snapshot
+//! `snapshots/<gate>/actions/<name>.snap`. An action that fails fails every scenario using
+//! it, naming the action.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::OpenOptions;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::RunConfig;
+use crate::engine::run_steps;
+use crate::error::{ActionError, LoadError};
+use crate::evidence;
+use crate::runner::lock_target;
+use crate::scenario::check::{check_vars, defined_vars};
+use crate::scenario::{Scenario, load::load_file};
+use crate::target::TargetRuntime;
+
+/// Why an action's outputs are not available.
+#[derive(Debug, Clone)]
+pub enum ActionUnavailable {
+    /// It changes the target and mutation is not allowed.
+    Refused(String),
+    /// It ran and failed, or could not be run.
+    Failed(ActionError),
+}
+
+/// An action's outputs as `<action>.<var>` pairs, or why there are none.
+type ActionResult = Result<Vec<(String, String)>, ActionUnavailable>;
+
+/// What an action left, as stored for the other processes of the run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Stored {
+    /// `None` when it passed; the redacted failure otherwise.
+    failure: Option<String>,
+    outputs: BTreeMap<String, String>,
+}
+
+/// The actions of one gate, and what each left in this run.
+pub struct Actions {
+    gate: String,
+    defs: BTreeMap<String, Result<Scenario, String>>,
+    results: BTreeMap<String, OnceLock<ActionResult>>,
+}
+
+impl Actions {
+    /// Load `scenarios/<gate>/actions/*.toml` (none is fine). A broken file is kept as its
+    /// error, reported to the scenarios that use it.
+    pub fn load(gate_dir: &Path, gate: &str) -> Self {
+        let dir = gate_dir.join("actions");
+        let mut defs = BTreeMap::new();
+        if let Ok(rd) = std::fs::read_dir(&dir) {
+            for p in rd.filter_map(|e| e.ok().map(|e| e.path())) {
+                if p.extension().is_some_and(|x| x == "toml")
+                    && let Some(name) = p.file_stem().map(|s| s.to_string_lossy().into_owned())
+                {
+                    defs.insert(name, load_file(&p).map_err(|e| e.to_string()));
+                }
+            }
+        }
+        let results = defs.keys().map(|k| (k.clone(), OnceLock::new())).collect();
+        Actions {
+            gate: gate.to_string(),
+            defs,
+            results,
+        }
+    }
+
+    /// The outputs of each action, by name (a broken action file has none).
+    pub fn outputs(&self) -> BTreeMap<String, Vec<String>> {
+        self.defs
+            .iter()
+            .map(|(k, d)| (k.clone(), d.as_ref().map(defined_vars).unwrap_or_default()))
+            .collect()
+    }
+
+    /// Does this action change the target?
+    pub fn mutates(&self, name: &str) -> bool {
+        matches!(self.defs.get(name), Some(Ok(a)) if a.mutates)
+    }
+
+    /// The action's outputs as `<name>.<var>` pairs, running it first if nothing in this run
+    /// has. Blocks while another thread or process runs it.
+    pub fn get(
+        &self,
+        name: &str,
+        cfg: &RunConfig,
+        rt: &TargetRuntime,
+        given: &BTreeSet<String>,
+    ) -> ActionResult {
+        let fail = |message: String| {
+            ActionUnavailable::Failed(ActionError {
+                action: name.to_string(),
+                message,
+            })
+        };
+        let (Some(def), Some(cell)) = (self.defs.get(name), self.results.get(name)) else {
+            return Err(fail("no such action".into()));
+        };
+        let def = def.as_ref().map_err(|e| fail(e.clone()))?;
+        cell.get_or_init(|| self.once(name, def, cfg, rt, given))
+            .clone()
+    }
+
+    fn once(
+        &self,
+        name: &str,
+        def: &Scenario,
+        cfg: &RunConfig,
+        rt: &TargetRuntime,
+        given: &BTreeSet<String>,
+    ) -> ActionResult {
+        let fail = |message: String| {
+            ActionUnavailable::Failed(ActionError {
+                action: name.to_string(),
+                message,
+            })
+        };
+        if def.mutates && !cfg.allow_mutation {
+            return Err(ActionUnavailable::Refused(format!(
+                "REFUSED: action `{name}` ({}) changes the target and WITNESS_ALLOW_MUTATION is not set; \
+                 the scenarios that observe it were not run, so their claims are NOT witnessed",
+                def.title
+            )));
+        }
+        check_vars(def, given, &BTreeMap::new()).map_err(|e: LoadError| fail(e.to_string()))?;
+        let dir = run_dir(cfg, &self.gate);
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| fail(format!("cannot create {}: {e}", dir.display())))?;
+        let lock_path = dir.join(format!("{name}.lock"));
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| fail(format!("cannot open {}: {e}", lock_path.display())))?;
+        lock.lock()
+            .map_err(|e| fail(format!("cannot lock {}: {e}", lock_path.display())))?;
+        let stored_path = dir.join(format!("{name}.json"));
+        let stored = match read_stored(&stored_path) {
+            Some(s) => s,
+            None => {
+                let s = self.run(name, def, cfg, rt);
+                let text = serde_json::to_string_pretty(&s).expect("plain strings serialize");
+                let tmp = stored_path.with_extension("json.tmp");
+                std::fs::write(&tmp, text)
+                    .and_then(|()| std::fs::rename(&tmp, &stored_path))
+                    .map_err(|e| fail(format!("cannot store {}: {e}", stored_path.display())))?;
+                s
+            }
+        };
+        drop(lock);
+        match stored.failure {
+            Some(f) => Err(fail(f)),
+            None => Ok(stored
+                .outputs
+                .into_iter()
+                .map(|(k, v)| (format!("{name}.{k}"), v))
+                .collect()),
+        }
+    }
+
+    /// Run the action's steps under the target lock and record its evidence.
+    fn run(&self, name: &str, def: &Scenario, cfg: &RunConfig, rt: &TargetRuntime) -> Stored {
+        let failed = |failure: String| Stored {
+            failure: Some(failure),
+            outputs: BTreeMap::new(),
+        };
+        let _lock = match lock_target(&cfg.state_dir(), &cfg.target, def.mutates) {
+            Ok(l) => l,
+            Err(e) => return failed(e),
+        };
+        let label = format!("{} action {name}", self.gate);
+        let progress = |line: &str| eprintln!("[{label}] {line}");
+        progress(&format!("runs once for this gate run: {}", def.title));
+        let run = run_steps(def, rt, &[], &progress);
+        if !run.report.passed() {
+            return failed(evidence::failure_message(
+                &self.gate,
+                def,
+                &run.report,
+                &cfg.target,
+                &rt.describe(),
+            ));
+        }
+        let text = evidence::render(def, &run.report);
+        if let Err(e) =
+            evidence::assert_action_snapshot(&cfg.root, &self.gate, def, &cfg.target, &text)
+        {
+            return failed(e);
+        }
+        progress("done");
+        // Outputs are stored on disk for the run's other processes: secret values go.
+        let red = rt.redactor();
+        Stored {
+            failure: None,
+            outputs: run
+                .defined
+                .into_iter()
+                .map(|(k, v)| (k, red.secrets_only(&v)))
+                .collect(),
+        }
+    }
+}
+
+/// `target/witness/runs/<run id>/<gate>`.
+fn run_dir(cfg: &RunConfig, gate: &str) -> PathBuf {
+    let id: String = cfg
+        .run_id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    cfg.state_dir().join("runs").join(id).join(gate)
+}
+
+fn read_stored(path: &Path) -> Option<Stored> {
+    serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()
+}

@@ -1,0 +1,113 @@
+//! `process`: a process of a unit, found through the unit's cgroup, and what its own
+//! environment resolves.
+//!
+//! A command-line `pgrep` can pick the wrong process (a concurrent Drone build runs the
+//! same `run_recipe_ci` command line as a timer fire), so the process is looked for only
+//! among the PIDs of the unit's cgroup and its sub-cgroups (`ControlGroup`, cgroup v2 or
+//! v1's systemd hierarchy). Its environment comes from `/proc/<pid>/environ`, and each
+//! tool is resolved by walking *that* PATH, directory by directory, to a real path
+//! (`readlink -f`), so a tool missing on the path prints `MISSING` and fails the step: a
+//! tool missing on two paths is never "the same" on both.
+
+use std::time::Instant;
+
+use super::{StepCtx, StepError, quote};
+use crate::interp::Quote;
+use crate::report::{Observation, Outcome};
+use crate::scenario::ProcessStep;
+
+pub fn run(p: &ProcessStep, cx: &StepCtx, deadline: Instant) -> Result<Observation, StepError> {
+    let unit = cx.vars.interpolate(&p.unit, Quote::Raw)?;
+    // 1. The unit's processes: `<pid>\t<cmdline with NULs as spaces>` per line.
+    let list_cmd = format!(
+        r#"cg=$(systemctl show -p ControlGroup --value {unit}); [ -n "$cg" ] || {{ echo "{unit} has no cgroup (not running)" >&2; exit 3; }}
+for base in /sys/fs/cgroup /sys/fs/cgroup/systemd; do [ -d "$base$cg" ] && break; done
+find "$base$cg" -name cgroup.procs -exec cat {{}} + 2>/dev/null | sort -un | while read -r pid; do
+  [ -r /proc/$pid/cmdline ] && printf '%s\t%s\n' "$pid" "$(tr '\0' ' ' < /proc/$pid/cmdline)"
+done"#,
+        unit = quote(&unit)
+    );
+    let listed = cx.remote_obs(list_cmd.clone(), deadline)?;
+    let mut obs = Observation {
+        command: format!("# the processes of {unit}'s cgroup, then one's /proc/<pid>/environ"),
+        exit_applies: false,
+        elapsed: listed.elapsed,
+        manual: listed.manual.clone(),
+        ..Observation::default()
+    };
+    let wanted = format!("a process of {unit} matching /{}/", pattern(p));
+    if listed.exit != Some(0) {
+        obs.checks
+            .push(Outcome::fail(wanted, listed.stderr.trim().to_string()));
+        return Ok(obs);
+    }
+    // The newest match: a higher PID is younger unless PIDs wrapped, which a run of a
+    // few minutes does not see.
+    let found = listed
+        .stdout
+        .lines()
+        .filter_map(|l| l.split_once('\t'))
+        .filter(|(_, cmdline)| p.cmdline.is_match(cmdline.trim_end()))
+        .filter_map(|(pid, cmdline)| Some((pid.parse::<u32>().ok()?, cmdline.trim_end())))
+        .max_by_key(|(pid, _)| *pid);
+    let Some((pid, cmdline)) = found else {
+        let n = listed.stdout.lines().count();
+        obs.checks.push(Outcome::fail(
+            wanted,
+            format!("{n} processes in the cgroup, none matching"),
+        ));
+        return Ok(obs);
+    };
+
+    // 2. Its environment and its PATH's tools, read in one go while it still runs.
+    let mut script = format!(
+        "env=/proc/{pid}/environ; [ -r $env ] || {{ echo 'process {pid} is gone' >&2; exit 3; }}\n\
+         get() {{ tr '\\0' '\\n' < $env | sed -n \"s/^$1=//p\" | head -n 1; }}\n"
+    );
+    for v in &p.env {
+        script.push_str(&format!(
+            "printf '%s=%s\\n' {v} \"$(get {v})\"\n",
+            v = quote(v)
+        ));
+    }
+    if !p.resolve.is_empty() {
+        script.push_str("path=$(get PATH)\n");
+        for t in &p.resolve {
+            script.push_str(&format!(
+                "found=MISSING; IFS=:; for d in $path; do if [ -n \"$d\" ] && [ -f \"$d\"/{t} ] && [ -x \"$d\"/{t} ]; then found=$(readlink -f \"$d\"/{t}); break; fi; done; unset IFS; printf '%s=%s\\n' {t} \"$found\"\n",
+                t = quote(t)
+            ));
+        }
+    }
+    let env = cx.remote_obs(script, deadline)?;
+    obs.command = format!("{}\n# pid [pid] of {unit}: {cmdline}", obs.command);
+    if env.exit != Some(0) {
+        obs.checks
+            .push(Outcome::fail(wanted, env.stderr.trim().to_string()));
+        return Ok(obs);
+    }
+    obs.checks.push(Outcome::pass(wanted));
+    for t in &p.resolve {
+        let line = env
+            .stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{t}=")))
+            .unwrap_or("MISSING");
+        obs.checks.push(
+            Outcome::check(
+                line != "MISSING",
+                format!("`{t}` resolves on the process's own PATH"),
+                format!("{t}={line}"),
+            )
+            .with_lines(vec![format!("{t}={line}")]),
+        );
+    }
+    obs.stdout = env.stdout;
+    obs.stderr = env.stderr;
+    obs.elapsed += env.elapsed;
+    Ok(obs)
+}
+
+fn pattern(p: &ProcessStep) -> &str {
+    p.cmdline.as_str().trim_start_matches("(?m)")
+}
