@@ -188,7 +188,7 @@ impl Actions {
             Err(e) => return failed(e),
         };
         let label = format!("{} action {name}", self.gate);
-        let progress = |line: &str| eprintln!("[{label}] {line}");
+        let progress = |line: &str| cfg.progress(&label, line);
         progress(&format!("runs once for this gate run: {}", def.title));
         let run = run_steps(def, rt, &[], &progress);
         if !run.report.passed() {

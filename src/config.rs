@@ -29,6 +29,8 @@ pub struct RunConfig {
     /// Identifies one gate run across processes (nextest runs one process per scenario):
     /// `NEXTEST_RUN_ID` when set, else `WITNESS_RUN_ID`, else made up per process.
     pub run_id: String,
+    /// No progress lines (libtest's `--quiet` / `--format terse`; nextest's listing).
+    pub quiet: bool,
 }
 
 impl RunConfig {
@@ -51,6 +53,7 @@ impl RunConfig {
             run_id: var("NEXTEST_RUN_ID")
                 .or_else(|| var("WITNESS_RUN_ID"))
                 .unwrap_or_else(new_run_id),
+            quiet: false,
         }
     }
 
@@ -63,6 +66,14 @@ impl RunConfig {
             output_limit: DEFAULT_OUTPUT_LIMIT,
             ci: false,
             run_id: new_run_id(),
+            quiet: false,
+        }
+    }
+
+    /// A line for a person watching a long run (stderr, plain lines: CI logs keep them), unless quiet.
+    pub fn progress(&self, label: &str, line: &str) {
+        if !self.quiet {
+            eprintln!("[{label}] {line}");
         }
     }
 

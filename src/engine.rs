@@ -6,7 +6,7 @@
 //! (snapshot, failure message, log) can see a secret.
 
 use std::collections::BTreeMap;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::error::{StepError, TransportError, chain};
 use crate::evidence::select;
@@ -14,7 +14,7 @@ use crate::expect;
 use crate::interp::{InterpError, Vars};
 use crate::redact::Redactor;
 use crate::report::{Observation, Outcome, ScenarioReport, StepReport, StepStatus};
-use crate::scenario::{Scenario, Step};
+use crate::scenario::{Scenario, Step, StepKind};
 use crate::steps::{self, StepCtx};
 use crate::target::TargetRuntime;
 
@@ -135,7 +135,7 @@ fn run_with_retry(
     let mut attempts = 0;
     loop {
         attempts += 1;
-        let result = steps::run_step(step, cx);
+        let result = with_heartbeat(index, step, cx, || steps::run_step(step, cx));
         let retry_left = step
             .retry
             .map(|r| start.elapsed() + r.interval < r.deadline)
@@ -187,6 +187,45 @@ fn run_with_retry(
             std::thread::sleep(r.interval);
         }
     }
+}
+
+/// How often a long step says it is still running.
+const HEARTBEAT_EVERY: Duration = Duration::from_secs(30);
+/// Steps allowed longer than this are announced when they start.
+const LONG_STEP: Duration = Duration::from_secs(120);
+
+/// Run `f`, telling a person watching that a long step started and, every
+/// [`HEARTBEAT_EVERY`], that it is still running (a nix build, a sweep, a Drone build can take
+/// many minutes). `systemd` start/wait and `drone` steps report their own states instead.
+fn with_heartbeat<T: Send>(index: usize, step: &Step, cx: &StepCtx, f: impl FnOnce() -> T) -> T {
+    if matches!(step.kind, StepKind::Systemd(_) | StepKind::Drone(_)) {
+        return f();
+    }
+    if step.timeout > LONG_STEP {
+        (cx.progress)(&format!(
+            "step {index} ({}): started, may take up to {}",
+            step.name,
+            humantime::format_duration(step.timeout)
+        ));
+    }
+    let began = Instant::now();
+    let (stop, stopped) = std::sync::mpsc::channel::<()>();
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                stopped.recv_timeout(HEARTBEAT_EVERY)
+            {
+                (cx.progress)(&format!(
+                    "step {index} ({}): still running after {}s",
+                    step.name,
+                    began.elapsed().as_secs()
+                ));
+            }
+        });
+        let out = f();
+        drop(stop);
+        out
+    })
 }
 
 fn check_capture(step: &Step, obs: &Observation) -> bool {

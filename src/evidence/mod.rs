@@ -135,9 +135,14 @@ pub fn failure_message(
     let Some(st) = report.first_failure() else {
         return m;
     };
+    // Failed: the claim is broken. Error: it could not be witnessed either way.
+    let verdict = match report.verdict() {
+        crate::report::Verdict::Error => "could NOT BE WITNESSED (error)",
+        _ => "FAILED",
+    };
     let _ = writeln!(
         m,
-        "scenario {gate}::{} FAILED on target {target_desc}",
+        "scenario {gate}::{} {verdict} on target {target_desc}",
         sc.id
     );
     let _ = writeln!(m, "claim: {}", sc.claim.replace('\n', "\n       "));

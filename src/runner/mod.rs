@@ -40,7 +40,8 @@ pub const DEFAULT_THREADS: usize = 4;
 /// Entry point of `tests/<gate>.rs`.
 pub fn gate_main(gate: &str) -> ExitCode {
     let args = Arguments::from_args();
-    let cfg = RunConfig::from_env();
+    let mut cfg = RunConfig::from_env();
+    cfg.quiet = args.quiet || matches!(args.format, Some(libtest_mimic::FormatSetting::Terse));
     match run_gate(&cfg, gate, &args) {
         Ok(c) => c.exit_code(),
         Err(msg) => {
@@ -193,7 +194,7 @@ fn run_trial(
         Err(e) => return (Verdict::Error, Err(e.into())),
     };
     let label = format!("{gate}::{}", sc.id);
-    let progress = |line: &str| eprintln!("[{label}] {line}");
+    let progress = |line: &str| cfg.progress(&label, line);
     let report = run_steps(sc, rt, &from_actions, &progress).report;
     let verdict = report.verdict();
     if verdict != Verdict::Passed {
