@@ -83,6 +83,18 @@ fn same_as(sa: &SameAs, stdout: &str, vars: &Vars) -> Outcome {
         ),
         None => format!("stdout is the same as ${{{}}}", sa.var),
     };
+    // A tool missing on both sides is not "the same": it is missing.
+    if let Some(l) = stdout
+        .lines()
+        .chain(vars.get(&sa.var).unwrap_or("").lines())
+        .find(|l| l.ends_with("=MISSING") && sa.lines.as_ref().is_none_or(|re| re.is_match(l)))
+    {
+        return Outcome::check(
+            false,
+            expected,
+            format!("`{l}`: MISSING never equals MISSING"),
+        );
+    }
     let Some(other) = vars.get(&sa.var) else {
         return Outcome::check(
             false,
@@ -95,7 +107,12 @@ fn same_as(sa: &SameAs, stdout: &str, vars: &Vars) -> Outcome {
             .lines()
             .filter(|l| sa.lines.as_ref().is_none_or(|re| re.is_match(l)))
             .map(|l| {
-                let l = l.trim_end();
+                // A `(?P<key>…)` group in `lines` compares only that part of each line
+                // (e.g. which recipes have an outcome, whatever the outcome was).
+                let l = match sa.lines.as_ref().and_then(|re| re.captures(l)?.name("key")) {
+                    Some(k) => k.as_str(),
+                    None => l.trim_end(),
+                };
                 if sa.normalize.contains(&SameNormalize::StorePath) {
                     normalize_store_paths(l)
                 } else {
@@ -449,6 +466,58 @@ mod tests {
         );
         let r = evaluate(&e, &obs("x", 0), &Vars::default());
         assert!(r[1].seen.as_ref().unwrap().contains("never captured"));
+    }
+
+    #[test]
+    fn parity_never_counts_missing_as_the_same() {
+        let e = expect("same_as = { var = 'timer', lines = '^(git-lfs|bash)=' }");
+        let mut v = Vars::default();
+        v.set("timer", "git-lfs=MISSING\nbash=/nix/store/b/bin/bash\n");
+        let r = evaluate(
+            &e,
+            &obs("git-lfs=MISSING\nbash=/nix/store/b/bin/bash\n", 0),
+            &v,
+        );
+        assert!(!r[1].ok, "{r:?}");
+        assert!(
+            r[1].seen
+                .as_ref()
+                .unwrap()
+                .contains("MISSING never equals MISSING")
+        );
+        v.set(
+            "timer",
+            "git-lfs=/nix/store/l/bin/git-lfs\nbash=/nix/store/b/bin/bash\n",
+        );
+        let r = evaluate(
+            &e,
+            &obs(
+                "git-lfs=/nix/store/l/bin/git-lfs\nbash=/nix/store/b/bin/bash\nother=MISSING\n",
+                0,
+            ),
+            &v,
+        );
+        assert!(r[1].ok, "lines outside `lines` do not count: {r:?}");
+    }
+
+    #[test]
+    fn parity_can_compare_one_part_of_each_line() {
+        let e = expect(
+            "same_as = { var = 'before', lines = '^sweep: (?P<key>\\S+) ', normalize = ['sorted-lines'] }",
+        );
+        let mut v = Vars::default();
+        v.set("before", "sweep: a rc=0\nsweep: b promoted b→1\nnoise\n");
+        let r = evaluate(
+            &e,
+            &obs("sweep: b SKIP no-new-version\nsweep: a rc=0\n", 0),
+            &v,
+        );
+        assert!(r[1].ok, "{r:?}");
+        let r = evaluate(&e, &obs("sweep: a rc=0\n", 0), &v);
+        assert!(
+            !r[1].ok && r[1].seen.as_ref().unwrap().contains("- b"),
+            "{r:?}"
+        );
     }
 
     #[test]

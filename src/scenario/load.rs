@@ -151,11 +151,14 @@ impl Cx<'_> {
         if let Some(k) = &w.process {
             kinds.push(("process", k.span()));
         }
+        if let Some(k) = &w.value {
+            kinds.push(("value", k.span()));
+        }
         match kinds.as_slice() {
             [] => {
                 return Err(self.err(
                     span,
-                    format!("step {n} has no kind: add one of `run`, `systemd`, `journal`, `http`, `drone`, `process`"),
+                    format!("step {n} has no kind: add one of `run`, `systemd`, `journal`, `http`, `drone`, `process`, `value`"),
                 ));
             }
             [_] => {}
@@ -186,6 +189,8 @@ impl Cx<'_> {
             self.drone(d)?
         } else if let Some(p) = w.process {
             self.process(p)?
+        } else if let Some(v) = w.value {
+            StepKind::Value(v.into_inner())
         } else {
             unreachable!("exactly one kind was checked above")
         };
@@ -619,6 +624,7 @@ fn default_name(kind: &StepKind) -> String {
             ..
         }) => format!("journal of {unit} run {id}"),
         StepKind::Http(h) => format!("{} {}", h.method, h.url),
+        StepKind::Value(v) => format!("the value of {v}"),
     }
 }
 
@@ -680,6 +686,7 @@ fn step_templates<'a>(kind: &'a StepKind, e: &'a Expect) -> (Vec<&'a str>, Vec<&
             named.push(&d.token_secret);
         }
         StepKind::Process(p) => t.push(&p.unit),
+        StepKind::Value(v) => t.push(v),
     }
     t.extend(e.stdout_equals.as_deref());
     if let Some(sa) = &e.same_as {

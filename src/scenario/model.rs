@@ -82,6 +82,8 @@ pub enum StepKind {
     Http(HttpStep),
     Drone(DroneStep),
     Process(ProcessStep),
+    /// A value already held (a template such as `${drone_build.log}`), judged as stdout.
+    Value(String),
 }
 
 impl StepKind {
@@ -103,6 +105,7 @@ impl StepKind {
             StepKind::Http(_) => "http",
             StepKind::Drone(_) => "drone",
             StepKind::Process(_) => "process",
+            StepKind::Value(_) => "value",
         }
     }
 }

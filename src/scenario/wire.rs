@@ -65,6 +65,9 @@ pub struct StepWire {
     pub http: Option<Spanned<HttpWire>>,
     pub drone: Option<Spanned<DroneWire>>,
     pub process: Option<Spanned<ProcessWire>>,
+    /// Judge a value the run already holds (an action's captured log or tools), without
+    /// running anything: it becomes the step's stdout.
+    pub value: Option<Spanned<String>>,
 }
 
 /// A process of a unit, found through the unit's cgroup (never by command line alone), and

@@ -10,6 +10,7 @@ mod journal;
 mod process;
 mod run;
 mod systemd;
+mod value;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -90,5 +91,6 @@ pub fn run_step(step: &Step, cx: &StepCtx) -> Result<Observation, StepError> {
         StepKind::Http(h) => http::run(h, cx),
         StepKind::Drone(d) => drone::run(d, cx, deadline),
         StepKind::Process(p) => process::run(p, cx, deadline),
+        StepKind::Value(v) => value::run(v, cx),
     }
 }
