@@ -664,3 +664,91 @@ fn drone_twin_refuses_a_wrong_token_and_finds_steps_by_name() {
     );
     assert!(m.contains("steps: [clone, test]"), "{m}");
 }
+
+#[test]
+fn journal_by_invocation_sees_exactly_one_run() {
+    let pool = SshPool::new(twin_ssh());
+    let setup = "mkdir -p /run/systemd/system && \
+        printf '[Service]\\nType=oneshot\\nExecStart=/bin/sh -c \"echo run-$$RANDOM; echo lfs PASSED\"\\n' > /run/systemd/system/witness-inv.service && \
+        systemctl daemon-reload && systemctl start witness-inv.service";
+    let out = pool.exec(setup, opts(20)).unwrap();
+    assert_eq!(out.exit, Some(0), "{}", out.stderr.text());
+    // Two runs: the read by the second run's id sees its lines only.
+    let (_, r) = run(
+        "mutates = true\n[[steps]]\nsystemd = { start = 'witness-inv.service', invocation_var = 'second' }\n[[steps]]\nretry = { interval = '300ms', deadline = '10s' }\njournal = { unit = 'witness-inv.service', invocation = '${second}' }\nexpect = { count = [{ regex = '^lfs PASSED$', lines = 1 }, { regex = '^run-', lines = 1 }] }\n",
+    );
+    assert!(r.passed(), "{r:?}");
+    assert!(
+        r.steps[1].command.contains("_SYSTEMD_INVOCATION_ID="),
+        "{r:?}"
+    );
+    // Red: the same read without the scope would see both runs.
+    let (_, r) = run(
+        "[[steps]]\nrun = { cmd = 'journalctl -q -o cat -u witness-inv.service' }\nexpect = { count = [{ regex = '^lfs PASSED$', lines = 1 }] }\n",
+    );
+    assert!(!r.passed(), "an unscoped read sees more than one run");
+}
+
+#[test]
+fn process_is_found_in_its_units_cgroup_and_its_path_resolved() {
+    let pool = SshPool::new(twin_ssh());
+    let setup = "mkdir -p /run/witness-tools/bin && ln -sf /bin/bash /run/witness-tools/bin/mybash && \
+        systemctl stop witness-proc.service 2>/dev/null; \
+        systemd-run --unit=witness-proc.service --setenv=PATH=/run/witness-tools/bin --setenv=MARK=one /bin/bash -c 'exec -a probe-me /bin/sleep 60' && \
+        systemd-run --unit=witness-decoy.service /bin/bash -c 'exec -a probe-me sleep 60' || true";
+    let out = pool.exec(setup, opts(20)).unwrap();
+    assert_eq!(out.exit, Some(0), "{}", out.stderr.text());
+    let (_, r) = run(
+        "[[steps]]\nretry = { interval = '300ms', deadline = '10s' }\nprocess = { unit = 'witness-proc.service', cmdline = '^probe-me', env = ['MARK', 'PATH'], resolve = ['mybash'] }\nrecord = 'all'\n",
+    );
+    assert!(r.passed(), "{r:?}");
+    let ev = r.steps[0].evidence.join("\n");
+    assert!(ev.contains("MARK=one"), "{ev}");
+    assert!(
+        ev.contains("mybash=/usr/bin/bash") || ev.contains("mybash=/bin/bash"),
+        "{ev}"
+    );
+    // Red: a tool not on that process's PATH is MISSING (though the twin has it elsewhere).
+    let (sc, r) = run(
+        "[[steps]]\nprocess = { unit = 'witness-proc.service', cmdline = '^probe-me', resolve = ['git'] }\n",
+    );
+    assert!(!r.passed());
+    let m = message(&sc, &r);
+    assert!(
+        m.contains("`git` resolves on the process's own PATH") && m.contains("git=MISSING"),
+        "{m}"
+    );
+    // Red: a unit whose cgroup holds no matching process.
+    let (sc, r) = run(
+        "[[steps]]\nprocess = { unit = 'witness-proc.service', cmdline = 'nothing-like-this' }\n",
+    );
+    assert!(!r.passed());
+    assert!(
+        message(&sc, &r).contains("none matching"),
+        "{}",
+        message(&sc, &r)
+    );
+    pool.exec(
+        "systemctl stop witness-proc.service witness-decoy.service",
+        opts(20),
+    )
+    .unwrap();
+}
+
+#[test]
+fn start_without_blocking_returns_while_the_run_is_under_way() {
+    let pool = SshPool::new(twin_ssh());
+    let setup = "mkdir -p /run/systemd/system && \
+        printf '[Service]\\nType=oneshot\\nExecStart=/bin/sh -c \"sleep 3; echo finished\"\\n' > /run/systemd/system/witness-long.service && \
+        systemctl daemon-reload";
+    assert_eq!(pool.exec(setup, opts(20)).unwrap().exit, Some(0));
+    let started = Instant::now();
+    let (_, r) = run(
+        "mutates = true\n[[steps]]\nsystemd = { start = 'witness-long.service', no_block = true }\n[[steps]]\nrun = { cmd = 'systemctl is-active witness-long.service' }\nexpect = { any_exit = true, stdout = ['^activating$'] }\n[[steps]]\nsystemd = { wait = 'witness-long.service', invocation_var = 'same' }\n[[steps]]\nretry = { interval = '300ms', deadline = '10s' }\njournal = { unit = 'witness-long.service', invocation = '${invocation}' }\nexpect = { stdout = ['^finished$'] }\n",
+    );
+    assert!(r.passed(), "{r:?}");
+    assert!(
+        started.elapsed() >= Duration::from_secs(3),
+        "wait waited for the run"
+    );
+}

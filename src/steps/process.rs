@@ -21,7 +21,7 @@ pub fn run(p: &ProcessStep, cx: &StepCtx, deadline: Instant) -> Result<Observati
     // 1. The unit's processes: `<pid>\t<cmdline with NULs as spaces>` per line.
     let list_cmd = format!(
         r#"cg=$(systemctl show -p ControlGroup --value {unit}); [ -n "$cg" ] || {{ echo "{unit} has no cgroup (not running)" >&2; exit 3; }}
-for base in /sys/fs/cgroup /sys/fs/cgroup/systemd; do [ -d "$base$cg" ] && break; done
+for base in /sys/fs/cgroup /sys/fs/cgroup/unified /sys/fs/cgroup/systemd; do [ -d "$base$cg" ] && break; done
 find "$base$cg" -name cgroup.procs -exec cat {{}} + 2>/dev/null | sort -un | while read -r pid; do
   [ -r /proc/$pid/cmdline ] && printf '%s\t%s\n' "$pid" "$(tr '\0' ' ' < /proc/$pid/cmdline)"
 done"#,
