@@ -244,14 +244,11 @@ fn start_no_block(
         if begun || get("ActiveState") == "failed" || Instant::now() + POLL >= deadline {
             let id = new_invocation(unit, &id, &before, cx, deadline)?;
             obs.command = format!("{cmd}   # returns once the run has begun");
-            obs.stdout = format!(
-                "ActiveState={}\n",
-                if id.is_some() {
-                    "activating or done"
-                } else {
-                    "not started"
-                }
-            );
+            obs.stdout = if id.is_some() {
+                "a new run began\n".to_string()
+            } else {
+                "no new run was seen\n".to_string()
+            };
             define_invocation(&mut obs, unit, var, id);
             return Ok(obs);
         }
