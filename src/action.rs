@@ -28,7 +28,7 @@ use crate::config::RunConfig;
 use crate::engine::run_steps;
 use crate::error::{ActionError, LoadError};
 use crate::evidence;
-use crate::runner::lock_target;
+use crate::lock::lock_target;
 use crate::scenario::check::{check_vars, defined_vars};
 use crate::scenario::{Scenario, load::load_file};
 use crate::target::TargetRuntime;

@@ -13,6 +13,7 @@ pub mod error;
 pub mod evidence;
 pub mod expect;
 pub mod interp;
+mod lock;
 pub mod redact;
 pub mod report;
 pub mod runner;

@@ -7,15 +7,14 @@
 //!
 //! Mutation safety: a `mutates = true` scenario fails as *refused* unless
 //! `WITNESS_ALLOW_MUTATION=1`, and while it runs it holds an exclusive lock on the target
-//! (read-only scenarios hold a shared one; see [`lock`]), so nothing else of ours touches
+//! (read-only scenarios hold a shared one; see [`crate::lock`]), so nothing else of ours touches
 //! that target at the same time — across threads and across nextest's processes alike.
 //! Each trial's verdict (passed, failed, error, refused) goes into the gate's closing line
 //! ([`verdict`]).
 
-mod lock;
 mod verdict;
 
-pub(crate) use lock::lock_target;
+use crate::lock::lock_target;
 
 pub(crate) use std::path::{Path, PathBuf};
 use std::process::ExitCode;
