@@ -134,7 +134,12 @@ fn in_twin(args: &str) -> Result<std::time::Duration> {
         );
     };
     let _lock = lock::acquire(&paths.lock)?;
-    cc_ci::run(&paths, conn.port, args)
+    let took = cc_ci::run(&paths, conn.port, args)?;
+    // A restore (and a sabotage that rewrites the reviewed range) may move the pinned
+    // values: the connection file always carries the twin's current ones.
+    let pinned = cc_ci::pinned_vars(&paths, conn.port)?;
+    connection::write(&paths, &conn, &pinned)?;
+    Ok(took)
 }
 
 /// The descriptions are wrapped in the source; print each on one line.
