@@ -39,6 +39,9 @@ use anyhow::{Context, Result, bail};
 use crate::util;
 use connection::Connection;
 use paths::Paths;
+/// The sabotage switches (for the sabotage matrix's coverage test).
+#[allow(unused_imports, reason = "used by the sabotage matrix's tests")]
+pub use sabotage::ALL as SABOTAGES;
 
 /// How long a boot may take until `systemctl is-system-running` says
 /// `running` (it usually takes seconds; the first boot on a cold page cache

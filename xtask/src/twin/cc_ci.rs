@@ -90,7 +90,10 @@ pub const PINNED: &[&str] = &[
 /// pinned values read from the twin ([`pinned_vars`]).
 pub fn vars(api_port: u16, pinned: &[(String, String)]) -> Vec<(String, String)> {
     let mut vars = vec![
-        ("drone_url".to_string(), format!("http://127.0.0.1:{api_port}")),
+        (
+            "drone_url".to_string(),
+            format!("http://127.0.0.1:{api_port}"),
+        ),
         (
             "ci_site_url".to_string(),
             format!("http://127.0.0.1:{api_port}/"),
