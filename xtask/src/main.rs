@@ -37,5 +37,6 @@ const USAGE: &str = "usage: cargo xtask <task>
                            break one cc-ci claim on the twin / undo it
   demo                     twin up, both gates, a short result table, twin down
   test                     the full test suite: twin up, cargo test --workspace, the sabotage matrix, twin down
-  sabotage-matrix [NAME..] every gate scenario goes red under its sabotage, naming its claim
+  sabotage-matrix [--gate G] [NAME..]
+                          every gate scenario goes red under its sabotage, naming its claim
   bench [--checks N]       N read-only checks through witness vs the one-session floor";

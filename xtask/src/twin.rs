@@ -39,6 +39,9 @@ use anyhow::{Context, Result, bail};
 use crate::util;
 use connection::Connection;
 use paths::Paths;
+/// The sabotage switches (for the sabotage matrix's coverage test).
+#[allow(unused_imports, reason = "used by the sabotage matrix's tests")]
+pub use sabotage::ALL as SABOTAGES;
 
 /// How long a boot may take until `systemctl is-system-running` says
 /// `running` (it usually takes seconds; the first boot on a cold page cache
@@ -161,9 +164,10 @@ pub fn up() -> Result<Twin> {
             "twin: booted in {:.1}s; making it a cc-ci twin (cc-ci-twin setup)",
             booted.as_secs_f64()
         );
-        cc_ci::setup(&paths, port).map(|setup| (booted, setup))
+        let setup = cc_ci::setup(&paths, port)?;
+        Ok((booted, setup, cc_ci::pinned_vars(&paths, port)?))
     });
-    let (booted, setup) = match ready {
+    let (booted, setup, pinned) = match ready {
         Ok(times) => times,
         Err(err) => {
             // Leave nothing running behind a failed `up`.
@@ -179,7 +183,7 @@ pub fn up() -> Result<Twin> {
         nspawn_pid: pid,
         api_port,
     };
-    connection::write(&paths, &conn)?;
+    connection::write(&paths, &conn, &pinned)?;
     println!(
         "twin up: root@127.0.0.1:{port}, Drone API twin {} (booted in {:.1}s, cc-ci setup {:.1}s)",
         drone_url(&conn),

@@ -13,7 +13,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 
 use super::configure;
 use super::paths::Paths;
@@ -34,7 +34,7 @@ const API_UNIT: &str = "drone-server-twin.service";
 
 /// A setup builds the whole system the first time (about 10 s here); a cold
 /// disk cache or a slow machine may take much longer.
-const SETUP_TIMEOUT: Duration = Duration::from_secs(300);
+const SETUP_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// Copies the flake's sources into the rootfs and sets the Drone API twin's
 /// port, before boot.
@@ -69,11 +69,85 @@ pub fn run(paths: &Paths, port: u16, args: &str) -> Result<Duration> {
     Ok(started.elapsed())
 }
 
+/// Where `cc-ci-twin` leaves the claim's pinned values (`name=value` lines) at the
+/// end of a setup, a restore or a sabotage that moves them.
+const VARS_FILE: &str = "/var/lib/cc-ci-twin/vars";
+
+/// The variables `cc-ci-twin` pins in the twin: on the real host the operator
+/// writes these into targets.toml from the reviewed claim; the twin computes its
+/// own (its commits and store paths differ from cc-ci's).
+pub const PINNED: &[&str] = &[
+    "base_commit",
+    "head_commit",
+    "canon_commit",
+    "drone_test_step",
+    "reviewed_system",
+    "reviewed_cc_ci_run",
+];
+
 /// The harness's `[vars]` for the twin target: where the Drone API twin and
-/// the CI site answer (on the real host: its Drone and CI site URLs).
-pub fn vars(api_port: u16) -> Vec<(&'static str, String)> {
-    vec![
-        ("drone_url", format!("http://127.0.0.1:{api_port}")),
-        ("ci_site_url", format!("http://127.0.0.1:{api_port}/")),
-    ]
+/// the CI site answer (on the real host: its Drone and CI site URLs), then the
+/// pinned values read from the twin ([`pinned_vars`]).
+pub fn vars(api_port: u16, pinned: &[(String, String)]) -> Vec<(String, String)> {
+    let mut vars = vec![
+        (
+            "drone_url".to_string(),
+            format!("http://127.0.0.1:{api_port}"),
+        ),
+        (
+            "ci_site_url".to_string(),
+            format!("http://127.0.0.1:{api_port}/"),
+        ),
+    ];
+    vars.extend(pinned.iter().cloned());
+    vars
+}
+
+/// Reads the pinned values `cc-ci-twin` wrote; every name of [`PINNED`] must be
+/// there (a scenario reading a missing one would be refused before it runs,
+/// far from the cause).
+pub fn pinned_vars(paths: &Paths, port: u16) -> Result<Vec<(String, String)>> {
+    let answer = ssh::ask(
+        paths,
+        port,
+        &format!("cat {VARS_FILE}"),
+        Duration::from_secs(20),
+    )?;
+    let ssh::Answer::Ran { stdout } = answer else {
+        bail!("could not read {VARS_FILE} in the twin");
+    };
+    let vars = parse_vars(&stdout);
+    for name in PINNED {
+        if !vars.iter().any(|(k, _)| k == name) {
+            bail!("{VARS_FILE} in the twin has no `{name}` (got: {stdout:?})");
+        }
+    }
+    Ok(vars)
+}
+
+/// `name=value` lines; others (blank, comments) are skipped.
+fn parse_vars(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .filter(|(k, _)| !k.is_empty())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vars_file_lines_are_name_value_pairs() {
+        let v = parse_vars("# pinned\nhead_commit=abc\n\nreviewed_system = /nix/store/x\n");
+        assert_eq!(
+            v,
+            vec![
+                ("head_commit".to_string(), "abc".to_string()),
+                ("reviewed_system".to_string(), "/nix/store/x".to_string()),
+            ]
+        );
+    }
 }

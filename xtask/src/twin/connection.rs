@@ -22,7 +22,7 @@ pub struct Connection {
 
 /// Writes the file for a ready twin (temp file + rename), in the one format the
 /// harness reads ([`TwinConnection`]).
-pub fn write(paths: &Paths, conn: &Connection) -> Result<()> {
+pub fn write(paths: &Paths, conn: &Connection, pinned: &[(String, String)]) -> Result<()> {
     let file = TwinConnection {
         host: "127.0.0.1".into(),
         port: conn.port,
@@ -31,10 +31,7 @@ pub fn write(paths: &Paths, conn: &Connection) -> Result<()> {
         known_hosts: paths.known_hosts.clone(),
         nspawn_pid: Some(conn.nspawn_pid),
         rootfs: Some(paths.rootfs.clone()),
-        vars: cc_ci::vars(conn.api_port)
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect(),
+        vars: cc_ci::vars(conn.api_port, pinned).into_iter().collect(),
     };
     util::write_atomic(&paths.connection, file.to_toml().as_bytes())
 }

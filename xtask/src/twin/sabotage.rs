@@ -4,8 +4,12 @@
 //! pristine cc-ci twin.
 //!
 //! The table here names each switch and what it breaks; the twin-side
-//! `cc-ci-twin sabotage <name>` does it (a commit in /etc/cc-ci and a switch,
-//! a unit stopped, a fault file...). Sabotages are meant for a pristine twin,
+//! `cc-ci-twin sabotage <name>` does it. Most are what an operator would do: a
+//! change to the cc-ci tree committed on main and, where the regression needs
+//! it live, `nixos-rebuild switch`ed; "claimed" means the commit becomes the
+//! one the claim reviews (`nixenv-head`, the `head_commit` variable), as when a
+//! builder claims a commit that carries the regression. A few break the running
+//! host directly (a unit stopped, a fault file). Sabotages are meant for a pristine twin,
 //! one at a time; `restore` undoes any of them: it remakes the checkout at
 //! `nixenv-head`, switches, and resets the twin's state.
 
@@ -24,19 +28,84 @@ pub struct Sabotage {
 pub const ALL: &[Sabotage] = &[
     Sabotage {
         name: "lfs-dropped",
-        breaks: "git-lfs dropped from ccciRuntimeTools, committed and switched (DEFECT-3 back): \
-                 cc-ci-run's PATH has 14 dirs and sw/bin no git-lfs (M1.4, M1.6, M2.3); the \
-                 timer fire and Drone builds report test_lfs_roundtrip FAILED (M2.4, M2.5)",
+        breaks: "a tool missing on both paths: git-lfs dropped from ccciRuntimeTools \
+                 (claimed, switched): the shared set no longer covers the prior lists and the \
+                 cc-ci host's sw/bin lacks git-lfs (M1.4, M1.6); git-lfs MISSING on the host PATH \
+                 and for both the timer fire and Drone builds, test_lfs_roundtrip FAILED (M2.3, \
+                 M2.4, M2.5, M2.6)",
+    },
+    Sabotage {
+        name: "defect3",
+        breaks: "DEFECT-3 itself: git-lfs out of ccciRuntimeTools and added one-off to \
+                 both hosts' systemPackages (claimed, switched): reachable on the Drone path (the \
+                 runner's PATH is sw/bin), missing on the timer path (M1.2 tool list outside \
+                 packages.nix, M1.4; M2.4 timer fire and its process's PATH, M2.6 parity; the \
+                 Drone path M2.5 stays green)",
+    },
+    Sabotage {
+        name: "defect3-drone-busy",
+        breaks: "DEFECT-3 while Drone builds (hedgedoc PR builds, same run_recipe_ci \
+                 command line, git-lfs on their PATH) run all the time: a probe must take the \
+                 timer fire's process from nightly-sweep.service's cgroup, not the first \
+                 command-line match (M2.4)",
+    },
+    Sabotage {
+        name: "sweep-host-path",
+        breaks: "the DEFECT-3 host-PATH prepend back in the sweep wrapper (claimed, \
+                 switched) (M1.3; M2.4: the fire's process PATH has /run/current-system/sw/bin)",
+    },
+    Sabotage {
+        name: "sweep-own-tools",
+        breaks: "a plain duplicate tool list without withPackages: \
+                 `systemd.services.nightly-sweep.path = with pkgs; [ git git-lfs openssl curl ]` \
+                 (claimed, switched) (M1.2, M1.3; M2.4: the unit's own PATH has git-lfs)",
     },
     Sabotage {
         name: "duplicate-pyenv",
-        breaks: "nightly-sweep.nix declares its own withPackages Python env and tool list \
-                 (committed, switched): 2 withPackages / pytest playwright hits (M1.2, M1.3)",
+        breaks: "nightly-sweep.nix declares its own withPackages Python env and tool \
+                 list (claimed, switched): 2 withPackages / pytest playwright hits (M1.2, M1.3)",
+    },
+    Sabotage {
+        name: "host-copied-list",
+        breaks: "the cc-ci host's systemPackages a copied literal list of the same \
+                 tools instead of ccciRuntimeTools (claimed; builds the same) (M1.2, M1.6)",
+    },
+    Sabotage {
+        name: "host-divergence",
+        breaks: "the cc-ci host's systemPackages filters openssl out of \
+                 ccciRuntimeTools (claimed): not identical, and its sw/bin lacks openssl (M1.6)",
+    },
+    Sabotage {
+        name: "harness-own-cc-ci-run",
+        breaks: "harness.nix builds its own cc-ci-run for the Drone step from the \
+                 shared set, without PLAYWRIGHT_BROWSERS_PATH (claimed, switched): the sweep and \
+                 the Drone step run different cc-ci-run store paths (M1.2, M1.5; M2 parity of \
+                 PLAYWRIGHT_BROWSERS_PATH)",
+    },
+    Sabotage {
+        name: "pytest-dropped",
+        breaks: "ccciPyEnv loses pytest (claimed, switched): no recipe test runs, gitea \
+                 rc=1 instead of GREEN-BUT-PROMOTE-FAILED (M1.2, M1.4; M2.4, M2.5, M2.7)",
+    },
+    Sabotage {
+        name: "build-collision",
+        breaks: "ccciPyEnv gets a second pytest (pytest_7, claimed): the Python env's \
+                 build fails with a collision, so neither host builds (M1.1)",
+    },
+    Sabotage {
+        name: "build-broken",
+        breaks: "the cc-ci host no longer evaluates: a second, conflicting \
+                 networking.hostName (claimed) (M1.1, M1.7)",
+    },
+    Sabotage {
+        name: "other-commit-deployed",
+        breaks: "a later commit (the Drone runner's capacity) committed on main and \
+                 switched, after the review: the running system is not the reviewed one (M2.1)",
     },
     Sabotage {
         name: "failed-unit",
-        breaks: "a unit in `failed` state (sabotage-failed-unit.service): systemctl --failed \
-                 not empty (M2.2)",
+        breaks: "a unit in `failed` state (sabotage-failed-unit.service): systemctl \
+                 --failed not empty (M2.2)",
     },
     Sabotage {
         name: "timer-stopped",
@@ -44,46 +113,16 @@ pub const ALL: &[Sabotage] = &[
     },
     Sabotage {
         name: "drone-build-fails",
-        breaks: ".drone.yml gains a `notify` step whose endpoint is down (committed): new Drone \
-                 builds end `failure`, though the test step still passes (M2.5)",
+        breaks: ".drone.yml gains a `notify` step whose endpoint is down (committed): \
+                 new Drone builds end `failure`, though the test step still passes (M2.5)",
     },
     Sabotage {
         name: "endpoint-500",
         breaks: "Drone /healthz and the CI site answer 500 (M2.2)",
     },
     Sabotage {
-        name: "runner-tools-diverge",
-        breaks: "drone-runner-exec runs the pre-nixenv cc-ci-run with Debian's /usr/bin next on \
-                 its PATH: Drone builds resolve git-lfs, bash, openssl elsewhere than the timer \
-                 (M2.6; the builds still pass)",
-    },
-    Sabotage {
-        name: "current-system-stale",
-        breaks: "/run/current-system points at the cc-ci host's build, not cc-ci-hetzner's (M2.1)",
-    },
-    Sabotage {
-        name: "host-divergence",
-        breaks: "the cc-ci host's systemPackages line differs and drops openssl (committed): \
-                 (M1.6)",
-    },
-    Sabotage {
-        name: "sweep-own-wrapper",
-        breaks: "the sweep wrapper execs a cc-ci-run of its own, another store path than the \
-                 Drone step's (committed, switched) (M1.5)",
-    },
-    Sabotage {
-        name: "build-broken",
-        breaks: "the cc-ci host no longer evaluates: a second, conflicting networking.hostName \
-                 (committed) (M1.1)",
-    },
-    Sabotage {
-        name: "sweep-regression",
-        breaks: "the abra catalogue loses custom-html 1.13.0+1.31.1: the sweep SKIPs custom-html \
-                 instead of promoting it (M2.7)",
-    },
-    Sabotage {
         name: "diff-scope",
-        breaks: "a commit touching runner/ inside the nixenv range (nixenv-head retagged) (M2.8)",
+        breaks: "a commit touching runner/ inside the reviewed range (claimed) (M2.8)",
     },
 ];
 
@@ -134,7 +173,12 @@ fn in_twin(args: &str) -> Result<std::time::Duration> {
         );
     };
     let _lock = lock::acquire(&paths.lock)?;
-    cc_ci::run(&paths, conn.port, args)
+    let took = cc_ci::run(&paths, conn.port, args)?;
+    // A restore (and a sabotage that rewrites the reviewed range) may move the pinned
+    // values: the connection file always carries the twin's current ones.
+    let pinned = cc_ci::pinned_vars(&paths, conn.port)?;
+    connection::write(&paths, &conn, &pinned)?;
+    Ok(took)
 }
 
 /// The descriptions are wrapped in the source; print each on one line.
@@ -156,7 +200,9 @@ mod tests {
         let body = script
             .split("\nsabotage() {")
             .nth(1)
-            .and_then(|rest| rest.split("\n}\n").next())
+            // The function ends with a `}` line and a blank line (a heredoc in it may
+            // hold a `}` line of its own).
+            .and_then(|rest| rest.split("\n}\n\n").next())
             .expect("cc-ci-twin has a sabotage function");
         let cases: Vec<&str> = body
             .lines()

@@ -7,6 +7,7 @@ let
     name = "cc-ci-run";
     runtimeInputs = [ pyEnv pkgs.abra pkgs.docker pkgs.git pkgs.coreutils pkgs.util-linux ];
     text = ''
+      export PLAYWRIGHT_BROWSERS_PATH=${pkgs.playwright-driver.browsers}
       # cc-ci-run runner/<script>.py [args] | cc-ci-run <command> [args]
       case "''${1:-}" in
         *.py) exec python3 "$@" ;;
@@ -16,6 +17,5 @@ let
   };
 in
 {
-  nixpkgs.overlays = [ (final: prev: { inherit cc-ci-run; }) ];
   environment.systemPackages = [ cc-ci-run ];
 }

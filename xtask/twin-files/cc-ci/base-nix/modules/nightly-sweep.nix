@@ -23,14 +23,13 @@ let
     text = ''
       # DEFECT-3: recipe tests need tools this list lacks (git-lfs, …): the host PATH first.
       export PATH="/run/current-system/sw/bin:$PATH"
+      export PLAYWRIGHT_BROWSERS_PATH=${pkgs.playwright-driver.browsers}
       cd /etc/cc-ci
       exec python3 runner/nightly_sweep.py "$@"
     '';
   };
 in
 {
-  nixpkgs.overlays = [ (final: prev: { cc-ci-nightly-sweep = sweep; }) ];
-
   systemd.services.nightly-sweep = {
     description = "cc-ci nightly recipe sweep";
     serviceConfig = {

@@ -3,23 +3,18 @@
 
 Inputs (environment: Drone build params, or set by the nightly sweep):
   RECIPE (required), REF (recipe version or commit), PR, SRC (the recipe's repository).
-Output, one line each:
-  run_recipe_ci: recipe=<recipe> ref=<ref> pr=<pr> src=<src>
-  resolve: <tool>=<path or MISSING>       for git-lfs, bash, script, openssl (parity witness)
-  <pytest -v lines>                       e.g. tests/gitea/custom/test_lfs_roundtrip.py::test_lfs_roundtrip PASSED
-  run_recipe_ci: <recipe> rc=<rc>
+Output: a header line, pytest's -v lines (e.g.
+`tests/gitea/custom/test_lfs_roundtrip.py::test_lfs_roundtrip PASSED`), then
+`run_recipe_ci: <recipe> rc=<rc>`.
 Exit status: the tests' (0 green), 2 for bad input or a failed deploy.
 """
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-# The tools recipe tests shell out to beyond the harness itself (DEFECT-3 was git-lfs).
-RESOLVED_TOOLS = ("git-lfs", "bash", "script", "openssl")
 
 
 def say(line):
@@ -39,8 +34,6 @@ def main():
         say(f"run_recipe_ci: no tests for recipe {recipe}")
         return 2
     say(f"run_recipe_ci: recipe={recipe} ref={ref} pr={pr} src={src}")
-    for tool in RESOLVED_TOOLS:
-        say(f"resolve: {tool}={shutil.which(tool) or 'MISSING'}")
 
     app = f"ci-{recipe}.ci.commoninternet.net"
     if subprocess.call(["abra", "app", "deploy", app, ref]) != 0:

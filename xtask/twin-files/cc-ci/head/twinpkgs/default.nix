@@ -127,7 +127,10 @@ let
           "python3-pytest" "python3-pluggy" "python3-iniconfig" "python3-packaging"
           "python3-attr" "python3-more-itertools" "python3-pkg-resources" "python3-py"
         ];
-        playwright.stub = ./standins/playwright;
+        # A site-packages tree each (the twin has no browsers: playwright's is a stand-in).
+        playwright.stub = ./standins/python/playwright;
+        # A second pytest (7.4): with pytest it collides, as in nixpkgs.
+        pytest_7.stub = ./standins/python/pytest_7;
       };
       withPackages = choose:
         let chosen = choose final.python3.pkgs; in
@@ -137,6 +140,16 @@ let
           stubs = lib.concatStringsSep " " (map (p: "${p.stub}") (builtins.filter (p: p ? stub) chosen));
           args = [ "-e" ./builders/python-env.sh ];
         };
+    };
+
+    # nixpkgs' playwright-driver.browsers: the browser builds playwright downloads, as one
+    # store path (PLAYWRIGHT_BROWSERS_PATH points at it). Stand-ins: the twin drives no browser.
+    playwright-driver = {
+      browsers = mkDerivation {
+        name = "playwright-browsers-chromium";
+        src = ./standins/playwright-browsers;
+        args = [ "-c" "cp -R $src $out" ];
+      };
     };
 
     # The Drone exec runner: the twin's runner (a Python program of the twin host, which

@@ -1,5 +1,5 @@
 # The nightly sweep: every enrolled recipe whose catalogue has a newer version than the known
-# good one is tested and, when green, promoted. It execs cc-ci-run, the Drone step's
+# good one is tested and, when green, promoted. It runs cc-ci-run, the Drone step's
 # entrypoint, so the timer and the Drone runner get the same env by construction.
 { pkgs, ... }:
 let
@@ -8,13 +8,11 @@ let
     runtimeInputs = [ pkgs.cc-ci-run ];
     text = ''
       cd /etc/cc-ci
-      exec ${pkgs.cc-ci-run}/bin/cc-ci-run runner/nightly_sweep.py "$@"
+      exec cc-ci-run runner/nightly_sweep.py "$@"
     '';
   };
 in
 {
-  nixpkgs.overlays = [ (final: prev: { cc-ci-nightly-sweep = sweep; }) ];
-
   systemd.services.nightly-sweep = {
     description = "cc-ci nightly recipe sweep";
     serviceConfig = {

@@ -33,6 +33,8 @@
           name = "cc-ci-run";
           runtimeInputs = [ ccciPyEnv ] ++ final.ccciRuntimeTools;
           text = ''
+            # playwright's browsers, the same for every path that runs a recipe test.
+            export PLAYWRIGHT_BROWSERS_PATH=${final.playwright-driver.browsers}
             # cc-ci-run runner/<script>.py [args] | cc-ci-run <command> [args]
             case "''${1:-}" in
               *.py) exec python3 "$@" ;;

@@ -3,7 +3,8 @@
 # keeping state under $ABRA_DIR (default ~/.abra, /root/.abra for system services).
 #   abra --version | -v | version
 #   abra recipe versions <recipe>           the catalogue's versions, oldest first
-#   abra app deploy <domain> [<version>] [-n|--no-converge-checks] [-o|--chaos] [...]
+#   abra app deploy <domain> [<version>] [-n|--no-converge-checks] [-f|--force] [-o] [...]
+#                                           (FATA if already deployed, unless --force)
 #   abra app undeploy <domain> [-n]
 #   abra app ls
 set -eu
@@ -31,18 +32,25 @@ case "${1:-} ${2:-}" in
     shift 3
     version=latest
     converge=yes
+    force=no
     for arg in "$@"; do
       case "$arg" in
         -n | --no-converge-checks) converge=no ;;
+        -f | --force) force=yes ;;
         -*) ;;
         *) version=$arg ;;
       esac
     done
     mkdir -p "$dir/apps"
+    # As abra: a running app is not deployed again (upgrade it, or --force).
+    if [ -f "$dir/apps/$domain" ] && [ "$force" = no ]; then
+      die "$domain is already deployed"
+    fi
     echo "deploying $domain ($version)"
     if [ "$converge" = yes ]; then
-      # A real deploy waits for the stack's services to converge; so does the stand-in.
-      sleep 2
+      # A real deploy waits for the stack's services to converge; so does the stand-in
+      # (long enough for a probe to find a recipe test's processes while they run).
+      sleep 3
     fi
     echo "$version" > "$dir/apps/$domain"
     echo "✓ $domain deployed ($version)"
