@@ -1,0 +1,308 @@
+//! Variables and `${name}` interpolation.
+//!
+//! Variables come from the target (`[targets.X.vars]`), its secrets, captures of earlier
+//! steps and journal marks. In a shell command every value is written for the quoting
+//! context its `${name}` sits in ([`shell`]: bare, `"…"`, `'…'`, `$(…)`, heredocs), so output
+//! captured from the target arrives byte-exact and never becomes shell code; contexts where
+//! that cannot be done are refused when the scenario loads. `$${` writes a literal `${` for
+//! the shell. An unknown `${name}` is an error, not an empty string: a typo must not
+//! silently weaken a claim.
+
+pub mod shell;
+
+use std::collections::BTreeMap;
+
+use thiserror::Error;
+
+use shell::Piece;
+
+/// Where an interpolated string is going.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quote {
+    /// A shell command: each value is written for its quoting context.
+    Shell,
+    /// A URL, header, or expected value: inserted as-is.
+    Raw,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Vars {
+    map: BTreeMap<String, Var>,
+}
+
+#[derive(Debug, Clone)]
+struct Var {
+    value: String,
+    secret: bool,
+}
+
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum InterpError {
+    #[error("unknown variable `${{{name}}}` (known: {known})")]
+    Unknown { name: String, known: String },
+    #[error("unterminated `${{` at byte {at}")]
+    Unterminated { at: usize },
+    #[error(
+        "variable `${{{name}}}` cannot be written into {context} of the shell command: {message}"
+    )]
+    Quote {
+        name: String,
+        context: String,
+        message: String,
+    },
+}
+
+impl Vars {
+    pub fn set(&mut self, name: &str, value: impl Into<String>) {
+        self.map.insert(
+            name.to_string(),
+            Var {
+                value: value.into(),
+                secret: false,
+            },
+        );
+    }
+
+    pub fn set_secret(&mut self, name: &str, value: impl Into<String>) {
+        self.map.insert(
+            name.to_string(),
+            Var {
+                value: value.into(),
+                secret: true,
+            },
+        );
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.map.get(name).map(|v| v.value.as_str())
+    }
+
+    /// Non-secret variables, for the evidence (captured values are part of what was seen).
+    pub fn public(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.map
+            .iter()
+            .filter(|(_, v)| !v.secret)
+            .map(|(k, v)| (k.as_str(), v.value.as_str()))
+    }
+
+    /// Replace every `${name}`.
+    pub fn interpolate(&self, template: &str, quote: Quote) -> Result<String, InterpError> {
+        match quote {
+            Quote::Raw => self.raw(template),
+            Quote::Shell => self.shell(template),
+        }
+    }
+
+    fn var(&self, name: &str) -> Result<&Var, InterpError> {
+        self.map.get(name).ok_or_else(|| InterpError::Unknown {
+            name: name.to_string(),
+            known: self.names(),
+        })
+    }
+
+    fn raw(&self, template: &str) -> Result<String, InterpError> {
+        let mut out = String::with_capacity(template.len());
+        let mut rest = template;
+        let mut offset = 0;
+        while let Some(i) = rest.find('$') {
+            out.push_str(&rest[..i]);
+            let after = &rest[i + 1..];
+            if let Some(lit) = after.strip_prefix("${") {
+                // `$${` → literal `${`.
+                out.push_str("${");
+                offset += i + 3;
+                rest = lit;
+            } else if let Some(body) = after.strip_prefix('{') {
+                let end = body
+                    .find('}')
+                    .ok_or(InterpError::Unterminated { at: offset + i })?;
+                out.push_str(&self.var(&body[..end])?.value);
+                offset += i + 2 + end + 1;
+                rest = &body[end + 1..];
+            } else {
+                out.push('$');
+                offset += i + 1;
+                rest = after;
+            }
+        }
+        out.push_str(rest);
+        Ok(out)
+    }
+
+    fn shell(&self, template: &str) -> Result<String, InterpError> {
+        let pieces = shell::lex(template).map_err(|at| InterpError::Unterminated { at })?;
+        let mut out = String::with_capacity(template.len());
+        for p in pieces {
+            match p {
+                Piece::Text(t) => out.push_str(&t),
+                Piece::Var { name, context } => {
+                    let value = &self.var(&name)?.value;
+                    let written =
+                        shell::write(value, &context).map_err(|message| InterpError::Quote {
+                            name: name.clone(),
+                            context: context.to_string(),
+                            message,
+                        })?;
+                    out.push_str(&written);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn names(&self) -> String {
+        if self.map.is_empty() {
+            "none".into()
+        } else {
+            self.map.keys().cloned().collect::<Vec<_>>().join(", ")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars() -> Vars {
+        let mut v = Vars::default();
+        v.set("flake", "/etc/cc-ci?submodules=1#cc-ci");
+        v.set("unit", "ssh.service");
+        v.set("evil", "x'; rm -rf / #");
+        v
+    }
+
+    #[test]
+    fn shell_values_are_one_word() {
+        let v = vars();
+        assert_eq!(
+            v.interpolate("systemctl show ${unit}", Quote::Shell)
+                .unwrap(),
+            "systemctl show ssh.service"
+        );
+        assert_eq!(
+            v.interpolate("nix build ${flake}", Quote::Shell).unwrap(),
+            "nix build '/etc/cc-ci?submodules=1#cc-ci'"
+        );
+    }
+
+    #[test]
+    fn captured_output_cannot_become_shell_code() {
+        let cmd = vars().interpolate("echo ${evil}", Quote::Shell).unwrap();
+        let words = shlex::split(&cmd).unwrap();
+        assert_eq!(words, vec!["echo", "x'; rm -rf / #"]);
+    }
+
+    #[test]
+    fn raw_inserts_as_is_and_shell_syntax_passes() {
+        let v = vars();
+        assert_eq!(v.interpolate("${unit}", Quote::Raw).unwrap(), "ssh.service");
+        assert_eq!(
+            v.interpolate("echo $PATH $(id -u) $${HOME}", Quote::Shell)
+                .unwrap(),
+            "echo $PATH $(id -u) ${HOME}"
+        );
+    }
+
+    #[test]
+    fn unknown_and_unterminated_are_errors() {
+        assert_eq!(
+            vars().interpolate("x ${nope}", Quote::Shell),
+            Err(InterpError::Unknown {
+                name: "nope".into(),
+                known: "evil, flake, unit".into()
+            })
+        );
+        assert_eq!(
+            vars().interpolate("x ${unit", Quote::Raw),
+            Err(InterpError::Unterminated { at: 2 })
+        );
+    }
+
+    /// Target output holding shell syntax, written into each quoting context, run by a
+    /// real shell: it arrives byte-exact and nothing of it runs.
+    #[test]
+    fn nasty_values_arrive_byte_exact_in_every_context_and_never_run() {
+        let values = [
+            "it's",
+            "say \"hi\"",
+            "`touch ran-backtick`",
+            "$(touch ran-subst)",
+            "${HOME}",
+            "two\nlines",
+            "back\\slash\\",
+            "\\$(touch ran-escaped)",
+            "'; touch ran-quote; '",
+            "\"; touch ran-dq; \"",
+            "*",
+            "~",
+            "",
+            "EOF-like\nEOFX",
+            "a'b\"c`d$(e)\\f${g}\nh\ti",
+        ];
+        // (template, what the shell should print for value v)
+        type Want = fn(&str) -> String;
+        let contexts: [(&str, Want); 9] = [
+            ("printf '%s' ${v}", |v| v.to_string()),
+            ("printf '%s' \"<${v}>\"", |v| format!("<{v}>")),
+            ("printf '%s' '<${v}>'", |v| format!("<{v}>")),
+            ("printf '%s' \"$(printf '%s' ${v})\"", |v| {
+                v.trim_end_matches('\n').into()
+            }),
+            ("printf '%s' \"$(printf '%s' \"${v}\")\"", |v| {
+                v.trim_end_matches('\n').into()
+            }),
+            ("x=${v}; printf '%s' \"$x\"", |v| v.to_string()),
+            ("cat <<EOF\n${v}\nEOF", |v| format!("{v}\n")),
+            ("cat <<'EOF'\n${v}\nEOF", |v| format!("{v}\n")),
+            ("cat <<-EOF\n\t<${v}>\n\tEOF", |v| format!("<{v}>\n")),
+        ];
+        let dir = std::env::temp_dir().join(format!("witness-interp-{}", std::process::id()));
+        let shells: Vec<&str> = ["bash", "dash"]
+            .into_iter()
+            .filter(|s| {
+                std::process::Command::new(s)
+                    .arg("-c")
+                    .arg("true")
+                    .status()
+                    .is_ok()
+            })
+            .collect();
+        assert!(shells.contains(&"bash"), "bash is needed for this test");
+        for shell in &shells {
+            for value in values {
+                for (template, want) in &contexts {
+                    let _ = std::fs::remove_dir_all(&dir);
+                    std::fs::create_dir_all(&dir).unwrap();
+                    let mut vars = Vars::default();
+                    vars.set("v", value);
+                    let cmd = vars.interpolate(template, Quote::Shell).unwrap();
+                    let out = std::process::Command::new(shell)
+                        .arg("-c")
+                        .arg(&cmd)
+                        .current_dir(&dir)
+                        .output()
+                        .unwrap();
+                    let what = format!("{shell}: value {value:?} in {template:?} as {cmd:?}");
+                    assert!(out.status.success(), "{what}: {out:?}");
+                    assert_eq!(String::from_utf8_lossy(&out.stdout), want(value), "{what}");
+                    let ran: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+                    assert!(ran.is_empty(), "{what}: something ran: {ran:?}");
+                }
+            }
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_value_that_would_end_its_heredoc_is_refused() {
+        let mut vars = Vars::default();
+        vars.set("v", "x\nEOF\ntouch ran");
+        let e = vars
+            .interpolate("cat <<EOF\n${v}\nEOF", Quote::Shell)
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "variable `${v}` cannot be written into the heredoc <<EOF of the shell command: it holds a line `EOF`, which would end the heredoc early"
+        );
+    }
+}

@@ -1,0 +1,169 @@
+//! The engine on the `local` target (this machine, no twin): captured shell code never runs
+//! whatever quoting context it is interpolated into, retries end when the expectation holds
+//! or the deadline passes, captures feed later steps, secrets never reach the report or the
+//! failure message, and steps after a failure are skipped.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use witness::engine::run_scenario;
+use witness::evidence::{failure_message, render};
+use witness::report::{ScenarioReport, StepStatus};
+use witness::scenario::Scenario;
+use witness::scenario::load::load_str;
+use witness::target::{SecretSource, Target, TargetRuntime, TargetTransport};
+
+/// A scratch directory the commands run in (the local target runs in the current
+/// directory, so every command `cd`s here first).
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("witness-engine-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn local(secrets: BTreeMap<String, SecretSource>) -> TargetRuntime {
+    let target = Target {
+        name: "here".into(),
+        transport: TargetTransport::Local,
+        vars: BTreeMap::new(),
+        secrets,
+    };
+    TargetRuntime::new(
+        target,
+        Path::new(env!("CARGO_MANIFEST_DIR")),
+        witness::transport::DEFAULT_OUTPUT_LIMIT,
+    )
+}
+
+fn run(rt: &TargetRuntime, body: &str) -> (Scenario, ScenarioReport) {
+    let src = format!("title = \"t\"\nclaim = \"a test claim\"\n{body}");
+    let sc = load_str(Path::new("scenarios/test/t.toml"), &src).unwrap_or_else(|e| panic!("{e}"));
+    let r = run_scenario(&sc, rt, &|_| {});
+    (sc, r)
+}
+
+/// Shell code printed by the target, captured, then interpolated into every quoting
+/// context a scenario author may write: each copy arrives byte-exact and none of it runs.
+#[test]
+fn captured_shell_code_never_runs_in_any_context() {
+    let dir = scratch("interp");
+    let d = dir.display();
+    // The value the "target" prints: every shell metacharacter that could run something.
+    let value = "a'b \"c\" `touch ran1` $(touch ran2) ${HOME} \\ $((1+1)) ; touch ran3";
+    std::fs::write(dir.join("value"), value).unwrap();
+    let body = format!(
+        r#"
+[[steps]]
+run = {{ cmd = "cat {d}/value" }}
+capture = ['\A(?P<v>.*)\z']
+
+[[steps]]
+run = {{ cmd = '''
+cd {d}
+echo ${{v}} > bare
+echo "${{v}}" > double
+echo '${{v}}' > single
+echo "$(echo "${{v}}")" > subst
+x=${{v}}; echo "$x" > assign
+cat <<EOF > heredoc
+${{v}}
+EOF
+cat <<'EOF' > quoted-heredoc
+${{v}}
+EOF
+ls
+''' }}
+expect = {{ stdout_absent = ['^ran'] }}
+"#
+    );
+    let (sc, r) = run(&local(BTreeMap::new()), &body);
+    assert!(
+        r.passed(),
+        "{}",
+        failure_message("g", &sc, &r, "here", "local")
+    );
+    for f in [
+        "bare",
+        "double",
+        "single",
+        "subst",
+        "assign",
+        "heredoc",
+        "quoted-heredoc",
+    ] {
+        let got = std::fs::read_to_string(dir.join(f)).unwrap();
+        assert_eq!(got, format!("{value}\n"), "context {f}");
+    }
+    for ran in ["ran1", "ran2", "ran3"] {
+        assert!(!dir.join(ran).exists(), "{ran} was created: the value ran");
+    }
+}
+
+#[test]
+fn retry_ends_when_the_expectation_holds() {
+    let dir = scratch("retry");
+    let d = dir.display();
+    // Passes on the third attempt: the counter file grows by one line per attempt.
+    let (sc, r) = run(
+        &local(BTreeMap::new()),
+        &format!(
+            "[[steps]]\nrun = {{ cmd = \"echo x >> {d}/n; wc -l < {d}/n\" }}\nretry = {{ interval = \"50ms\", deadline = \"10s\" }}\nexpect = {{ stdout_equals = \"3\" }}\n"
+        ),
+    );
+    assert!(
+        r.passed(),
+        "{}",
+        failure_message("g", &sc, &r, "here", "local")
+    );
+    assert_eq!(r.steps[0].attempts, 3);
+    // And a deadline that passes first fails, naming the attempts.
+    let (sc, r) = run(
+        &local(BTreeMap::new()),
+        "[[steps]]\nrun = { cmd = \"echo no\" }\nretry = { interval = \"50ms\", deadline = \"300ms\" }\nexpect = { stdout = ['yes'] }\n",
+    );
+    assert!(!r.passed());
+    let msg = failure_message("g", &sc, &r, "here", "local");
+    assert!(msg.contains("attempts: "), "{msg}");
+    assert!(r.steps[0].attempts > 1, "{:?}", r.steps[0].attempts);
+}
+
+#[test]
+fn a_failure_skips_the_steps_after_it_and_names_them() {
+    let (sc, r) = run(
+        &local(BTreeMap::new()),
+        "[[steps]]\nrun = { cmd = \"false\" }\n[[steps]]\nname = \"later\"\nrun = { cmd = \"true\" }\n",
+    );
+    assert!(!r.passed());
+    assert!(matches!(r.steps[1].status, StepStatus::Skipped));
+    let msg = failure_message("g", &sc, &r, "here", "local");
+    assert!(
+        msg.contains("skipped after the failure: step 2 `later`"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn a_secret_reaches_neither_the_evidence_nor_the_failure_message() {
+    const SECRET: &str = "hunter2-very-secret";
+    // A secret file on the target, as `/run/secrets/…` is on cc-ci.
+    let dir = scratch("secret");
+    std::fs::write(dir.join("token"), format!("{SECRET}\n")).unwrap();
+    let mut secrets = BTreeMap::new();
+    secrets.insert(
+        "token".to_string(),
+        SecretSource::TargetFile(dir.join("token").display().to_string()),
+    );
+    let rt = local(secrets);
+    let (sc, r) = run(
+        &rt,
+        "[[steps]]\nrun = { cmd = \"echo token is ${token}; echo ${token} >&2; exit 1\" }\n",
+    );
+    assert!(!r.passed());
+    let msg = failure_message("g", &sc, &r, "here", "local");
+    let evidence = render(&sc, &r);
+    assert!(msg.contains("token is"), "the step did run: {msg}");
+    for text in [&msg, &evidence, &format!("{r:?}")] {
+        assert!(!text.contains(SECRET), "secret leaked:\n{text}");
+    }
+}
