@@ -167,3 +167,32 @@ fn a_secret_reaches_neither_the_evidence_nor_the_failure_message() {
         assert!(!text.contains(SECRET), "secret leaked:\n{text}");
     }
 }
+
+/// A flood over the output bound keeps its last line: the verdict a sweep prints at the end
+/// is what a claim reads.
+#[test]
+fn a_flood_keeps_its_last_line() {
+    let target = Target {
+        name: "here".into(),
+        transport: TargetTransport::Local,
+        vars: BTreeMap::new(),
+        secrets: BTreeMap::new(),
+    };
+    let rt = TargetRuntime::new(target, Path::new(env!("CARGO_MANIFEST_DIR")), 64 * 1024);
+    let started = std::time::Instant::now();
+    let (sc, r) = run(
+        &rt,
+        "[[steps]]\nrun = { cmd = \"echo 'sweep: started'; yes flood | head -c 50000000; echo; echo 'sweep: gitea rc=0'\" }\nexpect = { stdout = ['^sweep: started$', '^sweep: gitea rc=0$'] }\n",
+    );
+    assert!(
+        r.passed(),
+        "{}",
+        failure_message("g", &sc, &r, "here", "local")
+    );
+    assert!(
+        r.steps[0].stdout_dropped > 49_000_000,
+        "{}",
+        r.steps[0].stdout_dropped
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(60));
+}

@@ -98,14 +98,14 @@ fn render_step(s: &mut String, st: &StepReport) {
     if st.stdout_dropped > 0 {
         let _ = writeln!(
             s,
-            "  stdout over the output bound: {} bytes dropped",
+            "  stdout over the output bound: {} bytes dropped from the middle (head and tail kept)",
             st.stdout_dropped
         );
     }
     if st.stderr_dropped > 0 {
         let _ = writeln!(
             s,
-            "  stderr over the output bound: {} bytes dropped",
+            "  stderr over the output bound: {} bytes dropped from the middle (head and tail kept)",
             st.stderr_dropped
         );
     }
@@ -207,7 +207,7 @@ pub fn failure_message(
         if dropped > 0 {
             let _ = writeln!(
                 m,
-                "  {label}: {dropped} bytes over the output bound were dropped"
+                "  {label}: {dropped} bytes over the output bound were dropped from the middle (head and tail kept)"
             );
         }
     }

@@ -61,11 +61,13 @@ pub fn run(h: &HttpStep, cx: &StepCtx) -> Result<Observation, StepError> {
     let resp = req.send().map_err(|e| fail(HttpErrorKind::Send(e)))?;
     let status = resp.status().as_u16();
     let bytes = resp.bytes().map_err(|e| fail(HttpErrorKind::Body(e)))?;
-    let kept = bytes.len().min(cx.output_limit);
+    // The same head-and-tail bound as a command's output.
+    let mut body = crate::transport::Bounded::new(cx.output_limit);
+    body.push(&bytes);
     let mut obs = Observation {
         command: command.clone(),
-        stdout: String::from_utf8_lossy(&bytes[..kept]).into_owned(),
-        stdout_dropped: (bytes.len() - kept) as u64,
+        stdout: body.text(),
+        stdout_dropped: body.dropped(),
         exit_applies: false,
         elapsed: start.elapsed(),
         manual: Some(manual(h, &url)),
