@@ -418,8 +418,30 @@ fn stderr_flood_does_not_hang() {
         )
         .unwrap();
     assert_eq!(out.exit, Some(0));
-    assert_eq!(out.stderr.bytes().len(), 4_000_000);
+    assert_eq!(
+        (out.stderr.text().len(), out.stderr.dropped()),
+        (4_000_000, 0)
+    );
     assert!(out.stdout.text().ends_with("done\n"));
+    // Over the bound, the head and the tail are kept: the last line survives the flood.
+    let small = ExecOpts {
+        deadline: Duration::from_secs(30),
+        output_limit: 64 * 1024,
+    };
+    let out = pool
+        .exec(
+            "echo first; head -c 20000000 /dev/zero | tr '\\0' x; echo; echo 'sweep: gitea rc=0'",
+            small,
+        )
+        .unwrap();
+    let text = out.stdout.text();
+    assert!(text.starts_with("first\n"), "{}", &text[..40]);
+    assert!(
+        text.ends_with("\nsweep: gitea rc=0\n"),
+        "{}",
+        &text[text.len() - 80..]
+    );
+    assert!(out.stdout.dropped() > 19_000_000);
     assert!(
         t.elapsed() < Duration::from_secs(10),
         "took {:?}",
