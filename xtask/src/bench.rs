@@ -35,12 +35,8 @@ pub fn run(args: &[String]) -> Result<()> {
             other => bail!("unknown bench option `{other}` (use --checks N [--threads T])"),
         }
     }
-    let tw = twin::up()?;
-    let result = measure(checks, threads);
-    if tw.started_here {
-        twin::down()?;
-    }
-    let (witness_s, floor_s, per_check_s, handshakes, batch_s) = result?;
+    let (witness_s, floor_s, per_check_s, handshakes, batch_s) =
+        twin::with_twin("bench", |_| measure(checks, threads))?;
     println!(
         "checks={checks}  witness handshakes={handshakes}  one-shell batch (reference)={batch_s:.3}s"
     );

@@ -11,14 +11,7 @@ use crate::twin;
 const GATES: &[&str] = &["m1", "m2"];
 
 pub fn run(_args: &[String]) -> Result<()> {
-    let tw = twin::up()?;
-    let result = run_gates();
-    if tw.started_here
-        && let Err(e) = twin::down()
-    {
-        eprintln!("xtask demo: stopping the twin failed: {e:#}");
-    }
-    let mut rows = result?;
+    let mut rows = twin::with_twin("demo", |_| run_gates())?;
     // Trials finish in any order; the table reads better by claim.
     rows.sort();
     print_table(&rows);

@@ -151,14 +151,14 @@ pub fn run(args: &[String]) -> Result<()> {
             only.push(a);
         }
     }
-    let tw = twin::up()?;
-    let result = run_matrix(&only, gate);
-    let restored = restore();
-    if tw.started_here {
-        twin::down()?;
-    }
-    let rows = result?;
-    restored?;
+    let rows = twin::with_twin("sabotage-matrix", |_| {
+        let result = run_matrix(&only, gate);
+        // Restore even when the matrix failed half-way: the twin must not stay sabotaged.
+        let restored = restore();
+        let rows = result?;
+        restored?;
+        Ok(rows)
+    })?;
     println!(
         "\n{:<22} {:<28} {:<6} message",
         "sabotage", "scenario", "red?"

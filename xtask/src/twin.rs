@@ -30,7 +30,6 @@ mod sabotage;
 mod ssh;
 
 use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
 use std::process::Child;
 use std::time::{Duration, Instant};
 
@@ -40,7 +39,7 @@ use crate::util;
 use connection::Connection;
 use paths::Paths;
 /// The sabotage switches (for the sabotage matrix's coverage test).
-#[allow(unused_imports, reason = "used by the sabotage matrix's tests")]
+#[cfg(test)]
 pub use sabotage::ALL as SABOTAGES;
 
 /// How long a boot may take until `systemctl is-system-running` says
@@ -50,14 +49,11 @@ const BOOT_TIMEOUT: Duration = Duration::from_secs(90);
 
 /// A ready twin, as `up` returns it.
 #[derive(Debug, Clone)]
-#[allow(dead_code, reason = "API for the demo/test/bench tasks")]
 pub struct Twin {
     /// sshd port on 127.0.0.1.
     pub port: u16,
     /// The Drone API twin, `http://127.0.0.1:<port>` (also the CI site).
     pub drone_url: String,
-    /// `target/twin/connection.toml`, what the harness's `twin` target reads.
-    pub connection_file: PathBuf,
     /// False when an already-running twin was reused: a task should only
     /// stop a twin it started.
     pub started_here: bool,
@@ -116,7 +112,6 @@ pub fn up() -> Result<Twin> {
         return Ok(Twin {
             port: conn.port,
             drone_url: drone_url(&conn),
-            connection_file: paths.connection.clone(),
             started_here: false,
         });
     }
@@ -193,9 +188,57 @@ pub fn up() -> Result<Twin> {
     Ok(Twin {
         port,
         drone_url: drone_url(&conn),
-        connection_file: paths.connection.clone(),
         started_here: true,
     })
+}
+
+/// The one bracket every task uses: the twin up (booted or reused) around `f`, and down
+/// again afterwards — also when `f` fails — if and only if this call booted it. A failure
+/// to stop is reported, but `f`'s own result is what the task returns.
+pub fn with_twin<T>(task: &str, f: impl FnOnce(&Twin) -> Result<T>) -> Result<T> {
+    let tw = up()?;
+    let result = f(&tw);
+    if tw.started_here
+        && let Err(e) = down()
+    {
+        eprintln!("xtask {task}: stopping the twin failed: {e:#}");
+    }
+    result
+}
+
+/// What a gate run did to the twin since `since` (Unix seconds): how many times the nightly
+/// sweep ran (distinct InvocationIDs in its journal) and how many Drone builds were created
+/// (the API twin's build list). This is how "one M2 run = one fire + one build" is counted.
+pub fn side_effects_since(tw: &Twin, since: u64) -> Result<(usize, usize)> {
+    let paths = Paths::new();
+    let remote = format!(
+        r#"journalctl -q -u nightly-sweep.service --since @{since} -o export \
+  | sed -n 's/^_SYSTEMD_INVOCATION_ID=//p' | sort -u | wc -l
+# The twin's own Python (Debian's), by path: ssh sessions have a NixOS PATH.
+/usr/bin/python3 - {url} {since} <<'PY'
+import json, sys, urllib.request as u
+token = open("/run/secrets/bridge_drone_token").read().strip()
+r = u.Request(sys.argv[1] + "/api/repos/recipe-maintainers/cc-ci/builds",
+              headers={{"Authorization": "Bearer " + token}})
+print(sum(1 for b in json.load(u.urlopen(r)) if b["created"] >= int(sys.argv[2])))
+PY"#,
+        url = tw.drone_url
+    );
+    match ssh::ask(&paths, tw.port, &remote, Duration::from_secs(30))? {
+        ssh::Answer::Ran { stdout } => {
+            let n: Vec<usize> = stdout
+                .split_whitespace()
+                .map(str::parse)
+                .collect::<Result<_, _>>()
+                .with_context(|| format!("counting side effects: unexpected answer {stdout:?}"))?;
+            match n.as_slice() {
+                [fires, builds] => Ok((*fires, *builds)),
+                _ => bail!("counting side effects: unexpected answer {stdout:?}"),
+            }
+        }
+        ssh::Answer::NoConnection(e) => bail!("counting side effects: ssh failed: {e}"),
+        ssh::Answer::TimedOut => bail!("counting side effects: no answer within 30 s"),
+    }
 }
 
 /// Stops the twin if one runs (by its recorded PID only) and removes its
@@ -221,12 +264,6 @@ pub fn down() -> Result<()> {
         paths.rootfs.display()
     );
     Ok(())
-}
-
-/// True if a twin is up and answering ssh.
-#[allow(dead_code, reason = "API for the demo/test/bench tasks")]
-pub fn is_running() -> bool {
-    running(&Paths::new()).is_some()
 }
 
 /// The running twin's connection and `systemctl is-system-running` answer:
