@@ -31,6 +31,9 @@ pub struct RunConfig {
     pub run_id: String,
     /// No progress lines (libtest's `--quiet` / `--format terse`; nextest's listing).
     pub quiet: bool,
+    /// `WITNESS_STATE_DIR`: where locks, per-run state and reports go, for an installed
+    /// witness whose root is read-only (the nightly service); else `<root>/target/witness`.
+    pub state_override: Option<PathBuf>,
 }
 
 impl RunConfig {
@@ -54,6 +57,7 @@ impl RunConfig {
                 .or_else(|| var("WITNESS_RUN_ID"))
                 .unwrap_or_else(new_run_id),
             quiet: false,
+            state_override: var("WITNESS_STATE_DIR").map(PathBuf::from),
         }
     }
 
@@ -67,6 +71,7 @@ impl RunConfig {
             ci: false,
             run_id: new_run_id(),
             quiet: false,
+            state_override: None,
         }
     }
 
@@ -77,9 +82,12 @@ impl RunConfig {
         }
     }
 
-    /// `target/` under the root: locks and per-run state live there.
+    /// Where locks, per-run state and reports live: `WITNESS_STATE_DIR`, else
+    /// `target/witness` under the root.
     pub fn state_dir(&self) -> PathBuf {
-        self.root.join("target").join("witness")
+        self.state_override
+            .clone()
+            .unwrap_or_else(|| self.root.join("target").join("witness"))
     }
 }
 

@@ -23,4 +23,4 @@ pub mod target;
 pub mod transport;
 
 pub use config::RunConfig;
-pub use runner::{gate_main, run_gate};
+pub use runner::{gate_main, gate_main_with, run_gate};

@@ -700,10 +700,7 @@ fn journal_by_invocation_sees_exactly_one_run() {
         "mutates = true\n[[steps]]\nsystemd = { start = 'witness-inv.service', invocation_var = 'second' }\n[[steps]]\nretry = { interval = '300ms', deadline = '10s' }\njournal = { unit = 'witness-inv.service', invocation = '${second}' }\nexpect = { count = [{ regex = '^lfs PASSED$', lines = 1 }, { regex = '^run-', lines = 1 }] }\n",
     );
     assert!(r.passed(), "{r:?}");
-    assert!(
-        r.steps[1].command.contains("_SYSTEMD_INVOCATION_ID="),
-        "{r:?}"
-    );
+    assert!(r.steps[1].command.contains("the lines of run"), "{r:?}");
     // Red: the same read without the scope would see both runs.
     let (_, r) = run(
         "[[steps]]\nrun = { cmd = 'journalctl -q -o cat -u witness-inv.service' }\nexpect = { count = [{ regex = '^lfs PASSED$', lines = 1 }] }\n",

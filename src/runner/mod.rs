@@ -38,7 +38,12 @@ pub const DEFAULT_THREADS: usize = 4;
 
 /// Entry point of `tests/<gate>.rs`.
 pub fn gate_main(gate: &str) -> ExitCode {
-    let args = Arguments::from_args();
+    gate_main_with(gate, Arguments::from_args())
+}
+
+/// [`gate_main`] with the arguments already parsed (the `witness` binary shifts the gate
+/// name off its command line first).
+pub fn gate_main_with(gate: &str, args: Arguments) -> ExitCode {
     let mut cfg = RunConfig::from_env();
     cfg.quiet = args.quiet || matches!(args.format, Some(libtest_mimic::FormatSetting::Terse));
     match run_gate(&cfg, gate, &args) {
