@@ -139,15 +139,14 @@ fn run_lines(json: &str, unit: &str, id: &str, output: &str) -> String {
             field("INVOCATION_ID")
         };
         match run {
-            Some(r) if r == id => {
-                if !started {
-                    started = true;
-                    for p in pending.drain(..) {
-                        out.push_str(&p);
-                        out.push('\n');
-                    }
+            Some(r) if r == id && !started => {
+                started = true;
+                for p in pending.drain(..) {
+                    out.push_str(&p);
+                    out.push('\n');
                 }
             }
+            Some(r) if r == id => {}
             // Another run: before ours, it voids what was pending; after ours, ours is over.
             Some(_) => {
                 if started {
