@@ -22,6 +22,9 @@ pub struct RunConfig {
     pub target: String,
     /// `WITNESS_ALLOW_MUTATION=1|true|yes`: scenarios that change the target may run.
     pub allow_mutation: bool,
+    /// `WITNESS_READ_ONLY=1|true|yes`: scenarios that change the target (or observe an
+    /// action that does) are skipped, not refused: the nightly gate's mode.
+    pub read_only: bool,
     /// `WITNESS_OUTPUT_LIMIT`: bytes kept per output stream (head and tail), default 16 MiB.
     pub output_limit: usize,
     /// `CI` set: snapshots are compared, never written.
@@ -49,6 +52,10 @@ impl RunConfig {
                 var("WITNESS_ALLOW_MUTATION").as_deref(),
                 Some("1" | "true" | "yes")
             ),
+            read_only: matches!(
+                var("WITNESS_READ_ONLY").as_deref(),
+                Some("1" | "true" | "yes")
+            ),
             output_limit: var("WITNESS_OUTPUT_LIMIT")
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(DEFAULT_OUTPUT_LIMIT),
@@ -67,6 +74,7 @@ impl RunConfig {
             root: root.into(),
             target: target.to_string(),
             allow_mutation: false,
+            read_only: false,
             output_limit: DEFAULT_OUTPUT_LIMIT,
             ci: false,
             run_id: new_run_id(),

@@ -184,3 +184,27 @@ fn an_unknown_variable_late_in_a_mutating_scenario_is_refused_before_step_one() 
     let _ = run_gate(&cfg(&r, "t-2", true), "g", &args(&[])).unwrap();
     assert!(r.join("fired").exists());
 }
+
+#[test]
+fn a_read_only_run_skips_what_changes_the_target_instead_of_refusing_it() {
+    const ACTION: &str = "title = \"fire\"\nclaim = \"an action\"\nmutates = true\n[[steps]]\nrun = { cmd = \"echo ran >> count\" }\n";
+    const USER: &str =
+        "title = \"u\"\nclaim = \"c\"\nuses = [\"fire\"]\n[[steps]]\nrun = { cmd = \"true\" }\n";
+    let r = root(
+        "read-only",
+        &[("mutates.toml", MUTATES), ("uses.toml", USER)],
+    );
+    std::fs::create_dir_all(r.join("scenarios/g/actions")).unwrap();
+    std::fs::write(r.join("scenarios/g/actions/fire.toml"), ACTION).unwrap();
+    let mut c = cfg(&r, "ro-1", false);
+    c.read_only = true;
+    let out = run_gate(&c, "g", &args(&[])).unwrap();
+    assert_eq!((out.num_failed, out.num_ignored), (0, 2));
+    assert!(
+        !r.join("count").exists(),
+        "nothing that changes the target ran"
+    );
+    // Without it, the same scenarios are refused: failing trials.
+    let out = run_gate(&cfg(&r, "ro-2", false), "g", &args(&[])).unwrap();
+    assert_eq!(out.num_failed, 2);
+}

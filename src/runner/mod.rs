@@ -97,7 +97,13 @@ pub fn run_gate(
     let mut trials = Vec::new();
     for (name, path) in files {
         let loaded = load_file(&path);
-        let ignored = loaded.as_ref().map(|s| s.ignore.is_some()).unwrap_or(false);
+        // A read-only run (the nightly gate) leaves out what changes the target, as skipped
+        // rather than refused: it was asked not to change anything, and did not.
+        let changes_target = loaded
+            .as_ref()
+            .is_ok_and(|s| s.mutates || s.uses.iter().any(|(a, _)| actions.mutates(a)));
+        let ignored = loaded.as_ref().map(|s| s.ignore.is_some()).unwrap_or(false)
+            || (cfg.read_only && changes_target);
         let runtime = runtime.clone();
         let cfg = cfg.clone();
         let gate = gate.to_string();

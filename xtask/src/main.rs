@@ -5,6 +5,7 @@
 
 mod bench;
 mod demo;
+mod nightly;
 mod sabotage_matrix;
 mod test;
 mod twin;
@@ -23,6 +24,7 @@ fn main() -> Result<()> {
         "bench" => bench::run(rest),
         "test" => test::run(rest),
         "sabotage-matrix" => sabotage_matrix::run(rest),
+        "nightly-check" => nightly::run(rest),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             Ok(())
@@ -37,6 +39,7 @@ const USAGE: &str = "usage: cargo xtask <task>
                            break one cc-ci claim on the twin / undo it
   demo                     twin up, both gates, a short result table, twin down
   test                     the full test suite: twin up, cargo test --workspace, the sabotage matrix, twin down
+  nightly-check            install the nightly gate unit in the twin; fire it green, then red under a sabotage
   sabotage-matrix [--gate G] [NAME..]
                           every gate scenario goes red under its sabotage, naming its claim
   bench [--checks N]       N read-only checks through witness vs the one-session floor";

@@ -206,6 +206,21 @@ pub fn with_twin<T>(task: &str, f: impl FnOnce(&Twin) -> Result<T>) -> Result<T>
     result
 }
 
+/// Run `remote` in the twin over ssh and return its stdout (trimmed), whatever its exit
+/// status; bounded by 15 minutes (a gate run inside the twin builds NixOS systems).
+pub fn ask(tw: &Twin, remote: &str) -> Result<String> {
+    match ssh::ask(&Paths::new(), tw.port, remote, Duration::from_secs(900))? {
+        ssh::Answer::Ran { stdout } => Ok(stdout),
+        ssh::Answer::NoConnection(e) => bail!("ssh into the twin failed: {e}"),
+        ssh::Answer::TimedOut => bail!("no answer from the twin within 15 minutes: {remote}"),
+    }
+}
+
+/// The running twin's root file system, as seen from this machine.
+pub fn rootfs() -> std::path::PathBuf {
+    Paths::new().rootfs
+}
+
 /// What a gate run did to the twin since `since` (Unix seconds): how many times the nightly
 /// sweep ran (distinct InvocationIDs in its journal) and how many Drone builds were created
 /// (the API twin's build list). This is how "one M2 run = one fire + one build" is counted.
