@@ -20,8 +20,95 @@
           # The gate tests need a target host (the twin or a real one): run them with
           # `cargo xtask test` or against a host, not inside the Nix sandbox.
           doCheck = false;
+          cargoBuildFlags = [ "--bin" "witness" ];
+          # What an installed witness runs: the scenarios and the reviewed snapshots, and
+          # the nightly runner script (the NixOS module below wraps it in a unit).
+          postInstall = ''
+            mkdir -p $out/share/witness $out/libexec/witness
+            cp -r scenarios snapshots README.md $out/share/witness/
+            install -m755 packaging/nightly/witness-nightly $out/libexec/witness/witness-nightly
+          '';
         };
       });
+
+      # The nightly gate on the host it judges (the same unit as packaging/nightly/, which
+      # `cargo xtask nightly-check` tests in the twin): read-only gate runs on a timer; a red
+      # gate leaves witness-nightly.service `failed`; reports in /var/lib/witness.
+      nixosModules.nightly = { config, lib, pkgs, ... }:
+        let
+          cfg = config.services.witness-nightly;
+          root = pkgs.runCommand "witness-root" { } ''
+            mkdir $out
+            ln -s ${cfg.package}/share/witness/scenarios $out/scenarios
+            ln -s ${cfg.package}/share/witness/snapshots $out/snapshots
+            cp ${cfg.targetsFile} $out/targets.toml
+          '';
+        in
+        {
+          options.services.witness-nightly = {
+            enable = lib.mkEnableOption "the witness nightly gate run";
+            package = lib.mkOption {
+              type = lib.types.package;
+              default = self.packages.${pkgs.system}.default;
+              description = "The witness package (binary, scenarios, snapshots).";
+            };
+            targetsFile = lib.mkOption {
+              type = lib.types.path;
+              description = ''
+                A targets.toml whose target `target` is this host (`local = true`) with the
+                claim's pinned variables (base_commit, head_commit, reviewed_system, …).
+              '';
+            };
+            target = lib.mkOption {
+              type = lib.types.str;
+              default = "cc-ci";
+              description = "The target of targetsFile to judge.";
+            };
+            gates = lib.mkOption {
+              type = lib.types.listOf lib.types.str;
+              default = [ "m1" "m2" ];
+              description = "Gates to run; what changes the host is skipped (read-only).";
+            };
+            schedule = lib.mkOption {
+              type = lib.types.str;
+              default = "*-*-* 05:30:00";
+              description = "systemd OnCalendar= of the timer.";
+            };
+          };
+          config = lib.mkIf cfg.enable {
+            systemd.services.witness-nightly = {
+              description = "witness: nightly gate run (read-only milestone claims)";
+              after = [ "network-online.target" ];
+              wants = [ "network-online.target" ];
+              # The scenarios run what an operator's shell would: nix, git, systemctl.
+              path = [ config.nix.package pkgs.git pkgs.bash pkgs.coreutils pkgs.gnugrep pkgs.gnused config.systemd.package "/run/current-system/sw" ];
+              environment = {
+                WITNESS_ROOT = "${root}";
+                WITNESS_BIN = "${cfg.package}/bin/witness";
+                WITNESS_TARGET = cfg.target;
+                WITNESS_GATES = lib.concatStringsSep " " cfg.gates;
+                WITNESS_STATE_DIR = "/var/lib/witness";
+                INSTA_UPDATE = "no";
+                CI = "true";
+              };
+              serviceConfig = {
+                Type = "oneshot";
+                StateDirectory = "witness";
+                ExecStart = "${cfg.package}/libexec/witness/witness-nightly";
+                TimeoutStartSec = "3h";
+                Nice = 10;
+              };
+            };
+            systemd.timers.witness-nightly = {
+              wantedBy = [ "timers.target" ];
+              timerConfig = {
+                OnCalendar = cfg.schedule;
+                RandomizedDelaySec = "10m";
+                Persistent = true;
+              };
+            };
+          };
+        };
 
       devShells = forAll (pkgs: {
         default = pkgs.mkShell {
