@@ -37,6 +37,8 @@ pub struct RunConfig {
     /// `WITNESS_STATE_DIR`: where locks, per-run state and reports go, for an installed
     /// witness whose root is read-only (the nightly service); else `<root>/target/witness`.
     pub state_override: Option<PathBuf>,
+    /// `WITNESS_ROLE`: who ran it (`builder`, `adversary`, `nightly`), shown in the report.
+    pub role: Option<String>,
 }
 
 impl RunConfig {
@@ -65,6 +67,7 @@ impl RunConfig {
                 .unwrap_or_else(new_run_id),
             quiet: false,
             state_override: var("WITNESS_STATE_DIR").map(PathBuf::from),
+            role: var("WITNESS_ROLE"),
         }
     }
 
@@ -80,6 +83,7 @@ impl RunConfig {
             run_id: new_run_id(),
             quiet: false,
             state_override: None,
+            role: None,
         }
     }
 

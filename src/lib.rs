@@ -12,6 +12,7 @@ pub mod engine;
 pub mod error;
 pub mod evidence;
 pub mod expect;
+pub mod gate_report;
 pub mod interp;
 mod lock;
 pub mod redact;

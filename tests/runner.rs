@@ -208,3 +208,76 @@ fn a_read_only_run_skips_what_changes_the_target_instead_of_refusing_it() {
     let out = run_gate(&cfg(&r, "ro-2", false), "g", &args(&[])).unwrap();
     assert_eq!(out.num_failed, 2);
 }
+
+/// A gate run leaves report.md, report.json and junit.xml under
+/// `<state dir>/<gate>@<target>/`, with every scenario's verdict and the host identity,
+/// and a secret the scenarios print appears in none of them.
+#[test]
+fn a_gate_run_leaves_three_reports_without_its_secret() {
+    const SECRET: &str = "s3cr3t-planted-value-91";
+    const PASSES: &str =
+        "title = \"p\"\nclaim = \"claim p\"\n[[steps]]\nrun = { cmd = \"echo token=${tok}\" }\n";
+    const FAILS: &str = "title = \"f\"\nclaim = \"claim f\"\n[[steps]]\nrun = { cmd = \"echo ${tok} >&2; echo ${tok}; exit 3\" }\n";
+    let r = root("reports", &[("p.toml", PASSES), ("f.toml", FAILS)]);
+    let secret_file = r.join("tok");
+    std::fs::write(&secret_file, SECRET).unwrap();
+    std::fs::write(
+        r.join("targets.toml"),
+        format!(
+            "[targets.here]\nlocal = true\n[targets.here.vars]\nflake = \"{}\"\nhead_commit = \"abc123\"\n[targets.here.secrets]\ntok = {{ file = \"{}\" }}\n",
+            r.display(),
+            secret_file.display()
+        ),
+    )
+    .unwrap();
+    // First run: p's evidence is new (pending), accepted; the second run is the one read.
+    let _ = run_gate(&cfg(&r, "rep-0", false), "g", &args(&[])).unwrap();
+    accept_snapshots(&r.join("snapshots"));
+    let mut c = cfg(&r, "rep-1", false);
+    c.role = Some("adversary".into());
+    let _ = run_gate(&c, "g", &args(&[])).unwrap();
+    let dir = r.join("target/witness/g@here");
+    let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    let json = std::fs::read_to_string(dir.join("report.json")).unwrap();
+    let junit = std::fs::read_to_string(dir.join("junit.xml")).unwrap();
+    for (name, text) in [
+        ("report.md", &md),
+        ("report.json", &json),
+        ("junit.xml", &junit),
+    ] {
+        assert!(!text.contains(SECRET), "{name} holds the secret:\n{text}");
+        assert!(
+            text.contains("g::f") && text.contains("g::p"),
+            "{name}:\n{text}"
+        );
+    }
+    let report: witness::gate_report::wire::Report = serde_json::from_str(&json).unwrap();
+    assert_eq!(report.schema, "witness-report/1");
+    assert!(report.complete);
+    assert_eq!((report.counts.passed, report.counts.failed), (1, 1));
+    assert_eq!(report.identity.role.as_deref(), Some("adversary"));
+    assert_eq!(
+        report
+            .identity
+            .reviewed
+            .get("head_commit")
+            .map(String::as_str),
+        Some("abc123")
+    );
+    assert_eq!(report.identity.scenario_files.len(), 2);
+    assert!(md.contains("# Gate g on here: FAILED"), "{md}");
+    assert!(md.contains("claim f"), "{md}");
+    assert!(junit.contains("<failure"), "{junit}");
+    // The failing scenario's message is in the report, redacted.
+    let f = report.scenarios.iter().find(|s| s.name == "g::f").unwrap();
+    assert!(f.message.as_deref().unwrap().contains("[secret]"), "{f:?}");
+}
+
+#[test]
+fn an_unknown_role_is_refused_before_anything_runs() {
+    let r = root("role", &[("a.toml", IGNORED)]);
+    let mut c = cfg(&r, "role-1", false);
+    c.role = Some("auditor".into());
+    let e = run_gate(&c, "g", &args(&[])).unwrap_err();
+    assert!(e.contains("WITNESS_ROLE=`auditor` is not a role"), "{e}");
+}

@@ -115,7 +115,7 @@ fn systemd_properties() {
 }
 
 #[test]
-fn failed_units_with_allowlist_shown_as_diff() {
+fn failed_units_with_waivers_shown_as_diff_and_an_expired_waiver_fails() {
     let pool = SshPool::new(twin_ssh());
     let unit = format!("witness-fail-{}", std::process::id());
     let out = pool
@@ -135,10 +135,21 @@ fn failed_units_with_allowlist_shown_as_diff() {
         panic!("a failed unit was not noticed: {r:?}");
     }
     let m = message(&sc, &r);
-    let (_, allowed) = run(&format!(
-        "[[steps]]\nsystemd = {{ failed = {{ allow = ['{unit}.service'] }} }}\n"
-    ));
+    let waiver = |expires: &str| {
+        run(&format!(
+            "[[steps]]\nsystemd = {{ failed = {{ allow = [{{ unit = '{unit}.service', reason = 'a test', expires = '{expires}' }}] }} }}\n"
+        ))
+    };
+    let (_, allowed) = waiver("2999-12-31");
+    let (esc, expired) = waiver("2000-01-01");
     cleanup();
+    let em = message(&esc, &expired);
+    assert!(
+        em.contains(&format!(
+            "+ {unit}.service (failed; its waiver EXPIRED on 2000-01-01: a test)"
+        )),
+        "{em}"
+    );
     assert!(
         m.contains(&format!("+ {unit}.service (failed, NOT allowed)")),
         "{m}"

@@ -27,7 +27,8 @@ use crate::config::RunConfig;
 use crate::engine::run_steps;
 use crate::error::chain;
 use crate::evidence;
-use crate::report::Verdict;
+use crate::gate_report::{self, TrialRecord};
+use crate::report::{ScenarioReport, Verdict};
 use crate::scenario::check::check_vars;
 use crate::scenario::{Scenario, load::load_file};
 use crate::target::{self, TargetRuntime};
@@ -62,6 +63,14 @@ pub fn run_gate(
     gate: &str,
     args: &Arguments,
 ) -> Result<libtest_mimic::Conclusion, String> {
+    if let Some(role) = &cfg.role
+        && !ROLES.contains(&role.as_str())
+    {
+        return Err(format!(
+            "WITNESS_ROLE=`{role}` is not a role; use one of {}",
+            ROLES.join(", ")
+        ));
+    }
     let dir = cfg.root.join("scenarios").join(gate);
     let files = discover(gate, &dir, args)?;
     if args.list {
@@ -92,6 +101,7 @@ pub fn run_gate(
     }
     let args = &args;
     let loaded_count = files.len();
+    let total = count_scenarios(&dir);
     let tally = Arc::new(Tally::default());
     let actions = Arc::new(Actions::load(&dir, gate));
     let mut trials = Vec::new();
@@ -104,21 +114,53 @@ pub fn run_gate(
             .is_ok_and(|s| s.mutates || s.uses.iter().any(|(a, _)| actions.mutates(a)));
         let ignored = loaded.as_ref().map(|s| s.ignore.is_some()).unwrap_or(false)
             || (cfg.read_only && changes_target);
+        if ignored {
+            // libtest never calls an ignored trial: record it as skipped now.
+            let rec = TrialRecord {
+                name: &name,
+                file: &path,
+                scenario: loaded.as_ref().ok(),
+                verdict: Verdict::Skipped,
+                message: None,
+                report: None,
+            };
+            report_file(cfg, gate, total, runtime.as_ref().ok().map(|r| &**r), &rec);
+        }
         let runtime = runtime.clone();
         let cfg = cfg.clone();
         let gate = gate.to_string();
         let tally = tally.clone();
         let actions = actions.clone();
-        let trial = Trial::ignorable_test(name, move || {
-            let (verdict, result) = match (loaded, runtime) {
-                (Err(e), _) => (Verdict::Error, Err(Failed::from(e.to_string()))),
+        let trial = Trial::ignorable_test(name.clone(), move || {
+            let (verdict, result, report) = match (&loaded, &runtime) {
+                (Err(e), _) => (Verdict::Error, Err(Failed::from(e.to_string())), None),
                 (_, Err(e)) => (
                     Verdict::Error,
                     Err(format!("ERROR: target unusable, nothing was witnessed: {e}").into()),
+                    None,
                 ),
-                (Ok(sc), Ok(rt)) => run_trial(&cfg, &gate, &sc, &rt, &actions),
+                (Ok(sc), Ok(rt)) => run_trial(&cfg, &gate, sc, rt, &actions),
             };
             tally.record(verdict);
+            let rec = TrialRecord {
+                name: &name,
+                file: &path,
+                scenario: loaded.as_ref().ok(),
+                verdict,
+                message: result
+                    .as_ref()
+                    .err()
+                    .and_then(|f| f.message())
+                    .map(str::to_string),
+                report: report.as_ref(),
+            };
+            report_file(
+                &cfg,
+                &gate,
+                total,
+                runtime.as_ref().ok().map(|r| &**r),
+                &rec,
+            );
             result
         });
         trials.push(trial.with_ignored_flag(ignored));
@@ -139,7 +181,7 @@ fn run_trial(
     sc: &Scenario,
     rt: &TargetRuntime,
     actions: &Actions,
-) -> (Verdict, Result<Completion, Failed>) {
+) -> (Verdict, Result<Completion, Failed>, Option<ScenarioReport>) {
     let target_name = &cfg.target;
     if sc.mutates && !cfg.allow_mutation {
         let msg = format!(
@@ -154,7 +196,7 @@ fn run_trial(
                 .join(", "),
             sc.id
         );
-        return (Verdict::Refused, Err(msg.into()));
+        return (Verdict::Refused, Err(msg.into()), None);
     }
     // Before anything runs (an action it uses included): every variable it reads is known.
     let given: std::collections::BTreeSet<String> = rt
@@ -165,7 +207,7 @@ fn run_trial(
         .cloned()
         .collect();
     if let Err(e) = check_vars(sc, &given, &actions.outputs()) {
-        return (Verdict::Error, Err(e.to_string().into()));
+        return (Verdict::Error, Err(e.to_string().into()), None);
     }
     if let Some((a, _)) = sc
         .uses
@@ -180,13 +222,14 @@ fn run_trial(
                 sc.id, sc.id
             )
             .into()),
+            None,
         );
     }
     let mut from_actions = Vec::new();
     for (a, _) in &sc.uses {
         match actions.get(a, cfg, rt, &given) {
             Ok(outputs) => from_actions.extend(outputs),
-            Err(ActionUnavailable::Refused(m)) => return (Verdict::Refused, Err(m.into())),
+            Err(ActionUnavailable::Refused(m)) => return (Verdict::Refused, Err(m.into()), None),
             Err(ActionUnavailable::Failed(e)) => {
                 return (
                     Verdict::Error,
@@ -195,29 +238,45 @@ fn run_trial(
                         sc.id
                     )
                     .into()),
+                    None,
                 );
             }
         }
     }
     let _lock = match lock_target(&cfg.state_dir(), target_name, sc.mutates) {
         Ok(l) => l,
-        Err(e) => return (Verdict::Error, Err(e.into())),
+        Err(e) => return (Verdict::Error, Err(e.into()), None),
     };
     let label = format!("{gate}::{}", sc.id);
     let progress = |line: &str| cfg.progress(&label, line);
     let report = run_steps(sc, rt, &from_actions, &progress).report;
     let verdict = report.verdict();
     if verdict != Verdict::Passed {
-        return (
-            verdict,
-            Err(evidence::failure_message(gate, sc, &report, target_name, &rt.describe()).into()),
-        );
+        let msg = evidence::failure_message(gate, sc, &report, target_name, &rt.describe());
+        return (verdict, Err(msg.into()), Some(report));
     }
     let text = evidence::render(sc, &report);
     match evidence::assert_snapshot(&cfg.root, gate, sc, target_name, &text) {
-        Ok(()) => (Verdict::Passed, Ok(Completion::Completed)),
+        Ok(()) => (Verdict::Passed, Ok(Completion::Completed), Some(report)),
         // The claim held but the evidence differs from the committed one: a failed gate.
-        Err(e) => (Verdict::Failed, Err(e.into())),
+        Err(e) => (Verdict::Failed, Err(e.into()), Some(report)),
+    }
+}
+
+/// The roles a run may declare (`WITNESS_ROLE`), shown in its report.
+const ROLES: &[&str] = &["builder", "adversary", "nightly"];
+
+/// Record a trial in the gate's report; a report that cannot be written is said, and does
+/// not change the verdict.
+fn report_file(
+    cfg: &RunConfig,
+    gate: &str,
+    total: usize,
+    rt: Option<&TargetRuntime>,
+    rec: &TrialRecord,
+) {
+    if let Err(e) = gate_report::record(cfg, gate, total, rt, rec) {
+        eprintln!("witness: the gate report was not written: {e}");
     }
 }
 

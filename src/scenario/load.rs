@@ -301,7 +301,13 @@ impl Cx<'_> {
                 properties: s.properties,
             }
         } else if let Some(f) = s.failed {
-            SystemdStep::NoFailed { allow: f.allow }
+            SystemdStep::NoFailed {
+                allow: f
+                    .allow
+                    .into_iter()
+                    .map(|w| self.waiver(w.into_inner()))
+                    .collect::<Result<_, _>>()?,
+            }
         } else if let Some(unit) = s.wait {
             SystemdStep::Wait {
                 unit,
@@ -561,6 +567,32 @@ impl Cx<'_> {
         Ok(())
     }
 
+    fn waiver(&self, w: WaiverWire) -> Result<Waiver, LoadError> {
+        let date = w.expires.get_ref();
+        let valid =
+            date.len() == 10 && humantime::parse_rfc3339(&format!("{date}T00:00:00Z")).is_ok();
+        if !valid {
+            return Err(self.err(
+                w.expires.span(),
+                format!(
+                    "waiver of `{}`: `expires = \"{date}\"` is not a date (write YYYY-MM-DD)",
+                    w.unit
+                ),
+            ));
+        }
+        if w.reason.trim().is_empty() {
+            return Err(self.err(
+                w.expires.span(),
+                format!("waiver of `{}` needs a reason", w.unit),
+            ));
+        }
+        Ok(Waiver {
+            unit: w.unit,
+            reason: w.reason,
+            expires: date.clone(),
+        })
+    }
+
     /// Where a byte offset is, for errors found later.
     fn loc(&self, offset: usize) -> Loc {
         let (line, col) = line_col(self.src, offset);
@@ -688,7 +720,7 @@ fn step_templates<'a>(kind: &'a StepKind, e: &'a Expect) -> (Vec<&'a str>, Vec<&
             t.extend(properties.values().map(String::as_str));
         }
         StepKind::Systemd(SystemdStep::NoFailed { allow }) => {
-            t.extend(allow.iter().map(String::as_str))
+            t.extend(allow.iter().map(|w| w.unit.as_str()))
         }
         StepKind::Systemd(SystemdStep::Start { unit, .. } | SystemdStep::Wait { unit, .. }) => {
             t.push(unit)

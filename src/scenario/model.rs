@@ -124,7 +124,7 @@ pub enum SystemdStep {
         properties: BTreeMap<String, String>,
     },
     NoFailed {
-        allow: Vec<String>,
+        allow: Vec<Waiver>,
     },
     Start {
         unit: String,
@@ -243,4 +243,26 @@ pub enum Normalize {
     None,
     /// `/nix/store/<hash>-<name>-<version>[/…]` → `<name>`.
     StorePath,
+}
+
+/// A tolerated exception to a claim (a failed unit), with its reason and the last day it
+/// holds (UTC). After that day the claim is judged without it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Waiver {
+    pub unit: String,
+    pub reason: String,
+    /// `YYYY-MM-DD`, validated at load.
+    pub expires: String,
+}
+
+impl Waiver {
+    /// In force on `today` (`YYYY-MM-DD`, UTC): ISO dates compare as strings.
+    pub fn in_force(&self, today: &str) -> bool {
+        today <= self.expires.as_str()
+    }
+}
+
+/// Today's date in UTC, `YYYY-MM-DD`.
+pub fn today_utc() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()[..10].to_string()
 }

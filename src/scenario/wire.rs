@@ -167,8 +167,19 @@ pub struct SystemdWire {
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct FailedWire {
+    /// Waivers: failed units the claim tolerates for a while, each with why and until when.
     #[serde(default)]
-    pub allow: Vec<String>,
+    pub allow: Vec<Spanned<WaiverWire>>,
+}
+
+/// `{ unit = "x.service", reason = "…", expires = "2026-12-31" }`: no waiver without a
+/// reason and an end.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WaiverWire {
+    pub unit: String,
+    pub reason: String,
+    pub expires: Spanned<String>,
 }
 
 #[derive(Debug, Deserialize)]

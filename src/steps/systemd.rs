@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use super::{StepCtx, StepError, quote};
 use crate::interp::Quote;
 use crate::report::{Observation, Outcome};
-use crate::scenario::SystemdStep;
+use crate::scenario::{SystemdStep, Waiver, today_utc};
 
 /// Properties shown when a step names none.
 const DEFAULT_PROPS: &[&str] = &[
@@ -39,9 +39,14 @@ pub fn run(s: &SystemdStep, cx: &StepCtx, deadline: Instant) -> Result<Observati
         SystemdStep::NoFailed { allow } => {
             let allow = allow
                 .iter()
-                .map(|u| raw(u))
-                .collect::<Result<Vec<_>, _>>()?;
-            no_failed(&allow, cx, deadline)
+                .map(|w| {
+                    Ok(Waiver {
+                        unit: raw(&w.unit)?,
+                        ..w.clone()
+                    })
+                })
+                .collect::<Result<Vec<_>, StepError>>()?;
+            no_failed(&allow, &today_utc(), cx, deadline)
         }
         SystemdStep::Start {
             unit,
@@ -94,7 +99,14 @@ fn show(
     Ok(obs)
 }
 
-fn no_failed(allow: &[String], cx: &StepCtx, deadline: Instant) -> Result<Observation, StepError> {
+/// `systemctl --failed`, judged against the waivers: a failed unit with a waiver in force
+/// is tolerated (and shown as such); an expired waiver tolerates nothing and says so.
+fn no_failed(
+    allow: &[Waiver],
+    today: &str,
+    cx: &StepCtx,
+    deadline: Instant,
+) -> Result<Observation, StepError> {
     let cmd = "systemctl list-units --failed --all --plain --no-legend --no-pager".to_string();
     let mut obs = cx.remote_obs(cmd, deadline)?;
     let failed: Vec<String> = obs
@@ -103,23 +115,54 @@ fn no_failed(allow: &[String], cx: &StepCtx, deadline: Instant) -> Result<Observ
         .filter_map(|l| l.trim_start_matches('●').split_whitespace().next())
         .map(str::to_string)
         .collect();
-    let unexpected: Vec<&String> = failed.iter().filter(|u| !allow.contains(u)).collect();
-    // Shown as a diff against the allowlist: `-` allowed, `+` failed but not allowed.
+    obs.checks.extend(judge_failed(&failed, allow, today));
+    obs.stdout = if failed.is_empty() {
+        String::new()
+    } else {
+        failed.join("\n") + "\n"
+    };
+    Ok(obs)
+}
+
+/// The verdict on the failed units, shown as a diff against the waivers: `  ` waived,
+/// `+` failed and not waived (or waived no longer).
+fn judge_failed(failed: &[String], allow: &[Waiver], today: &str) -> Vec<Outcome> {
     let mut diff = Vec::new();
-    for u in &failed {
-        diff.push(if allow.contains(u) {
-            format!("  {u} (failed, allowed)")
-        } else {
-            format!("+ {u} (failed, NOT allowed)")
-        });
+    let mut ok = true;
+    for u in failed {
+        match allow.iter().find(|w| &w.unit == u) {
+            Some(w) if w.in_force(today) => diff.push(format!(
+                "  {u} (failed, waived until {}: {})",
+                w.expires, w.reason
+            )),
+            Some(w) => {
+                ok = false;
+                diff.push(format!(
+                    "+ {u} (failed; its waiver EXPIRED on {}: {})",
+                    w.expires, w.reason
+                ))
+            }
+            None => {
+                ok = false;
+                diff.push(format!("+ {u} (failed, NOT allowed)"))
+            }
+        }
     }
-    let expected = if allow.is_empty() {
+    let in_force: Vec<String> = allow
+        .iter()
+        .filter(|w| w.in_force(today))
+        .map(|w| format!("{} until {}", w.unit, w.expires))
+        .collect();
+    let expected = if in_force.is_empty() {
         "no failed units".to_string()
     } else {
-        format!("no failed units except [{}]", allow.join(", "))
+        format!(
+            "no failed units except the waived [{}]",
+            in_force.join(", ")
+        )
     };
-    obs.checks.push(Outcome {
-        ok: unexpected.is_empty(),
+    vec![Outcome {
+        ok,
         expected,
         seen: Some(if failed.is_empty() {
             "none failed".into()
@@ -127,13 +170,7 @@ fn no_failed(allow: &[String], cx: &StepCtx, deadline: Instant) -> Result<Observ
             format!("\n{}", diff.join("\n"))
         }),
         matched_lines: diff,
-    });
-    obs.stdout = if failed.is_empty() {
-        String::new()
-    } else {
-        failed.join("\n") + "\n"
-    };
-    Ok(obs)
+    }]
 }
 
 const STATE_PROPS: &[&str] = &[
@@ -409,4 +446,35 @@ fn parse_props(text: &str) -> BTreeMap<String, String> {
         .filter_map(|l| l.split_once('='))
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect()
+}
+
+#[cfg(test)]
+mod waiver_tests {
+    use super::*;
+
+    fn w(unit: &str, expires: &str) -> Waiver {
+        Waiver {
+            unit: unit.into(),
+            reason: "known flake, ticket 42".into(),
+            expires: expires.into(),
+        }
+    }
+
+    #[test]
+    fn a_waiver_tolerates_its_unit_until_its_last_day_then_fails_the_claim() {
+        let failed = vec!["x.service".to_string()];
+        let allow = [w("x.service", "2026-12-31")];
+        assert!(judge_failed(&failed, &allow, "2026-12-31")[0].ok);
+        let expired = &judge_failed(&failed, &allow, "2027-01-01")[0];
+        assert!(!expired.ok);
+        assert!(
+            expired.seen.as_deref().unwrap().contains(
+                "+ x.service (failed; its waiver EXPIRED on 2026-12-31: known flake, ticket 42)"
+            ),
+            "{expired:?}"
+        );
+        // Another failed unit is not covered by x's waiver.
+        let other = &judge_failed(&["y.service".to_string()], &allow, "2026-12-01")[0];
+        assert!(!other.ok);
+    }
 }

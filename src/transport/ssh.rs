@@ -62,6 +62,8 @@ pub struct SshPool {
     connecting: Mutex<()>,
     sticky: Mutex<Option<TransportError>>,
     handshakes: AtomicUsize,
+    /// The host key last verified against known_hosts (`SHA256:… (type)`), for the report.
+    verified: Mutex<Option<String>>,
 }
 
 struct Conn {
@@ -78,6 +80,7 @@ impl SshPool {
             connecting: Mutex::new(()),
             sticky: Mutex::new(None),
             handshakes: AtomicUsize::new(0),
+            verified: Mutex::new(None),
         }
     }
 
@@ -88,6 +91,14 @@ impl SshPool {
     /// Number of SSH handshakes done so far (the bench reports it).
     pub fn handshakes(&self) -> usize {
         self.handshakes.load(Ordering::Relaxed)
+    }
+
+    /// The host key verified against known_hosts on the last connect (`SHA256:… (type)`).
+    pub fn verified_host_key(&self) -> Option<String> {
+        self.verified
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Connect once now, to fail fast (and with one message) when the target is unusable.
@@ -200,7 +211,11 @@ impl SshPool {
             let _ = kh.read_str(t, KnownHostFileKind::OpenSSH);
         }
         match kh.check_port(&c.hostname, c.port, key) {
-            CheckResult::Match => Ok(()),
+            CheckResult::Match => {
+                *self.verified.lock().unwrap_or_else(|e| e.into_inner()) =
+                    Some(format!("SHA256:{fingerprint} ({key_type})"));
+                Ok(())
+            }
             CheckResult::NotFound => Err(TransportError::UnknownHostKey {
                 host: c.label.clone(),
                 hostname: c.hostname.clone(),

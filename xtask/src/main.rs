@@ -5,6 +5,7 @@
 
 mod bench;
 mod demo;
+mod evidence;
 mod nightly;
 mod sabotage_matrix;
 mod test;
@@ -25,6 +26,7 @@ fn main() -> Result<()> {
         "test" => test::run(rest),
         "sabotage-matrix" => sabotage_matrix::run(rest),
         "nightly-check" => nightly::run(rest),
+        "evidence" => evidence::run(rest),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             Ok(())
@@ -39,6 +41,7 @@ const USAGE: &str = "usage: cargo xtask <task>
                            break one cc-ci claim on the twin / undo it
   demo                     twin up, both gates, a short result table, twin down
   test                     the full test suite: twin up, cargo test --workspace, the sabotage matrix, twin down
+  evidence diff A B        do two gate runs agree? (report.json files or dirs; exit 0 only if so)
   nightly-check            install the nightly gate unit in the twin; fire it green, then red under a sabotage
   sabotage-matrix [--gate G] [NAME..]
                           every gate scenario goes red under its sabotage, naming its claim

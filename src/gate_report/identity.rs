@@ -1,0 +1,120 @@
+//! Who and what a gate run witnessed: the host (its verified SSH host key, the running and
+//! booted systems, the flake checkout's commit), the claim it was pinned to (the target's
+//! reviewed variables), and the witness that ran (version, checkout commit, the sha256 of
+//! every scenario file). Gathered once per run with read-only commands; a fact that cannot
+//! be read is reported absent rather than failing the run.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+
+use super::wire::Identity;
+use crate::config::RunConfig;
+use crate::target::TargetRuntime;
+use crate::transport::ExecOpts;
+
+/// The target variables that pin a claim, reported as "reviewed".
+const REVIEWED: &[&str] = &[
+    "base_commit",
+    "head_commit",
+    "canon_commit",
+    "reviewed_system",
+    "reviewed_cc_ci_run",
+];
+
+pub fn gather(cfg: &RunConfig, gate: &str, rt: &TargetRuntime, started_utc: String) -> Identity {
+    let red = rt.redactor();
+    let ask = |cmd: &str| -> Option<String> {
+        let opts = ExecOpts {
+            deadline: Duration::from_secs(30),
+            output_limit: 64 * 1024,
+        };
+        let out = rt.remote.exec(cmd, opts).ok()?;
+        let text = out.stdout.text().trim().to_string();
+        (out.exit == Some(0) && !text.is_empty()).then(|| red.secrets_only(&text))
+    };
+    let flake = rt.target.vars.get("flake").cloned();
+    let flake_commit = flake.as_ref().and_then(|f| {
+        ask(&format!(
+            "git -C {} rev-parse HEAD",
+            shlex::try_quote(f)
+                .map(|q| q.into_owned())
+                .unwrap_or_default()
+        ))
+    });
+    let reviewed = REVIEWED
+        .iter()
+        .filter_map(|k| rt.target.vars.get(*k).map(|v| (k.to_string(), v.clone())))
+        .collect();
+    Identity {
+        target: rt.target.name.clone(),
+        transport: rt.describe(),
+        host_key: rt.ssh.as_ref().and_then(|p| {
+            // Connect if nothing has yet, so the key is the one actually verified.
+            let _ = p.check();
+            p.verified_host_key()
+        }),
+        current_system: ask("readlink -e /run/current-system"),
+        booted_system: ask("readlink -e /run/booted-system"),
+        flake,
+        flake_commit,
+        reviewed,
+        witness_version: env!("CARGO_PKG_VERSION").to_string(),
+        witness_commit: witness_commit(&cfg.root),
+        scenario_files: scenario_hashes(&cfg.root, gate),
+        role: cfg.role.clone(),
+        run_id: cfg.run_id.clone(),
+        started_utc,
+        ended_utc: String::new(),
+    }
+}
+
+/// The witness checkout's commit, `-dirty` when its scenarios, snapshots, targets or code
+/// differ from it; None outside a git checkout (an installed witness).
+fn witness_commit(root: &Path) -> Option<String> {
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .arg("-C")
+            .arg(root)
+            .args(args)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+    };
+    let head = git(&["rev-parse", "HEAD"])?;
+    let dirty = git(&[
+        "status",
+        "--porcelain",
+        "--",
+        "scenarios",
+        "snapshots",
+        "targets.toml",
+        "src",
+    ])
+    .is_some_and(|s| !s.is_empty());
+    Some(if dirty { format!("{head}-dirty") } else { head })
+}
+
+/// sha256 of every `.toml` under `scenarios/<gate>` (actions included), by path.
+pub fn scenario_hashes(root: &Path, gate: &str) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let dir = root.join("scenarios").join(gate);
+    for sub in [dir.clone(), dir.join("actions")] {
+        let Ok(entries) = std::fs::read_dir(&sub) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.extension().is_some_and(|x| x == "toml")
+                && let Ok(bytes) = std::fs::read(&p)
+            {
+                let rel = p.strip_prefix(root).unwrap_or(&p).display().to_string();
+                out.insert(rel, format!("{:x}", Sha256::digest(&bytes)));
+            }
+        }
+    }
+    out
+}

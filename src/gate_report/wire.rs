@@ -1,0 +1,105 @@
+//! The report's JSON form, schema `witness-report/1`: what `report.json` holds and what
+//! `evidence diff` reads. Serde types only; kept apart from the run's own types so the
+//! schema changes only on purpose (bump [`SCHEMA`] when a field changes meaning or goes).
+//!
+//! ```text
+//! Report      { schema, gate, target, complete, counts, identity, scenarios[], waivers[] }
+//! Identity    { target, transport, host_key, current_system, booted_system, flake,
+//!               flake_commit, reviewed{name: value}, witness_version, witness_commit,
+//!               scenario_files{path: sha256}, role, run_id, started_utc, ended_utc }
+//! Scenario    { name, file, title, claim, verdict, message?, steps[] }
+//! Step        { index, name, kind, status, command, exit?, attempts, duration_ms, evidence[] }
+//! Waiver      { scenario, unit, reason, expires }
+//! ```
+//! `verdict` is one of passed, failed, error, refused, skipped; `status` one of passed,
+//! failed, error, skipped. Every text is redacted before it is written.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+pub const SCHEMA: &str = "witness-report/1";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Report {
+    pub schema: String,
+    pub gate: String,
+    pub target: String,
+    /// Every scenario of the gate has a result (false while a run is under way, or when
+    /// `--exact`/a filter ran only some).
+    pub complete: bool,
+    pub counts: Counts,
+    pub identity: Identity,
+    pub scenarios: Vec<Scenario>,
+    /// Waivers in force during the run.
+    pub waivers: Vec<Waiver>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    pub passed: u64,
+    pub failed: u64,
+    pub error: u64,
+    pub refused: u64,
+    pub skipped: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Identity {
+    pub target: String,
+    /// How the target was reached (`ssh root@host:22`, `local`).
+    pub transport: String,
+    /// The host key the SSH transport verified against known_hosts (`SHA256:…`).
+    pub host_key: Option<String>,
+    pub current_system: Option<String>,
+    pub booted_system: Option<String>,
+    /// The flake checkout on the host (the target's `flake` variable) and its HEAD.
+    pub flake: Option<String>,
+    pub flake_commit: Option<String>,
+    /// The claim's pinned variables (reviewed commits and store paths).
+    pub reviewed: BTreeMap<String, String>,
+    pub witness_version: String,
+    /// The commit of the witness checkout that ran (scenarios, snapshots), `-dirty` if changed.
+    pub witness_commit: Option<String>,
+    /// sha256 of every scenario and action file of the gate.
+    pub scenario_files: BTreeMap<String, String>,
+    pub role: Option<String>,
+    pub run_id: String,
+    pub started_utc: String,
+    pub ended_utc: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Scenario {
+    /// `<gate>::<id>`.
+    pub name: String,
+    pub file: String,
+    pub title: String,
+    pub claim: String,
+    pub verdict: String,
+    /// The failure message, when not passed.
+    pub message: Option<String>,
+    pub steps: Vec<Step>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    pub index: usize,
+    pub name: String,
+    pub kind: String,
+    pub status: String,
+    pub command: String,
+    pub exit: Option<i32>,
+    pub attempts: u32,
+    pub duration_ms: u64,
+    /// The evidence excerpt the snapshot keeps for this step.
+    pub evidence: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Waiver {
+    pub scenario: String,
+    pub unit: String,
+    pub reason: String,
+    pub expires: String,
+}

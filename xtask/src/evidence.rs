@@ -1,0 +1,62 @@
+//! `cargo xtask evidence diff A B`: do two gate runs agree? A and B are `report.json`
+//! files or the directories holding them (`target/witness/m2@cc-ci/`, a copy of the
+//! builder's, an adversary's). Prints each disagreement scenario by scenario; exit status
+//! 0 only when they agree — the adversary's "fresh PASS, same evidence" in one command.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use witness::gate_report::{diff, wire::Report};
+
+const USAGE: &str =
+    "usage: cargo xtask evidence diff A B   (report.json files or their directories)";
+
+pub fn run(args: &[String]) -> Result<()> {
+    let [cmd, a, b] = args else {
+        bail!("{USAGE}");
+    };
+    if cmd != "diff" {
+        bail!("{USAGE}");
+    }
+    let (pa, ra) = read(Path::new(a))?;
+    let (pb, rb) = read(Path::new(b))?;
+    let (diffs, notes) = diff::compare(&ra, &rb);
+    print!(
+        "{}",
+        diff::render(
+            &pa.display().to_string(),
+            &pb.display().to_string(),
+            &diffs,
+            &notes
+        )
+    );
+    if !diffs.is_empty() {
+        std::process::exit(1);
+    }
+    Ok(())
+}
+
+fn read(p: &Path) -> Result<(PathBuf, Report)> {
+    let file = if p.is_dir() {
+        p.join("report.json")
+    } else {
+        p.to_path_buf()
+    };
+    let text =
+        std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+    let report: Report = serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{} is not a witness report (schema witness-report/1)",
+            file.display()
+        )
+    })?;
+    if report.schema != witness::gate_report::wire::SCHEMA {
+        bail!(
+            "{}: schema `{}`, this witness reads `{}`",
+            file.display(),
+            report.schema,
+            witness::gate_report::wire::SCHEMA
+        );
+    }
+    Ok((file, report))
+}
