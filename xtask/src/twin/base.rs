@@ -80,6 +80,11 @@ pub fn is_current(paths: &Paths) -> bool {
 /// Builds the base unless the cached one is current. Call with the twin lock
 /// held: it removes leftovers of interrupted builds.
 pub fn ensure(paths: &Paths) -> Result<()> {
+    std::fs::create_dir_all(&paths.cache)
+        .with_context(|| format!("creating {}", paths.cache.display()))?;
+    // Other checkouts share the cache: one builds, the others wait and reuse.
+    let _cache_lock = super::lock::acquire(&paths.cache.join("lock"))?;
+    adopt_legacy(paths)?;
     if is_current(paths) {
         return Ok(());
     }
@@ -90,7 +95,7 @@ pub fn ensure(paths: &Paths) -> Result<()> {
         );
     }
     remove_leftover_builds(paths)?;
-    let tmp = paths.dir.join(format!("base.tmp-{}", std::process::id()));
+    let tmp = paths.cache.join(format!("base.tmp-{}", std::process::id()));
     let mirror = mirror::detect();
     println!(
         "twin: building the base rootfs (debootstrap {SUITE}, {} packages, from {mirror}); \
@@ -117,10 +122,27 @@ pub fn ensure(paths: &Paths) -> Result<()> {
     Ok(())
 }
 
+/// A base left in this checkout's `target/twin/` by an older witness is moved into the
+/// machine-wide cache rather than built again (same file system: a rename).
+fn adopt_legacy(paths: &Paths) -> Result<()> {
+    let stamp = paths.legacy_base.with_extension("stamp");
+    if paths.base.exists() || !paths.legacy_base.is_dir() {
+        return Ok(());
+    }
+    if std::fs::rename(&paths.legacy_base, &paths.base).is_ok() {
+        let _ = std::fs::rename(&stamp, &paths.base_stamp);
+        println!(
+            "twin: moved the cached base to the machine-wide cache {}",
+            paths.base.display()
+        );
+    }
+    Ok(())
+}
+
 /// `base.tmp-*` dirs are what an interrupted build left; we hold the lock,
 /// so no other build is running.
 fn remove_leftover_builds(paths: &Paths) -> Result<()> {
-    for entry in std::fs::read_dir(&paths.dir)?.flatten() {
+    for entry in std::fs::read_dir(&paths.cache)?.flatten() {
         if entry.file_name().to_string_lossy().starts_with("base.tmp-") {
             println!(
                 "twin: removing an interrupted build: {}",
@@ -135,7 +157,7 @@ fn remove_leftover_builds(paths: &Paths) -> Result<()> {
 /// Runs debootstrap, logging everything to `debootstrap.log` and printing
 /// the phase lines (per-package lines at most every few seconds).
 fn debootstrap(paths: &Paths, target: &std::path::Path, mirror: &str) -> Result<()> {
-    let log_path = paths.dir.join("debootstrap.log");
+    let log_path = paths.cache.join("debootstrap.log");
     let mut log =
         File::create(&log_path).with_context(|| format!("creating {}", log_path.display()))?;
     let mut cmd = Command::new(host_tools::resolve("debootstrap"));

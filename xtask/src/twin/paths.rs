@@ -10,10 +10,15 @@ use crate::util;
 pub struct Paths {
     /// `<target>/twin`: the twin's own directory.
     pub dir: PathBuf,
-    /// The cached debootstrap result, never booted (booting would dirty it).
+    /// The cached debootstrap result, never booted (booting would dirty it). Machine-wide
+    /// (see [`cache_dir`]): a second clone on the same machine reuses it.
     pub base: PathBuf,
     /// Hash of the package list and mirror the base was built with.
     pub base_stamp: PathBuf,
+    /// Where the base, its stamp, its build lock and build leftovers live.
+    pub cache: PathBuf,
+    /// Where an older witness kept the base (`<target>/twin/base`): moved, not rebuilt.
+    pub legacy_base: PathBuf,
     /// The runtime copy of `base` that the container actually boots.
     pub rootfs: PathBuf,
     /// flock(2) target serializing `up`/`down`.
@@ -35,9 +40,12 @@ pub struct Paths {
 impl Paths {
     pub fn new() -> Self {
         let dir = util::target_dir().join("twin");
+        let cache = cache_dir();
         Self {
-            base: dir.join("base"),
-            base_stamp: dir.join("base.stamp"),
+            base: cache.join("base"),
+            base_stamp: cache.join("base.stamp"),
+            legacy_base: dir.join("base"),
+            cache,
             rootfs: dir.join("rootfs"),
             lock: dir.join("lock"),
             pid_file: dir.join("nspawn.pid"),
@@ -54,6 +62,16 @@ impl Paths {
     pub fn client_pub_key(&self) -> PathBuf {
         self.dir.join("client_key.pub")
     }
+}
+
+/// The machine-wide twin cache: `$WITNESS_TWIN_CACHE`, else `/var/cache/witness/twin`.
+/// debootstrap is the slow part of a first `twin up` (about 75 s); it depends only on the
+/// machine's mirror and the package list, so every checkout on the machine shares it.
+fn cache_dir() -> PathBuf {
+    std::env::var_os("WITNESS_TWIN_CACHE")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/var/cache/witness/twin"))
 }
 
 /// `witness-twin-<8 hex>`: nspawn keys per-machine state on the host by this
