@@ -312,3 +312,109 @@ fn assert_in(
         }
     })
 }
+
+/// The evidence text and the failure message of hand-built reports, pinned whole: what a
+/// reviewer reads in a snapshot and in a red trial changes only in review.
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::report::{Outcome, StepReport, StepStatus};
+    use crate::scenario::load::load_str;
+
+    fn scenario() -> Scenario {
+        load_str(
+            Path::new("scenarios/m2/c4_timer_fire.toml"),
+            "title = \"M2.4 A real timer fire\"\nclaim = \"the fire's journal has test_lfs_roundtrip PASSED\"\n\
+             [[steps]]\nname = \"the unit's PATH\"\nrun = { cmd = \"systemctl show -p Environment nightly-sweep.service\" }\n\
+             [[steps]]\nname = \"the journal of this fire\"\njournal = { unit = \"nightly-sweep.service\", invocation = \"${i}\" }\n\
+             [[steps]]\nname = \"never reached\"\nrun = { cmd = \"true\" }\n",
+        )
+        .unwrap()
+    }
+
+    fn step(index: usize, name: &str, status: StepStatus, outcomes: Vec<Outcome>) -> StepReport {
+        StepReport {
+            status,
+            command: format!("command of step {index}"),
+            exit: Some(0),
+            exit_applies: true,
+            evidence: vec!["PATH=/nix/store/[hash]-coreutils-9.5/bin".into()],
+            stdout_tail: vec!["sweep: gitea rc=1".into()],
+            outcomes,
+            attempts: 3,
+            elapsed: Duration::from_millis(1500),
+            manual: Some(format!("ssh cc-ci 'command of step {index}'")),
+            ..StepReport::skipped(index, name, "run", Duration::from_secs(60))
+        }
+    }
+
+    fn report(second: StepStatus) -> ScenarioReport {
+        ScenarioReport {
+            steps: vec![
+                step(
+                    1,
+                    "the unit's PATH",
+                    StepStatus::Passed,
+                    vec![Outcome::pass("exit status 0")],
+                ),
+                step(
+                    2,
+                    "the journal of this fire",
+                    second,
+                    vec![
+                        Outcome::pass("exit status 0"),
+                        Outcome::fail(
+                            "stdout matches /^sweep: gitea rc=0/",
+                            "no match in 1 lines of stdout",
+                        ),
+                    ],
+                ),
+                StepReport::skipped(3, "never reached", "run", Duration::from_secs(60)),
+            ],
+            captures: vec![(
+                "tools".into(),
+                "git-lfs=/nix/store/[hash]-git-lfs-3.6.1/bin/git-lfs".into(),
+            )],
+        }
+    }
+
+    #[test]
+    fn evidence_text() {
+        let mut r = report(StepStatus::Passed);
+        r.steps[1].outcomes.pop();
+        r.steps[2] = step(
+            3,
+            "never reached",
+            StepStatus::Passed,
+            vec![Outcome::pass("exit status 0")],
+        );
+        insta::assert_snapshot!(render(&scenario(), &r));
+    }
+
+    #[test]
+    fn failure_message_of_a_broken_claim() {
+        insta::assert_snapshot!(failure_message(
+            "m2",
+            &scenario(),
+            &report(StepStatus::Failed),
+            "cc-ci",
+            "cc-ci (ssh root@ci.example:22)"
+        ));
+    }
+
+    #[test]
+    fn failure_message_of_a_step_that_could_not_run() {
+        insta::assert_snapshot!(failure_message(
+            "m2",
+            &scenario(),
+            &report(StepStatus::Error(
+                "ssh: connection to ci.example:22 timed out after 10s".into()
+            )),
+            "cc-ci",
+            "cc-ci (ssh root@ci.example:22)"
+        ));
+    }
+}

@@ -218,16 +218,10 @@ impl Cx<'_> {
             }
             None => None,
         };
-        let record = match w.record.as_ref().map(|r| (r.get_ref().as_str(), r.span())) {
-            None | Some(("all", _)) => Record::All,
-            Some(("matched", _)) => Record::Matched,
-            Some(("none", _)) => Record::None,
-            Some((other, sp)) => {
-                return Err(self.err(
-                    sp,
-                    format!("unknown record mode `{other}`, expected `all`, `matched` or `none`"),
-                ));
-            }
+        let record = match w.record {
+            None | Some(RecordWire::All) => Record::All,
+            Some(RecordWire::Matched) => Record::Matched,
+            Some(RecordWire::None) => Record::None,
         };
         let capture = w
             .capture
@@ -373,21 +367,7 @@ impl Cx<'_> {
 
     fn http(&self, h: Spanned<HttpWire>) -> Result<StepKind, LoadError> {
         let h = h.into_inner();
-        let method = match &h.method {
-            Some(m) => {
-                let up = m.get_ref().to_ascii_uppercase();
-                if !matches!(
-                    up.as_str(),
-                    "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS"
-                ) {
-                    return Err(
-                        self.err(m.span(), format!("unknown HTTP method `{}`", m.get_ref()))
-                    );
-                }
-                up
-            }
-            None => "GET".into(),
-        };
+        let method = h.method.unwrap_or(MethodWire::Get).as_str().to_string();
         let json = h
             .json
             .into_iter()
@@ -461,25 +441,19 @@ impl Cx<'_> {
             Some(c) => Some(Contains {
                 item: self.regex(&c.item)?,
                 all_of: c.all_of,
-                normalize: match c
-                    .normalize
-                    .as_ref()
-                    .map(|n| (n.get_ref().as_str(), n.span()))
-                {
-                    None | Some(("none", _)) => Normalize::None,
-                    Some(("store-path", _)) => Normalize::StorePath,
-                    Some((other, sp)) => {
-                        return Err(self.err(
-                            sp,
-                            format!("unknown normalize `{other}`, expected `store-path` or `none`"),
-                        ));
-                    }
+                normalize: match c.normalize {
+                    None | Some(ContainsNormalizeWire::None) => Normalize::None,
+                    Some(ContainsNormalizeWire::StorePath) => Normalize::StorePath,
                 },
             }),
             None => None,
         };
         Ok(Expect {
-            exit: if e.any_exit { None } else { Some(e.exit.unwrap_or(0)) },
+            exit: if e.any_exit {
+                None
+            } else {
+                Some(e.exit.unwrap_or(0))
+            },
             stdout: res(&e.stdout)?,
             stdout_absent: res(&e.stdout_absent)?,
             stderr: res(&e.stderr)?,
@@ -502,15 +476,11 @@ impl Cx<'_> {
                     normalize: sa
                         .normalize
                         .iter()
-                        .map(|n| match n.get_ref().as_str() {
-                            "store-path" => Ok(SameNormalize::StorePath),
-                            "sorted-lines" => Ok(SameNormalize::SortedLines),
-                            other => Err(self.err(
-                                n.span(),
-                                format!("unknown normalize `{other}`, expected `store-path` or `sorted-lines`"),
-                            )),
+                        .map(|n| match n {
+                            SameNormalizeWire::StorePath => SameNormalize::StorePath,
+                            SameNormalizeWire::SortedLines => SameNormalize::SortedLines,
                         })
-                        .collect::<Result<_, _>>()?,
+                        .collect(),
                 }),
                 None => None,
             },
@@ -863,6 +833,32 @@ mod tests {
                 step("run = { cmd = \"true\" }\ncapture = [\"x(.*)\"]"),
             ),
             ("toml syntax", "title = \"t\nclaim = 1\n".into()),
+            (
+                "unknown record mode",
+                step("run = { cmd = \"true\" }\nrecord = \"some\""),
+            ),
+            (
+                "unknown HTTP method",
+                step("http = { url = \"http://x/\", method = \"FETCH\" }"),
+            ),
+            (
+                "unknown same_as normalize",
+                step(
+                    "run = { cmd = \"true\" }\nexpect = { same_as = { var = \"x\", normalize = [\"sorted\"] } }",
+                ),
+            ),
+            (
+                "waiver without a date",
+                step(
+                    "systemd = { failed = { allow = [{ unit = \"x.service\", reason = \"r\", expires = \"soon\" }] } }",
+                ),
+            ),
+            (
+                "waiver without a reason",
+                step(
+                    "systemd = { failed = { allow = [{ unit = \"x.service\", expires = \"2026-12-31\" }] } }",
+                ),
+            ),
             (
                 "unterminated ${ in a command",
                 step("run = { cmd = \"echo ${v\" }"),

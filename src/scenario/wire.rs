@@ -57,7 +57,7 @@ pub struct StepWire {
     pub capture: Vec<Spanned<String>>,
     pub retry: Option<RetryWire>,
     /// What output the evidence keeps: `all` (default), `matched`, `none`.
-    pub record: Option<Spanned<String>>,
+    pub record: Option<RecordWire>,
 
     pub run: Option<Spanned<RunWire>>,
     pub systemd: Option<Spanned<SystemdWire>>,
@@ -201,7 +201,7 @@ pub struct JournalWire {
 #[serde(deny_unknown_fields)]
 pub struct HttpWire {
     pub url: Spanned<String>,
-    pub method: Option<Spanned<String>>,
+    pub method: Option<MethodWire>,
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
     /// Name of a target secret sent as `Authorization: Bearer <secret>`.
@@ -253,7 +253,7 @@ pub struct SameAsWire {
     pub lines: Option<Spanned<String>>,
     /// `store-path` (hashes and versions away), `sorted-lines`, or `none` (trailing space only).
     #[serde(default)]
-    pub normalize: Vec<Spanned<String>>,
+    pub normalize: Vec<SameNormalizeWire>,
 }
 
 /// Exactly `lines` stdout lines match `regex` (the "exactly 1 hit" grep proofs).
@@ -272,5 +272,60 @@ pub struct ContainsWire {
     pub item: Spanned<String>,
     pub all_of: Vec<String>,
     /// Normalize items first: `store-path` turns `/nix/store/<hash>-git-lfs-3.6.1/bin` into `git-lfs`.
-    pub normalize: Option<Spanned<String>>,
+    pub normalize: Option<ContainsNormalizeWire>,
+}
+
+// Enum-like fields as serde enums: toml then reports the value's span and the choices
+// (`unknown variant `x`, expected one of …`) with no hand-written check.
+
+/// `record = "all" | "matched" | "none"`.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RecordWire {
+    All,
+    Matched,
+    None,
+}
+
+/// An HTTP method, upper case as on the wire.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum MethodWire {
+    Get,
+    Head,
+    Post,
+    Put,
+    Patch,
+    Delete,
+    Options,
+}
+
+impl MethodWire {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MethodWire::Get => "GET",
+            MethodWire::Head => "HEAD",
+            MethodWire::Post => "POST",
+            MethodWire::Put => "PUT",
+            MethodWire::Patch => "PATCH",
+            MethodWire::Delete => "DELETE",
+            MethodWire::Options => "OPTIONS",
+        }
+    }
+}
+
+/// `same_as.normalize` items.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SameNormalizeWire {
+    StorePath,
+    SortedLines,
+}
+
+/// `contains.normalize`.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ContainsNormalizeWire {
+    None,
+    StorePath,
 }
