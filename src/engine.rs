@@ -60,7 +60,7 @@ pub fn run_steps(
     for (k, v) in rt.secrets() {
         match v {
             Ok(v) => {
-                vars.set_secret(k, v.clone());
+                vars.set(k, v.clone());
                 secrets.insert(k.clone(), v.clone());
             }
             Err(e) => {

@@ -25,6 +25,8 @@ pub enum Quote {
     Raw,
 }
 
+/// The variables of a run. A secret is a variable like any other here: its value is
+/// replaced by `[secret]` wherever output leaves the engine (the redactor knows it).
 #[derive(Debug, Clone, Default)]
 pub struct Vars {
     map: BTreeMap<String, Var>,
@@ -33,7 +35,6 @@ pub struct Vars {
 #[derive(Debug, Clone)]
 struct Var {
     value: String,
-    secret: bool,
 }
 
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -58,31 +59,12 @@ impl Vars {
             name.to_string(),
             Var {
                 value: value.into(),
-                secret: false,
-            },
-        );
-    }
-
-    pub fn set_secret(&mut self, name: &str, value: impl Into<String>) {
-        self.map.insert(
-            name.to_string(),
-            Var {
-                value: value.into(),
-                secret: true,
             },
         );
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
         self.map.get(name).map(|v| v.value.as_str())
-    }
-
-    /// Non-secret variables, for the evidence (captured values are part of what was seen).
-    pub fn public(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.map
-            .iter()
-            .filter(|(_, v)| !v.secret)
-            .map(|(k, v)| (k.as_str(), v.value.as_str()))
     }
 
     /// Replace every `${name}`.
