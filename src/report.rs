@@ -28,6 +28,9 @@ pub struct Observation {
     pub manual: Option<String>,
     /// Variables the step defines itself (journal marks, invocation ids, build numbers).
     pub defines: Vec<(String, String)>,
+    /// The step saw what it was waiting for, so a failure now is the answer, not a reason
+    /// to look again (a process found whose PATH lacks a tool will not grow it).
+    pub settled: bool,
 }
 
 /// The result of one check.

@@ -738,11 +738,13 @@ fn process_is_found_in_its_units_cgroup_and_its_path_resolved() {
         ev.contains("mybash=/usr/bin/bash") || ev.contains("mybash=/bin/bash"),
         "{ev}"
     );
-    // Red: a tool not on that process's PATH is MISSING (though the twin has it elsewhere).
+    // Red: a tool not on that process's PATH is MISSING (though the twin has it elsewhere),
+    // at once: the process was found, so a retry has nothing left to wait for.
     let (sc, r) = run(
-        "[[steps]]\nprocess = { unit = 'witness-proc.service', cmdline = '^probe-me', resolve = ['git'] }\n",
+        "[[steps]]\nretry = { interval = '300ms', deadline = '30s' }\nprocess = { unit = 'witness-proc.service', cmdline = '^probe-me', resolve = ['git'] }\n",
     );
     assert!(!r.passed());
+    assert_eq!(r.steps[0].attempts, 1, "a settled failure is not retried");
     let m = message(&sc, &r);
     assert!(
         m.contains("`git` resolves on the process's own PATH") && m.contains("git=MISSING"),

@@ -90,6 +90,10 @@ done"#,
         return Ok(obs);
     }
     obs.checks.push(Outcome::pass(wanted));
+    // The process was found and its environment read: what it resolves is settled. A retry
+    // exists to wait for a process to appear, not to wait out a tool missing from its PATH
+    // (on the real host, 15 minutes of a sweep fire for nothing).
+    obs.settled = true;
     for t in &p.resolve {
         let line = env
             .stdout
