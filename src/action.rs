@@ -42,8 +42,19 @@ pub enum ActionUnavailable {
     Failed(ActionError),
 }
 
-/// An action's outputs as `<action>.<var>` pairs, or why there are none.
-type ActionResult = Result<Vec<(String, String)>, ActionUnavailable>;
+/// What a scenario gets from an action it uses.
+#[derive(Debug, Clone)]
+pub struct ActionOutputs {
+    /// The outputs as `<action>.<var>` pairs.
+    pub vars: Vec<(String, String)>,
+    /// The action ran, but its evidence differs from its committed snapshot (the message
+    /// names the file). Its outputs are still what it saw: the scenarios judge their claims
+    /// on them, and a scenario that passes is failed for this instead.
+    pub evidence_differs: Option<String>,
+}
+
+/// An action's outputs, or why there are none.
+type ActionResult = Result<ActionOutputs, ActionUnavailable>;
 
 /// What an action left, as stored for the other processes of the run.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -51,6 +62,9 @@ struct Stored {
     /// `None` when it passed; the redacted failure otherwise.
     failure: Option<String>,
     outputs: BTreeMap<String, String>,
+    /// Where its evidence differs from the committed snapshot, if it does.
+    #[serde(default)]
+    evidence_differs: Option<String>,
 }
 
 /// The actions of one gate, and what each left in this run.
@@ -169,11 +183,14 @@ impl Actions {
         drop(lock);
         match stored.failure {
             Some(f) => Err(fail(f)),
-            None => Ok(stored
-                .outputs
-                .into_iter()
-                .map(|(k, v)| (format!("{name}.{k}"), v))
-                .collect()),
+            None => Ok(ActionOutputs {
+                vars: stored
+                    .outputs
+                    .into_iter()
+                    .map(|(k, v)| (format!("{name}.{k}"), v))
+                    .collect(),
+                evidence_differs: stored.evidence_differs,
+            }),
         }
     }
 
@@ -182,6 +199,7 @@ impl Actions {
         let failed = |failure: String| Stored {
             failure: Some(failure),
             outputs: BTreeMap::new(),
+            evidence_differs: None,
         };
         let _lock = match lock_target(&cfg.state_dir(), &cfg.target, def.mutates) {
             Ok(l) => l,
@@ -201,16 +219,16 @@ impl Actions {
             ));
         }
         let text = evidence::render(def, &run.report);
-        if let Err(e) =
-            evidence::assert_action_snapshot(&cfg.root, &self.gate, def, &cfg.target, &text)
-        {
-            return failed(e);
-        }
+        // A changed observation (a tool now MISSING) is what the scenarios judge: the outputs
+        // stay usable, and the difference is carried to them.
+        let evidence_differs =
+            evidence::assert_action_snapshot(&cfg.root, &self.gate, def, &cfg.target, &text).err();
         progress("done");
         // Outputs are stored on disk for the run's other processes: secret values go.
         let red = rt.redactor();
         Stored {
             failure: None,
+            evidence_differs,
             outputs: run
                 .defined
                 .into_iter()

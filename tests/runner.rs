@@ -127,18 +127,25 @@ fn an_action_runs_once_per_run_and_its_outputs_reach_every_scenario() {
             .lines()
             .count()
     };
-    // First run: every snapshot is new, so the action's evidence is pending and it fails —
-    // once, for both scenarios.
+    // First run: every snapshot is new (the action's and the scenarios'), so both fail;
+    // the action ran once for both.
     let c = run_gate(&cfg(&r, "run-1", false), "g", &args(&[])).unwrap();
     assert_eq!((c.num_failed, runs()), (2, 1));
     accept_snapshots(&r.join("snapshots"));
-    // A new run runs it again; the scenarios' own evidence is new now.
+    // A new run runs it again, and now its evidence and theirs are the committed ones.
     let c = run_gate(&cfg(&r, "run-2", false), "g", &args(&[])).unwrap();
-    assert_eq!((c.num_failed, runs()), (2, 2));
-    accept_snapshots(&r.join("snapshots"));
+    assert_eq!((c.num_passed, c.num_failed, runs()), (2, 0, 2));
     // Another process of the same run (nextest) reads the stored outputs: no third run.
     let c = run_gate(&cfg(&r, "run-2", false), "g", &args(&[])).unwrap();
     assert_eq!((c.num_passed, c.num_failed, runs()), (2, 0, 2));
+    // The action's evidence changes (its output does): the scenarios still judge what it
+    // saw, and since their claims hold, they fail for the changed evidence, naming it.
+    let snap = r.join("snapshots/g/actions/act@here.snap");
+    let committed = std::fs::read_to_string(&snap).unwrap();
+    std::fs::write(&snap, committed.replace("value-42", "value-41")).unwrap();
+    let c = run_gate(&cfg(&r, "run-3", false), "g", &args(&[])).unwrap();
+    assert_eq!((c.num_passed, c.num_failed, runs()), (0, 2, 3));
+    std::fs::write(&snap, committed).unwrap();
     let snap = std::fs::read_to_string(r.join("snapshots/g/actions/act@here.snap")).unwrap();
     assert!(snap.contains("count and say"), "{snap}");
 }

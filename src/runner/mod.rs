@@ -226,9 +226,15 @@ fn run_trial(
         );
     }
     let mut from_actions = Vec::new();
+    let mut differs = Vec::new();
     for (a, _) in &sc.uses {
         match actions.get(a, cfg, rt, &given) {
-            Ok(outputs) => from_actions.extend(outputs),
+            Ok(outputs) => {
+                from_actions.extend(outputs.vars);
+                if let Some(d) = outputs.evidence_differs {
+                    differs.push(format!("action `{a}`: {d}"));
+                }
+            }
             Err(ActionUnavailable::Refused(m)) => return (Verdict::Refused, Err(m.into()), None),
             Err(ActionUnavailable::Failed(e)) => {
                 return (
@@ -257,6 +263,18 @@ fn run_trial(
     }
     let text = evidence::render(sc, &report);
     match evidence::assert_snapshot(&cfg.root, gate, sc, target_name, &text) {
+        // Its claim held on what the action saw, but what the action saw is not the committed
+        // evidence: the gate is not passed until that difference is reviewed.
+        Ok(()) if !differs.is_empty() => (
+            Verdict::Failed,
+            Err(format!(
+                "scenario {gate}::{} held, but the evidence of what it observes differs from the committed snapshot:\n  {}",
+                sc.id,
+                differs.join("\n  ")
+            )
+            .into()),
+            Some(report),
+        ),
         Ok(()) => (Verdict::Passed, Ok(Completion::Completed), Some(report)),
         // The claim held but the evidence differs from the committed one: a failed gate.
         Err(e) => (Verdict::Failed, Err(e.into()), Some(report)),

@@ -503,6 +503,7 @@ impl Cx<'_> {
             cmdline: self.regex(&p.cmdline)?,
             env: p.env,
             resolve: p.resolve,
+            fail_on_missing: !matches!(p.missing, Some(MissingWire::Record)),
         }))
     }
 
@@ -671,6 +672,8 @@ fn kind_defines(kind: &StepKind) -> Vec<String> {
         | StepKind::Systemd(SystemdStep::Wait { invocation_var, .. }) => {
             vec![invocation_var.clone()]
         }
+        // A drone step that waits for the end records how it ended as `${build_status}`.
+        StepKind::Drone(d) if d.wait => vec![d.build_var.clone(), "build_status".into()],
         StepKind::Drone(d) => vec![d.build_var.clone()],
         _ => Vec::new(),
     }

@@ -145,6 +145,8 @@ pub struct ProcessStep {
     pub cmdline: Regex,
     pub env: Vec<String>,
     pub resolve: Vec<String>,
+    /// A tool missing from the PATH fails the step (else it is only recorded).
+    pub fail_on_missing: bool,
 }
 
 #[derive(Debug, Clone)]

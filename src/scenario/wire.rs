@@ -85,6 +85,17 @@ pub struct ProcessWire {
     /// Tools to resolve on the process's own PATH, each to its real path (`tool=/nix/store/…`).
     #[serde(default)]
     pub resolve: Vec<String>,
+    /// A tool not on the PATH: `fail` the step (default) or only `record` it as `tool=MISSING`
+    /// (an action observes; the scenarios that read its outputs judge).
+    pub missing: Option<MissingWire>,
+}
+
+/// `process.missing`.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MissingWire {
+    Fail,
+    Record,
 }
 
 /// A Drone CI build: trigger one (or read an existing one), wait for it, read a step's log.
