@@ -28,7 +28,8 @@ pub struct TrialRecord<'a> {
     pub report: Option<&'a ScenarioReport>,
 }
 
-/// The trial as stored: `file` relative to the project root, today's waivers, redacted.
+/// The trial as stored: `file` relative to the project root, the waivers in force today
+/// (for a scenario that ran), every text through the target's secrets.
 pub(crate) fn to_result(t: &TrialRecord, root: &Path, today: &str, red: &Redactor) -> TrialResult {
     let gate = t.name.split("::").next().unwrap_or_default();
     let scenario = wire::Scenario {
@@ -48,10 +49,11 @@ pub(crate) fn to_result(t: &TrialRecord, root: &Path, today: &str, red: &Redacto
         message: t.message.clone(),
         steps: t.report.map(steps).unwrap_or_default(),
     };
-    let waivers = t
-        .scenario
-        .map(|s| waivers_in_force(gate, s, today))
-        .unwrap_or_default();
+    // Only a scenario whose steps ran had a waiver bend its claim.
+    let waivers = match (t.scenario, t.report) {
+        (Some(s), Some(_)) => waivers_in_force(gate, s, today),
+        _ => Vec::new(),
+    };
     TrialResult {
         scenario: redact(scenario, red),
         waivers,
