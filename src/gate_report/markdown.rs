@@ -78,7 +78,7 @@ pub fn render(r: &Report) -> String {
                     st.index,
                     cell(&st.name),
                     st.status,
-                    cell(first_line(&st.command)),
+                    cell(&first_line(&st.command)),
                     st.exit.map_or("–".to_string(), |e| e.to_string()),
                     st.attempts,
                     st.duration_ms as f64 / 1000.0
@@ -167,8 +167,19 @@ fn identity(m: &mut String, i: &Identity) {
     m.push('\n');
 }
 
-fn first_line(s: &str) -> &str {
-    s.lines().next().unwrap_or("")
+/// A multi-line command in one table cell: its first line that says something (not blank,
+/// a comment or `set -…`), then `…`. report.json has the whole command.
+fn first_line(s: &str) -> String {
+    let mut lines = s.lines().map(str::trim);
+    let first = lines
+        .clone()
+        .find(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with("set -"))
+        .unwrap_or_default();
+    if lines.nth(1).is_some() {
+        format!("{first} …")
+    } else {
+        first.to_string()
+    }
 }
 
 /// Text safe inside a Markdown table cell.
@@ -194,7 +205,7 @@ mod tests {
             duration_ms: 1250,
             evidence: evidence.iter().map(|l| l.to_string()).collect(),
         };
-        let r = Report {
+        let mut r = Report {
             schema: super::super::wire::SCHEMA.into(),
             gate: "m2".into(),
             target: "here".into(),
@@ -235,6 +246,8 @@ mod tests {
                 expires: "2026-12-31".into(),
             }],
         };
+        r.scenarios[0].steps[1].command =
+            "set -e\n# a scratch clone\nd=$(mktemp -d)\ngit clone -q /etc/cc-ci \"$d\"".into();
         insta::assert_snapshot!(render(&r));
     }
 }
