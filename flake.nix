@@ -21,6 +21,8 @@
           # `cargo xtask test` or against a host, not inside the Nix sandbox.
           doCheck = false;
           cargoBuildFlags = [ "--bin" "witness" ];
+          # The commit the binary says it was built from in every report (no .git here).
+          WITNESS_GIT_COMMIT = self.rev or self.dirtyRev or "";
           # What an installed witness runs: the scenarios and the reviewed snapshots, and
           # the nightly runner script (the NixOS module below wraps it in a unit).
           postInstall = ''

@@ -18,7 +18,6 @@
 //! it, naming the action.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -28,7 +27,7 @@ use crate::config::RunConfig;
 use crate::engine::run_steps;
 use crate::error::{ActionError, LoadError};
 use crate::evidence;
-use crate::lock::lock_target;
+use crate::lock::{flock, lock_target};
 use crate::scenario::check::{check_vars, defined_vars};
 use crate::scenario::{Scenario, load::load_file};
 use crate::target::TargetRuntime;
@@ -159,13 +158,7 @@ impl Actions {
         std::fs::create_dir_all(&dir)
             .map_err(|e| fail(format!("cannot create {}: {e}", dir.display())))?;
         let lock_path = dir.join(format!("{name}.lock"));
-        let lock = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .map_err(|e| fail(format!("cannot open {}: {e}", lock_path.display())))?;
-        lock.lock()
+        let lock = flock(&lock_path, true)
             .map_err(|e| fail(format!("cannot lock {}: {e}", lock_path.display())))?;
         let stored_path = dir.join(format!("{name}.json"));
         let stored = match read_stored(&stored_path) {

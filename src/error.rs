@@ -275,3 +275,36 @@ pub struct ActionError {
     /// may have run it).
     pub message: String,
 }
+
+/// The gate report could not be stored or written. It never changes a verdict: the runner
+/// says so and goes on.
+#[derive(Debug, Error)]
+pub enum ReportError {
+    #[error("cannot {action} {}", path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot write {} as JSON", path.display())]
+    Json {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("cannot render junit.xml")]
+    Junit(#[source] quick_junit::SerializeError),
+    #[error("cannot take the target's lock to read the host identity: {0}")]
+    TargetLock(String),
+}
+
+impl ReportError {
+    pub(crate) fn io(action: &'static str, path: PathBuf, source: std::io::Error) -> Self {
+        ReportError::Io {
+            action,
+            path,
+            source,
+        }
+    }
+}

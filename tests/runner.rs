@@ -274,10 +274,139 @@ fn a_gate_run_leaves_three_reports_without_its_secret() {
     assert_eq!(report.identity.scenario_files.len(), 2);
     assert!(md.contains("# Gate g on here: FAILED"), "{md}");
     assert!(md.contains("claim f"), "{md}");
+    assert!(
+        md.contains("| SSH host key (verified) | `none: the target is this machine (no SSH)` |"),
+        "{md}"
+    );
     assert!(junit.contains("<failure"), "{junit}");
-    // The failing scenario's message is in the report, redacted.
+    assert!(
+        junit.contains(r#"<property name="reviewed.head_commit" value="abc123"/>"#),
+        "{junit}"
+    );
+    // The host identity: what this machine could say, the rest absent rather than guessed.
+    let id = &report.identity;
+    assert!(id.local && id.host_key.is_none(), "{id:?}");
+    assert_eq!(id.flake.as_deref(), Some(r.to_str().unwrap()));
+    assert_eq!(id.flake_commit, None, "the temp root is not a git checkout");
+    assert!(
+        id.started_utc.ends_with('Z') && id.ended_utc >= id.started_utc,
+        "{id:?}"
+    );
+    assert_eq!(id.witness_version, env!("CARGO_PKG_VERSION"));
+    assert!(id.witness_commit.is_some(), "built from a git checkout");
+    // Per step: command, exit, attempts, duration; the secret's place shows [secret].
     let f = report.scenarios.iter().find(|s| s.name == "g::f").unwrap();
+    assert_eq!(
+        (f.steps[0].exit, f.steps[0].attempts),
+        (Some(3), 1),
+        "{f:?}"
+    );
+    assert!(f.steps[0].command.contains("[secret]"), "{f:?}");
+    // The failing scenario's message is in the report, redacted.
     assert!(f.message.as_deref().unwrap().contains("[secret]"), "{f:?}");
+}
+
+/// nextest runs each scenario in its own process, with one run id: each process adds its
+/// result, and the last leaves the whole report (one identity, gathered once).
+#[test]
+fn trials_of_one_run_in_separate_processes_make_one_report() {
+    const OK: &str =
+        "title = \"o\"\nclaim = \"c\"\n[[steps]]\nrun = { cmd = \"true\" }\nrecord = \"none\"\n";
+    let r = root("per-process", &[("a.toml", OK), ("b.toml", OK)]);
+    let _ = run_gate(&cfg(&r, "pp-0", false), "g", &args(&[])).unwrap();
+    accept_snapshots(&r.join("snapshots"));
+    let report = || -> witness::gate_report::wire::Report {
+        witness::gate_report::read_json(&r.join("target/witness/g@here/report.json")).unwrap()
+    };
+    let c = run_gate(&cfg(&r, "pp-1", false), "g", &args(&["--exact", "g::a"])).unwrap();
+    assert_eq!(c.num_passed, 1);
+    let first = report();
+    assert!(!first.complete, "one of two scenarios so far");
+    let c = run_gate(&cfg(&r, "pp-1", false), "g", &args(&["--exact", "g::b"])).unwrap();
+    assert_eq!(c.num_passed, 1);
+    let whole = report();
+    assert!(whole.complete);
+    assert_eq!(whole.counts.passed, 2);
+    assert_eq!(
+        whole.identity.started_utc, first.identity.started_utc,
+        "the identity of the run is gathered once"
+    );
+}
+
+/// `evidence diff` on real runs: two runs with the same output agree; a run where a
+/// scenario's command prints something else disagrees, naming that scenario only.
+#[test]
+fn two_runs_agree_until_a_command_output_changes() {
+    use witness::gate_report::{diff, read_json, wire::Report};
+    const READS: &str = "title = \"r\"\nclaim = \"c\"\n[[steps]]\nrun = { cmd = \"cat state\" }\n";
+    const STEADY: &str =
+        "title = \"s\"\nclaim = \"c\"\n[[steps]]\nrun = { cmd = \"echo steady\" }\n";
+    let r = root("diff", &[("reads.toml", READS), ("steady.toml", STEADY)]);
+    std::fs::write(r.join("state"), "healthy\n").unwrap();
+    let _ = run_gate(&cfg(&r, "d-0", false), "g", &args(&[])).unwrap();
+    accept_snapshots(&r.join("snapshots"));
+    let json = r.join("target/witness/g@here/report.json");
+    let run = |id: &str, role: &str| -> Report {
+        let mut c = cfg(&r, id, false);
+        c.role = Some(role.into());
+        let _ = run_gate(&c, "g", &args(&[])).unwrap();
+        read_json(&json).unwrap()
+    };
+    let builder = run("d-1", "builder");
+    let adversary = run("d-2", "adversary");
+    let same = diff::compare(&builder, &adversary);
+    assert!(same.agree(), "{same:?}");
+    assert!(same.notes.iter().any(|n| n.what == "role"), "{same:?}");
+
+    std::fs::write(r.join("state"), "degraded\n").unwrap();
+    let sabotaged = run("d-3", "adversary");
+    let c = diff::compare(&builder, &sabotaged);
+    assert_eq!(c.scenarios(), ["g::reads"], "{c:?}");
+    let text = diff::render("builder", "adversary", &c);
+    assert!(
+        text.contains("g::reads — verdict:\n    A: passed\n    B: failed"),
+        "{text}"
+    );
+    assert!(text.contains("B: step 1: degraded"), "{text}");
+}
+
+#[test]
+fn a_waiver_needs_a_real_date_and_the_old_plain_form_is_gone() {
+    let waiver = |allow: &str| {
+        format!(
+            "title = \"w\"\nclaim = \"c\"\n[[steps]]\nsystemd = {{ failed = {{ allow = [{allow}] }} }}\n"
+        )
+    };
+    let r = root(
+        "waiver",
+        &[
+            (
+                "bad_day.toml",
+                &waiver(r#"{ unit = "x.service", reason = "r", expires = "2026-02-30" }"#),
+            ),
+            ("plain.toml", &waiver(r#""x.service""#)),
+        ],
+    );
+    let c = gate(&r, "here", &args(&[])).unwrap();
+    assert_eq!(c.num_failed, 2);
+    let report: witness::gate_report::wire::Report =
+        witness::gate_report::read_json(&r.join("target/witness/g@here/report.json")).unwrap();
+    let message = |name: &str| {
+        report
+            .scenarios
+            .iter()
+            .find(|s| s.name == name)
+            .and_then(|s| s.message.clone())
+            .unwrap()
+    };
+    let bad_day = message("g::bad_day");
+    assert!(
+        bad_day.contains("bad_day.toml:4:")
+            && bad_day.contains("`expires = \"2026-02-30\"` is not a date"),
+        "{bad_day}"
+    );
+    let plain = message("g::plain");
+    assert!(plain.contains("plain.toml:4:"), "{plain}");
 }
 
 #[test]

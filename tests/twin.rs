@@ -162,6 +162,22 @@ fn failed_units_with_waivers_shown_as_diff_and_an_expired_waiver_fails() {
     );
 }
 
+/// Read-only: a waiver past its date fails the claim even though its unit never failed.
+#[test]
+fn an_expired_waiver_of_a_healthy_unit_fails_naming_it() {
+    let (sc, r) = run(
+        "[[steps]]\nsystemd = { failed = { allow = [{ unit = 'witness-never-failed.service', reason = 'a test', expires = '2000-01-01' }] } }\n",
+    );
+    assert!(!r.passed(), "{r:?}");
+    let m = message(&sc, &r);
+    assert!(
+        m.contains(
+            "the waiver of witness-never-failed.service EXPIRED on 2000-01-01 (a test): renew it with a new date or remove it"
+        ),
+        "{m}"
+    );
+}
+
 #[test]
 fn start_and_wait_for_a_oneshot() {
     let pool = SshPool::new(twin_ssh());

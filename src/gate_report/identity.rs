@@ -1,8 +1,9 @@
 //! Who and what a gate run witnessed: the host (its verified SSH host key, the running and
 //! booted systems, the flake checkout's commit), the claim it was pinned to (the target's
-//! reviewed variables), and the witness that ran (version, checkout commit, the sha256 of
-//! every scenario file). Gathered once per run with read-only commands; a fact that cannot
-//! be read is reported absent rather than failing the run.
+//! reviewed variables), and the witness that ran (version, the commit it was built from,
+//! the sha256 of every scenario file). Gathered once per run with read-only commands over
+//! the target's own transport; a fact that cannot be read is reported absent rather than
+//! failing the run.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -24,7 +25,8 @@ const REVIEWED: &[&str] = &[
     "reviewed_cc_ci_run",
 ];
 
-pub fn gather(cfg: &RunConfig, gate: &str, rt: &TargetRuntime, started_utc: String) -> Identity {
+pub fn gather(cfg: &RunConfig, gate: &str, rt: &TargetRuntime) -> Identity {
+    let started_utc = now_utc();
     let red = rt.redactor();
     let ask = |cmd: &str| -> Option<String> {
         let opts = ExecOpts {
@@ -37,20 +39,13 @@ pub fn gather(cfg: &RunConfig, gate: &str, rt: &TargetRuntime, started_utc: Stri
     };
     let flake = rt.target.vars.get("flake").cloned();
     let flake_commit = flake.as_ref().and_then(|f| {
-        ask(&format!(
-            "git -C {} rev-parse HEAD",
-            shlex::try_quote(f)
-                .map(|q| q.into_owned())
-                .unwrap_or_default()
-        ))
+        let dir = shlex::try_quote(f).ok()?;
+        ask(&format!("git -C {dir} rev-parse HEAD"))
     });
-    let reviewed = REVIEWED
-        .iter()
-        .filter_map(|k| rt.target.vars.get(*k).map(|v| (k.to_string(), v.clone())))
-        .collect();
     Identity {
         target: rt.target.name.clone(),
         transport: rt.describe(),
+        local: rt.ssh.is_none(),
         host_key: rt.ssh.as_ref().and_then(|p| {
             // Connect if nothing has yet, so the key is the one actually verified.
             let _ = p.check();
@@ -60,24 +55,59 @@ pub fn gather(cfg: &RunConfig, gate: &str, rt: &TargetRuntime, started_utc: Stri
         booted_system: ask("readlink -e /run/booted-system"),
         flake,
         flake_commit,
-        reviewed,
-        witness_version: env!("CARGO_PKG_VERSION").to_string(),
-        witness_commit: witness_commit(&cfg.root),
-        scenario_files: scenario_hashes(&cfg.root, gate),
-        role: cfg.role.clone(),
-        run_id: cfg.run_id.clone(),
+        reviewed: reviewed(&rt.target.vars),
         started_utc,
-        ended_utc: String::new(),
+        ..own(cfg, gate)
     }
 }
 
-/// The witness checkout's commit, `-dirty` when its scenarios, snapshots, targets or code
-/// differ from it; None outside a git checkout (an installed witness).
-fn witness_commit(root: &Path) -> Option<String> {
+/// The identity of a run whose target could not even be loaded: only witness's side.
+pub fn unusable_target(cfg: &RunConfig, gate: &str) -> Identity {
+    Identity {
+        target: cfg.target.clone(),
+        transport: "(target unusable)".into(),
+        started_utc: now_utc(),
+        ..own(cfg, gate)
+    }
+}
+
+/// What witness knows without the target: itself, the scenario files, the run.
+fn own(cfg: &RunConfig, gate: &str) -> Identity {
+    Identity {
+        witness_version: env!("CARGO_PKG_VERSION").to_string(),
+        witness_commit: witness_commit(),
+        scenario_files: scenario_hashes(&cfg.root, gate),
+        role: cfg.role.clone(),
+        run_id: cfg.run_id.clone(),
+        ..Identity::default()
+    }
+}
+
+fn reviewed(vars: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    REVIEWED
+        .iter()
+        .filter_map(|k| vars.get(*k).map(|v| (k.to_string(), v.clone())))
+        .collect()
+}
+
+pub fn now_utc() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+}
+
+/// The commit this witness was built from. A packaged build says it at compile time
+/// (`WITNESS_GIT_COMMIT`, which the flake sets from its own revision); under cargo the
+/// code is the checkout it was compiled from, so ask git there, and say `-dirty` when
+/// anything in that tree differs from the commit (code, scenarios, snapshots alike: the
+/// scenario files' own hashes are in the report too). None when neither is known.
+fn witness_commit() -> Option<String> {
+    if let Some(c) = option_env!("WITNESS_GIT_COMMIT").filter(|c| !c.is_empty()) {
+        return Some(c.to_string());
+    }
+    let dir = env!("CARGO_MANIFEST_DIR");
     let git = |args: &[&str]| {
         std::process::Command::new("git")
             .arg("-C")
-            .arg(root)
+            .arg(dir)
             .args(args)
             .output()
             .ok()
@@ -85,16 +115,7 @@ fn witness_commit(root: &Path) -> Option<String> {
             .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
     };
     let head = git(&["rev-parse", "HEAD"])?;
-    let dirty = git(&[
-        "status",
-        "--porcelain",
-        "--",
-        "scenarios",
-        "snapshots",
-        "targets.toml",
-        "src",
-    ])
-    .is_some_and(|s| !s.is_empty());
+    let dirty = git(&["status", "--porcelain"]).is_none_or(|s| !s.is_empty());
     Some(if dirty { format!("{head}-dirty") } else { head })
 }
 

@@ -78,7 +78,7 @@ pub fn render(r: &Report) -> String {
                     st.index,
                     cell(&st.name),
                     st.status,
-                    cell(first_line(&st.command)),
+                    cell(&first_line(&st.command)),
                     st.exit.map_or("–".to_string(), |e| e.to_string()),
                     st.attempts,
                     st.duration_ms as f64 / 1000.0
@@ -118,29 +118,41 @@ pub fn render(r: &Report) -> String {
 
 fn identity(m: &mut String, i: &Identity) {
     let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "(not read)".into());
+    let host_key = if i.local {
+        "none: the target is this machine (no SSH)".to_string()
+    } else {
+        opt(&i.host_key)
+    };
     let _ = writeln!(m, "## Host identity\n\n| | |\n|---|---|");
     let rows = [
         ("target", i.transport.clone()),
-        ("SSH host key (verified)", opt(&i.host_key)),
+        ("SSH host key (verified)", host_key),
         ("/run/current-system", opt(&i.current_system)),
         ("/run/booted-system", opt(&i.booted_system)),
         (
             "flake checkout",
-            format!("{} @ {}", opt(&i.flake), opt(&i.flake_commit)),
+            match &i.flake {
+                Some(f) => format!("{f} @ {}", opt(&i.flake_commit)),
+                None => "(no flake variable on this target)".into(),
+            },
         ),
         (
             "witness",
             format!(
-                "{} (checkout {})",
+                "{} built from {}",
                 i.witness_version,
                 opt(&i.witness_commit)
             ),
         ),
-        ("role", opt(&i.role)),
         (
-            "run",
-            format!("{}: {} → {}", i.run_id, i.started_utc, i.ended_utc),
+            "role",
+            i.role
+                .clone()
+                .unwrap_or_else(|| "(not given: WITNESS_ROLE)".into()),
         ),
+        ("run", i.run_id.clone()),
+        ("started (UTC)", i.started_utc.clone()),
+        ("ended (UTC)", i.ended_utc.clone()),
     ];
     for (k, v) in rows {
         let _ = writeln!(m, "| {k} | `{}` |", cell(&v));
@@ -155,11 +167,87 @@ fn identity(m: &mut String, i: &Identity) {
     m.push('\n');
 }
 
-fn first_line(s: &str) -> &str {
-    s.lines().next().unwrap_or("")
+/// A multi-line command in one table cell: its first line that says something (not blank,
+/// a comment or `set -…`), then `…`. report.json has the whole command.
+fn first_line(s: &str) -> String {
+    let mut lines = s.lines().map(str::trim);
+    let first = lines
+        .clone()
+        .find(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with("set -"))
+        .unwrap_or_default();
+    if lines.nth(1).is_some() {
+        format!("{first} …")
+    } else {
+        first.to_string()
+    }
 }
 
 /// Text safe inside a Markdown table cell.
 fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::wire::{Counts, Scenario, Step, StepStatus, Verdict, Waiver};
+    use super::*;
+
+    #[test]
+    fn a_red_run_on_the_local_target_reads_as_a_review_section() {
+        let step = |index, status, evidence: &[&str]| Step {
+            index,
+            name: format!("step {index}"),
+            kind: "run".into(),
+            status,
+            command: "systemctl is-system-running | cat".into(),
+            exit: Some(1),
+            attempts: 3,
+            duration_ms: 1250,
+            evidence: evidence.iter().map(|l| l.to_string()).collect(),
+        };
+        let mut r = Report {
+            schema: super::super::wire::SCHEMA.into(),
+            gate: "m2".into(),
+            target: "here".into(),
+            complete: false,
+            counts: Counts {
+                failed: 1,
+                ..Counts::default()
+            },
+            identity: Identity {
+                target: "here".into(),
+                transport: "here (local)".into(),
+                local: true,
+                reviewed: [("head_commit".to_string(), "abc123".to_string())].into(),
+                witness_version: "0.1.0".into(),
+                witness_commit: Some("0123abcd-dirty".into()),
+                scenario_files: [("scenarios/m2/c2.toml".to_string(), "f00d".to_string())].into(),
+                run_id: "run-1".into(),
+                started_utc: "2026-11-22T10:00:00Z".into(),
+                ended_utc: "2026-11-22T10:00:05Z".into(),
+                ..Identity::default()
+            },
+            scenarios: vec![Scenario {
+                name: "m2::c2".into(),
+                file: "scenarios/m2/c2.toml".into(),
+                title: "M2.2 Host healthy".into(),
+                claim: "M2.2: `systemctl --failed` empty.".into(),
+                verdict: Verdict::Failed,
+                message: Some("scenario m2::c2 FAILED\nexpected running, saw degraded".into()),
+                steps: vec![
+                    step(1, StepStatus::Failed, &["degraded"]),
+                    step(2, StepStatus::Skipped, &[]),
+                ],
+            }],
+            waivers: vec![Waiver {
+                scenario: "m2::c2".into(),
+                unit: "x.service".into(),
+                reason: "upstream bug | #12".into(),
+                expires: "2026-12-31".into(),
+            }],
+        };
+        r.scenarios[0].steps[1].command =
+            "set -e\n# a scratch clone\nd=$(mktemp -d)\ngit clone -q /etc/cc-ci \"$d\"".into();
+        insta::assert_snapshot!(render(&r));
+    }
 }

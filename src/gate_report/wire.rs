@@ -4,15 +4,17 @@
 //!
 //! ```text
 //! Report      { schema, gate, target, complete, counts, identity, scenarios[], waivers[] }
-//! Identity    { target, transport, host_key, current_system, booted_system, flake,
-//!               flake_commit, reviewed{name: value}, witness_version, witness_commit,
-//!               scenario_files{path: sha256}, role, run_id, started_utc, ended_utc }
+//! Identity    { target, transport, local, host_key?, current_system?, booted_system?, flake?,
+//!               flake_commit?, reviewed{name: value}, witness_version, witness_commit?,
+//!               scenario_files{path: sha256}, role?, run_id, started_utc, ended_utc }
 //! Scenario    { name, file, title, claim, verdict, message?, steps[] }
 //! Step        { index, name, kind, status, command, exit?, attempts, duration_ms, evidence[] }
 //! Waiver      { scenario, unit, reason, expires }
 //! ```
 //! `verdict` is one of passed, failed, error, refused, skipped; `status` one of passed,
-//! failed, error, skipped. Every text is redacted before it is written.
+//! failed, error, skipped. `?` marks a field that is `null` when it could not be read (a
+//! fact missing from the host is reported absent, never guessed). Times are RFC 3339 UTC.
+//! Every text is redacted before it is written.
 
 use std::collections::BTreeMap;
 
@@ -47,9 +49,12 @@ pub struct Counts {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Identity {
     pub target: String,
-    /// How the target was reached (`ssh root@host:22`, `local`).
+    /// How the target was reached (`twin (root@127.0.0.1:2222)`, `here (local)`).
     pub transport: String,
-    /// The host key the SSH transport verified against known_hosts (`SHA256:…`).
+    /// The target is this machine: there is no SSH host key to verify.
+    #[serde(default)]
+    pub local: bool,
+    /// The host key the SSH transport verified against known_hosts (`SHA256:… (type)`).
     pub host_key: Option<String>,
     pub current_system: Option<String>,
     pub booted_system: Option<String>,
@@ -59,7 +64,7 @@ pub struct Identity {
     /// The claim's pinned variables (reviewed commits and store paths).
     pub reviewed: BTreeMap<String, String>,
     pub witness_version: String,
-    /// The commit of the witness checkout that ran (scenarios, snapshots), `-dirty` if changed.
+    /// The commit witness was built from, `-dirty` when the tree differed from it.
     pub witness_commit: Option<String>,
     /// sha256 of every scenario and action file of the gate.
     pub scenario_files: BTreeMap<String, String>,
@@ -76,7 +81,7 @@ pub struct Scenario {
     pub file: String,
     pub title: String,
     pub claim: String,
-    pub verdict: String,
+    pub verdict: Verdict,
     /// The failure message, when not passed.
     pub message: Option<String>,
     pub steps: Vec<Step>,
@@ -87,7 +92,7 @@ pub struct Step {
     pub index: usize,
     pub name: String,
     pub kind: String,
-    pub status: String,
+    pub status: StepStatus,
     pub command: String,
     pub exit: Option<i32>,
     pub attempts: u32,
@@ -96,6 +101,95 @@ pub struct Step {
     pub evidence: Vec<String>,
 }
 
+/// How a scenario ended (the run's [`crate::report::Verdict`], as data).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Passed,
+    Failed,
+    Error,
+    Refused,
+    Skipped,
+}
+
+impl Verdict {
+    pub fn label(self) -> &'static str {
+        crate::report::Verdict::from(self).label()
+    }
+}
+
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+impl From<crate::report::Verdict> for Verdict {
+    fn from(v: crate::report::Verdict) -> Self {
+        use crate::report::Verdict as V;
+        match v {
+            V::Passed => Verdict::Passed,
+            V::Failed => Verdict::Failed,
+            V::Error => Verdict::Error,
+            V::Refused => Verdict::Refused,
+            V::Skipped => Verdict::Skipped,
+        }
+    }
+}
+
+impl From<Verdict> for crate::report::Verdict {
+    fn from(v: Verdict) -> Self {
+        use crate::report::Verdict as V;
+        match v {
+            Verdict::Passed => V::Passed,
+            Verdict::Failed => V::Failed,
+            Verdict::Error => V::Error,
+            Verdict::Refused => V::Refused,
+            Verdict::Skipped => V::Skipped,
+        }
+    }
+}
+
+/// How a step ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StepStatus {
+    Passed,
+    Failed,
+    Error,
+    Skipped,
+}
+
+impl StepStatus {
+    pub fn label(self) -> &'static str {
+        match self {
+            StepStatus::Passed => "passed",
+            StepStatus::Failed => "failed",
+            StepStatus::Error => "error",
+            StepStatus::Skipped => "skipped",
+        }
+    }
+}
+
+impl std::fmt::Display for StepStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+impl From<&crate::report::StepStatus> for StepStatus {
+    fn from(s: &crate::report::StepStatus) -> Self {
+        use crate::report::StepStatus as S;
+        match s {
+            S::Passed => StepStatus::Passed,
+            S::Failed => StepStatus::Failed,
+            S::Error(_) => StepStatus::Error,
+            S::Skipped => StepStatus::Skipped,
+        }
+    }
+}
+
+/// A waiver in force during the run, and the scenario whose claim it bends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Waiver {
     pub scenario: String,

@@ -92,6 +92,15 @@ pub fn run_gate(
         ),
     }
 
+    // The host identity, before any scenario can change the host (once per run, whichever
+    // process of it gets here first).
+    if let Err(e) = gate_report::begin(cfg, gate, runtime.as_ref().ok().map(|r| &**r)) {
+        eprintln!(
+            "witness: the gate report will lack the host identity: {}",
+            chain(&e)
+        );
+    }
+
     // Trials wait on the target far more than they compute, so more threads than cores pay
     // off; each running trial holds one SSH session, which keeps well under sshd's
     // MaxStartups (10) when connecting. `--test-threads` still wins.
@@ -294,7 +303,7 @@ fn report_file(
     rec: &TrialRecord,
 ) {
     if let Err(e) = gate_report::record(cfg, gate, total, rt, rec) {
-        eprintln!("witness: the gate report was not written: {e}");
+        eprintln!("witness: the gate report was not written: {}", chain(&e));
     }
 }
 

@@ -125,8 +125,25 @@ fn no_failed(
 }
 
 /// The verdict on the failed units, shown as a diff against the waivers: `  ` waived,
-/// `+` failed and not waived (or waived no longer).
+/// `+` failed and not waived (or waived no longer). Then one failing check per expired
+/// waiver, whether or not its unit failed today: a waiver is a promise to look again by
+/// its date, and the file must be changed (renewed with a reason, or the waiver removed)
+/// for the claim to pass again.
 fn judge_failed(failed: &[String], allow: &[Waiver], today: &str) -> Vec<Outcome> {
+    let mut out = vec![judge_units(failed, allow, today)];
+    out.extend(allow.iter().filter(|w| !w.in_force(today)).map(|w| {
+        Outcome::fail(
+            format!("the waiver of {} in force (until {})", w.unit, w.expires),
+            format!(
+                "the waiver of {} EXPIRED on {} ({}): renew it with a new date or remove it",
+                w.unit, w.expires, w.reason
+            ),
+        )
+    }));
+    out
+}
+
+fn judge_units(failed: &[String], allow: &[Waiver], today: &str) -> Outcome {
     let mut diff = Vec::new();
     let mut ok = true;
     for u in failed {
@@ -161,7 +178,7 @@ fn judge_failed(failed: &[String], allow: &[Waiver], today: &str) -> Vec<Outcome
             in_force.join(", ")
         )
     };
-    vec![Outcome {
+    Outcome {
         ok,
         expected,
         seen: Some(if failed.is_empty() {
@@ -170,7 +187,7 @@ fn judge_failed(failed: &[String], allow: &[Waiver], today: &str) -> Vec<Outcome
             format!("\n{}", diff.join("\n"))
         }),
         matched_lines: diff,
-    }]
+    }
 }
 
 const STATE_PROPS: &[&str] = &[
@@ -476,5 +493,21 @@ mod waiver_tests {
         // Another failed unit is not covered by x's waiver.
         let other = &judge_failed(&["y.service".to_string()], &allow, "2026-12-01")[0];
         assert!(!other.ok);
+    }
+
+    #[test]
+    fn an_expired_waiver_fails_the_claim_even_when_its_unit_is_healthy() {
+        let allow = [w("x.service", "2026-12-31")];
+        let in_force = judge_failed(&[], &allow, "2026-12-31");
+        assert!(in_force.iter().all(|o| o.ok), "{in_force:?}");
+        let expired = judge_failed(&[], &allow, "2027-01-01");
+        let failing: Vec<&Outcome> = expired.iter().filter(|o| !o.ok).collect();
+        assert_eq!(failing.len(), 1, "{expired:?}");
+        assert_eq!(
+            failing[0].seen.as_deref(),
+            Some(
+                "the waiver of x.service EXPIRED on 2026-12-31 (known flake, ticket 42): renew it with a new date or remove it"
+            )
+        );
     }
 }

@@ -20,17 +20,16 @@ pub fn run(args: &[String]) -> Result<()> {
     }
     let (pa, ra) = read(Path::new(a))?;
     let (pb, rb) = read(Path::new(b))?;
-    let (diffs, notes) = diff::compare(&ra, &rb);
+    let comparison = diff::compare(&ra, &rb);
     print!(
         "{}",
         diff::render(
             &pa.display().to_string(),
             &pb.display().to_string(),
-            &diffs,
-            &notes
+            &comparison
         )
     );
-    if !diffs.is_empty() {
+    if !comparison.agree() {
         std::process::exit(1);
     }
     Ok(())

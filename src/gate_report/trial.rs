@@ -1,0 +1,112 @@
+//! One trial's outcome as the report keeps it: the scenario's claim and verdict, each
+//! step's command, exit, attempts, duration and evidence excerpt, the failure message, and
+//! the waivers its steps had in force.
+//!
+//! The texts come from the redacted [`ScenarioReport`] and failure message; they go once
+//! more through the target's secrets here, because this file outlives the run and some
+//! messages (a refusal, an action's failure, a broken file) are made outside the engine.
+
+use std::path::Path;
+
+use super::store::TrialResult;
+use super::wire;
+use crate::redact::Redactor;
+use crate::report::{ScenarioReport, Verdict};
+use crate::scenario::{Scenario, StepKind, SystemdStep};
+
+/// What one trial contributes to the report.
+pub struct TrialRecord<'a> {
+    /// `<gate>::<id>`.
+    pub name: &'a str,
+    pub file: &'a Path,
+    /// None when the file did not load.
+    pub scenario: Option<&'a Scenario>,
+    pub verdict: Verdict,
+    /// The failure message (already redacted), when not passed.
+    pub message: Option<String>,
+    /// None when no step ran (refused, skipped, broken file, unusable target).
+    pub report: Option<&'a ScenarioReport>,
+}
+
+/// The trial as stored: `file` relative to the project root, the waivers in force today
+/// (for a scenario that ran), every text through the target's secrets.
+pub(crate) fn to_result(t: &TrialRecord, root: &Path, today: &str, red: &Redactor) -> TrialResult {
+    let gate = t.name.split("::").next().unwrap_or_default();
+    let scenario = wire::Scenario {
+        name: t.name.to_string(),
+        file: t
+            .file
+            .strip_prefix(root)
+            .unwrap_or(t.file)
+            .display()
+            .to_string(),
+        title: t.scenario.map(|s| s.title.clone()).unwrap_or_default(),
+        claim: t
+            .scenario
+            .map(|s| s.claim.trim().to_string())
+            .unwrap_or_default(),
+        verdict: t.verdict.into(),
+        message: t.message.clone(),
+        steps: t.report.map(steps).unwrap_or_default(),
+    };
+    // Only a scenario whose steps ran had a waiver bend its claim.
+    let waivers = match (t.scenario, t.report) {
+        (Some(s), Some(_)) => waivers_in_force(gate, s, today),
+        _ => Vec::new(),
+    };
+    TrialResult {
+        scenario: redact(scenario, red),
+        waivers,
+    }
+}
+
+fn steps(r: &ScenarioReport) -> Vec<wire::Step> {
+    r.steps
+        .iter()
+        .map(|s| wire::Step {
+            index: s.index,
+            name: s.name.clone(),
+            kind: s.kind.to_string(),
+            status: (&s.status).into(),
+            command: s.command.clone(),
+            exit: s.exit,
+            attempts: s.attempts,
+            duration_ms: u64::try_from(s.elapsed.as_millis()).unwrap_or(u64::MAX),
+            evidence: s.evidence.clone(),
+        })
+        .collect()
+}
+
+/// The waivers of the scenario's `systemctl --failed` steps that hold today. An expired
+/// one is not listed: it fails its step, which says so.
+fn waivers_in_force(gate: &str, sc: &Scenario, today: &str) -> Vec<wire::Waiver> {
+    sc.steps
+        .iter()
+        .filter_map(|step| match &step.kind {
+            StepKind::Systemd(SystemdStep::NoFailed { allow }) => Some(allow),
+            _ => None,
+        })
+        .flatten()
+        .filter(|w| w.in_force(today))
+        .map(|w| wire::Waiver {
+            scenario: format!("{gate}::{}", sc.id),
+            unit: w.unit.clone(),
+            reason: w.reason.clone(),
+            expires: w.expires.clone(),
+        })
+        .collect()
+}
+
+/// Secrets out of every text the target or a message could have put there.
+fn redact(mut s: wire::Scenario, red: &Redactor) -> wire::Scenario {
+    let r = |t: &mut String| *t = red.secrets_only(t);
+    if let Some(m) = s.message.as_mut() {
+        r(m);
+    }
+    for st in &mut s.steps {
+        r(&mut st.name);
+        r(&mut st.command);
+        st.evidence.iter_mut().for_each(r);
+    }
+    s
+}
