@@ -41,21 +41,34 @@ pub fn begin(cfg: &RunConfig, gate: &str, rt: Option<&TargetRuntime>) -> Result<
     identity_of_run(cfg, gate, rt, &files).map(drop)
 }
 
-/// Store one trial's result and re-render the gate's report; returns the report's
-/// directory. A report that cannot be written must not change a verdict: the caller
-/// says so and goes on.
+/// Store one trial's result (cheap: one small JSON file). The reports are rendered once
+/// per process, by [`finish`], not after every trial: re-reading every result after each
+/// of a hundred trials cost more than the checks themselves.
 pub fn record(
     cfg: &RunConfig,
-    gate: &str,
-    total: usize,
     rt: Option<&TargetRuntime>,
+    gate: &str,
     t: &TrialRecord,
-) -> Result<PathBuf, ReportError> {
+) -> Result<(), ReportError> {
     let red = rt.map(TargetRuntime::redactor).unwrap_or_default();
     let result = trial::to_result(t, &cfg.root, &crate::scenario::today_utc(), &red);
     let files = store::RunFiles::new(cfg, gate);
     let _lock = files.lock()?;
-    files.store_result(&result)?;
+    files.store_result(&result)
+}
+
+/// Render the gate's reports from every result the run has so far; returns the reports'
+/// directory. Called when a process's trials are done: under `cargo test` that is the whole
+/// gate, under nextest one scenario per process, so the last process leaves it complete.
+/// A report that cannot be written must not change a verdict: the caller says so and goes on.
+pub fn finish(
+    cfg: &RunConfig,
+    gate: &str,
+    total: usize,
+    rt: Option<&TargetRuntime>,
+) -> Result<PathBuf, ReportError> {
+    let files = store::RunFiles::new(cfg, gate);
+    let _lock = files.lock()?;
     let mut identity = identity_of_run(cfg, gate, rt, &files)?;
     identity.ended_utc = identity::now_utc();
     let (scenarios, waivers) = files

@@ -133,7 +133,7 @@ pub fn run_gate(
                 message: None,
                 report: None,
             };
-            report_file(cfg, gate, total, runtime.as_ref().ok().map(|r| &**r), &rec);
+            report_file(cfg, gate, runtime.as_ref().ok().map(|r| &**r), &rec);
         }
         let runtime = runtime.clone();
         let cfg = cfg.clone();
@@ -163,18 +163,16 @@ pub fn run_gate(
                     .map(str::to_string),
                 report: report.as_ref(),
             };
-            report_file(
-                &cfg,
-                &gate,
-                total,
-                runtime.as_ref().ok().map(|r| &**r),
-                &rec,
-            );
+            report_file(&cfg, &gate, runtime.as_ref().ok().map(|r| &**r), &rec);
             result
         });
         trials.push(trial.with_ignored_flag(ignored));
     }
     let conclusion = libtest_mimic::run(args, trials);
+    match gate_report::finish(cfg, gate, total, runtime.as_ref().ok().map(|r| &**r)) {
+        Ok(dir) => cfg.progress("witness", &format!("reports: {}", dir.display())),
+        Err(e) => eprintln!("witness: the gate report was not written: {}", chain(&e)),
+    }
     // Under `--exact` only one file was loaded; the gate's other scenarios did not run.
     let not_loaded = count_scenarios(&dir).saturating_sub(loaded_count);
     println!(
@@ -293,16 +291,10 @@ fn run_trial(
 /// The roles a run may declare (`WITNESS_ROLE`), shown in its report.
 const ROLES: &[&str] = &["builder", "adversary", "nightly"];
 
-/// Record a trial in the gate's report; a report that cannot be written is said, and does
-/// not change the verdict.
-fn report_file(
-    cfg: &RunConfig,
-    gate: &str,
-    total: usize,
-    rt: Option<&TargetRuntime>,
-    rec: &TrialRecord,
-) {
-    if let Err(e) = gate_report::record(cfg, gate, total, rt, rec) {
+/// Record a trial's result for the gate's report; a result that cannot be stored is said,
+/// and does not change the verdict.
+fn report_file(cfg: &RunConfig, gate: &str, rt: Option<&TargetRuntime>, rec: &TrialRecord) {
+    if let Err(e) = gate_report::record(cfg, rt, gate, rec) {
         eprintln!("witness: the gate report was not written: {}", chain(&e));
     }
 }
