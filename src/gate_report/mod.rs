@@ -5,9 +5,9 @@
 //! Under `cargo test` one process runs the whole gate; under `cargo nextest run` every
 //! scenario is its own process. So the report is never held in memory: [`begin`] stores the
 //! host identity once per run (the first process to get there gathers it, before any
-//! scenario runs), each trial stores its own result ([`record`]), and the three files are
-//! re-rendered from everything stored for the run after each trial, under an exclusive
-//! flock (layout in [`store`]). Whichever process finishes last leaves the complete
+//! scenario runs), each trial stores its own result ([`record`]), and when a process's trials
+//! are done the three files are re-rendered from everything stored for the run ([`finish`]),
+//! under an exclusive flock (layout in [`store`]). Whichever process finishes last leaves the complete
 //! report; a crash leaves the results so far, and `complete: false` says a run is partial.
 //!
 //! Timings and attempts live here, never in the snapshots, so snapshots stay stable. Every
