@@ -197,6 +197,8 @@ pub enum StepError {
     Transport(Box<TransportError>),
     #[error(transparent)]
     Interp(#[from] InterpError),
+    #[error("`env` value `{name}` holds a NUL byte, which no environment variable can carry")]
+    EnvValue { name: String },
     #[error("journal mark `${{{name}}}` was not recorded")]
     MissingMark { name: String },
     #[error("`{field}` names `{name}`, which is not a secret of this target")]

@@ -8,6 +8,7 @@
 //! the shell. An unknown `${name}` is an error, not an empty string: a typo must not
 //! silently weaken a claim.
 
+mod readers;
 pub mod shell;
 
 use std::collections::BTreeMap;
@@ -51,6 +52,9 @@ pub enum InterpError {
         context: String,
         message: String,
     },
+    /// Refused when the scenario loads; checked again here so no caller can skip it.
+    #[error("variable `{what}` would be read as code by {reader}; pass it through `env`")]
+    Code { what: String, reader: String },
 }
 
 impl Vars {
@@ -113,6 +117,14 @@ impl Vars {
 
     fn shell(&self, template: &str) -> Result<String, InterpError> {
         let pieces = shell::lex(template).map_err(|at| InterpError::Unterminated { at })?;
+        let sites =
+            shell::code_sites(template, &[]).map_err(|at| InterpError::Unterminated { at })?;
+        if let Some(site) = sites.into_iter().next() {
+            return Err(InterpError::Code {
+                what: site.what,
+                reader: site.reader,
+            });
+        }
         let mut out = String::with_capacity(template.len());
         for p in pieces {
             match p {
@@ -273,6 +285,73 @@ mod tests {
             }
         }
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// The `env` rewrite of each second-reader context the loader refuses: run by a real
+    /// shell with each nasty value, the inner program gets it byte-exact and nothing runs.
+    #[test]
+    fn env_values_reach_a_second_shell_as_data() {
+        let values = [
+            "$(touch ran-subst)",
+            "`touch ran-backtick`",
+            "'; touch ran-quote; '",
+            "\"; touch ran-dq; \"",
+            "a\nb; touch ran-newline",
+            "${HOME}",
+            "-c",
+            "",
+        ];
+        // Each prints "$V" from a second reader; the value must come back unchanged.
+        let inner = [
+            "bash -c 'printf %s \"$V\"'",
+            "sh -c 'printf %s \"$V\"'",
+            "dash -ec 'printf %s \"$V\"'",
+            "eval 'printf %s \"$V\"'",
+            "find . -maxdepth 0 -exec sh -c 'printf %s \"$V\"' \\;",
+            "echo x | xargs sh -c 'printf %s \"$V\"'",
+            "bash <<'EOF'\nprintf %s \"$V\"\nEOF",
+            "printf '%s' 'printf %s \"$V\"' | sh",
+            "timeout 5 sh -c 'printf %s \"$V\"'",
+            "awk 'BEGIN { printf \"%s\", ENVIRON[\"V\"] }'",
+        ];
+        let dir = std::env::temp_dir().join(format!("witness-env-{}", std::process::id()));
+        for value in values {
+            for cmd in inner {
+                assert!(
+                    shell::code_sites(cmd, &["V".into()]).unwrap().is_empty(),
+                    "{cmd}"
+                );
+                let _ = std::fs::remove_dir_all(&dir);
+                std::fs::create_dir_all(&dir).unwrap();
+                let out = std::process::Command::new("bash")
+                    .arg("-c")
+                    .arg(cmd)
+                    .env("V", value)
+                    .current_dir(&dir)
+                    .output()
+                    .unwrap();
+                let what = format!("value {value:?} through {cmd:?}");
+                assert_eq!(
+                    String::from_utf8_lossy(&out.stdout),
+                    value,
+                    "{what}: {out:?}"
+                );
+                let ran: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+                assert!(ran.is_empty(), "{what}: something ran: {ran:?}");
+            }
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn interpolation_refuses_a_second_reader_too() {
+        let e = vars()
+            .interpolate("bash -c \"echo ${evil}\"", Quote::Shell)
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "variable `${evil}` would be read as code by `bash -c`, which parses its command string; pass it through `env`"
+        );
     }
 
     #[test]

@@ -25,6 +25,8 @@
 
 use std::fmt;
 
+use super::readers::{self, Cmd, Site, VAR_MARK, Word};
+
 /// The quoting context a `${name}` sits in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Context {
@@ -153,13 +155,68 @@ fn escape(value: &str, special: &[char]) -> String {
     out
 }
 
+/// A place in a shell command where a second program would run a value as code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeSite {
+    /// `${name}` for a witness variable, `$NAME` for a shell variable that holds one.
+    pub what: String,
+    /// Byte offset of it in the command.
+    pub at: usize,
+    /// The program that would parse it as code.
+    pub reader: String,
+}
+
+/// Every place in `template` where a second reader would parse a value as code: each
+/// witness `${name}`, and each `$NAME` the outer shell expands where `NAME` holds a value
+/// (an `env` name of the step, or a variable assigned one). See [`readers`].
+pub fn code_sites(template: &str, env: &[String]) -> Result<Vec<CodeSite>, usize> {
+    let lexed = Lexer::new(template).lex()?;
+    let mut out = Vec::new();
+    for (name, site, at) in &lexed.vars {
+        if let Some(reader) = readers::code_reader(&lexed.cmds, *site) {
+            out.push(CodeSite {
+                what: format!("${{{name}}}"),
+                at: *at,
+                reader,
+            });
+        }
+    }
+    let tainted = readers::tainted(&lexed.cmds, env);
+    for (name, site, at) in &lexed.params {
+        if !tainted.contains(name) {
+            continue;
+        }
+        if let Some(reader) = readers::code_reader(&lexed.cmds, *site) {
+            out.push(CodeSite {
+                what: format!("${name}"),
+                at: *at,
+                reader,
+            });
+        }
+    }
+    out.sort_by_key(|c| c.at);
+    Ok(out)
+}
+
+/// What the lexer found: the pieces, the simple commands, where each witness variable and
+/// each expanded shell variable lands (name, place, byte offset).
+struct Lexed {
+    pieces: Vec<Piece>,
+    cmds: Vec<Cmd>,
+    vars: Vec<(String, Site, usize)>,
+    params: Vec<(String, Site, usize)>,
+}
+
 /// One level of nesting the lexer is in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Frame {
-    /// Top level or inside `$(…)` (with its open-paren depth).
+    /// Top level or inside `$(…)` / `<(…)` (with its open-paren depth, its current simple
+    /// command, and how deep it is in `{ … }`, `if … fi` and loop groups).
     Bare {
         parens: usize,
         subst: bool,
+        cmd: usize,
+        groups: usize,
     },
     Double,
     Single,
@@ -174,6 +231,8 @@ struct PendingHeredoc {
     delimiter: String,
     quoted: bool,
     strip_tabs: bool,
+    /// The command whose standard input the body is.
+    cmd: usize,
 }
 
 struct Lexer<'a> {
@@ -185,6 +244,16 @@ struct Lexer<'a> {
     pending: Vec<PendingHeredoc>,
     /// The previous character was an escaping backslash in front of a `${`.
     escaped: bool,
+    cmds: Vec<Cmd>,
+    /// The word being built, per command (`None` between words).
+    current: Vec<Option<Word>>,
+    /// The next word of the command is a `<<<` here-string (its standard input).
+    herestring: Vec<bool>,
+    pipelines: usize,
+    vars: Vec<(String, Site, usize)>,
+    params: Vec<(String, Site, usize)>,
+    /// Where the variables of a heredoc body land (set while reading one).
+    in_heredoc: Option<usize>,
 }
 
 impl<'a> Lexer<'a> {
@@ -195,11 +264,163 @@ impl<'a> Lexer<'a> {
             stack: vec![Frame::Bare {
                 parens: 0,
                 subst: false,
+                cmd: 0,
+                groups: 0,
             }],
             pieces: Vec::new(),
             text: String::new(),
             pending: Vec::new(),
             escaped: false,
+            cmds: vec![Cmd::default()],
+            current: vec![None],
+            herestring: vec![false],
+            pipelines: 1,
+            vars: Vec::new(),
+            params: Vec::new(),
+            in_heredoc: None,
+        }
+    }
+
+    /// The simple command being read (of the innermost `$(…)` or the top level).
+    fn cmd(&self) -> usize {
+        self.stack
+            .iter()
+            .rev()
+            .find_map(|f| match f {
+                Frame::Bare { cmd, .. } => Some(*cmd),
+                _ => None,
+            })
+            .expect("the bottom frame is a Bare frame")
+    }
+
+    /// Append to the word being built (starting one).
+    fn word(&mut self, s: &str) {
+        let c = self.cmd();
+        self.current[c]
+            .get_or_insert_with(Word::default)
+            .text
+            .push_str(s);
+    }
+
+    fn end_word(&mut self) {
+        let c = self.cmd();
+        if let Some(w) = self.current[c].take() {
+            if !w.op {
+                self.herestring[c] = false;
+            }
+            let first = !self.cmds[c].words.iter().any(|w| !w.op);
+            let text = w.text.clone();
+            self.cmds[c].words.push(w);
+            if first {
+                self.group_keyword(&text);
+            }
+        }
+    }
+
+    /// `{`, `if`, loops and `case` open a group whose commands share one pipeline (a pipe
+    /// after the group takes all their output); their closing words end it.
+    fn group_keyword(&mut self, word: &str) {
+        let delta: isize = match word {
+            "{" | "if" | "while" | "until" | "for" | "select" | "case" => 1,
+            "}" | "fi" | "done" | "esac" => -1,
+            _ => return,
+        };
+        if let Some(Frame::Bare { groups, .. }) = self
+            .stack
+            .iter_mut()
+            .rev()
+            .find(|f| matches!(f, Frame::Bare { .. }))
+        {
+            *groups = groups.saturating_add_signed(delta);
+        }
+    }
+
+    fn push_op(&mut self, op: &str) {
+        self.end_word();
+        let c = self.cmd();
+        self.cmds[c].words.push(Word {
+            text: op.to_string(),
+            op: true,
+        });
+    }
+
+    /// A command ends (`;`, `&`, `&&`, `||`, newline, or `|` when `pipe`): the next one
+    /// starts; it is a stage of the same pipeline after `|` or inside a group.
+    fn end_cmd(&mut self, pipe: bool) {
+        self.end_word();
+        let old = self.cmd();
+        let in_group = matches!(self.stack.iter().rev().find(|f| matches!(f, Frame::Bare { .. })),
+            Some(Frame::Bare { parens, groups, .. }) if *parens > 0 || *groups > 0);
+        let pipeline = if pipe || in_group {
+            self.cmds[old].pipeline
+        } else {
+            self.pipelines += 1;
+            self.pipelines - 1
+        };
+        let parent = self.cmds[old].parent;
+        let new = self.new_cmd(parent, pipeline);
+        if let Some(Frame::Bare { cmd, .. }) = self
+            .stack
+            .iter_mut()
+            .rev()
+            .find(|f| matches!(f, Frame::Bare { .. }))
+        {
+            *cmd = new;
+        }
+    }
+
+    fn new_cmd(&mut self, parent: Option<(usize, usize)>, pipeline: usize) -> usize {
+        self.cmds.push(Cmd {
+            words: Vec::new(),
+            pipeline,
+            parent,
+        });
+        self.current.push(None);
+        self.herestring.push(false);
+        self.cmds.len() - 1
+    }
+
+    /// `$(…)`, `<(…)`, `>(…)`: its commands run apart, and what they print becomes (part
+    /// of) the current word of the command around it.
+    fn open_subst(&mut self, opener: &str) {
+        self.word(opener);
+        let outer = self.cmd();
+        let word = self.cmds[outer].words.len();
+        self.pipelines += 1;
+        let cmd = self.new_cmd(Some((outer, word)), self.pipelines - 1);
+        self.take(opener.len());
+        self.stack.push(Frame::Bare {
+            parens: 0,
+            subst: true,
+            cmd,
+            groups: 0,
+        });
+    }
+
+    /// Where a value at this point lands.
+    fn site(&self) -> Site {
+        if let Some(cmd) = self.in_heredoc {
+            return Site::Stdin { cmd };
+        }
+        let cmd = self.cmd();
+        if self.herestring[cmd] {
+            return Site::Stdin { cmd };
+        }
+        Site::Word {
+            cmd,
+            word: self.cmds[cmd].words.len(),
+        }
+    }
+
+    /// A shell variable the outer shell expands here (`$NAME`, `$${NAME…}`).
+    fn param(&mut self, name_from: usize) {
+        let name: String = self.src[name_from..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        if !name.is_empty() && !name.starts_with(|c: char| c.is_ascii_digit()) {
+            let site = self.site();
+            self.params.push((name, site, self.pos));
         }
     }
 
@@ -226,6 +447,11 @@ impl<'a> Lexer<'a> {
             self.escaped = true;
         } else {
             let n = next.chars().next().map_or(0, char::len_utf8);
+            if n > 0 && next.starts_with('\n') {
+                // A line continuation joins lines; it is not part of a word.
+            } else {
+                self.word(&next[..n]);
+            }
             self.take(1 + n);
         }
     }
@@ -241,8 +467,15 @@ impl<'a> Lexer<'a> {
     /// consumed something.
     fn dollar(&mut self, context: impl FnOnce() -> Context) -> Result<bool, usize> {
         let rest = self.rest();
+        let context = context();
+        let expands = matches!(context, Context::Bare | Context::Double)
+            || matches!(context, Context::Heredoc { quoted: false, .. });
         if rest.starts_with("$${") {
+            if expands {
+                self.param(self.pos + 3);
+            }
             self.text.push_str("${");
+            self.word("${");
             self.pos += 3;
             return Ok(true);
         }
@@ -253,20 +486,30 @@ impl<'a> Lexer<'a> {
             let context = if std::mem::take(&mut self.escaped) {
                 Context::Escaped
             } else {
-                context()
+                context
             };
+            let site = self.site();
+            self.vars.push((name.clone(), site, self.pos));
+            self.word(&format!("{VAR_MARK}{name}{VAR_MARK}"));
             self.pieces.push(Piece::Var { name, context });
             self.pos += 2 + end + 1;
             return Ok(true);
         }
+        if expands && rest[1..].starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
+            self.param(self.pos + 1);
+        }
         Ok(false)
     }
 
-    fn run(mut self) -> Result<Vec<Piece>, usize> {
+    fn run(self) -> Result<Vec<Piece>, usize> {
+        Ok(self.lex()?.pieces)
+    }
+
+    fn lex(mut self) -> Result<Lexed, usize> {
         while self.pos < self.src.len() {
             let frame = self.top().clone();
             match frame {
-                Frame::Bare { parens, subst } => self.bare(parens, subst)?,
+                Frame::Bare { parens, subst, .. } => self.bare(parens, subst)?,
                 Frame::Double => self.double()?,
                 Frame::Single => self.single()?,
                 Frame::Backtick => self.simple('`', Context::Backtick)?,
@@ -275,7 +518,17 @@ impl<'a> Lexer<'a> {
             }
         }
         self.flush();
-        Ok(self.pieces)
+        while self.stack.len() > 1 {
+            self.end_word();
+            self.stack.pop();
+        }
+        self.end_word();
+        Ok(Lexed {
+            pieces: self.pieces,
+            cmds: self.cmds,
+            vars: self.vars,
+            params: self.params,
+        })
     }
 
     fn set_parens(&mut self, n: usize) {
@@ -292,39 +545,43 @@ impl<'a> Lexer<'a> {
             '$' => {
                 if self.dollar(|| Context::Bare)? {
                 } else if rest.starts_with("$((") {
+                    self.word("$((");
                     self.take(3);
                     self.stack.push(Frame::Arithmetic { parens: 0 });
                 } else if rest.starts_with("$(") {
-                    self.take(2);
-                    self.stack.push(Frame::Bare {
-                        parens: 0,
-                        subst: true,
-                    });
+                    self.open_subst("$(");
                 } else if rest.starts_with("$'") {
+                    self.word("$'");
                     self.take(2);
                     self.stack.push(Frame::AnsiC);
                 } else {
+                    self.word("$");
                     self.take(1);
                 }
             }
             '\\' => self.backslash(),
             '\'' => {
+                self.word("");
                 self.take(1);
                 self.stack.push(Frame::Single);
             }
             '"' => {
+                self.word("");
                 self.take(1);
                 self.stack.push(Frame::Double);
             }
             '`' => {
+                self.word("`");
                 self.take(1);
                 self.stack.push(Frame::Backtick);
             }
             '(' => {
+                self.end_word();
                 self.take(1);
                 self.set_parens(parens + 1);
             }
             ')' => {
+                self.end_word();
                 self.take(1);
                 if parens > 0 {
                     self.set_parens(parens - 1);
@@ -333,14 +590,64 @@ impl<'a> Lexer<'a> {
                 }
             }
             '#' if self.at_word_start() => self.comment()?,
-            '<' if rest.starts_with("<<") && !rest.starts_with("<<<") => self.heredoc_operator(),
+            '<' if rest.starts_with("<<<") => {
+                self.push_op("<<<");
+                self.take(3);
+                let c = self.cmd();
+                self.herestring[c] = true;
+            }
+            '<' if rest.starts_with("<<") => self.heredoc_operator(),
+            '<' | '>' if rest[1..].starts_with('(') => self.open_subst(&rest[..2]),
+            '<' | '>' => self.redirection(),
+            '&' if rest.starts_with("&>") => self.redirection(),
+            ' ' | '\t' => {
+                self.end_word();
+                self.take(1);
+            }
             '\n' => {
+                self.end_cmd(false);
                 self.take(1);
                 self.heredoc_bodies()?;
             }
-            _ => self.take(c.len_utf8()),
+            ';' | '&' => {
+                let n = if rest.starts_with("&&") || rest.starts_with(";;") {
+                    2
+                } else {
+                    1
+                };
+                self.end_cmd(false);
+                self.take(n);
+            }
+            '|' => {
+                let or = rest.starts_with("||");
+                self.end_cmd(!or);
+                self.take(if or || rest.starts_with("|&") { 2 } else { 1 });
+            }
+            _ => {
+                self.word(&rest[..c.len_utf8()]);
+                self.take(c.len_utf8());
+            }
         }
         Ok(())
+    }
+
+    /// `>`, `>>`, `2>&`, `<`, `&>`, `>|`…: an operator word; a file descriptor number just
+    /// before it belongs to it.
+    fn redirection(&mut self) {
+        let c = self.cmd();
+        if self.current[c]
+            .as_ref()
+            .is_some_and(|w| !w.text.is_empty() && w.text.chars().all(|d| d.is_ascii_digit()))
+        {
+            self.current[c] = None;
+        }
+        let n = self
+            .rest()
+            .find(|ch: char| !matches!(ch, '<' | '>' | '&' | '|'))
+            .unwrap_or(self.rest().len());
+        let op = self.rest()[..n].to_string();
+        self.push_op(&op);
+        self.take(n);
     }
 
     fn at_word_start(&self) -> bool {
@@ -374,25 +681,27 @@ impl<'a> Lexer<'a> {
             }
             '\\' => self.backslash(),
             '`' => {
+                self.word("`");
                 self.take(1);
                 self.stack.push(Frame::Backtick);
             }
             '$' => {
                 if self.dollar(|| Context::Double)? {
                 } else if rest.starts_with("$((") {
+                    self.word("$((");
                     self.take(3);
                     self.stack.push(Frame::Arithmetic { parens: 0 });
                 } else if rest.starts_with("$(") {
-                    self.take(2);
-                    self.stack.push(Frame::Bare {
-                        parens: 0,
-                        subst: true,
-                    });
+                    self.open_subst("$(");
                 } else {
+                    self.word("$");
                     self.take(1);
                 }
             }
-            _ => self.take(c.len_utf8()),
+            _ => {
+                self.word(&rest[..c.len_utf8()]);
+                self.take(c.len_utf8());
+            }
         }
         Ok(())
     }
@@ -403,7 +712,9 @@ impl<'a> Lexer<'a> {
             self.take(1);
             self.stack.pop();
         } else if !(rest.starts_with('$') && self.dollar(|| Context::Single)?) {
-            self.take(rest.chars().next().map_or(1, char::len_utf8));
+            let n = rest.chars().next().map_or(1, char::len_utf8);
+            self.word(&rest[..n]);
+            self.take(n);
         }
         Ok(())
     }
@@ -452,6 +763,7 @@ impl<'a> Lexer<'a> {
     /// `<<WORD`, `<<-WORD`, `<<'WORD'`, `<<"WORD"`, `<<\WORD`: remember it; its body starts
     /// after the end of this line.
     fn heredoc_operator(&mut self) {
+        self.push_op("<<");
         self.take(2);
         let strip_tabs = self.rest().starts_with('-');
         if strip_tabs {
@@ -487,10 +799,17 @@ impl<'a> Lexer<'a> {
             }
         }
         if !delimiter.is_empty() {
+            let cmd = self.cmd();
+            // The delimiter is the operator's operand, not an argument.
+            self.cmds[cmd].words.push(Word {
+                text: delimiter.clone(),
+                op: false,
+            });
             self.pending.push(PendingHeredoc {
                 delimiter,
                 quoted,
                 strip_tabs,
+                cmd,
             });
         }
     }
@@ -498,6 +817,7 @@ impl<'a> Lexer<'a> {
     /// After a newline: the bodies of the heredocs opened on the line just ended.
     fn heredoc_bodies(&mut self) -> Result<(), usize> {
         for h in std::mem::take(&mut self.pending) {
+            self.in_heredoc = Some(h.cmd);
             let context = Context::Heredoc {
                 delimiter: h.delimiter.clone(),
                 quoted: h.quoted,
@@ -530,11 +850,13 @@ impl<'a> Lexer<'a> {
                     }
                 }
                 if self.pos >= self.src.len() {
+                    self.in_heredoc = None;
                     return Ok(());
                 }
                 self.take(1);
             }
         }
+        self.in_heredoc = None;
         Ok(())
     }
 }

@@ -175,11 +175,14 @@ impl Cx<'_> {
             if r.cmd.get_ref().trim().is_empty() {
                 return Err(self.err(r.cmd.span(), "`cmd` must not be empty"));
             }
-            self.shell_contexts(&r.cmd)?;
+            let env = self.run_env(r.env)?;
+            let names: Vec<String> = env.keys().cloned().collect();
+            self.shell_contexts(&r.cmd, &names)?;
             StepKind::Run(RunStep {
                 cmd: r.cmd.into_inner(),
                 local: r.local,
                 cwd: r.cwd,
+                env,
             })
         } else if let Some(s) = w.systemd {
             self.systemd(s)?
@@ -507,10 +510,43 @@ impl Cx<'_> {
         }))
     }
 
+    /// A run step's `env`: names a shell can carry and that neither the shell nor the
+    /// loader reads for itself (a value in `PATH`, `BASH_ENV` or `LD_PRELOAD` would choose
+    /// what runs).
+    fn run_env(
+        &self,
+        env: Option<Spanned<BTreeMap<String, String>>>,
+    ) -> Result<BTreeMap<String, String>, LoadError> {
+        let Some(env) = env else {
+            return Ok(BTreeMap::new());
+        };
+        let span = env.span();
+        let env = env.into_inner();
+        for name in env.keys() {
+            if !is_ident(name) {
+                return Err(self.err(
+                    span.clone(),
+                    format!(
+                        "`env` name `{name}` is not a shell variable name ([A-Za-z_][A-Za-z0-9_]*)"
+                    ),
+                ));
+            }
+            if let Some(why) = reserved_env(name) {
+                return Err(self.err(
+                    span.clone(),
+                    format!("`env` name `{name}` is {why}; choose another name"),
+                ));
+            }
+        }
+        Ok(env)
+    }
+
     /// Refuse a `${name}` the shell command puts where no value can be written safely
-    /// (backticks, `$((…))`, `$'…'`, a comment, after a backslash), at its own line and
-    /// column: the k-th `${name}` of the command is looked up as the k-th in its source text.
-    fn shell_contexts(&self, cmd: &Spanned<String>) -> Result<(), LoadError> {
+    /// (backticks, `$((…))`, `$'…'`, a comment, after a backslash), or where a second program
+    /// would parse it as code (`bash -c`, `eval`, `ssh`, a heredoc into a shell, …: see
+    /// [`crate::interp::shell::code_sites`]), at its own line and column: the k-th `${name}`
+    /// of the command is looked up as the k-th in its source text.
+    fn shell_contexts(&self, cmd: &Spanned<String>, env: &[String]) -> Result<(), LoadError> {
         let span = cmd.span();
         let pieces = shell::lex(cmd.get_ref()).map_err(|_| {
             self.err(
@@ -534,6 +570,44 @@ impl Cx<'_> {
                     .map_or(span.start, |(i, _)| span.start + i);
                 return Err(self.err(at..at, format!("`${{{name}}}` cannot be used {why}")));
             }
+        }
+        let sites = shell::code_sites(cmd.get_ref(), env)
+            .map_err(|_| self.err(span.clone(), "unterminated `${` in `cmd`"))?;
+        if let Some(site) = sites.first() {
+            // Locate it in the source: the k-th occurrence of its text in the command.
+            let k = cmd.get_ref()[..site.at].matches(&site.what).count();
+            let at = source
+                .match_indices(&site.what)
+                .nth(k)
+                .map_or(span.start, |(i, _)| span.start + i);
+            let rewrite = match site
+                .what
+                .strip_prefix("${")
+                .and_then(|w| w.strip_suffix('}'))
+            {
+                _ if site.reader.starts_with("`ssh`") => {
+                    "ssh carries no environment, so no value can reach a remote shell safely; \
+                    make that host a target of its own and run the command there"
+                        .to_string()
+                }
+                Some(var) => {
+                    let env_name = env_name_for(var);
+                    format!(
+                        "pass it through the environment instead: add `env = {{ {env_name} = \"${{{var}}}\" }}` to this `run` and write `\"${env_name}\"` inside the inner program, where that program expands it as data"
+                    )
+                }
+                None => format!(
+                    "write `{}` so that the outer shell does not expand it (inside single quotes), so the inner program expands it as data",
+                    site.what
+                ),
+            };
+            return Err(self.err(
+                at..at,
+                format!(
+                    "`{}` would be read as code by {}: a value from the target would run; {rewrite}",
+                    site.what, site.reader
+                ),
+            ));
         }
         Ok(())
     }
@@ -687,6 +761,7 @@ fn step_templates<'a>(kind: &'a StepKind, e: &'a Expect) -> (Vec<&'a str>, Vec<&
         StepKind::Run(r) => {
             t.push(&r.cmd);
             t.extend(r.cwd.as_deref());
+            t.extend(r.env.values().map(String::as_str));
         }
         StepKind::Systemd(SystemdStep::Show { unit, properties }) => {
             t.push(unit);
@@ -754,6 +829,51 @@ pub fn template_names(t: &str) -> Vec<String> {
         }
     }
     out
+}
+
+/// An environment name for a witness variable (`sweep.tools` → `SWEEP_TOOLS`).
+fn env_name_for(var: &str) -> String {
+    var.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// Why a shell or the dynamic loader reads `name` for itself (bash(1), dash(1), ld.so(8)),
+/// if it does.
+fn reserved_env(name: &str) -> Option<&'static str> {
+    const SHELL: &[&str] = &[
+        "PATH",
+        "IFS",
+        "ENV",
+        "BASH_ENV",
+        "CDPATH",
+        "HOME",
+        "PS1",
+        "PS2",
+        "PS4",
+        "SHELLOPTS",
+        "BASHOPTS",
+        "PROMPT_COMMAND",
+        "GLOBIGNORE",
+        "FPATH",
+        "SHELL",
+        "POSIXLY_CORRECT",
+    ];
+    if SHELL.contains(&name) {
+        Some("read by the shell itself")
+    } else if name.starts_with("LD_") || name.starts_with("BASH_") {
+        Some("read by the dynamic loader or bash itself")
+    } else if name.starts_with("WITNESS_") {
+        Some("witness's own")
+    } else {
+        None
+    }
 }
 
 fn is_ident(s: &str) -> bool {
@@ -886,6 +1006,30 @@ mod tests {
             (
                 "second use refused, first fine",
                 step("run = { cmd = 'echo \"${v}\" `echo ${v}`' }"),
+            ),
+            (
+                "variable in the command string of bash -c",
+                step("run = { cmd = '''\nset -e\nbash -c \"echo ${v}\"\n''' }"),
+            ),
+            (
+                "variable in a heredoc fed to ssh",
+                step("run = { cmd = '''\nssh h <<EOF\necho ${a.b}\nEOF\n''' }"),
+            ),
+            (
+                "env name expanded by the outer shell into eval",
+                step("run = { cmd = 'eval \"echo $V\"', env = { V = \"${v}\" } }"),
+            ),
+            (
+                "env rewrite: the inner shell expands it",
+                step("run = { cmd = \"bash -c 'echo \\\"$V\\\"'\", env = { V = \"${v}\" } }"),
+            ),
+            (
+                "env name the shell reads itself",
+                step("run = { cmd = 'true', env = { BASH_ENV = \"${v}\" } }"),
+            ),
+            (
+                "env name that is not a name",
+                step("run = { cmd = 'true', env = { \"A-B\" = \"x\" } }"),
             ),
         ];
         let mut out = String::new();

@@ -115,6 +115,8 @@ pub struct RunStep {
     pub cmd: String,
     pub local: bool,
     pub cwd: Option<String>,
+    /// Exported for the command, values interpolated as-is (templates).
+    pub env: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone)]

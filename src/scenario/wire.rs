@@ -151,6 +151,10 @@ pub struct RunWire {
     pub local: bool,
     /// Working directory (for `local` steps: relative to the workspace root).
     pub cwd: Option<String>,
+    /// Environment variables exported for the command, each value byte-exact: the way to
+    /// hand a value to a program a second shell reads (`bash -c 'echo "$V"'`).
+    #[serde(default)]
+    pub env: Option<Spanned<BTreeMap<String, String>>>,
 }
 
 #[derive(Debug, Deserialize)]
