@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::RunConfig;
 use crate::engine::run_steps;
 use crate::error::{ActionError, LoadError};
-use crate::evidence;
+use crate::evidence::{self, EvidenceCheck};
 use crate::lock::{flock, lock_target};
 use crate::scenario::check::{check_vars, defined_vars};
 use crate::scenario::{Scenario, load::load_file};
@@ -46,10 +46,10 @@ pub enum ActionUnavailable {
 pub struct ActionOutputs {
     /// The outputs as `<action>.<var>` pairs.
     pub vars: Vec<(String, String)>,
-    /// The action ran, but its evidence differs from its committed snapshot (the message
-    /// names the file). Its outputs are still what it saw: the scenarios judge their claims
-    /// on them, and a scenario that passes is failed for this instead.
-    pub evidence_differs: Option<String>,
+    /// How the action's evidence compares with its committed snapshot (`None` when it has
+    /// not been compared). Its outputs are what it saw either way: the scenarios judge their
+    /// claims on them; the evidence is reported apart.
+    pub evidence: Option<EvidenceCheck>,
 }
 
 /// An action's outputs, or why there are none.
@@ -61,9 +61,9 @@ struct Stored {
     /// `None` when it passed; the redacted failure otherwise.
     failure: Option<String>,
     outputs: BTreeMap<String, String>,
-    /// Where its evidence differs from the committed snapshot, if it does.
+    /// How its evidence compares with the committed snapshot.
     #[serde(default)]
-    evidence_differs: Option<String>,
+    evidence: Option<EvidenceCheck>,
 }
 
 /// The actions of one gate, and what each left in this run.
@@ -182,7 +182,7 @@ impl Actions {
                     .into_iter()
                     .map(|(k, v)| (format!("{name}.{k}"), v))
                     .collect(),
-                evidence_differs: stored.evidence_differs,
+                evidence: stored.evidence,
             }),
         }
     }
@@ -192,7 +192,7 @@ impl Actions {
         let failed = |failure: String| Stored {
             failure: Some(failure),
             outputs: BTreeMap::new(),
-            evidence_differs: None,
+            evidence: None,
         };
         let _lock = match lock_target(&cfg.state_dir(), &cfg.target, def.mutates) {
             Ok(l) => l,
@@ -213,15 +213,15 @@ impl Actions {
         }
         let text = evidence::render(def, &run.report);
         // A changed observation (a tool now MISSING) is what the scenarios judge: the outputs
-        // stay usable, and the difference is carried to them.
-        let evidence_differs =
-            evidence::assert_action_snapshot(&cfg.root, &self.gate, def, &cfg.target, &text).err();
-        progress("done");
+        // stay usable, and how the evidence compares is carried to them.
+        let check =
+            evidence::compare_action_snapshot(&cfg.root, &self.gate, def, &cfg.target, &text);
+        progress(&format!("done; evidence {}", check.describe()));
         // Outputs are stored on disk for the run's other processes: secret values go.
         let red = rt.redactor();
         Stored {
             failure: None,
-            evidence_differs,
+            evidence: Some(check),
             outputs: run
                 .defined
                 .into_iter()

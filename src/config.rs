@@ -39,6 +39,9 @@ pub struct RunConfig {
     pub state_override: Option<PathBuf>,
     /// `WITNESS_ROLE`: who ran it (`builder`, `adversary`, `nightly`), shown in the report.
     pub role: Option<String>,
+    /// `WITNESS_EVIDENCE=strict` (the builder's CI): evidence that is `new` or `differs`
+    /// fails its scenario too. Otherwise the claims alone decide, and evidence is reported.
+    pub evidence_strict: bool,
 }
 
 impl RunConfig {
@@ -68,6 +71,7 @@ impl RunConfig {
             quiet: false,
             state_override: var("WITNESS_STATE_DIR").map(PathBuf::from),
             role: var("WITNESS_ROLE"),
+            evidence_strict: var("WITNESS_EVIDENCE").as_deref() == Some("strict"),
         }
     }
 
@@ -84,6 +88,7 @@ impl RunConfig {
             quiet: false,
             state_override: None,
             role: None,
+            evidence_strict: false,
         }
     }
 

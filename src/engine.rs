@@ -119,6 +119,7 @@ pub fn run_steps(
         report: ScenarioReport {
             steps: reports,
             captures,
+            evidence: None,
         },
         defined,
     }

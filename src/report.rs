@@ -173,12 +173,52 @@ impl Verdict {
     }
 }
 
+/// How a run's evidence compares with the snapshot committed for its target. Reported on
+/// its own; the verdict comes from the claims (only `WITNESS_EVIDENCE=strict` fails on
+/// anything but `Same`).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Evidence {
+    /// No snapshot is committed for this target: recorded (`.snap.new`) for review.
+    New,
+    /// The committed snapshot, unchanged.
+    Same,
+    /// It differs from the committed snapshot (the diff is printed; `.snap.new` written).
+    Differs,
+}
+
+impl Evidence {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Evidence::New => "new",
+            Evidence::Same => "same",
+            Evidence::Differs => "differs",
+        }
+    }
+}
+
+impl Evidence {
+    /// The state of several snapshots together: `differs` over `new` over `same`.
+    pub fn worst(states: impl IntoIterator<Item = Evidence>) -> Option<Evidence> {
+        states.into_iter().max_by_key(|e| match e {
+            Evidence::Same => 0,
+            Evidence::New => 1,
+            Evidence::Differs => 2,
+        })
+    }
+}
+
 /// A scenario as reported.
 #[derive(Debug, Clone, Default)]
 pub struct ScenarioReport {
     pub steps: Vec<StepReport>,
     /// Variables captured by the scenario's steps (redacted), for the evidence.
     pub captures: Vec<(String, String)>,
+    /// How its evidence (and that of the actions it observes) compares with the committed
+    /// snapshots; `None` when not compared (a claim failed, or nothing ran).
+    pub evidence: Option<Evidence>,
 }
 
 impl ScenarioReport {

@@ -417,3 +417,53 @@ fn an_unknown_role_is_refused_before_anything_runs() {
     let e = run_gate(&c, "g", &args(&[])).unwrap_err();
     assert!(e.contains("WITNESS_ROLE=`auditor` is not a role"), "{e}");
 }
+
+/// The claims are the verdict; the evidence is reported apart: `new` where no snapshot is
+/// committed for the target (passed, recorded for review), `differs` where one is and says
+/// otherwise (passed, diff shown), and under `WITNESS_EVIDENCE=strict` both fail.
+#[test]
+fn evidence_is_reported_apart_from_the_verdict() {
+    const HOLDS: &str = "title = \"h\"\nclaim = \"c\"\n[[steps]]\nrun = { cmd = \"echo hello\" }\n";
+    let r = root("evidence", &[("holds.toml", HOLDS)]);
+    let report = |r: &Path| {
+        std::fs::read_to_string(r.join("target/witness/g@here/report.json")).unwrap_or_default()
+    };
+    let cfg = RunConfig::for_root(&r, "here");
+    // No snapshot committed for `here`: PASSED, evidence new.
+    let c = run_gate(&cfg, "g", &args(&[])).unwrap();
+    assert_eq!((c.num_passed, c.num_failed), (1, 0));
+    assert!(
+        report(&r).contains("\"evidence\": \"new\""),
+        "{}",
+        report(&r)
+    );
+    // Strict: the same run fails, for its evidence.
+    let strict = RunConfig {
+        evidence_strict: true,
+        ..RunConfig::for_root(&r, "here")
+    };
+    let c = run_gate(&strict, "g", &args(&[])).unwrap();
+    assert_eq!((c.num_passed, c.num_failed), (0, 1));
+    // A committed snapshot that says otherwise: PASSED (the claim holds), evidence differs.
+    let snap = r.join("snapshots/g/holds@here.snap");
+    std::fs::create_dir_all(snap.parent().unwrap()).unwrap();
+    std::fs::write(&snap, "---\nsource: x\n---\nsomething else\n").unwrap();
+    let c = run_gate(&cfg, "g", &args(&[])).unwrap();
+    assert_eq!((c.num_passed, c.num_failed), (1, 0));
+    assert!(
+        report(&r).contains("\"evidence\": \"differs\""),
+        "{}",
+        report(&r)
+    );
+    let c = run_gate(&strict, "g", &args(&[])).unwrap();
+    assert_eq!((c.num_passed, c.num_failed), (0, 1));
+    // A claim that does not hold fails whatever the evidence, and compares none.
+    std::fs::write(
+        r.join("scenarios/g/holds.toml"),
+        HOLDS.replace("echo hello", "false"),
+    )
+    .unwrap();
+    let c = run_gate(&cfg, "g", &args(&[])).unwrap();
+    assert_eq!((c.num_passed, c.num_failed), (0, 1));
+    assert!(!report(&r).contains("\"evidence\""), "{}", report(&r));
+}

@@ -12,8 +12,33 @@ use std::path::Path;
 pub(crate) mod select;
 
 use crate::config::DEFAULT_TARGET;
+pub use crate::report::Evidence;
 use crate::report::{ScenarioReport, StepReport, StepStatus};
 use crate::scenario::Scenario;
+
+/// The evidence state and the snapshot file it is about (relative to the project root).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct EvidenceCheck {
+    pub state: Evidence,
+    pub file: String,
+}
+
+impl EvidenceCheck {
+    /// One line for a person: `same`, `new (recorded for review: …)`, `differs from …`.
+    pub fn describe(&self) -> String {
+        match self.state {
+            Evidence::Same => format!("same as {}", self.file),
+            Evidence::New => format!(
+                "new: no {} committed; recorded for review as {}.new (cargo insta review)",
+                self.file, self.file
+            ),
+            Evidence::Differs => format!(
+                "differs from {} (diff above; {}.new written for cargo insta review)",
+                self.file, self.file
+            ),
+        }
+    }
+}
 
 /// Snapshot header metadata (`info:` in the `.snap` file).
 #[derive(serde::Serialize)]
@@ -235,53 +260,55 @@ pub fn failure_message(
     m
 }
 
-/// Assert the evidence as `snapshots/<gate>/<id>.snap` (`<id>@<target>.snap` for targets
+/// Compare the evidence with `snapshots/<gate>/<id>.snap` (`<id>@<target>.snap` for targets
 /// other than the twin, whose outputs differ). insta settings are thread-local, so they are
 /// built and bound here, inside the trial.
-pub fn assert_snapshot(
+pub fn compare_snapshot(
     root: &Path,
     gate: &str,
     sc: &Scenario,
     target: &str,
     text: &str,
-) -> Result<(), String> {
-    assert_in(root, gate, "", sc, target, text).map_err(|file| {
-        format!(
-            "scenario {gate}::{} ran and every step passed, but its evidence differs from {file} (diff above).\n\
-             review: cargo insta review   (or accept all: INSTA_UPDATE=always WITNESS_TARGET={target} cargo test --test {gate})",
-            sc.id
-        )
-    })
+) -> EvidenceCheck {
+    compare_in(root, gate, "", sc, target, text)
 }
 
-/// Assert an action's evidence as `snapshots/<gate>/actions/<name>.snap`: recorded once per
-/// gate run, by whichever trial ran the action.
-pub fn assert_action_snapshot(
+/// Compare an action's evidence with `snapshots/<gate>/actions/<name>.snap`: recorded once
+/// per gate run, by whichever trial ran the action.
+pub fn compare_action_snapshot(
     root: &Path,
     gate: &str,
     action: &Scenario,
     target: &str,
     text: &str,
-) -> Result<(), String> {
-    assert_in(root, gate, "actions", action, target, text).map_err(|file| {
-        format!(
-            "action `{}` ran and every step passed, but its evidence differs from {file} (diff above).\n\
-             review: cargo insta review   (or accept all: INSTA_UPDATE=always WITNESS_TARGET={target} cargo test --test {gate})",
-            action.id
-        )
-    })
+) -> EvidenceCheck {
+    compare_in(root, gate, "actions", action, target, text)
 }
 
-/// Assert `text` as the snapshot of `sc` under `snapshots/<gate>/<sub>`; on a mismatch the
-/// error is the snapshot file's path.
-fn assert_in(
+/// How to accept evidence after review, for messages.
+pub fn review_hint(gate: &str, target: &str) -> String {
+    format!(
+        "review: cargo insta review   (or accept all: INSTA_UPDATE=always WITNESS_TARGET={target} cargo test --test {gate})"
+    )
+}
+
+/// Compare `text` with the snapshot of `sc` under `snapshots/<gate>/<sub>`: insta prints the
+/// diff and writes `.snap.new` (as its settings say) when they are not the same.
+fn compare_in(
     root: &Path,
     gate: &str,
     sub: &str,
     sc: &Scenario,
     target: &str,
     text: &str,
-) -> Result<(), String> {
+) -> EvidenceCheck {
+    let rel = Path::new("snapshots").join(gate).join(sub);
+    let file = if target == DEFAULT_TARGET {
+        rel.join(format!("{}.snap", sc.id))
+    } else {
+        rel.join(format!("{}@{target}.snap", sc.id))
+    };
+    let committed = root.join(&file).is_file();
     let dir = root.join("snapshots").join(gate).join(sub);
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path(&dir);
@@ -301,16 +328,16 @@ fn assert_in(
     let result = catch_unwind(AssertUnwindSafe(|| {
         settings.bind(|| insta::assert_snapshot!(name, text));
     }));
-    result.map_err(|_| {
-        let rel = Path::new("snapshots").join(gate).join(sub);
-        if target == DEFAULT_TARGET {
-            rel.join(format!("{}.snap", sc.id)).display().to_string()
-        } else {
-            rel.join(format!("{}@{target}.snap", sc.id))
-                .display()
-                .to_string()
-        }
-    })
+    let state = match (committed, result.is_ok()) {
+        (true, true) => Evidence::Same,
+        (true, false) => Evidence::Differs,
+        // None was committed (insta may have just written one, under INSTA_UPDATE=always).
+        (false, _) => Evidence::New,
+    };
+    EvidenceCheck {
+        state,
+        file: file.display().to_string(),
+    }
 }
 
 /// The evidence text and the failure message of hand-built reports, pinned whole: what a
@@ -353,6 +380,7 @@ mod tests {
 
     fn report(second: StepStatus) -> ScenarioReport {
         ScenarioReport {
+            evidence: None,
             steps: vec![
                 step(
                     1,

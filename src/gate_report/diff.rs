@@ -261,6 +261,7 @@ mod tests {
             verdict,
             message: None,
             steps: vec![step(1, status, evidence)],
+            evidence: None,
         }
     }
 

@@ -32,14 +32,15 @@ pub fn render(r: &Report) -> String {
 
     let _ = writeln!(
         m,
-        "## Scenarios\n\n| scenario | verdict | title |\n|---|---|---|"
+        "## Scenarios\n\n| scenario | verdict | evidence | title |\n|---|---|---|---|"
     );
     for s in &r.scenarios {
         let _ = writeln!(
             m,
-            "| `{}` | **{}** | {} |",
+            "| `{}` | **{}** | {} | {} |",
             s.name,
             s.verdict,
+            s.evidence.map_or("—".to_string(), |e| e.to_string()),
             cell(&s.title)
         );
     }
@@ -233,6 +234,7 @@ mod tests {
                 title: "M2.2 Host healthy".into(),
                 claim: "M2.2: `systemctl --failed` empty.".into(),
                 verdict: Verdict::Failed,
+                evidence: None,
                 message: Some("scenario m2::c2 FAILED\nexpected running, saw degraded".into()),
                 steps: vec![
                     step(1, StepStatus::Failed, &["degraded"]),

@@ -48,6 +48,7 @@ pub(crate) fn to_result(t: &TrialRecord, root: &Path, today: &str, red: &Redacto
         verdict: t.verdict.into(),
         message: t.message.clone(),
         steps: t.report.map(steps).unwrap_or_default(),
+        evidence: t.report.and_then(|r| r.evidence).map(Into::into),
     };
     // Only a scenario whose steps ran had a waiver bend its claim.
     let waivers = match (t.scenario, t.report) {

@@ -85,6 +85,42 @@ pub struct Scenario {
     /// The failure message, when not passed.
     pub message: Option<String>,
     pub steps: Vec<Step>,
+    /// How its evidence compares with the committed snapshots, apart from the verdict:
+    /// `new`, `same` or `differs`; absent when it was not compared (the claim did not hold,
+    /// or nothing ran). Added in witness-report/1 as an optional field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<EvidenceState>,
+}
+
+/// How a scenario's evidence compares with the committed snapshots (the run's
+/// [`crate::report::Evidence`], as data).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EvidenceState {
+    New,
+    Same,
+    Differs,
+}
+
+impl From<crate::report::Evidence> for EvidenceState {
+    fn from(e: crate::report::Evidence) -> Self {
+        use crate::report::Evidence as E;
+        match e {
+            E::New => EvidenceState::New,
+            E::Same => EvidenceState::Same,
+            E::Differs => EvidenceState::Differs,
+        }
+    }
+}
+
+impl std::fmt::Display for EvidenceState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            EvidenceState::New => "new",
+            EvidenceState::Same => "same",
+            EvidenceState::Differs => "differs",
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -7,15 +7,43 @@ use std::sync::Mutex;
 
 use libtest_mimic::Conclusion;
 
-use crate::report::Verdict;
+use crate::report::{Evidence, Verdict};
 
-/// Verdicts of the scenarios of one gate run, filled in by the trials as they end.
+/// Verdicts of the scenarios of one gate run, filled in by the trials as they end, and how
+/// their evidence compared (reported apart from the verdict).
 #[derive(Debug, Default)]
 pub(crate) struct Tally {
     counts: Mutex<BTreeMap<Verdict, u64>>,
+    evidence: Mutex<BTreeMap<Evidence, u64>>,
 }
 
 impl Tally {
+    pub(crate) fn record_evidence(&self, e: Option<Evidence>) {
+        if let Some(e) = e {
+            *self
+                .evidence
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .entry(e)
+                .or_default() += 1;
+        }
+    }
+
+    /// `; evidence: 5 same, 2 new, 0 differs` when any evidence was compared.
+    fn evidence_part(&self) -> String {
+        let ev = self.evidence.lock().unwrap_or_else(|e| e.into_inner());
+        if ev.is_empty() {
+            return String::new();
+        }
+        let n = |e: Evidence| ev.get(&e).copied().unwrap_or(0);
+        format!(
+            "; evidence: {} same, {} new, {} differs",
+            n(Evidence::Same),
+            n(Evidence::New),
+            n(Evidence::Differs)
+        )
+    }
+
     pub(crate) fn record(&self, v: Verdict) {
         *self
             .counts
@@ -60,7 +88,8 @@ impl Tally {
             "PASSED"
         };
         format!(
-            "witness: gate {gate} on target {target}: {verdict} — {passed} passed, {failed} failed, {error} error, {refused} refused (mutation not allowed), {skipped} skipped"
+            "witness: gate {gate} on target {target}: {verdict} — {passed} passed, {failed} failed, {error} error, {refused} refused (mutation not allowed), {skipped} skipped{}",
+            self.evidence_part()
         )
     }
 }
@@ -95,6 +124,11 @@ mod tests {
             t.closing_line("m", "twin", &conclusion(0, 0), 2)
                 .contains("2 skipped")
         );
+        t.record_evidence(Some(Evidence::New));
+        assert!(
+            t.closing_line("m", "twin", &conclusion(0, 0), 0)
+                .ends_with("PASSED — 1 passed, 0 failed, 0 error, 0 refused (mutation not allowed), 0 skipped; evidence: 0 same, 1 new, 0 differs")
+        );
         t.record(Verdict::Refused);
         assert!(
             t.closing_line("m", "twin", &conclusion(0, 0), 0)
@@ -104,7 +138,7 @@ mod tests {
         t.record(Verdict::Failed);
         assert_eq!(
             t.closing_line("m", "twin", &conclusion(0, 0), 0),
-            "witness: gate m on target twin: FAILED — 1 passed, 1 failed, 1 error, 1 refused (mutation not allowed), 0 skipped"
+            "witness: gate m on target twin: FAILED — 1 passed, 1 failed, 1 error, 1 refused (mutation not allowed), 0 skipped; evidence: 0 same, 1 new, 0 differs"
         );
     }
 }

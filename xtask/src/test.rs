@@ -21,6 +21,8 @@ pub fn run(args: &[String]) -> Result<()> {
             .args(args)
             .env("WITNESS_TARGET", "twin")
             .env("WITNESS_ALLOW_MUTATION", "1")
+            // The builder's CI: evidence that is new or differs fails too.
+            .env("WITNESS_EVIDENCE", "strict")
             .status()?;
         if !status.success() {
             bail!("cargo test --workspace failed ({status})");
@@ -50,6 +52,8 @@ fn one_fire_one_build(tw: &Twin) -> Result<()> {
             .args(&args)
             .env("WITNESS_TARGET", "twin")
             .env("WITNESS_ALLOW_MUTATION", "1")
+            // The builder's CI: evidence that is new or differs fails too.
+            .env("WITNESS_EVIDENCE", "strict")
             .status()?;
         if !status.success() {
             bail!("gate m2 under {runner} failed ({status})");
