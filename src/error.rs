@@ -100,15 +100,17 @@ pub enum TransportError {
         cause: ConnectCause,
     },
     #[error(
-        "host key of {host} is NOT in {}: refusing to connect (no trust on first use).\n  offered {key_type} key SHA256:{fingerprint}\n  if this host is the one you mean, verify the fingerprint out of band, then add it: ssh-keyscan -p {port} {hostname} >> {}",
+        "host key of {host} is NOT in {} (looked up as `{entry}`, as OpenSSH does): refusing to connect (no trust on first use).\n  offered {key}\n  if this host is the one you mean, verify the fingerprint out of band, then add it: {add} >> {}",
         known_hosts.display(), known_hosts.display()
     )]
     UnknownHostKey {
         host: String,
-        hostname: String,
-        port: u16,
-        key_type: String,
-        fingerprint: String,
+        /// The known_hosts entry name it was looked up under.
+        entry: String,
+        /// The command that fetches the key under that name.
+        add: String,
+        /// `<type> key SHA256:<fingerprint>`.
+        key: String,
         known_hosts: PathBuf,
     },
     #[error(

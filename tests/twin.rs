@@ -800,3 +800,76 @@ fn start_without_blocking_returns_while_the_run_is_under_way() {
         "wait waited for the run"
     );
 }
+
+/// The README's cold recipe for a host key, followed as written against the twin addressed
+/// through an ssh_config alias: `ssh -G` says where the alias goes, `ssh-keyscan` fetches the
+/// key from there, and witness then looks it up exactly where OpenSSH does. With
+/// `HostKeyAlias`, the key recorded under the alias is the one that counts.
+#[test]
+fn the_readme_host_key_advice_works_for_an_alias() {
+    let tw = twin_ssh();
+    let dir = std::env::temp_dir().join(format!("witness-cold-kh-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("ssh_config");
+    let block = format!(
+        "Host cc-ci-cold\n  HostName {}\n  Port {}\n  User {}\n  IdentityFile {}\n",
+        tw.hostname,
+        tw.port,
+        tw.user,
+        tw.identity_files[0].display()
+    );
+    std::fs::write(&config, &block).unwrap();
+    // README: `ssh -G cc-ci | awk '$1 == "hostname" || $1 == "port"'`
+    let g = Command::new("ssh")
+        .args(["-F", &config.display().to_string(), "-G", "cc-ci-cold"])
+        .output()
+        .unwrap();
+    let g = String::from_utf8_lossy(&g.stdout);
+    let field = |k: &str| {
+        g.lines()
+            .find_map(|l| l.strip_prefix(&format!("{k} ")))
+            .unwrap_or_else(|| panic!("ssh -G printed no {k}: {g}"))
+            .to_string()
+    };
+    let (hostname, port) = (field("hostname"), field("port"));
+    // README: `ssh-keyscan -p <port> <hostname> >> ~/.ssh/known_hosts` (after comparing
+    // `ssh-keygen -lf -` of it with the operator's fingerprint).
+    let scan = Command::new("ssh-keyscan")
+        .args(["-p", &port, &hostname])
+        .output()
+        .unwrap();
+    assert!(!scan.stdout.is_empty(), "ssh-keyscan found no key");
+    let kh = dir.join("known_hosts");
+    std::fs::write(&kh, &scan.stdout).unwrap();
+    let targets = format!(
+        "[targets.cold]\nssh = \"cc-ci-cold\"\nssh_config = \"{}\"\nknown_hosts = \"{}\"\n",
+        config.display(),
+        kh.display()
+    );
+    std::fs::write(dir.join("targets.toml"), &targets).unwrap();
+    let connect = |dir: &Path| -> Result<(), String> {
+        let t = target::load(dir, "cold").unwrap();
+        let TargetTransport::Ssh(c) = t.transport else {
+            unreachable!()
+        };
+        SshPool::new(c)
+            .exec("true", opts(10))
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    };
+    connect(&dir).unwrap();
+    // With HostKeyAlias the same key must be recorded under the alias name: the line
+    // keyed by HostName no longer counts, as with OpenSSH.
+    std::fs::write(&config, format!("{block}  HostKeyAlias cc-ci-cold-key\n")).unwrap();
+    let e = connect(&dir).unwrap_err();
+    assert!(e.contains("looked up as `cc-ci-cold-key`"), "{e}");
+    let renamed: String = String::from_utf8_lossy(&scan.stdout)
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| format!("cc-ci-cold-key {}\n", l.split_once(' ').unwrap().1))
+        .collect();
+    std::fs::write(&kh, renamed).unwrap();
+    connect(&dir).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}

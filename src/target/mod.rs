@@ -162,6 +162,7 @@ fn build(root: &Path, name: &str, t: TargetWire) -> Result<Target, TargetError> 
             user: c.user,
             identity_files: vec![c.identity_file],
             known_hosts: c.known_hosts,
+            host_key_alias: None,
             connect_timeout,
         })
     } else if let Some(alias) = &t.ssh {
@@ -175,6 +176,7 @@ fn build(root: &Path, name: &str, t: TargetWire) -> Result<Target, TargetError> 
             user: t.user.clone().unwrap_or_else(|| "root".into()),
             identity_files: identity_files(t.identity_file.as_deref(), None),
             known_hosts: known_hosts_path(t.known_hosts.as_deref()),
+            host_key_alias: None,
             connect_timeout,
         })
     };
@@ -247,16 +249,145 @@ fn from_ssh_config(
         .as_ref()
         .and_then(|p| p.connect_timeout)
         .unwrap_or(connect_timeout);
-    let _ = name;
+    let options = params.as_ref().map(SshOptions::of).unwrap_or_default();
+    if let Some(refused) = options.refused.first() {
+        return Err(TargetError::Invalid {
+            name: name.to_string(),
+            message: format!(
+                "ssh_config {} gives `{refused}` for `{alias}`, which witness does not support; it refuses rather than connect differently from OpenSSH (supported: {})",
+                path.display(),
+                HONOURED.join(", ")
+            ),
+        });
+    }
+    let known_hosts = match (&t.known_hosts, options.user_known_hosts.as_slice()) {
+        (Some(explicit), _) => expand(explicit),
+        (None, [one]) => expand(one),
+        (None, []) => known_hosts_path(None),
+        (None, several) => {
+            return Err(TargetError::Invalid {
+                name: name.to_string(),
+                message: format!(
+                    "ssh_config {} gives several UserKnownHostsFile for `{alias}` ({}); give the one to use as `known_hosts` in targets.toml",
+                    path.display(),
+                    several.join(" ")
+                ),
+            });
+        }
+    };
     Ok(SshConfig {
         label: alias.to_string(),
         hostname,
         port,
         user,
         identity_files: identity_files(t.identity_file.as_deref(), from_cfg),
-        known_hosts: known_hosts_path(t.known_hosts.as_deref()),
+        known_hosts,
+        host_key_alias: options.host_key_alias,
         connect_timeout,
     })
+}
+
+/// The ssh_config options witness follows as OpenSSH does.
+const HONOURED: &[&str] = &[
+    "HostName",
+    "User",
+    "Port",
+    "IdentityFile",
+    "ConnectTimeout",
+    "HostKeyAlias",
+    "UserKnownHostsFile",
+];
+
+/// Options that do not change which host is reached, how it is verified or as whom:
+/// witness may leave them aside (it never forwards, always checks host keys strictly,
+/// and authenticates by key).
+const HARMLESS: &[&str] = &[
+    "addkeystoagent",
+    "batchmode",
+    "checkhostip",
+    "compression",
+    "controlmaster",
+    "controlpath",
+    "controlpersist",
+    "fingerprinthash",
+    "forwardagent",
+    "forwardx11",
+    "forwardx11timeout",
+    "forwardx11trusted",
+    "hashknownhosts",
+    "identitiesonly",
+    "ignoreunknown",
+    "kbdinteractiveauthentication",
+    "localforward",
+    "loglevel",
+    "logverbose",
+    "passwordauthentication",
+    "preferredauthentications",
+    "pubkeyauthentication",
+    "remoteforward",
+    "dynamicforward",
+    "requesttty",
+    "serveralivecountmax",
+    "serveraliveinterval",
+    "stricthostkeychecking",
+    "tcpkeepalive",
+    "updatehostkeys",
+    "usekeychain",
+    "visualhostkey",
+    "verifyhostkeydns",
+    "ciphers",
+    "macs",
+    "kexalgorithms",
+    "hostkeyalgorithms",
+    "pubkeyacceptedalgorithms",
+    "pubkeyacceptedkeytypes",
+    "casignaturealgorithms",
+    "gssapiauthentication",
+    "gssapidelegatecredentials",
+    "connectionattempts",
+    "escapechar",
+    "numberofpasswordprompts",
+];
+
+/// What an ssh_config host block says beyond HostName/User/Port/IdentityFile.
+#[derive(Debug, Default)]
+struct SshOptions {
+    host_key_alias: Option<String>,
+    user_known_hosts: Vec<String>,
+    /// Options that change how the host is reached or verified and that witness does not
+    /// implement (`ProxyJump`, `ProxyCommand`, an unknown option, …): refused by name.
+    refused: Vec<String>,
+}
+
+impl SshOptions {
+    fn of(p: &ssh2_config::HostParams) -> Self {
+        let mut o = SshOptions::default();
+        if p.proxy_jump.as_ref().is_some_and(|j| !j.is_empty()) {
+            o.refused.push("ProxyJump".into());
+        }
+        if p.certificate_file.is_some() {
+            o.refused.push("CertificateFile".into());
+        }
+        if p.bind_address.is_some() || p.bind_interface.is_some() {
+            o.refused.push("BindAddress/BindInterface".into());
+        }
+        let ignore_unknown = p.ignore_unknown.clone().unwrap_or_default();
+        let fields = p.unsupported_fields.iter().chain(p.ignored_fields.iter());
+        let mut fields: Vec<_> = fields.collect();
+        fields.sort();
+        for (field, args) in fields {
+            let f = field.to_lowercase();
+            match f.as_str() {
+                "hostkeyalias" => o.host_key_alias = args.first().cloned(),
+                "userknownhostsfile" => o.user_known_hosts = args.clone(),
+                _ if HARMLESS.contains(&f.as_str()) => {}
+                _ if p.ignored_fields.contains_key(field)
+                    && ignore_unknown.iter().any(|i| i.eq_ignore_ascii_case(field)) => {}
+                _ => o.refused.push(field.clone()),
+            }
+        }
+        o
+    }
 }
 
 fn identity_files(explicit: Option<&str>, from_cfg: Option<Vec<PathBuf>>) -> Vec<PathBuf> {
@@ -345,6 +476,76 @@ mod tests {
             c.identity_files
         );
         assert!(c.known_hosts.ends_with("kh"));
+    }
+
+    /// OpenSSH's host-key options are followed; anything else that would change how the
+    /// host is reached is refused by name, never ignored.
+    #[test]
+    fn host_key_options_are_followed_and_unsupported_ones_refused_by_name() {
+        let t = load_text(
+            "hka",
+            "[targets.t]\nssh = \"cc-ci\"\nssh_config = \"@DIR@/ssh_config\"\n",
+            &[(
+                "ssh_config",
+                "Host cc-ci\n  HostName 127.0.0.9\n  Port 2222\n  HostKeyAlias cc-ci-key\n  UserKnownHostsFile @DIR@/kh2\n  ServerAliveInterval 30\n  StrictHostKeyChecking yes\n",
+            )],
+        )
+        .unwrap();
+        let c = ssh(t);
+        assert_eq!(c.host_key_alias.as_deref(), Some("cc-ci-key"));
+        assert!(c.known_hosts.ends_with("kh2"), "{:?}", c.known_hosts);
+        assert_eq!(c.known_hosts_key(), ("cc-ci-key", 22));
+        let refused = |name: &str, block: &str| {
+            load_text(
+                name,
+                "[targets.t]\nssh = \"cc-ci\"\nssh_config = \"@DIR@/ssh_config\"\n",
+                &[(
+                    "ssh_config",
+                    &format!("Host cc-ci\n  HostName 10.0.0.1\n{block}"),
+                )],
+            )
+            .unwrap_err()
+            .to_string()
+        };
+        for (block, option) in [
+            ("  ProxyJump bastion\n", "ProxyJump"),
+            ("  ProxyJump a,b\n", "ProxyJump"),
+            ("  ProxyCommand nc %h %p\n", "proxycommand"),
+            ("  KnownHostsCommand /bin/true\n", "knownhostscommand"),
+            ("  SomeFutureOption yes\n", "SomeFutureOption"),
+        ] {
+            let e = refused(option, block);
+            assert!(
+                e.contains(&format!(
+                    "gives `{option}` for `cc-ci`, which witness does not support"
+                )),
+                "{block}: {e}"
+            );
+        }
+        // An unknown option the file itself says to ignore is ignored, as OpenSSH does.
+        let t = load_text(
+            "ignore",
+            "[targets.t]\nssh = \"cc-ci\"\nssh_config = \"@DIR@/ssh_config\"\n",
+            &[(
+                "ssh_config",
+                "IgnoreUnknown SomeFutureOption\nHost cc-ci\n  HostName 10.0.0.1\n  SomeFutureOption yes\n",
+            )],
+        );
+        assert!(t.is_ok(), "{t:?}");
+    }
+
+    #[test]
+    fn without_an_alias_the_key_is_looked_up_as_host_or_bracketed_port() {
+        let t = load_text(
+            "plain",
+            "[targets.t]\nssh = \"cc-ci\"\nssh_config = \"@DIR@/ssh_config\"\n",
+            &[(
+                "ssh_config",
+                "Host cc-ci\n  HostName 10.0.0.1\n  Port 2222\n",
+            )],
+        )
+        .unwrap();
+        assert_eq!(ssh(t).known_hosts_key(), ("10.0.0.1", 2222));
     }
 
     #[test]

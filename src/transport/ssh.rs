@@ -51,7 +51,21 @@ pub struct SshConfig {
     pub user: String,
     pub identity_files: Vec<PathBuf>,
     pub known_hosts: PathBuf,
+    /// ssh_config's `HostKeyAlias`: the name the host key is looked up under instead of
+    /// `hostname` / `[hostname]:port`, as OpenSSH does.
+    pub host_key_alias: Option<String>,
     pub connect_timeout: Duration,
+}
+
+impl SshConfig {
+    /// The name and port the host key is looked up under, as OpenSSH does: `HostKeyAlias`
+    /// as is, else `hostname` (port 22) or `[hostname]:port`.
+    pub fn known_hosts_key(&self) -> (&str, u16) {
+        match &self.host_key_alias {
+            Some(a) => (a, 22),
+            None => (&self.hostname, self.port),
+        }
+    }
 }
 
 /// A pool of authenticated sessions to one target.
@@ -210,7 +224,8 @@ impl SshPool {
             }
             let _ = kh.read_str(t, KnownHostFileKind::OpenSSH);
         }
-        match kh.check_port(&c.hostname, c.port, key) {
+        let (lookup, lookup_port) = c.known_hosts_key();
+        match kh.check_port(lookup, lookup_port, key) {
             CheckResult::Match => {
                 *self.verified.lock().unwrap_or_else(|e| e.into_inner()) =
                     Some(format!("SHA256:{fingerprint} ({key_type})"));
@@ -218,19 +233,20 @@ impl SshPool {
             }
             CheckResult::NotFound => Err(TransportError::UnknownHostKey {
                 host: c.label.clone(),
-                hostname: c.hostname.clone(),
-                port: c.port,
-                key_type,
-                fingerprint,
+                entry: entry(lookup, lookup_port),
+                add: match &c.host_key_alias {
+                    None => format!("ssh-keyscan -p {} {}", c.port, c.hostname),
+                    Some(a) => format!(
+                        "ssh-keyscan -p {} {} | sed 's/^[^ ]*/{a}/'",
+                        c.port, c.hostname
+                    ),
+                },
+                key: format!("{key_type} key SHA256:{fingerprint}"),
                 known_hosts: c.known_hosts.clone(),
             }),
             CheckResult::Mismatch => Err(TransportError::HostKeyMismatch {
                 host: c.label.clone(),
-                entry: if c.port == 22 {
-                    c.hostname.clone()
-                } else {
-                    format!("[{}]:{}", c.hostname, c.port)
-                },
+                entry: entry(lookup, lookup_port),
                 key_type,
                 fingerprint,
                 known_hosts: c.known_hosts.clone(),
@@ -348,6 +364,15 @@ impl Exec for SshPool {
             c.hostname
         ));
         s
+    }
+}
+
+/// A known_hosts entry name: `host`, or `[host]:port` off port 22.
+fn entry(host: &str, port: u16) -> String {
+    if port == 22 {
+        host.to_string()
+    } else {
+        format!("[{host}]:{port}")
     }
 }
 
