@@ -42,6 +42,8 @@ pub struct RunConfig {
     /// `WITNESS_EVIDENCE=strict` (the builder's CI): evidence that is `new` or `differs`
     /// fails its scenario too. Otherwise the claims alone decide, and evidence is reported.
     pub evidence_strict: bool,
+    /// `WITNESS_TARGETS`: a targets file outside the checkout, added to `targets.toml`.
+    pub targets_file: Option<PathBuf>,
 }
 
 impl RunConfig {
@@ -72,6 +74,7 @@ impl RunConfig {
             state_override: var("WITNESS_STATE_DIR").map(PathBuf::from),
             role: var("WITNESS_ROLE"),
             evidence_strict: var("WITNESS_EVIDENCE").as_deref() == Some("strict"),
+            targets_file: var("WITNESS_TARGETS").map(PathBuf::from),
         }
     }
 
@@ -89,6 +92,7 @@ impl RunConfig {
             state_override: None,
             role: None,
             evidence_strict: false,
+            targets_file: None,
         }
     }
 

@@ -467,3 +467,71 @@ fn evidence_is_reported_apart_from_the_verdict() {
     assert_eq!((c.num_passed, c.num_failed), (0, 1));
     assert!(!report(&r).contains("\"evidence\""), "{}", report(&r));
 }
+
+/// `WITNESS_TARGETS` adds targets from a file outside the checkout (replacing one of the same
+/// name), and a short commit variable is resolved on the target to its full hash before any
+/// scenario runs; one that does not resolve makes the target unusable, naming it. The
+/// report names the targets file and its hash.
+#[test]
+fn targets_outside_the_checkout_and_commits_resolved_on_the_target() {
+    let repo = std::env::temp_dir().join(format!("witness-runner-repo-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&repo);
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .arg("-C")
+            .arg(&repo)
+            .args(["-c", "user.email=w@w", "-c", "user.name=w"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    std::fs::create_dir_all(&repo).unwrap();
+    git(&["init", "-q"]);
+    git(&["commit", "-q", "--allow-empty", "-m", "c"]);
+    let full = git(&["rev-parse", "HEAD"]);
+    let claim = "title = \"c\"\nclaim = \"c\"\n[[steps]]\nrun = { cmd = \"git -C ${flake} rev-parse HEAD\" }\nexpect = { stdout_equals = \"${head_commit}\" }\n";
+    let r = root("targets", &[("pinned.toml", claim)]);
+    // The committed targets.toml knows `here` without the claim's variables.
+    let extra = r.join("adversary-targets.toml");
+    let pin = |commit: &str| {
+        std::fs::write(
+            &extra,
+            format!(
+                "[targets.here]\nlocal = true\n[targets.here.vars]\nflake = \"{}\"\nhead_commit = \"{commit}\"\n",
+                repo.display()
+            ),
+        )
+        .unwrap()
+    };
+    let cfg = RunConfig {
+        targets_file: Some(extra.clone()),
+        ..RunConfig::for_root(&r, "here")
+    };
+    pin(&full[..7]);
+    let c = run_gate(&cfg, "g", &args(&[])).unwrap();
+    assert_eq!((c.num_passed, c.num_failed), (1, 0));
+    let report = std::fs::read_to_string(r.join("target/witness/g@here/report.json")).unwrap();
+    assert!(
+        report.contains(&format!("\"head_commit\": \"{full}\"")),
+        "{report}"
+    );
+    assert!(
+        report.contains("adversary-targets.toml sha256:"),
+        "{report}"
+    );
+    // Without the file, the committed target lacks the variables: refused before step 1.
+    let c = gate(&r, "here", &args(&[])).unwrap();
+    assert_eq!((c.num_passed, c.num_failed), (0, 1));
+    // A commit that does not resolve: every trial fails, naming the variable.
+    pin("deadbee");
+    let c = run_gate(&cfg, "g", &args(&[])).unwrap();
+    assert_eq!((c.num_passed, c.num_failed), (0, 1));
+    let report = std::fs::read_to_string(r.join("target/witness/g@here/report.json")).unwrap();
+    assert!(
+        report.contains("`head_commit` = `deadbee` is not a full commit hash"),
+        "{report}"
+    );
+    let _ = std::fs::remove_dir_all(&repo);
+}

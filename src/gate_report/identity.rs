@@ -77,6 +77,10 @@ fn own(cfg: &RunConfig, gate: &str) -> Identity {
         witness_version: env!("CARGO_PKG_VERSION").to_string(),
         witness_commit: witness_commit(),
         scenario_files: scenario_hashes(&cfg.root, gate),
+        targets_file: cfg.targets_file.as_ref().map(|f| match std::fs::read(f) {
+            Ok(bytes) => format!("{} sha256:{:x}", f.display(), Sha256::digest(&bytes)),
+            Err(e) => format!("{} (unreadable: {e})", f.display()),
+        }),
         role: cfg.role.clone(),
         run_id: cfg.run_id.clone(),
         ..Identity::default()

@@ -158,6 +158,9 @@ fn identity(m: &mut String, i: &Identity) {
     for (k, v) in rows {
         let _ = writeln!(m, "| {k} | `{}` |", cell(&v));
     }
+    if let Some(t) = &i.targets_file {
+        let _ = writeln!(m, "| targets file (WITNESS_TARGETS) | `{}` |", cell(t));
+    }
     for (k, v) in &i.reviewed {
         let _ = writeln!(m, "| reviewed `{k}` | `{}` |", cell(v));
     }

@@ -68,6 +68,10 @@ pub struct Identity {
     pub witness_commit: Option<String>,
     /// sha256 of every scenario and action file of the gate.
     pub scenario_files: BTreeMap<String, String>,
+    /// The targets file given by `WITNESS_TARGETS` (outside the checkout) and its sha256:
+    /// `<path> sha256:<hex>`. Optional field added in witness-report/1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub targets_file: Option<String>,
     pub role: Option<String>,
     pub run_id: String,
     pub started_utc: String,

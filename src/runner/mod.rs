@@ -81,8 +81,10 @@ pub fn run_gate(
         return Ok(libtest_mimic::run(args, trials));
     }
 
-    let runtime = target::load(&cfg.root, &cfg.target)
-        .map(|t| Arc::new(TargetRuntime::new(t, &cfg.root, cfg.output_limit)))
+    let runtime = target::load_with(&cfg.root, &cfg.target, cfg.targets_file.as_deref())
+        .map(|t| TargetRuntime::new(t, &cfg.root, cfg.output_limit))
+        .and_then(TargetRuntime::resolve_commits)
+        .map(Arc::new)
         .map_err(|e| chain(&e));
     match &runtime {
         Ok(rt) => println!("witness: gate {gate} on target {}", rt.describe()),

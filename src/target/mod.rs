@@ -96,23 +96,40 @@ pub enum SecretSource {
 
 /// Load target `name` from `<root>/targets.toml`.
 pub fn load(root: &Path, name: &str) -> Result<Target, TargetError> {
+    load_with(root, name, None)
+}
+
+/// Load target `name` from `<root>/targets.toml` and, when given, an extra targets file
+/// (`WITNESS_TARGETS`) whose targets are added, a target of the same name replacing the
+/// committed one: an adversary pins a claim without touching the checkout.
+pub fn load_with(root: &Path, name: &str, extra: Option<&Path>) -> Result<Target, TargetError> {
     let file = root.join("targets.toml");
-    let text = std::fs::read_to_string(&file).map_err(|e| TargetError::Io {
-        file: file.clone(),
-        source: e,
-    })?;
-    let wire: TargetsFileWire = toml::from_str(&text).map_err(|e| TargetError::Parse {
-        file: file.clone(),
-        message: e.to_string(),
-    })?;
-    let known = wire.targets.keys().cloned().collect::<Vec<_>>().join(", ");
-    let mut targets = wire.targets;
+    let mut targets = read_targets(&file)?;
+    if let Some(extra) = extra {
+        targets.extend(read_targets(extra)?);
+    }
+    let known = targets.keys().cloned().collect::<Vec<_>>().join(", ");
     let t = targets.remove(name).ok_or_else(|| TargetError::Unknown {
         name: name.to_string(),
-        file: file.clone(),
+        file: match extra {
+            Some(e) => PathBuf::from(format!("{} + {}", file.display(), e.display())),
+            None => file.clone(),
+        },
         known,
     })?;
     build(root, name, t)
+}
+
+fn read_targets(file: &Path) -> Result<BTreeMap<String, TargetWire>, TargetError> {
+    let text = std::fs::read_to_string(file).map_err(|e| TargetError::Io {
+        file: file.to_path_buf(),
+        source: e,
+    })?;
+    let wire: TargetsFileWire = toml::from_str(&text).map_err(|e| TargetError::Parse {
+        file: file.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    Ok(wire.targets)
 }
 
 fn build(root: &Path, name: &str, t: TargetWire) -> Result<Target, TargetError> {

@@ -7,7 +7,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use super::{SecretSource, Target, TargetTransport};
-use crate::error::SecretError;
+use crate::error::{SecretError, TargetError};
 use crate::redact::Redactor;
 use crate::transport::{Exec, ExecOpts, LocalExec, SshPool};
 
@@ -19,6 +19,13 @@ pub struct TargetRuntime {
     pub local: LocalExec,
     pub output_limit: usize,
     secrets: OnceLock<BTreeMap<String, Result<String, SecretError>>>,
+}
+
+/// 40 lower-case hex digits: a full SHA-1 commit hash.
+fn is_full_hash(s: &str) -> bool {
+    s.len() == 40
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 impl TargetRuntime {
@@ -41,6 +48,59 @@ impl TargetRuntime {
             output_limit,
             secrets: OnceLock::new(),
         }
+    }
+
+    /// Every variable named `*_commit` as a full commit hash: a full one is kept, anything
+    /// else (a short hash, a tag) is resolved on the target with `git rev-parse --verify` in
+    /// the `flake` checkout and replaced by the full hash, so no step compares short with
+    /// full later; one that does not resolve makes the target unusable, naming it.
+    pub fn resolve_commits(mut self) -> Result<Self, TargetError> {
+        let invalid = |message: String| TargetError::Invalid {
+            name: self.target.name.clone(),
+            message,
+        };
+        let pending: Vec<(String, String)> = self
+            .target
+            .vars
+            .iter()
+            .filter(|(k, v)| k.ends_with("_commit") && !is_full_hash(v))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        if pending.is_empty() {
+            return Ok(self);
+        }
+        let Some(repo) = self.target.vars.get("flake").cloned() else {
+            return Err(invalid(format!(
+                "`{}` = `{}` is not a full commit hash, and there is no `flake` variable naming the checkout to resolve it in; give the full 40-digit hash",
+                pending[0].0, pending[0].1
+            )));
+        };
+        for (name, short) in pending {
+            let cmd = format!(
+                "git -C {} rev-parse --verify --quiet {}",
+                shlex::try_quote(&repo).unwrap_or_default(),
+                shlex::try_quote(&format!("{short}^{{commit}}")).unwrap_or_default()
+            );
+            let out = self
+                .remote
+                .exec(
+                    &cmd,
+                    ExecOpts {
+                        deadline: Duration::from_secs(30),
+                        output_limit: 4096,
+                    },
+                )
+                .map_err(|e| invalid(format!("resolving `{name}`: {}", crate::error::chain(&e))))?;
+            let full = out.stdout.text().trim().to_string();
+            if out.exit != Some(0) || !is_full_hash(&full) {
+                return Err(invalid(format!(
+                    "`{name}` = `{short}` is not a full commit hash and does not resolve to one in {repo} on the target (`{cmd}` exited {:?}); give the full 40-digit hash",
+                    out.exit
+                )));
+            }
+            self.target.vars.insert(name, full);
+        }
+        Ok(self)
     }
 
     /// Secrets, resolved once per run: a file is read on the target, an env var here.
