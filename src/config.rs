@@ -44,6 +44,10 @@ pub struct RunConfig {
     pub evidence_strict: bool,
     /// `WITNESS_TARGETS`: a targets file outside the checkout, added to `targets.toml`.
     pub targets_file: Option<PathBuf>,
+    /// `WITNESS_TARGET` was given. When it was not and the twin is not up, a gate skips its
+    /// scenarios (saying how to run them) instead of failing: a fresh clone's `cargo test`
+    /// is green. Asked for by name, an unusable target is an error.
+    pub target_explicit: bool,
 }
 
 impl RunConfig {
@@ -75,6 +79,7 @@ impl RunConfig {
             role: var("WITNESS_ROLE"),
             evidence_strict: var("WITNESS_EVIDENCE").as_deref() == Some("strict"),
             targets_file: var("WITNESS_TARGETS").map(PathBuf::from),
+            target_explicit: var("WITNESS_TARGET").is_some(),
         }
     }
 
@@ -93,6 +98,7 @@ impl RunConfig {
             role: None,
             evidence_strict: false,
             targets_file: None,
+            target_explicit: true,
         }
     }
 
