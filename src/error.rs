@@ -301,6 +301,8 @@ pub enum ReportError {
     Junit(#[source] quick_junit::SerializeError),
     #[error("cannot take the target's lock to read the host identity: {0}")]
     TargetLock(String),
+    #[error("{} is not a witness report ({message})", file.display())]
+    NotAReport { file: PathBuf, message: String },
 }
 
 impl ReportError {

@@ -24,4 +24,4 @@ pub mod target;
 pub mod transport;
 
 pub use config::RunConfig;
-pub use runner::{gate_main, gate_main_with, run_gate};
+pub use runner::{GateVerdict, gate_main, gate_main_with, run_gate, run_gate_verdict};

@@ -17,6 +17,36 @@ use similar::{ChangeTag, capture_diff_slices};
 
 use super::wire::{Identity, Report, Scenario};
 
+/// Read a gate run's `report.json` (the file, or the directory holding it), refusing any
+/// other schema than this witness writes.
+pub fn read(
+    p: &std::path::Path,
+) -> Result<(std::path::PathBuf, Report), crate::error::ReportError> {
+    use crate::error::ReportError;
+    let file = if p.is_dir() {
+        p.join("report.json")
+    } else {
+        p.to_path_buf()
+    };
+    let text =
+        std::fs::read_to_string(&file).map_err(|e| ReportError::io("read", file.clone(), e))?;
+    let report: Report = serde_json::from_str(&text).map_err(|e| ReportError::NotAReport {
+        file: file.clone(),
+        message: format!("schema {}: {e}", super::wire::SCHEMA),
+    })?;
+    if report.schema != super::wire::SCHEMA {
+        return Err(ReportError::NotAReport {
+            file,
+            message: format!(
+                "schema `{}`, this witness reads `{}`",
+                report.schema,
+                super::wire::SCHEMA
+            ),
+        });
+    }
+    Ok((file, report))
+}
+
 /// The identity fields two runs must share to witness the same claim on the same system.
 pub const MUST_AGREE: &[&str] = &[
     "/run/current-system",

@@ -12,7 +12,11 @@
 //! Each trial's verdict (passed, failed, error, refused) goes into the gate's closing line
 //! ([`verdict`]).
 
+mod check;
 mod verdict;
+
+pub use check::check_gate;
+pub use verdict::GateVerdict;
 
 use crate::lock::lock_target;
 
@@ -44,25 +48,36 @@ pub fn gate_main(gate: &str) -> ExitCode {
 
 /// [`gate_main`] with the arguments already parsed (the `witness` binary shifts the gate
 /// name off its command line first).
+/// Exit status: 0 when the claims hold, 1 when a claim is broken, 2 when something could
+/// not be witnessed ([`GateVerdict`]).
 pub fn gate_main_with(gate: &str, args: Arguments) -> ExitCode {
     let mut cfg = RunConfig::from_env();
     cfg.quiet = args.quiet || matches!(args.format, Some(libtest_mimic::FormatSetting::Terse));
-    match run_gate(&cfg, gate, &args) {
-        Ok(c) => c.exit_code(),
+    match run_gate_verdict(&cfg, gate, &args) {
+        Ok((_, v)) => ExitCode::from(v.exit_code()),
         Err(msg) => {
             eprintln!("witness: {msg}");
-            ExitCode::FAILURE
+            ExitCode::from(GateVerdict::NotWitnessed.exit_code())
         }
     }
 }
 
-/// Run the scenarios of `<root>/scenarios/<gate>` as gate `gate`. Errors are gate-level
-/// (no scenarios at all).
+/// Run the scenarios of `<root>/scenarios/<gate>` as gate `gate` (see [`run_gate_verdict`]).
 pub fn run_gate(
     cfg: &RunConfig,
     gate: &str,
     args: &Arguments,
 ) -> Result<libtest_mimic::Conclusion, String> {
+    run_gate_verdict(cfg, gate, args).map(|(c, _)| c)
+}
+
+/// Run the scenarios of `<root>/scenarios/<gate>` as gate `gate`: libtest's conclusion and
+/// the gate's verdict. Errors are gate-level (no scenarios at all).
+pub fn run_gate_verdict(
+    cfg: &RunConfig,
+    gate: &str,
+    args: &Arguments,
+) -> Result<(libtest_mimic::Conclusion, GateVerdict), String> {
     if let Some(role) = &cfg.role
         && !ROLES.contains(&role.as_str())
     {
@@ -78,7 +93,7 @@ pub fn run_gate(
             .iter()
             .map(|(name, _)| Trial::test(name.clone(), || Ok(())))
             .collect();
-        return Ok(libtest_mimic::run(args, trials));
+        return Ok((libtest_mimic::run(args, trials), GateVerdict::Passed));
     }
 
     let runtime = target::load_with(&cfg.root, &cfg.target, cfg.targets_file.as_deref())
@@ -100,7 +115,7 @@ pub fn run_gate(
             .iter()
             .map(|(name, _)| Trial::test(name.clone(), || Ok(())).with_ignored_flag(true))
             .collect();
-        return Ok(libtest_mimic::run(args, trials));
+        return Ok((libtest_mimic::run(args, trials), GateVerdict::Passed));
     }
     match &runtime {
         Ok(rt) => println!("witness: gate {gate} on target {}", rt.describe()),
@@ -198,7 +213,7 @@ pub fn run_gate(
         "{}",
         tally.closing_line(gate, &cfg.target, &conclusion, not_loaded as u64)
     );
-    Ok(conclusion)
+    Ok((conclusion, tally.verdict()))
 }
 
 fn run_trial(

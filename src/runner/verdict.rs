@@ -9,6 +9,28 @@ use libtest_mimic::Conclusion;
 
 use crate::report::{Evidence, Verdict};
 
+/// How a gate run ended, as its exit status says it (README: exit statuses).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GateVerdict {
+    /// Every claim that ran holds: exit 0.
+    Passed,
+    /// A claim is broken: exit 1.
+    Failed,
+    /// Something could not be witnessed (an error, a refusal, an unusable target, no
+    /// scenarios): exit 2.
+    NotWitnessed,
+}
+
+impl GateVerdict {
+    pub fn exit_code(self) -> u8 {
+        match self {
+            GateVerdict::Passed => 0,
+            GateVerdict::Failed => 1,
+            GateVerdict::NotWitnessed => 2,
+        }
+    }
+}
+
 /// Verdicts of the scenarios of one gate run, filled in by the trials as they end, and how
 /// their evidence compared (reported apart from the verdict).
 #[derive(Debug, Default)]
@@ -60,6 +82,19 @@ impl Tally {
             .get(&v)
             .copied()
             .unwrap_or(0)
+    }
+
+    /// The gate's verdict: failed when a claim is broken, not witnessed when a scenario
+    /// errored or was refused, else passed (skips by request — a filter, a read-only run —
+    /// are the caller's choice and shown as INCOMPLETE in the closing line).
+    pub(crate) fn verdict(&self) -> GateVerdict {
+        if self.count(Verdict::Failed) > 0 {
+            GateVerdict::Failed
+        } else if self.count(Verdict::Error) + self.count(Verdict::Refused) > 0 {
+            GateVerdict::NotWitnessed
+        } else {
+            GateVerdict::Passed
+        }
     }
 
     /// The closing line. `not_loaded` counts scenarios of the gate not even loaded

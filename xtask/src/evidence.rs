@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use witness::gate_report::{diff, wire::Report};
 
 const USAGE: &str =
@@ -36,26 +36,5 @@ pub fn run(args: &[String]) -> Result<()> {
 }
 
 fn read(p: &Path) -> Result<(PathBuf, Report)> {
-    let file = if p.is_dir() {
-        p.join("report.json")
-    } else {
-        p.to_path_buf()
-    };
-    let text =
-        std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
-    let report: Report = serde_json::from_str(&text).with_context(|| {
-        format!(
-            "{} is not a witness report (schema witness-report/1)",
-            file.display()
-        )
-    })?;
-    if report.schema != witness::gate_report::wire::SCHEMA {
-        bail!(
-            "{}: schema `{}`, this witness reads `{}`",
-            file.display(),
-            report.schema,
-            witness::gate_report::wire::SCHEMA
-        );
-    }
-    Ok((file, report))
+    Ok(diff::read(p)?)
 }
