@@ -48,6 +48,26 @@ pub struct RunConfig {
     /// scenarios (saying how to run them) instead of failing: a fresh clone's `cargo test`
     /// is green. Asked for by name, an unusable target is an error.
     pub target_explicit: bool,
+    /// `WITNESS_LOCK_WAIT` (seconds, default 7200): how long a mutating run waits for the
+    /// target-side mutation lock another run holds before it is refused.
+    pub lock_wait: std::time::Duration,
+}
+
+impl RunConfig {
+    /// Who holds the target's mutation lock, for a second run to read: this machine, process,
+    /// run, role and what it is doing.
+    pub fn lock_holder(&self, what: &str) -> String {
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|h| h.trim().to_string())
+            .unwrap_or_else(|_| "?".into());
+        format!(
+            "{what} from {host} (pid {}, run {}, role {}, since {})",
+            std::process::id(),
+            self.run_id,
+            self.role.as_deref().unwrap_or("unset"),
+            humantime::format_rfc3339_seconds(std::time::SystemTime::now())
+        )
+    }
 }
 
 impl RunConfig {
@@ -80,6 +100,11 @@ impl RunConfig {
             evidence_strict: var("WITNESS_EVIDENCE").as_deref() == Some("strict"),
             targets_file: var("WITNESS_TARGETS").map(PathBuf::from),
             target_explicit: var("WITNESS_TARGET").is_some(),
+            lock_wait: std::time::Duration::from_secs(
+                var("WITNESS_LOCK_WAIT")
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(7200),
+            ),
         }
     }
 
@@ -99,6 +124,7 @@ impl RunConfig {
             evidence_strict: false,
             targets_file: None,
             target_explicit: true,
+            lock_wait: std::time::Duration::from_secs(7200),
         }
     }
 

@@ -24,4 +24,5 @@ pub mod target;
 pub mod transport;
 
 pub use config::RunConfig;
+pub use lock::{OnTarget, lock_on_target};
 pub use runner::{GateVerdict, gate_main, gate_main_with, run_gate, run_gate_verdict};

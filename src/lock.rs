@@ -38,3 +38,104 @@ pub(crate) fn flock(path: &Path, exclusive: bool) -> std::io::Result<File> {
     if exclusive { f.lock() } else { f.lock_shared() }?;
     Ok(f)
 }
+
+/// The lock on the target itself that keeps two mutating runs apart, wherever they run from
+/// (a builder and an adversary on two machines): `flock` on `/run/lock/witness-mutation.lock`
+/// held by a command that lives as long as this value, on its own SSH session (or as a child
+/// process on the local target). A lost connection or a dead witness ends the command, and
+/// the kernel drops the lock with it. A second run waits up to `wait`, saying who holds it,
+/// then is refused.
+pub enum OnTarget {
+    Ssh { _held: crate::transport::Held },
+    Local(std::process::Child),
+}
+
+impl Drop for OnTarget {
+    fn drop(&mut self) {
+        if let OnTarget::Local(child) = self {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// The script that takes the lock: prints `WAITING <holder>` while another run holds it,
+/// then `HELD` (and keeps the lock until its stdin closes), or `BUSY <holder>` when `wait`
+/// seconds pass.
+fn lock_script(holder: &str, wait_secs: u64) -> String {
+    let holder = shlex::try_quote(holder).map_or_else(|_| "'?'".into(), |q| q.into_owned());
+    format!(
+        r#"mkdir -p /run/lock
+exec 9>>/run/lock/witness-mutation.lock
+if ! flock -n 9; then
+  echo "WAITING $(cat /run/lock/witness-mutation.holder 2>/dev/null)"
+  flock -w {wait_secs} 9 || {{ echo "BUSY $(cat /run/lock/witness-mutation.holder 2>/dev/null)"; exit 0; }}
+fi
+printf '%s\n' {holder} > /run/lock/witness-mutation.holder
+echo HELD
+exec cat >/dev/null"#
+    )
+}
+
+/// Take the target-side mutation lock for `holder` (who and what, shown to a second run).
+pub fn lock_on_target(
+    rt: &crate::target::TargetRuntime,
+    holder: &str,
+    wait: std::time::Duration,
+    progress: &dyn Fn(&str),
+) -> Result<OnTarget, String> {
+    let script = lock_script(holder, wait.as_secs());
+    let mut on_line = |line: &str| {
+        if let Some(who) = line.strip_prefix("WAITING ") {
+            progress(&format!(
+                "the target's mutation lock is held by {who}; waiting up to {}s",
+                wait.as_secs()
+            ));
+            return false;
+        }
+        true
+    };
+    let (held, last) = match &rt.ssh {
+        Some(pool) => {
+            let (h, last) = pool
+                .hold(
+                    &script,
+                    wait + std::time::Duration::from_secs(30),
+                    &mut on_line,
+                )
+                .map_err(|e| format!("cannot take the target's mutation lock: {e}"))?;
+            (OnTarget::Ssh { _held: h }, last)
+        }
+        None => {
+            use std::io::{BufRead, BufReader};
+            let mut child = std::process::Command::new("bash")
+                .arg("-c")
+                .arg(&script)
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .map_err(|e| format!("cannot take the mutation lock on this machine: {e}"))?;
+            let out = child.stdout.take().expect("piped");
+            let mut last = String::new();
+            for line in BufReader::new(out).lines() {
+                let line = line.unwrap_or_default();
+                if on_line(&line) {
+                    last = line;
+                    break;
+                }
+            }
+            (OnTarget::Local(child), last)
+        }
+    };
+    match last.as_str() {
+        "HELD" => Ok(held),
+        busy if busy.starts_with("BUSY") => Err(format!(
+            "REFUSED: another run holds the target's mutation lock ({}), and it was not released within {}s",
+            busy.trim_start_matches("BUSY").trim(),
+            wait.as_secs()
+        )),
+        other => Err(format!(
+            "cannot take the target's mutation lock (flock on /run/lock/witness-mutation.lock said {other:?})"
+        )),
+    }
+}

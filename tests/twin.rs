@@ -961,3 +961,43 @@ fn the_readme_host_key_advice_works_for_an_alias() {
     connect(&dir).unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The mutation lock lives on the target: while one run holds it (on its own SSH session),
+/// a second run — another pool, as from another machine — waits, says who holds it, and is
+/// refused when its wait ends; once the holder's session ends, the lock is free again.
+#[test]
+fn the_mutation_lock_is_held_on_the_target_and_released_with_its_session() {
+    if skip() {
+        return;
+    }
+    let rt = |_: ()| TargetRuntime::new(twin(), &root(), witness::transport::DEFAULT_OUTPUT_LIMIT);
+    let (a, b) = (rt(()), rt(()));
+    let seen = std::sync::Mutex::new(Vec::new());
+    let progress = |l: &str| seen.lock().unwrap().push(l.to_string());
+    let held = witness::lock_on_target(
+        &a,
+        "run A of the builder",
+        Duration::from_secs(5),
+        &progress,
+    )
+    .unwrap();
+    let e = match witness::lock_on_target(&b, "run B", Duration::from_secs(2), &progress) {
+        Ok(_) => panic!("two runs held the target's mutation lock at once"),
+        Err(e) => e,
+    };
+    assert!(
+        e.contains("REFUSED") && e.contains("run A of the builder"),
+        "{e}"
+    );
+    assert!(
+        seen.lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.contains("held by run A of the builder")),
+        "{:?}",
+        seen.lock().unwrap()
+    );
+    drop(held);
+    let again = witness::lock_on_target(&b, "run B", Duration::from_secs(10), &progress);
+    assert!(again.is_ok(), "{:?}", again.err());
+}

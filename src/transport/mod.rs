@@ -11,7 +11,7 @@ use std::time::Duration;
 
 pub use bounded::Bounded;
 pub use local::LocalExec;
-pub use ssh::{SshConfig, SshPool, handshakes_total};
+pub use ssh::{Held, SshConfig, SshPool, handshakes_total};
 
 use crate::error::TransportError;
 

@@ -21,7 +21,7 @@ use std::os::fd::{AsRawFd, RawFd};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
@@ -364,6 +364,93 @@ impl Exec for SshPool {
             c.hostname
         ));
         s
+    }
+}
+
+/// A command kept running on the target, on a session of its own, until dropped: what holds
+/// a lock there. Its session sends keepalives meanwhile; dropping it closes the channel and
+/// the session, and if this process dies the TCP connection closes: either way sshd ends the
+/// command.
+pub struct Held {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl SshPool {
+    /// Start `cmd` on a session of its own and keep it running; `on_line` sees each line it
+    /// prints until it returns `true` (the command said what it had to) or the command ends
+    /// or `wait` passes. Returns the held command and the line that ended the wait.
+    pub fn hold(
+        &self,
+        cmd: &str,
+        wait: Duration,
+        on_line: &mut dyn FnMut(&str) -> bool,
+    ) -> Result<(Held, String), TransportError> {
+        let deadline = Instant::now() + wait;
+        let (conn, mut ch) = self.open_channel(deadline)?;
+        let channel_err = |message: String| TransportError::Channel {
+            host: self.cfg.label.clone(),
+            message,
+        };
+        nb(&conn, deadline, || ch.exec(cmd)).map_err(|e| channel_err(format!("exec: {e}")))?;
+        let mut pending = Vec::new();
+        let mut buf = [0u8; 4096];
+        let last = 'read: loop {
+            match ch.read(&mut buf) {
+                Ok(0) if ch.eof() => break String::new(),
+                Ok(n) => {
+                    pending.extend_from_slice(&buf[..n]);
+                    while let Some(i) = pending.iter().position(|b| *b == b'\n') {
+                        let line: Vec<u8> = pending.drain(..=i).collect();
+                        let line = String::from_utf8_lossy(&line).trim_end().to_string();
+                        if on_line(&line) {
+                            break 'read line;
+                        }
+                    }
+                }
+                Err(e) if e.kind() != ErrorKind::WouldBlock => {
+                    return Err(channel_err(format!("reading: {e}")));
+                }
+                _ => {
+                    if Instant::now() >= deadline {
+                        break String::new();
+                    }
+                    wait_socket(&conn, deadline);
+                }
+            }
+        };
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let mut last_keepalive = Instant::now();
+            while !stopped.load(Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_millis(200));
+                if last_keepalive.elapsed() >= KEEPALIVE_EVERY {
+                    let _ = conn.sess.keepalive_send();
+                    last_keepalive = Instant::now();
+                }
+            }
+            let _ = ch.send_eof();
+            let _ = ch.close();
+            drop(ch);
+            drop(conn);
+        });
+        Ok((
+            Held {
+                stop,
+                thread: Some(thread),
+            },
+            last,
+        ))
     }
 }
 
