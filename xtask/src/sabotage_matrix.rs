@@ -147,12 +147,16 @@ pub const MATRIX: &[(&str, &[Case])] = &[
                 "M1.3",
                 "sweep unit: NOT DECLARED",
             ),
-            ("m1::c4_superset", "M1.4", "MISSING on the timer path: find"),
+            ("m1::c4_superset", "M1.4", "(old: systemd)"),
         ],
     ),
     (
         "timer-lost-bash",
         &[("m1::c4_superset", "M1.4", "MISSING on the timer path: bash")],
+    ),
+    (
+        "host-imports-diverge",
+        &[("m1::c9_hosts_consistent", "Guardrail", "units: DIFFER")],
     ),
     (
         "drone-runner-edited",

@@ -113,6 +113,12 @@ pub const ALL: &[Sabotage] = &[
                  which had it from its list and the host PATH, loses it (M1.4)",
     },
     Sabotage {
+        name: "host-imports-diverge",
+        breaks: "the cc-ci host no longer imports nightly-sweep.nix (claimed); its \
+                 systemPackages line stays identical: the two host configs differ in units, \
+                 timers and harness modules (guardrail: both host configs consistent)",
+    },
+    Sabotage {
         name: "drone-runner-edited",
         breaks: "drone-runner.nix edited inside the reviewed range (the runner's capacity, \
                  claimed): the file differs between base and head (M1.5b)",
