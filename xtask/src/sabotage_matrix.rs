@@ -155,6 +155,22 @@ pub const MATRIX: &[(&str, &[Case])] = &[
         &[("m1::c4_superset", "M1.4", "MISSING on the timer path: bash")],
     ),
     (
+        "hosts-drop-openssh",
+        &[("m1::c4_superset", "M1.4", "MISSING on the Drone path: ssh")],
+    ),
+    (
+        "playwright-dropped",
+        &[(
+            "m1::c4_superset",
+            "M1.4",
+            "MISSING python package: playwright",
+        )],
+    ),
+    (
+        "sixteenth-tool",
+        &[("m1::c4_superset", "M1.4", "cc-ci-run PATH entry")],
+    ),
+    (
         "host-imports-diverge",
         &[("m1::c9_hosts_consistent", "Guardrail", "units: DIFFER")],
     ),

@@ -113,6 +113,22 @@ pub const ALL: &[Sabotage] = &[
                  which had it from its list and the host PATH, loses it (M1.4)",
     },
     Sabotage {
+        name: "hosts-drop-openssh",
+        breaks: "both hosts' systemPackages lose openssh (claimed): the Drone runner's PATH \
+                 (the host's sw/bin) no longer has ssh/scp, which it had before nixenv (M1.4, \
+                 the Drone path)",
+    },
+    Sabotage {
+        name: "playwright-dropped",
+        breaks: "ccciPyEnv loses playwright (claimed): a package of the prior Python env, \
+                 with no command of its own, is gone (M1.4, the Python env)",
+    },
+    Sabotage {
+        name: "sixteenth-tool",
+        breaks: "a 16th tool (less) in ccciRuntimeTools (claimed): cc-ci-run's PATH is not \
+                 the claimed 15 store dirs (M1.4)",
+    },
+    Sabotage {
         name: "host-imports-diverge",
         breaks: "the cc-ci host no longer imports nightly-sweep.nix (claimed); its \
                  systemPackages line stays identical: the two host configs differ in units, \
