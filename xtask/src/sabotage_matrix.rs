@@ -20,7 +20,11 @@ pub const MATRIX: &[(&str, &[Case])] = &[
     (
         "lfs-dropped",
         &[
-            ("m1::c4_superset", "M1.4", "MISSING: git-lfs"),
+            (
+                "m1::c4_superset",
+                "M1.4",
+                "MISSING on the timer path: git-lfs",
+            ),
             ("m1::c6_hosts_converge", "M1.6", "git-lfs"),
             ("m2::c3_tools_resolve", "M2.3", "git-lfs MISSING"),
             ("m2::c4_timer_fire", "M2.4", "git-lfs"),
@@ -30,8 +34,16 @@ pub const MATRIX: &[(&str, &[Case])] = &[
     (
         "defect3",
         &[
-            ("m1::c2_single_source", "M1.2", "OWN TOOL LIST"),
-            ("m1::c4_superset", "M1.4", "MISSING: git-lfs"),
+            (
+                "m1::c2_single_source",
+                "M1.2",
+                "OWN HARNESS LIST nix/hosts/",
+            ),
+            (
+                "m1::c4_superset",
+                "M1.4",
+                "MISSING on the timer path: git-lfs",
+            ),
             ("m2::c4_timer_fire", "M2.4", "git-lfs"),
             ("m2::c6_parity", "M2.6", "git-lfs"),
         ],
@@ -58,8 +70,8 @@ pub const MATRIX: &[(&str, &[Case])] = &[
     (
         "sweep-own-tools",
         &[
-            ("m1::c2_single_source", "M1.2", "OWN TOOL LIST"),
-            ("m1::c3_sweep_module_clean", "M1.3", "path"),
+            ("m1::c2_single_source", "M1.2", "a harness unit's own list"),
+            ("m1::c3_sweep_module_clean", "M1.3", "NOT DECLARED"),
             ("m2::c4_timer_fire", "M2.4", "git-lfs"),
         ],
     ),
@@ -89,7 +101,7 @@ pub const MATRIX: &[(&str, &[Case])] = &[
     (
         "harness-own-cc-ci-run",
         &[
-            ("m1::c2_single_source", "M1.2", "runtimeInputs"),
+            ("m1::c2_single_source", "M1.2", "NOT-pkgs.cc-ci-run"),
             ("m1::c5_same_entrypoint", "M1.5", "DIFFERENT cc-ci-run"),
         ],
     ),
@@ -97,11 +109,86 @@ pub const MATRIX: &[(&str, &[Case])] = &[
         "pytest-dropped",
         &[
             ("m1::c2_single_source", "M1.2", "pytest playwright"),
-            ("m1::c4_superset", "M1.4", "MISSING python package: pytest"),
+            ("m1::c4_superset", "M1.4", "pytest"),
             ("m2::c4_timer_fire", "M2.4", "test_lfs_roundtrip PASSED"),
             ("m2::c5_drone_path", "M2.5", "test_lfs_roundtrip PASSED"),
             ("m2::c7_no_regression", "M2.7", "gitea"),
         ],
+    ),
+    (
+        "ops-module-tools",
+        &[
+            (
+                "m1::c2_single_source",
+                "M1.2",
+                "OWN HARNESS LIST nix/modules/ops.nix",
+            ),
+            (
+                "m1::c4_superset",
+                "M1.4",
+                "MISSING on the timer path: git-lfs",
+            ),
+        ],
+    ),
+    (
+        "sweep-host-path-profile",
+        &[(
+            "m1::c3_sweep_module_clean",
+            "M1.3",
+            "NOT DECLARED: /nix/var/nix/profiles/system/sw/bin",
+        )],
+    ),
+    (
+        "sweep-unit-path",
+        &[
+            ("m1::c2_single_source", "M1.2", "a harness unit's own list"),
+            (
+                "m1::c3_sweep_module_clean",
+                "M1.3",
+                "sweep unit: NOT DECLARED",
+            ),
+            ("m1::c4_superset", "M1.4", "(old: systemd)"),
+        ],
+    ),
+    (
+        "timer-lost-bash",
+        &[("m1::c4_superset", "M1.4", "MISSING on the timer path: bash")],
+    ),
+    (
+        "hosts-drop-openssh",
+        &[("m1::c4_superset", "M1.4", "MISSING on the Drone path: ssh")],
+    ),
+    (
+        "playwright-dropped",
+        &[(
+            "m1::c4_superset",
+            "M1.4",
+            "MISSING python package: playwright",
+        )],
+    ),
+    (
+        "sixteenth-tool",
+        &[("m1::c4_superset", "M1.4", "cc-ci-run PATH entry")],
+    ),
+    (
+        "host-imports-diverge",
+        &[("m1::c9_hosts_consistent", "Guardrail", "units: DIFFER")],
+    ),
+    (
+        "drone-runner-edited",
+        &[("m1::c8_drone_runner_unchanged", "M1.5", "CHANGED")],
+    ),
+    (
+        "unpushed",
+        &[("m1::c10_guardrail", "Guardrail", "remote branches")],
+    ),
+    (
+        "other-author",
+        &[(
+            "m1::c10_guardrail",
+            "Guardrail",
+            "root <root@cc-ci-hetzner>",
+        )],
     ),
     (
         "build-collision",
@@ -110,8 +197,8 @@ pub const MATRIX: &[(&str, &[Case])] = &[
     (
         "build-broken",
         &[
-            ("m1::c1_both_hosts_build", "M1.1", "exit status 0"),
-            ("m1::c7_propagation", "M1.7", "exit status 0"),
+            ("m1::c1_both_hosts_build", "M1.1", "exit 0"),
+            ("m1::c7_propagation", "M1.7", "LACKS"),
         ],
     ),
     (

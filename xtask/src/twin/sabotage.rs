@@ -88,6 +88,68 @@ pub const ALL: &[Sabotage] = &[
                  rc=1 instead of GREEN-BUT-PROMOTE-FAILED (M1.2, M1.4; M2.4, M2.5, M2.7)",
     },
     Sabotage {
+        name: "ops-module-tools",
+        breaks: "DEFECT-3's one-off in another module: git-lfs out of ccciRuntimeTools and \
+                 `nix/modules/ops.nix` (`environment.systemPackages = with pkgs; [ git-lfs openssl ]`) \
+                 imported by both hosts (claimed, switched): a harness list outside the shared \
+                 definition (M1.2), git-lfs gone from the timer path (M1.4)",
+    },
+    Sabotage {
+        name: "sweep-host-path-profile",
+        breaks: "the host-PATH patch in another spelling and position: the sweep wrapper \
+                 appends `/nix/var/nix/profiles/system/sw/bin` to its PATH (claimed, switched) (M1.3)",
+    },
+    Sabotage {
+        name: "sweep-unit-path",
+        breaks: "a divergent `environment.PATH` on the sweep unit \
+                 (`lib.mkForce (lib.makeBinPath [ coreutils openssl curl ])`, claimed, switched): \
+                 a harness unit's own list (M1.2), a unit PATH entry outside NixOS' unit path \
+                 (M1.3), find/xargs/systemctl gone from the timer path (M1.4)",
+    },
+    Sabotage {
+        name: "timer-lost-bash",
+        breaks: "bash dropped from ccciRuntimeTools (\"every system has it\", claimed, \
+                 switched): the Drone path keeps it through the host's sw/bin, the timer path, \
+                 which had it from its list and the host PATH, loses it (M1.4)",
+    },
+    Sabotage {
+        name: "hosts-drop-openssh",
+        breaks: "both hosts' systemPackages lose openssh (claimed): the Drone runner's PATH \
+                 (the host's sw/bin) no longer has ssh/scp, which it had before nixenv (M1.4, \
+                 the Drone path)",
+    },
+    Sabotage {
+        name: "playwright-dropped",
+        breaks: "ccciPyEnv loses playwright (claimed): a package of the prior Python env, \
+                 with no command of its own, is gone (M1.4, the Python env)",
+    },
+    Sabotage {
+        name: "sixteenth-tool",
+        breaks: "a 16th tool (less) in ccciRuntimeTools (claimed): cc-ci-run's PATH is not \
+                 the claimed 15 store dirs (M1.4)",
+    },
+    Sabotage {
+        name: "host-imports-diverge",
+        breaks: "the cc-ci host no longer imports nightly-sweep.nix (claimed); its \
+                 systemPackages line stays identical: the two host configs differ in units, \
+                 timers and harness modules (guardrail: both host configs consistent)",
+    },
+    Sabotage {
+        name: "drone-runner-edited",
+        breaks: "drone-runner.nix edited inside the reviewed range (the runner's capacity, \
+                 claimed): the file differs between base and head (M1.5b)",
+    },
+    Sabotage {
+        name: "unpushed",
+        breaks: "a commit of the bot's claimed but never pushed (guardrail: push every \
+                 commit)",
+    },
+    Sabotage {
+        name: "other-author",
+        breaks: "a commit by root, not the bot, pushed and claimed (guardrail: commit \
+                 author)",
+    },
+    Sabotage {
         name: "build-collision",
         breaks: "ccciPyEnv gets a second pytest (pytest_7, claimed): the Python env's \
                  build fails with a collision, so neither host builds (M1.1)",

@@ -19,6 +19,8 @@ let
 
   base = final: {
     inherit lib system mkDerivation;
+    # Where this package set's sources are (nixpkgs' `pkgs.path`; its NixOS modules under it).
+    path = ./.;
 
     # A package made of the executables that Debian packages install in bin/ and sbin/
     # (copied; symlinks within the same directory kept), like nixpkgs' `bin/`.

@@ -2,9 +2,11 @@
 # what the cc-ci modules use: `imports`; merging of definitions (attribute sets recursively,
 # lists concatenated, equal values kept, differing ones an error as in NixOS);
 # `nixpkgs.overlays`; `environment.systemPackages`; `systemd.services` / `systemd.timers`;
-# `system.activationScripts`; `networking.hostName`. The result has NixOS' attribute paths:
-# `config.system.build.toplevel` (a `nixos-system-<host>-<version>` store path with `sw/`,
-# the unit files, `activate`, `bin/switch-to-configuration`) and `pkgs`.
+# `system.activationScripts`; `networking.hostName`; `lib.mkIf` and `lib.mkForce`. The result
+# has NixOS' attribute paths: `config.system.build.toplevel` (a `nixos-system-<host>-<version>`
+# store path with `sw/`, the unit files, `activate`, `bin/switch-to-configuration`), `pkgs`, and
+# `options.<option>` with what nixpkgs' lib records per option (`definitionsWithLocations`,
+# `files`, `definitions`, `value`) for the options NixOS declares that cc-ci defines.
 let
   lib = import ./lib.nix;
   version = "24.11.twin";
@@ -17,17 +19,35 @@ let
         if builtins.isFunction m then m args else m;
       entry = m: { key = toString m; module = m; };
       # Every module once, following `imports` (modules are files, keyed by path).
+      # The platform's own modules come with every system, as NixOS' baseModules do (after
+      # the configuration's here, so `system-path` lists the configuration's packages first).
       closure = builtins.genericClosure {
-        startSet = map entry modules;
+        startSet = map entry (modules ++ baseModules);
         operator = item: map entry ((call item).imports or [ ]);
       };
       defs = map (item: { file = item.key; value = builtins.removeAttrs (call item) [ "imports" ]; }) closure;
 
       config = mergeDefs [ ] defs;
       pkgs = import ./default.nix { overlays = config.nixpkgs.overlays or [ ]; };
+
+      # nixpkgs' lib records, per declared option, every definition with the file it comes
+      # from (mkIf/mkForce discharged at the option's level), as `definitionsWithLocations`.
+      option = loc:
+        let
+          found = builtins.concatMap
+            (d: if lib.hasAttrByPath loc d.value then [{ inherit (d) file; value = lib.getAttrByPath loc d.value; }] else [ ])
+            defs;
+          final = discharge found;
+        in
+        {
+          definitionsWithLocations = final;
+          files = map (d: d.file) final;
+          definitions = map (d: d.value) final;
+        } // lib.optionalAttrs' { value = if final == [ ] then null else mergeDefs loc final; };
+      options = builtins.foldl' (acc: loc: lib.recursiveUpdate acc (lib.setAttrByPath loc (option loc))) { } declared;
     in
     {
-      inherit pkgs;
+      inherit pkgs options;
       config = config // {
         system = (config.system or { }) // {
           build = { toplevel = toplevel { inherit config pkgs; }; };
@@ -35,10 +55,41 @@ let
       };
     };
 
+  # The options of NixOS that cc-ci's modules define (declared by nixpkgs' modules there).
+  declared = [
+    [ "environment" "systemPackages" ]
+    [ "systemd" "services" ]
+    [ "systemd" "timers" ]
+    [ "nixpkgs" "overlays" ]
+    [ "networking" "hostName" ]
+    [ "system" "activationScripts" ]
+  ];
+
+  # The twin's base modules (nixpkgs' nixos/modules): here only system-path's packages.
+  baseModules = [ ./modules/system-path.nix ];
+
+  # The module system's properties, as lib/modules.nix discharges them: a false `mkIf`
+  # drops its definition, a true one is its content; of `mkOverride`s (mkForce) only the
+  # definitions of the highest priority stay.
+  discharge = defs:
+    let
+      prop = v: if builtins.isAttrs v then v._type or null else null;
+      unIf = builtins.concatMap
+        (d: if prop d.value == "if" then (if d.value.condition then unIf [ (d // { value = d.value.content; }) ] else [ ]) else [ d ])
+        defs;
+      prio = d: if prop d.value == "override" then d.value.priority else 100;
+      best = builtins.foldl' (m: d: if prio d < m then prio d else m) 1500 unIf;
+    in
+    map (d: if prop d.value == "override" then d // { value = d.value.content; } else d)
+      (builtins.filter (d: prio d == best) unIf);
+
   # NixOS' merge, reduced: attribute sets merge per attribute, lists concatenate, a value
   # defined more than once must be the same everywhere.
-  mergeDefs = loc: defs:
-    let first = (builtins.head defs).value; in
+  mergeDefs = loc: defs0:
+    let
+      defs = discharge defs0;
+      first = (builtins.head defs).value;
+    in
     if builtins.all (d: builtins.isAttrs d.value && !lib.isDerivation d.value) defs then
       let names = builtins.attrNames (builtins.foldl' (acc: d: acc // d.value) { } defs); in
       builtins.listToAttrs (map
@@ -55,13 +106,6 @@ let
     else
       throw ("The option `${lib.concatStringsSep "." loc}' has conflicting definition values:"
         + lib.concatMapStringsSep "" (d: "\n- In `${d.file}': ${builtins.toJSON d.value}") defs);
-
-  # What every NixOS system has on its PATH (nixos/modules/config/system-path.nix's
-  # requiredPackages, as far as Debian has them), after the configuration's own packages.
-  requiredPackages = pkgs: with pkgs; [
-    bash coreutils findutils gnugrep gnused mawk diffutils gzip less hostname iproute2
-    getent which util-linux procps systemd nix nixos-rebuild
-  ];
 
   # systemd's defaults for a service's PATH in NixOS (`systemd.services.<n>.path` adds to it).
   defaultServicePath = pkgs: with pkgs; [ coreutils findutils gnugrep gnused systemd ];
@@ -114,7 +158,7 @@ let
 
       systemPath = pkgs.buildEnv {
         name = "system-path";
-        paths = (config.environment.systemPackages or [ ]) ++ requiredPackages pkgs;
+        paths = config.environment.systemPackages or [ ];
       };
 
       activationScripts = config.system.activationScripts or { };

@@ -1,0 +1,66 @@
+# Gate M1's facts about one commit of the cc-ci flake, asked of the NixOS module system (never
+# read from the text of a .nix file): every definition of a package list that reaches a
+# harness path (`environment.systemPackages`, a unit's `path` or `environment.PATH`) with the
+# file it comes from, as nixpkgs' lib records it (`options.<option>.definitionsWithLocations`);
+# the shared set; the units and modules of each host. One line per fact; the scenarios judge.
+#   nix eval --impure --json --expr '(import ./facts.nix) { flake = builtins.getFlake "git+file://<clone>?submodules=1"; hosts = [ "<host>" … ]; }'
+{ flake, hosts }:
+let
+  inherit (builtins) attrNames concatMap concatStringsSep filter isAttrs isList isString map match;
+  root = toString flake.outPath + "/";
+  under = dir: f: builtins.substring 0 (builtins.stringLength dir) (toString f) == dir;
+  # mkIf / mkMerge / mkOverride / mkOrder inside a definition, discharged as the module system does.
+  prop = v: if isAttrs v then v._type or null else null;
+  strip = v:
+    let t = prop v; in
+    if t == "if" then (if v.condition then strip v.content else null)
+    else if t == "override" || t == "order" then strip v.content
+    else if t == "merge" then
+      (let parts = filter (x: x != null) (map strip v.contents); in
+      if parts != [ ] && isList (builtins.head parts) then builtins.concatLists parts else builtins.foldl' (a: b: a // b) { } parts)
+    else v;
+  storeName = s:
+    let m = match "/nix/store/[a-z0-9]{32}-([^/]+).*" s; in
+    if m == null then s else (builtins.parseDrvName (builtins.head m)).name;
+
+  host = h:
+    let
+      c = flake.nixosConfigurations.${h};
+      platform = f: under (toString c.pkgs.path + "/") f;
+      # The file a definition comes from: the flake's own (relative to it) or any other one.
+      file = f: if under root f then builtins.substring (builtins.stringLength root) 4096 (toString f) else toString f;
+      ccrun = toString c.pkgs.cc-ci-run or "";
+      name = p:
+        if isString p then storeName p
+        else if (p.name or "") == "cc-ci-run" && toString p != ccrun then "cc-ci-run(NOT-pkgs.cc-ci-run)"
+        else p.pname or (builtins.parseDrvName p.name).name;
+      names = l: concatStringsSep " " (map name l);
+      own = defs: filter (d: !platform d.file) defs;
+      line = d: opt: v: "${h}: ${file d.file}: ${opt} = ${v}";
+      systemPackages = map (d: line d "environment.systemPackages" (names (strip d.value)))
+        (own c.options.environment.systemPackages.definitionsWithLocations);
+      services = concatMap
+        (d:
+          let v = strip d.value; in
+          concatMap
+            (u:
+              let s = strip v.${u}; env = strip (s.environment or { }); in
+              (if s ? path then [ (line d "systemd.services.${u}.path" (names (strip s.path))) ] else [ ])
+              ++ (if env ? PATH then [ (line d "systemd.services.${u}.environment.PATH" (concatStringsSep ":" (map storeName (filter (e: isString e && e != "") (builtins.split ":" (strip env.PATH)))))) ] else [ ]))
+            (attrNames v))
+        (own c.options.systemd.services.definitionsWithLocations);
+      files = o: map file (filter (f: !platform f) o.files);
+      modules = builtins.sort (a: b: a < b) (builtins.attrNames (builtins.listToAttrs (map (f: { name = f; value = null; })
+        (concatMap files [ c.options.environment.systemPackages c.options.systemd.services c.options.systemd.timers c.options.nixpkgs.overlays ]))));
+      shared = if c.pkgs ? ccciRuntimeTools then [
+        "${h}: shared ccciRuntimeTools = ${names c.pkgs.ccciRuntimeTools}"
+        "${h}: shared cc-ci-run = ${ccrun}"
+      ] ++ map (p: "${h}: shared dir ${p}/bin") ([ c.pkgs.ccciPyEnv ] ++ c.pkgs.ccciRuntimeTools) else [ ];
+    in
+    systemPackages ++ services ++ shared ++ [
+      "${h}: units = ${concatStringsSep " " (attrNames c.config.systemd.services)}"
+      "${h}: timers = ${concatStringsSep " " (attrNames (c.config.systemd.timers or { }))}"
+      "${h}: modules = ${concatStringsSep " " modules}"
+    ];
+in
+concatMap host hosts
