@@ -27,7 +27,7 @@ use crate::config::RunConfig;
 use crate::engine::run_steps;
 use crate::error::{ActionError, LoadError};
 use crate::evidence::{self, EvidenceCheck};
-use crate::lock::{flock, lock_on_target, lock_target};
+use crate::lock::{flock, lock_builds, lock_on_target, lock_target};
 use crate::scenario::check::{check_vars, defined_vars};
 use crate::scenario::{Scenario, load::load_file};
 use crate::target::TargetRuntime;
@@ -200,6 +200,15 @@ impl Actions {
         };
         let label = format!("{} action {name}", self.gate);
         let progress = |line: &str| cfg.progress(&label, line);
+        let _builds = if def.builds {
+            progress("runs Nix builds on the target: one building scenario or action at a time");
+            match lock_builds(&cfg.state_dir(), &cfg.target) {
+                Ok(l) => Some(l),
+                Err(e) => return failed(e),
+            }
+        } else {
+            None
+        };
         // What changes the target holds the lock on the target itself too: two runs from
         // two machines never both mutate it.
         let _on_target = if def.mutates {

@@ -27,6 +27,12 @@ pub(crate) fn lock_target(
     Ok(TargetLock { _file: file })
 }
 
+/// The target's build lock: one building scenario or action at a time (Nix builds are
+/// heavy on a production host; several at once is what a cold run must not do).
+pub(crate) fn lock_builds(state_dir: &Path, target: &str) -> Result<TargetLock, String> {
+    lock_target(state_dir, &format!("{target}.builds"), true)
+}
+
 /// Open (creating it) and lock `path`, blocking until the lock is ours; the lock lasts as
 /// long as the returned file.
 pub(crate) fn flock(path: &Path, exclusive: bool) -> std::io::Result<File> {

@@ -545,3 +545,36 @@ fn targets_outside_the_checkout_and_commits_resolved_on_the_target() {
     );
     let _ = std::fs::remove_dir_all(&repo);
 }
+
+/// Scenarios that build (`builds = true`) run one at a time on a target: two of them, each
+/// failing if the other is inside its critical section, both pass with four test threads.
+#[test]
+fn building_scenarios_run_one_at_a_time() {
+    const BUILDS: &str = "title = \"b\"\nclaim = \"c\"\nbuilds = true\n[[steps]]\nrun = { cmd = \"mkdir inside && sleep 0.5 && rmdir inside\" }\n";
+    let r = root(
+        "builds",
+        &[("a.toml", BUILDS), ("b.toml", BUILDS), ("c.toml", BUILDS)],
+    );
+    let c = run_gate(
+        &RunConfig::for_root(&r, "here"),
+        "g",
+        &Arguments::from_iter(["g", "--test-threads", "4"]),
+    )
+    .unwrap();
+    assert_eq!((c.num_passed, c.num_failed), (3, 0));
+    // Without `builds`, the same scenarios overlap and trip over each other.
+    for f in ["a", "b", "c"] {
+        std::fs::write(
+            r.join(format!("scenarios/g/{f}.toml")),
+            BUILDS.replace("builds = true\n", ""),
+        )
+        .unwrap();
+    }
+    let c = run_gate(
+        &RunConfig::for_root(&r, "here"),
+        "g",
+        &Arguments::from_iter(["g", "--test-threads", "4"]),
+    )
+    .unwrap();
+    assert!(c.num_failed > 0, "the check cannot tell overlap from none");
+}

@@ -18,7 +18,7 @@ mod verdict;
 pub use check::check_gate;
 pub use verdict::GateVerdict;
 
-use crate::lock::{lock_on_target, lock_target};
+use crate::lock::{lock_builds, lock_on_target, lock_target};
 
 pub(crate) use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -294,6 +294,15 @@ fn run_trial(
     };
     let label = format!("{gate}::{}", sc.id);
     let progress = |line: &str| cfg.progress(&label, line);
+    let _builds = if sc.builds {
+        progress("runs Nix builds on the target: one building scenario or action at a time");
+        match lock_builds(&cfg.state_dir(), target_name) {
+            Ok(l) => Some(l),
+            Err(e) => return (Verdict::Error, Err(e.into()), None),
+        }
+    } else {
+        None
+    };
     // A scenario that changes the target holds the lock on the target itself too.
     let _on_target = if sc.mutates {
         match lock_on_target(rt, &cfg.lock_holder(&label), cfg.lock_wait, &progress) {

@@ -118,6 +118,7 @@ impl Cx<'_> {
             title: w.title.into_inner(),
             claim: w.claim.into_inner().trim().to_string(),
             mutates: w.mutates,
+            builds: w.builds,
             ignore: w.ignore,
             uses,
             redact,

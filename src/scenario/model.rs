@@ -19,6 +19,8 @@ pub struct Scenario {
     pub title: String,
     pub claim: String,
     pub mutates: bool,
+    /// Runs Nix builds on the target: one such scenario or action at a time per target.
+    pub builds: bool,
     pub ignore: Option<String>,
     /// Run-scoped actions this scenario observes, with where each is named.
     pub uses: Vec<(String, Loc)>,

@@ -23,6 +23,10 @@ pub struct ScenarioWire {
     pub claim: Spanned<String>,
     #[serde(default)]
     pub mutates: bool,
+    /// It runs Nix builds on the target (load on a production host, store paths left): it
+    /// says so, and runs with no other building scenario or action on that target.
+    #[serde(default)]
+    pub builds: bool,
     /// A reason to skip this scenario unless `--ignored` is given (like `#[ignore]`).
     pub ignore: Option<String>,
     /// Run-scoped actions (`scenarios/<gate>/actions/<name>.toml`) this scenario observes:
