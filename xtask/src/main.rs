@@ -4,6 +4,7 @@
 //! they are tooling, not library, and only ever report to a person.
 
 mod bench;
+mod cold;
 mod demo;
 mod evidence;
 mod nightly;
@@ -27,6 +28,7 @@ fn main() -> Result<()> {
         "sabotage-matrix" => sabotage_matrix::run(rest),
         "nightly-check" => nightly::run(rest),
         "evidence" => evidence::run(rest),
+        "cold-recipe" => cold::run(rest),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             Ok(())
@@ -42,6 +44,7 @@ const USAGE: &str = "usage: cargo xtask <task>
   demo                     twin up, both gates, a short result table, twin down
   test                     the full test suite: twin up, cargo test --workspace, the sabotage matrix, twin down
   evidence diff A B        do two gate runs agree? (report.json files or dirs; exit 0 only if so)
+  cold-recipe              walk the README's cold recipe against the twin (alias, keyscan, WITNESS_TARGETS, M1+M2 PASSED, a sabotage exit 1)
   nightly-check            install the nightly gate unit in the twin; fire it green, then red under a sabotage
   sabotage-matrix [--gate G] [NAME..]
                           every gate scenario goes red under its sabotage, naming its claim

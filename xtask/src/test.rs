@@ -2,7 +2,8 @@
 //! one), runs `cargo test --workspace` against it with mutation allowed (the twin is
 //! throw-away), then counts what one M2 gate run does to the host (one sweep fire and one
 //! Drone build, under `cargo test` and, when installed, `cargo nextest run`), then the
-//! sabotage matrix (every gate scenario must go red under its sabotage), then the nightly
+//! sabotage matrix (every gate scenario must go red under its sabotage), then the README's
+//! cold recipe walked against the twin (`cargo xtask cold-recipe`), then the nightly
 //! gate unit installed in the twin (green, then red under a sabotage), and stops the twin
 //! afterwards if it started it — also when tests fail.
 
@@ -29,6 +30,7 @@ pub fn run(args: &[String]) -> Result<()> {
         }
         one_fire_one_build(tw)?;
         crate::sabotage_matrix::run(&[])?;
+        crate::cold::walk_on_twin()?;
         crate::nightly::run(&[])
     })
 }
