@@ -39,6 +39,9 @@ pub struct RunConfig {
     pub state_override: Option<PathBuf>,
     /// `WITNESS_ROLE`: who ran it (`builder`, `adversary`, `nightly`), shown in the report.
     pub role: Option<String>,
+    /// `WITNESS_ALL_STEPS=1|true|yes`: a scenario's steps after a failed one still run, so
+    /// each is judged (the sabotage matrix's mode; the verdict is the same).
+    pub all_steps: bool,
 }
 
 impl RunConfig {
@@ -68,6 +71,10 @@ impl RunConfig {
             quiet: false,
             state_override: var("WITNESS_STATE_DIR").map(PathBuf::from),
             role: var("WITNESS_ROLE"),
+            all_steps: matches!(
+                var("WITNESS_ALL_STEPS").as_deref(),
+                Some("1" | "true" | "yes")
+            ),
         }
     }
 
@@ -84,6 +91,7 @@ impl RunConfig {
             quiet: false,
             state_override: None,
             role: None,
+            all_steps: false,
         }
     }
 

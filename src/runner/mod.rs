@@ -82,7 +82,11 @@ pub fn run_gate(
     }
 
     let runtime = target::load(&cfg.root, &cfg.target)
-        .map(|t| Arc::new(TargetRuntime::new(t, &cfg.root, cfg.output_limit)))
+        .map(|t| {
+            let mut rt = TargetRuntime::new(t, &cfg.root, cfg.output_limit);
+            rt.all_steps = cfg.all_steps;
+            Arc::new(rt)
+        })
         .map_err(|e| chain(&e));
     match &runtime {
         Ok(rt) => println!("witness: gate {gate} on target {}", rt.describe()),
