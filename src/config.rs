@@ -51,6 +51,9 @@ pub struct RunConfig {
     /// `WITNESS_LOCK_WAIT` (seconds, default 7200): how long a mutating run waits for the
     /// target-side mutation lock another run holds before it is refused.
     pub lock_wait: std::time::Duration,
+    /// `WITNESS_ALL_STEPS=1|true|yes`: a scenario's steps after a failed one still run, so
+    /// each is judged (the sabotage matrix's mode; the verdict is the same).
+    pub all_steps: bool,
 }
 
 impl RunConfig {
@@ -105,6 +108,10 @@ impl RunConfig {
                     .and_then(|v| v.parse().ok())
                     .unwrap_or(7200),
             ),
+            all_steps: matches!(
+                var("WITNESS_ALL_STEPS").as_deref(),
+                Some("1" | "true" | "yes")
+            ),
         }
     }
 
@@ -125,6 +132,7 @@ impl RunConfig {
             targets_file: None,
             target_explicit: true,
             lock_wait: std::time::Duration::from_secs(7200),
+            all_steps: false,
         }
     }
 

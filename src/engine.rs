@@ -2,7 +2,8 @@
 //!
 //! Per step: interpolate, run (retrying until the expectations hold when the step has a
 //! `retry`), judge, capture variables. After a failed step the rest are reported as
-//! skipped. Everything put into the report is redacted first, so nothing downstream
+//! skipped (unless the run asks for every step, `WITNESS_ALL_STEPS`: the sabotage matrix
+//! judges each step; a step needing a variable the failed one did not capture then errors). Everything put into the report is redacted first, so nothing downstream
 //! (snapshot, failure message, log) can see a secret.
 
 use std::collections::BTreeMap;
@@ -75,7 +76,7 @@ pub fn run_steps(
     let mut captured_names = Vec::new();
     let mut defined: Vec<(String, String)> = Vec::new();
     for (i, step) in sc.steps.iter().enumerate() {
-        if failed {
+        if failed && !rt.all_steps {
             reports.push(skipped(i + 1, step));
             continue;
         }
@@ -108,7 +109,7 @@ pub fn run_steps(
                 }
             }
         }
-        failed = report.status != StepStatus::Passed;
+        failed |= report.status != StepStatus::Passed;
         reports.push(report);
     }
     let captures = captured_names

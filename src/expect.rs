@@ -10,7 +10,7 @@ use regex::Regex;
 
 use crate::interp::{Quote, Vars};
 use crate::report::{Observation, Outcome};
-use crate::scenario::{Contains, Expect, Normalize, SameAs, SameNormalize};
+use crate::scenario::{Contains, Expect, Normalize, SameAs, SameNormalize, today_utc};
 
 /// Evaluate every expectation of a step against its observation.
 pub fn evaluate(e: &Expect, obs: &Observation, vars: &Vars) -> Vec<Outcome> {
@@ -95,6 +95,27 @@ fn same_as(sa: &SameAs, stdout: &str, vars: &Vars) -> Outcome {
             format!("`{l}`: MISSING never equals MISSING"),
         );
     }
+    // An exception past its date fails the check, naming it (renew it or remove it).
+    let today = today_utc();
+    if let Some(w) = sa.except.iter().find(|w| !w.in_force(&today)) {
+        return Outcome::check(
+            false,
+            expected,
+            format!(
+                "the exception for `{}` expired on {} ({}): renew it with a new date and reason, or remove it",
+                w.tools.join(", "),
+                w.expires,
+                w.reason
+            ),
+        );
+    }
+    let excepted = |l: &str| {
+        let key = match sa.lines.as_ref().and_then(|re| re.captures(l)?.name("key")) {
+            Some(k) => k.as_str(),
+            None => l.split_once('=').map_or(l, |(k, _)| k),
+        };
+        sa.except.iter().any(|w| w.tools.iter().any(|t| t == key))
+    };
     let Some(other) = vars.get(&sa.var) else {
         return Outcome::check(
             false,
@@ -106,6 +127,7 @@ fn same_as(sa: &SameAs, stdout: &str, vars: &Vars) -> Outcome {
         let mut lines: Vec<String> = t
             .lines()
             .filter(|l| sa.lines.as_ref().is_none_or(|re| re.is_match(l)))
+            .filter(|l| !excepted(l))
             .map(|l| {
                 // A `(?P<key>…)` group in `lines` compares only that part of each line
                 // (e.g. which recipes have an outcome, whatever the outcome was).
@@ -132,14 +154,24 @@ fn same_as(sa: &SameAs, stdout: &str, vars: &Vars) -> Outcome {
         return Outcome::pass(expected);
     }
     let diff = similar::TextDiff::from_lines(&left, &right);
+    // A long comparison (a whole PATH inventory) shows only what differs.
+    let long = left.lines().count().max(right.lines().count()) > 30;
     let mut shown = String::from("differs (- earlier, + this probe):");
+    let mut equal = 0;
     for change in diff.iter_all_changes() {
         let sign = match change.tag() {
             similar::ChangeTag::Delete => "-",
             similar::ChangeTag::Insert => "+",
+            similar::ChangeTag::Equal if long => {
+                equal += 1;
+                continue;
+            }
             similar::ChangeTag::Equal => " ",
         };
         shown.push_str(&format!("\n{sign} {}", change.value().trim_end()));
+    }
+    if equal > 0 {
+        shown.push_str(&format!("\n({equal} equal lines not shown)"));
     }
     Outcome::check(false, expected, shown)
 }
@@ -516,6 +548,49 @@ mod tests {
         let r = evaluate(&e, &obs("sweep: a rc=0\n", 0), &v);
         assert!(
             !r[1].ok && r[1].seen.as_ref().unwrap().contains("- b"),
+            "{r:?}"
+        );
+    }
+
+    #[test]
+    fn parity_of_whole_inventories_with_exceptions() {
+        let inventory =
+            |extra: &str| format!("bash=/nix/store/b/bin/bash\ngit=/nix/store/g/bin/git\n{extra}");
+        let mut v = Vars::default();
+        v.set("timer", inventory(""));
+        // A name on one side only is a difference; so is one name resolving to two paths.
+        let e = expect("same_as = { var = 'timer' }");
+        let r = evaluate(&e, &obs(&inventory("ssh=/nix/store/o/bin/ssh\n"), 0), &v);
+        assert!(!r[1].ok);
+        assert!(
+            r[1].seen
+                .as_ref()
+                .unwrap()
+                .contains("+ ssh=/nix/store/o/bin/ssh"),
+            "{r:?}"
+        );
+        let other_git = inventory("").replace("/nix/store/g/", "/nix/store/h/");
+        let r = evaluate(&e, &obs(&other_git, 0), &v);
+        assert!(!r[1].ok, "{r:?}");
+        // An exception in force leaves its tools out of the comparison.
+        let e = expect(
+            "same_as = { var = 'timer', except = [{ tools = ['ssh', 'scp'], reason = 'host sw/bin', expires = '2999-12-31' }] }",
+        );
+        let r = evaluate(&e, &obs(&inventory("ssh=/nix/store/o/bin/ssh\n"), 0), &v);
+        assert!(r[1].ok, "{r:?}");
+        let r = evaluate(&e, &obs(&inventory("gzip=/nix/store/z/bin/gzip\n"), 0), &v);
+        assert!(!r[1].ok, "an exception covers only its tools: {r:?}");
+        // After its date it is red, naming it, whatever the inventories.
+        let e = expect(
+            "same_as = { var = 'timer', except = [{ tools = ['ssh'], reason = 'host sw/bin', expires = '2020-01-31' }] }",
+        );
+        let r = evaluate(&e, &obs(&inventory(""), 0), &v);
+        assert!(!r[1].ok);
+        assert!(
+            r[1].seen
+                .as_ref()
+                .unwrap()
+                .contains("`ssh` expired on 2020-01-31"),
             "{r:?}"
         );
     }

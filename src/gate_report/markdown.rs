@@ -47,14 +47,18 @@ pub fn render(r: &Report) -> String {
     if !r.waivers.is_empty() {
         let _ = writeln!(
             m,
-            "\n## Waivers in force\n\n| scenario | unit | until | reason |\n|---|---|---|---|"
+            "\n## Waivers in force\n\n| scenario | waived | until | reason |\n|---|---|---|---|"
         );
         for w in &r.waivers {
             let _ = writeln!(
                 m,
-                "| `{}` | `{}` | {} | {} |",
+                "| `{}` | {} | {} | {} |",
                 w.scenario,
-                w.unit,
+                if w.tools.is_empty() {
+                    format!("`{}`", w.unit)
+                } else {
+                    format!("commands `{}`", w.tools.join("`, `"))
+                },
                 w.expires,
                 cell(&w.reason)
             );
@@ -247,6 +251,7 @@ mod tests {
             waivers: vec![Waiver {
                 scenario: "m2::c2".into(),
                 unit: "x.service".into(),
+                tools: vec![],
                 reason: "upstream bug | #12".into(),
                 expires: "2026-12-31".into(),
             }],

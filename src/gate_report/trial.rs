@@ -78,24 +78,43 @@ fn steps(r: &ScenarioReport) -> Vec<wire::Step> {
         .collect()
 }
 
-/// The waivers of the scenario's `systemctl --failed` steps that hold today. An expired
-/// one is not listed: it fails its step, which says so.
+/// The waivers of the scenario's steps that hold today: `systemctl --failed` allowlists and
+/// parity exceptions (`same_as.except`). An expired one is not listed: it fails its step,
+/// which says so.
 fn waivers_in_force(gate: &str, sc: &Scenario, today: &str) -> Vec<wire::Waiver> {
-    sc.steps
-        .iter()
-        .filter_map(|step| match &step.kind {
-            StepKind::Systemd(SystemdStep::NoFailed { allow }) => Some(allow),
-            _ => None,
-        })
-        .flatten()
-        .filter(|w| w.in_force(today))
-        .map(|w| wire::Waiver {
-            scenario: format!("{gate}::{}", sc.id),
-            unit: w.unit.clone(),
-            reason: w.reason.clone(),
-            expires: w.expires.clone(),
-        })
-        .collect()
+    let scenario = format!("{gate}::{}", sc.id);
+    let mut out = Vec::new();
+    for step in &sc.steps {
+        if let StepKind::Systemd(SystemdStep::NoFailed { allow }) = &step.kind {
+            out.extend(
+                allow
+                    .iter()
+                    .filter(|w| w.in_force(today))
+                    .map(|w| wire::Waiver {
+                        scenario: scenario.clone(),
+                        unit: w.unit.clone(),
+                        tools: Vec::new(),
+                        reason: w.reason.clone(),
+                        expires: w.expires.clone(),
+                    }),
+            );
+        }
+        if let Some(sa) = &step.expect.same_as {
+            out.extend(
+                sa.except
+                    .iter()
+                    .filter(|w| w.in_force(today))
+                    .map(|w| wire::Waiver {
+                        scenario: scenario.clone(),
+                        unit: String::new(),
+                        tools: w.tools.clone(),
+                        reason: w.reason.clone(),
+                        expires: w.expires.clone(),
+                    }),
+            );
+        }
+    }
+    out
 }
 
 /// Secrets out of every text the target or a message could have put there.

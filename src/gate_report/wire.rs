@@ -9,7 +9,7 @@
 //!               scenario_files{path: sha256}, role?, run_id, started_utc, ended_utc }
 //! Scenario    { name, file, title, claim, verdict, message?, steps[] }
 //! Step        { index, name, kind, status, command, exit?, attempts, duration_ms, evidence[] }
-//! Waiver      { scenario, unit, reason, expires }
+//! Waiver      { scenario, unit? | tools[], reason, expires }
 //! ```
 //! `verdict` is one of passed, failed, error, refused, skipped; `status` one of passed,
 //! failed, error, skipped. `?` marks a field that is `null` when it could not be read (a
@@ -233,7 +233,12 @@ impl From<&crate::report::StepStatus> for StepStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Waiver {
     pub scenario: String,
+    /// The failed unit a `systemctl --failed` waiver tolerates (empty for a parity exception).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub unit: String,
+    /// The command names a parity exception leaves out of the comparison.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tools: Vec<String>,
     pub reason: String,
     pub expires: String,
 }

@@ -97,7 +97,11 @@ pub fn run_gate_verdict(
     }
 
     let runtime = target::load_with(&cfg.root, &cfg.target, cfg.targets_file.as_deref())
-        .map(|t| TargetRuntime::new(t, &cfg.root, cfg.output_limit))
+        .map(|t| {
+            let mut rt = TargetRuntime::new(t, &cfg.root, cfg.output_limit);
+            rt.all_steps = cfg.all_steps;
+            rt
+        })
         .and_then(TargetRuntime::resolve_commits)
         .map(Arc::new)
         .map_err(|e| chain(&e));

@@ -417,7 +417,29 @@ impl Cx<'_> {
             Some(p) => self.duration(p)?,
             None => Duration::from_secs(5),
         };
+        let log_at = match &d.log {
+            Some(l) => {
+                let parsed = l
+                    .get_ref()
+                    .split_once('/')
+                    .and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?)));
+                match parsed {
+                    Some(at) => Some(at),
+                    None => {
+                        return Err(self.err(
+                            l.span(),
+                            format!(
+                                "`log = \"{}\"` must be `STAGE/STEP` numbers, e.g. \"1/2\"",
+                                l.get_ref()
+                            ),
+                        ));
+                    }
+                }
+            }
+            None => None,
+        };
         Ok(StepKind::Drone(DroneStep {
+            log_at,
             server: d.server,
             repo: d.repo,
             token_secret: d.token_secret,
@@ -476,6 +498,11 @@ impl Cx<'_> {
                         Some(l) => Some(self.regex(l)?),
                         None => None,
                     },
+                    except: sa
+                        .except
+                        .into_iter()
+                        .map(|w| self.tool_waiver(w.into_inner()))
+                        .collect::<Result<_, _>>()?,
                     var: sa.var,
                     normalize: sa
                         .normalize
@@ -508,6 +535,7 @@ impl Cx<'_> {
             env: p.env,
             resolve: p.resolve,
             fail_on_missing: !matches!(p.missing, Some(MissingWire::Record)),
+            inventory: p.inventory,
         }))
     }
 
@@ -611,6 +639,36 @@ impl Cx<'_> {
             ));
         }
         Ok(())
+    }
+
+    fn tool_waiver(&self, w: ExceptWire) -> Result<ToolWaiver, LoadError> {
+        let what = format!("exception for `{}`", w.tools.join(", "));
+        let date = self.expiry(&w.expires, &what)?;
+        if w.tools.is_empty() || w.tools.iter().any(|t| t.trim().is_empty()) {
+            return Err(self.err(w.expires.span(), format!("{what} names no tool")));
+        }
+        if w.reason.trim().is_empty() {
+            return Err(self.err(w.expires.span(), format!("{what} needs a reason")));
+        }
+        Ok(ToolWaiver {
+            tools: w.tools,
+            reason: w.reason,
+            expires: date,
+        })
+    }
+
+    /// A waiver's `expires`: a real `YYYY-MM-DD` date.
+    fn expiry(&self, expires: &Spanned<String>, what: &str) -> Result<String, LoadError> {
+        let date = expires.get_ref();
+        let valid =
+            date.len() == 10 && humantime::parse_rfc3339(&format!("{date}T00:00:00Z")).is_ok();
+        if !valid {
+            return Err(self.err(
+                expires.span(),
+                format!("{what}: `expires = \"{date}\"` is not a date (write YYYY-MM-DD)"),
+            ));
+        }
+        Ok(date.clone())
     }
 
     fn waiver(&self, w: WaiverWire) -> Result<Waiver, LoadError> {
@@ -748,8 +806,13 @@ fn kind_defines(kind: &StepKind) -> Vec<String> {
             vec![invocation_var.clone()]
         }
         // A drone step that waits for the end records how it ended as `${build_status}`.
-        StepKind::Drone(d) if d.wait => vec![d.build_var.clone(), "build_status".into()],
+        StepKind::Drone(d) if d.wait => vec![
+            d.build_var.clone(),
+            "build_status".into(),
+            "build_commit".into(),
+        ],
         StepKind::Drone(d) => vec![d.build_var.clone()],
+        StepKind::Process(p) if p.inventory => vec![INVENTORY_VAR.into()],
         _ => Vec::new(),
     }
 }

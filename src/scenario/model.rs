@@ -143,6 +143,9 @@ pub enum SystemdStep {
 }
 
 /// A process found through its unit's cgroup.
+/// The variable a `process` step with `inventory = true` defines.
+pub const INVENTORY_VAR: &str = "inventory";
+
 #[derive(Debug, Clone)]
 pub struct ProcessStep {
     pub unit: String,
@@ -151,6 +154,8 @@ pub struct ProcessStep {
     pub resolve: Vec<String>,
     /// A tool missing from the PATH fails the step (else it is only recorded).
     pub fail_on_missing: bool,
+    /// Define `${inventory}`: every command resolvable on the process's PATH (`name=path`).
+    pub inventory: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -162,6 +167,8 @@ pub struct DroneStep {
     pub build: Option<String>,
     pub status: String,
     pub log_step: Option<String>,
+    /// The log to read by (stage, step) number; `log_step` then cross-checks the name.
+    pub log_at: Option<(i64, i64)>,
     pub poll: Duration,
     pub build_var: String,
     /// Wait for the build to finish (else return once it is created).
@@ -229,6 +236,25 @@ pub struct SameAs {
     pub var: String,
     pub lines: Option<Regex>,
     pub normalize: Vec<SameNormalize>,
+    /// Keys (tool names) whose lines are not compared while the exception holds.
+    pub except: Vec<ToolWaiver>,
+}
+
+/// A tolerated difference between two inventories (tool names), with its reason and the
+/// last day it holds (UTC), like a [`Waiver`] of a failed unit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolWaiver {
+    pub tools: Vec<String>,
+    pub reason: String,
+    /// `YYYY-MM-DD`, validated at load.
+    pub expires: String,
+}
+
+impl ToolWaiver {
+    /// In force on `today` (`YYYY-MM-DD`, UTC).
+    pub fn in_force(&self, today: &str) -> bool {
+        today <= self.expires.as_str()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

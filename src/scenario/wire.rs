@@ -92,6 +92,10 @@ pub struct ProcessWire {
     /// A tool not on the PATH: `fail` the step (default) or only `record` it as `tool=MISSING`
     /// (an action observes; the scenarios that read its outputs judge).
     pub missing: Option<MissingWire>,
+    /// Record the process's whole PATH inventory as `${inventory}`: every command name
+    /// resolvable on its PATH, `name=/real/path`, the first directory holding it winning.
+    #[serde(default)]
+    pub inventory: bool,
 }
 
 /// `process.missing`.
@@ -118,8 +122,12 @@ pub struct DroneWire {
     pub build: Option<String>,
     /// Expected final status; `success` unless given.
     pub status: Option<String>,
-    /// The step (by name: numbers shift) whose log becomes the step's stdout.
+    /// The step (by name: numbers shift) whose log becomes the step's stdout; with `log`,
+    /// only a cross-check of the name of the step found there.
     pub log_step: Option<String>,
+    /// The log to read by position, `"STAGE/STEP"` (Drone's `logs/1/2`), as a person
+    /// reading the build's API does; its log becomes the step's stdout.
+    pub log: Option<Spanned<String>>,
     /// How often to poll the build; `5s` unless given.
     pub poll: Option<Spanned<String>>,
     /// Variable that receives the build number; `build` unless given.
@@ -273,6 +281,20 @@ pub struct SameAsWire {
     /// `store-path` (hashes and versions away), `sorted-lines`, or `none` (trailing space only).
     #[serde(default)]
     pub normalize: Vec<SameNormalizeWire>,
+    /// Exceptions, each a waiver: lines whose key (the `key` group, else the text before the
+    /// first `=`) is one of `tools` are not compared, for a reason, until a date.
+    #[serde(default)]
+    pub except: Vec<Spanned<ExceptWire>>,
+}
+
+/// `{ tools = ["ssh", "scp"], reason = "…", expires = "2026-12-31" }`: a difference between
+/// two inventories the claim tolerates for a while, with why and until when.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExceptWire {
+    pub tools: Vec<String>,
+    pub reason: String,
+    pub expires: Spanned<String>,
 }
 
 /// Exactly `lines` stdout lines match `regex` (the "exactly 1 hit" grep proofs).

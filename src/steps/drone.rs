@@ -1,6 +1,7 @@
 //! `drone`: trigger a Drone CI build with parameters (or take an existing one), wait for it
-//! through Drone's statuses with a deadline, find a step *by name* (step numbers shift with
-//! `when:` conditions) and make its log the step's stdout.
+//! through Drone's statuses with a deadline, find a step by position (`log = "1/2"`, Drone's
+//! `logs/<stage>/<step>`, its name at most a cross-check) or *by name* (`log_step`), and make
+//! its log the step's stdout. The build's commit (`after`) is recorded as `${build_commit}`.
 //!
 //! Wire types follow drone-go's `Build`/`Stage`/`Step`/`Line`; every field is optional so a
 //! newer server's extra or missing fields do not break the read. A `null` create response
@@ -23,6 +24,7 @@ use crate::scenario::DroneStep;
 struct Build {
     number: i64,
     status: String,
+    after: String,
     error: String,
     stages: Vec<Stage>,
 }
@@ -217,6 +219,9 @@ pub fn run(d: &DroneStep, cx: &StepCtx, deadline: Instant) -> Result<Observation
     }
     obs.defines
         .push(("build_status".to_string(), build.status.clone()));
+    obs.defines
+        .push(("build_commit".to_string(), build.after.clone()));
+    summary.push(format!("build commit: {}", build.after));
     // `status = "any"`: the step observes how the build ended (an action), and whoever reads
     // `${build_status}` judges it.
     let any = want_status == "any";
@@ -243,7 +248,42 @@ pub fn run(d: &DroneStep, cx: &StepCtx, deadline: Instant) -> Result<Observation
         });
     }
 
-    if let Some(name) = &log_step {
+    if let Some((stage_no, step_no)) = d.log_at {
+        let found = build
+            .stages
+            .iter()
+            .flat_map(|st| st.steps.iter().map(move |s| (st, s)))
+            .find(|(st, s)| st.number == stage_no && s.number == step_no);
+        if let (Some(name), Some((_, s))) = (&log_step, found)
+            && &s.name != name
+        {
+            obs.checks.push(Outcome {
+                ok: false,
+                expected: format!("step {stage_no}/{step_no} is named `{name}`"),
+                seen: Some(format!("it is named `{}`", s.name)),
+                matched_lines: Vec::new(),
+            });
+        }
+        if found.is_none() {
+            obs.checks.push(Outcome {
+                ok: false,
+                expected: format!("build has a step {stage_no}/{step_no}"),
+                seen: Some(step_states(&build)),
+                matched_lines: Vec::new(),
+            });
+        }
+        let url = format!("{api}/{number}/logs/{stage_no}/{step_no}");
+        commands.push(format!("GET {url}"));
+        if found.is_some() {
+            obs.stdout = read_log(
+                &client,
+                &token,
+                &url,
+                &format!("{stage_no}/{step_no}"),
+                deadline,
+            )?;
+        }
+    } else if let Some(name) = &log_step {
         let found = build
             .stages
             .iter()
@@ -266,32 +306,7 @@ pub fn run(d: &DroneStep, cx: &StepCtx, deadline: Instant) -> Result<Observation
             Some((st, s)) => {
                 let url = format!("{api}/{number}/logs/{}/{}", st.number, s.number);
                 commands.push(format!("GET {url}"));
-                // Logs are uploaded when the step ends; give a just-finished step a moment.
-                let mut tries = 0;
-                let lines: Vec<Line> = loop {
-                    let (status, body) = send(auth(client.get(&url)), "logs")?;
-                    if status == 200 {
-                        break serde_json::from_str(&body).map_err(|e| {
-                            HttpError::new(
-                                format!("drone log of step {name}"),
-                                HttpErrorKind::Decode(e),
-                            )
-                        })?;
-                    }
-                    tries += 1;
-                    if status != 404 || tries >= 5 || Instant::now() >= deadline {
-                        return Err(HttpError::new(
-                            format!(
-                                "GET log of step `{name}` (stage {}, step {})",
-                                st.number, s.number
-                            ),
-                            HttpErrorKind::NoLog { tries, status },
-                        )
-                        .into());
-                    }
-                    std::thread::sleep(Duration::from_secs(1));
-                };
-                obs.stdout = lines.iter().map(|l| l.out.as_str()).collect();
+                obs.stdout = read_log(&client, &token, &url, name, deadline)?;
             }
         }
     } else {
@@ -303,6 +318,39 @@ pub fn run(d: &DroneStep, cx: &StepCtx, deadline: Instant) -> Result<Observation
         "curl -s -H \"Authorization: Bearer $TOKEN\" {api}/{number} | jq ."
     ));
     Ok(obs)
+}
+
+/// A step's log (`[{"out": …}]`), its lines joined. Logs are uploaded when the step ends:
+/// a just-finished step gets a few seconds (404 meanwhile).
+fn read_log(
+    client: &Client,
+    token: &str,
+    url: &str,
+    which: &str,
+    deadline: Instant,
+) -> Result<String, StepError> {
+    let mut tries = 0;
+    let lines: Vec<Line> = loop {
+        let (status, body) = send(client.get(url).bearer_auth(token), "logs")?;
+        if status == 200 {
+            break serde_json::from_str(&body).map_err(|e| {
+                HttpError::new(
+                    format!("drone log of step {which}"),
+                    HttpErrorKind::Decode(e),
+                )
+            })?;
+        }
+        tries += 1;
+        if status != 404 || tries >= 5 || Instant::now() >= deadline {
+            return Err(HttpError::new(
+                format!("GET log of step `{which}` ({url})"),
+                HttpErrorKind::NoLog { tries, status },
+            )
+            .into());
+        }
+        std::thread::sleep(Duration::from_secs(1));
+    };
+    Ok(lines.iter().map(|l| l.out.as_str()).collect())
 }
 
 fn send(req: RequestBuilder, what: &str) -> Result<(u16, String), StepError> {

@@ -103,18 +103,20 @@ fn read_invocation(
 ) -> Result<Observation, StepError> {
     let u = quote(unit);
     let i = quote(id);
-    // When the run's first entry was written, then the unit's entries from a minute
-    // before it, as JSON for witness to cut (`+` is journalctl's OR between match groups).
+    // When the run's first and last entries were written, then the unit's entries from a
+    // minute before the first to a minute after the last, as JSON for witness to cut (`+` is
+    // journalctl's OR between match groups). Bounded on both sides: never the unit's whole
+    // history since.
     let cmd = format!(
-        "t=$(journalctl -q -o export UNIT={u} INVOCATION_ID={i} + _SYSTEMD_UNIT={u} _SYSTEMD_INVOCATION_ID={i} \\\n\
-         \x20 | sed -n 's/^__REALTIME_TIMESTAMP=//p' | head -n 1)\n\
-         [ -n \"$t\" ] && journalctl --no-pager -q -o json --since \"@$((t / 1000000 - 60))\" _SYSTEMD_UNIT={u} + UNIT={u}"
+        "stamp() {{ journalctl -q -o export \"$@\" UNIT={u} INVOCATION_ID={i} + _SYSTEMD_UNIT={u} _SYSTEMD_INVOCATION_ID={i} \\\n\
+         \x20 | sed -n 's/^__REALTIME_TIMESTAMP=//p' | head -n 1; }}\n\
+         first=$(stamp) && last=$(stamp -r -n 1) && [ -n \"$first\" ] && \\\n\
+         \x20 journalctl --no-pager -q -o json --since \"@$((first / 1000000 - 60))\" --until \"@$((last / 1000000 + 60))\" _SYSTEMD_UNIT={u} + UNIT={u}"
     );
-    let mut obs = cx.remote_obs(cmd, deadline)?;
+    let mut obs = cx.remote_obs(cmd.clone(), deadline)?;
     obs.stdout = run_lines(&obs.stdout, unit, id, output);
     obs.command = format!(
-        "journalctl -u {u} -o {}   # the lines of run {i}: stamped with its id, or unstamped between the runs before and after it",
-        quote(output)
+        "# the lines of run {i} of {u}: stamped with its id, or unstamped between the runs before and after it\n{cmd}"
     );
     Ok(obs)
 }

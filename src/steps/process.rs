@@ -8,13 +8,24 @@
 //! tool is resolved by walking *that* PATH, directory by directory, to a real path
 //! (`readlink -f`), so a tool missing on the path prints `MISSING` and fails the step: a
 //! tool missing on two paths is never "the same" on both.
+//!
+//! With `inventory = true` the step also records the process's whole PATH as
+//! `${inventory}`: every executable name in every PATH directory, in PATH order, the first
+//! directory holding a name winning (as the shell's lookup does), each resolved to its real
+//! path. Parity is then judged on the whole set, not on a few names a claim happens to list.
+//!
+//! The evidence shows the commands as they ran (the PID as `[pid]`), so a person can paste
+//! them on the host.
 
 use std::time::Instant;
 
 use super::{StepCtx, StepError, quote};
 use crate::interp::Quote;
 use crate::report::{Observation, Outcome};
-use crate::scenario::ProcessStep;
+use crate::scenario::{INVENTORY_VAR, ProcessStep};
+
+/// Separates the inventory from the environment and resolve lines in the probe's output.
+const INVENTORY_MARK: &str = "--- inventory";
 
 pub fn run(p: &ProcessStep, cx: &StepCtx, deadline: Instant) -> Result<Observation, StepError> {
     let unit = cx.vars.interpolate(&p.unit, Quote::Raw)?;
@@ -29,7 +40,7 @@ done"#,
     );
     let listed = cx.remote_obs(list_cmd.clone(), deadline)?;
     let mut obs = Observation {
-        command: format!("# the processes of {unit}'s cgroup, then one's /proc/<pid>/environ"),
+        command: format!("# the processes of {unit}'s cgroup\n{list_cmd}"),
         exit_applies: false,
         elapsed: listed.elapsed,
         manual: listed.manual.clone(),
@@ -60,30 +71,16 @@ done"#,
     };
 
     // 2. Its environment and its PATH's tools, read in one go while it still runs.
-    let mut script = format!(
-        "env=/proc/{pid}/environ; [ -r $env ] || {{ echo 'process {pid} is gone' >&2; exit 3; }}\n\
-         get() {{ tr '\\0' '\\n' < $env | sed -n \"s/^$1=//p\" | head -n 1; }}\n"
+    let script = environ_script(pid, p);
+    let env = cx.remote_obs(script.clone(), deadline)?;
+    obs.command = format!(
+        "{}\n# the newest process matching /{}/: its /proc/<pid>/environ and what its PATH resolves\n{script}",
+        obs.command,
+        pattern(p)
     );
-    for v in &p.env {
-        script.push_str(&format!(
-            "printf '%s=%s\\n' {v} \"$(get {v})\"\n",
-            v = quote(v)
-        ));
-    }
-    if !p.resolve.is_empty() {
-        script.push_str("path=$(get PATH)\n");
-        for t in &p.resolve {
-            script.push_str(&format!(
-                "found=MISSING; IFS=:; for d in $path; do if [ -n \"$d\" ] && [ -f \"$d\"/{t} ] && [ -x \"$d\"/{t} ]; then found=$(readlink -f \"$d\"/{t}); break; fi; done; unset IFS; printf '%s=%s\\n' {t} \"$found\"\n",
-                t = quote(t)
-            ));
-        }
-    }
-    let env = cx.remote_obs(script, deadline)?;
     // The command line itself stays out of the evidence: its arguments (which recipe
     // was caught running) vary from run to run.
     let _ = cmdline;
-    obs.command = format!("{}\n# found: pid [pid] of {unit}", obs.command);
     if env.exit != Some(0) {
         obs.checks
             .push(Outcome::fail(wanted, env.stderr.trim().to_string()));
@@ -113,10 +110,57 @@ done"#,
         obs.checks
             .push(outcome.with_lines(vec![format!("{t}={line}")]));
     }
-    obs.stdout = env.stdout;
+    let (head, inventory) = match env.stdout.split_once(&format!("{INVENTORY_MARK}\n")) {
+        Some((head, inv)) => (head.to_string(), Some(inv.to_string())),
+        None => (env.stdout.clone(), None),
+    };
+    if p.inventory {
+        let inventory = inventory.unwrap_or_default();
+        let n = inventory.lines().count();
+        obs.checks.push(Outcome::check(
+            n > 0,
+            "the commands on the process's own PATH are listed (`${inventory}`)".to_string(),
+            format!("{n} command names"),
+        ));
+        obs.defines.push((INVENTORY_VAR.to_string(), inventory));
+    }
+    obs.stdout = head;
     obs.stderr = env.stderr;
     obs.elapsed += env.elapsed;
     Ok(obs)
+}
+
+/// The probe of one process: `pid=N`, its environment variables, the tools to resolve
+/// and (with `inventory`) every command name on its PATH, first match wins.
+fn environ_script(pid: u32, p: &ProcessStep) -> String {
+    let mut script = format!(
+        "pid={pid}\nenv=/proc/$pid/environ; [ -r $env ] || {{ echo \"process $pid is gone\" >&2; exit 3; }}\n\
+         get() {{ tr '\\0' '\\n' < $env | sed -n \"s/^$1=//p\" | head -n 1; }}\n"
+    );
+    for v in &p.env {
+        script.push_str(&format!(
+            "printf '%s=%s\\n' {v} \"$(get {v})\"\n",
+            v = quote(v)
+        ));
+    }
+    if !p.resolve.is_empty() || p.inventory {
+        script.push_str("path=$(get PATH)\n");
+    }
+    for t in &p.resolve {
+        script.push_str(&format!(
+            "found=MISSING; IFS=:; for d in $path; do if [ -n \"$d\" ] && [ -f \"$d\"/{t} ] && [ -x \"$d\"/{t} ]; then found=$(readlink -f \"$d\"/{t}); break; fi; done; unset IFS; printf '%s=%s\\n' {t} \"$found\"\n",
+            t = quote(t)
+        ));
+    }
+    if p.inventory {
+        script.push_str(&format!(
+            "echo '{INVENTORY_MARK}'\n\
+             IFS=:; for d in $path; do unset IFS; [ -n \"$d\" ] && [ -d \"$d\" ] || continue\n\
+             \x20 for f in \"$d\"/*; do [ -f \"$f\" ] && [ -x \"$f\" ] && printf '%s=%s\\n' \"${{f##*/}}\" \"$(readlink -f \"$f\")\"; done\n\
+             done | awk -F= '!seen[$1]++' | LC_ALL=C sort\n"
+        ));
+    }
+    script
 }
 
 fn pattern(p: &ProcessStep) -> &str {

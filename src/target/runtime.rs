@@ -18,6 +18,8 @@ pub struct TargetRuntime {
     pub ssh: Option<Arc<SshPool>>,
     pub local: LocalExec,
     pub output_limit: usize,
+    /// Run every step of a scenario, also after a failed one (`WITNESS_ALL_STEPS`).
+    pub all_steps: bool,
     secrets: OnceLock<BTreeMap<String, Result<String, SecretError>>>,
 }
 
@@ -46,6 +48,7 @@ impl TargetRuntime {
             ssh,
             local,
             output_limit,
+            all_steps: false,
             secrets: OnceLock::new(),
         }
     }

@@ -3,11 +3,18 @@
 //! require each to FAIL with a message that names the claim and says why, then restore.
 //! A scenario that stays green under its sabotage fails the matrix.
 //!
+//! Every step of a sabotaged scenario is judged (`WITNESS_ALL_STEPS=1`: the engine does not
+//! skip the steps after a failed one), and the report of each run says which steps failed.
+//! The matrix ends with `steps shown red: X/Y`: of the Y steps of the gates' scenarios it
+//! ran, X failed under at least one sabotage. A step never shown red is listed.
+//!
 //! Runs with `CI=true`, so a sabotaged run can never write or update a snapshot.
 
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 use std::process::Command;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 
 use crate::test::cargo;
 use crate::twin;
@@ -103,6 +110,7 @@ pub const MATRIX: &[(&str, &[Case])] = &[
         &[
             ("m1::c2_single_source", "M1.2", "NOT-pkgs.cc-ci-run"),
             ("m1::c5_same_entrypoint", "M1.5", "DIFFERENT cc-ci-run"),
+            ("m2::c6_parity", "M2.6", "PLAYWRIGHT_BROWSERS_PATH"),
         ],
     ),
     (
@@ -207,15 +215,24 @@ pub const MATRIX: &[(&str, &[Case])] = &[
     ),
     (
         "failed-unit",
-        &[("m2::c2_host_healthy", "M2.2", "NOT allowed")],
+        &[
+            ("m2::c2_host_healthy", "M2.2", "NOT allowed"),
+            ("m2::c2b_healthy_after_sweep", "M2.2", "NOT allowed"),
+        ],
     ),
     (
         "timer-stopped",
-        &[("m2::c2_host_healthy", "M2.2", "active$/")],
+        &[
+            ("m2::c2_host_healthy", "M2.2", "active$/"),
+            ("m2::c2b_healthy_after_sweep", "M2.2", "active$/"),
+        ],
     ),
     (
         "endpoint-500",
-        &[("m2::c2_host_healthy", "M2.2", "HTTP status 500")],
+        &[
+            ("m2::c2_host_healthy", "M2.2", "HTTP status 500"),
+            ("m2::c2b_healthy_after_sweep", "M2.2", "HTTP status 500"),
+        ],
     ),
     (
         "drone-build-fails",
@@ -224,6 +241,35 @@ pub const MATRIX: &[(&str, &[Case])] = &[
     (
         "diff-scope",
         &[("m2::c8_diff_scope", "M2.8", "runner/|tests/")],
+    ),
+    (
+        "rebuild-test",
+        &[("m2::c1_deployed", "M2.1", "profiles/system")],
+    ),
+    (
+        "openssl-live-missing",
+        &[("m2::c3_tools_resolve", "M2.3", "openssl MISSING")],
+    ),
+    ("bash-timer-missing", &[("m2::c6_parity", "M2.6", "bash")]),
+    (
+        "host-path-appended",
+        &[(
+            "m2::c4_timer_fire",
+            "M2.4",
+            "UNACCOUNTED: '/nix/var/nix/profiles/system/sw/bin'",
+        )],
+    ),
+    (
+        "weekly-sweep-own-env",
+        &[(
+            "m2::c9_every_sweep_unit",
+            "M2.4",
+            "OWN ENV: weekly-sweep.service",
+        )],
+    ),
+    (
+        "docker-timer-missing",
+        &[("m2::c7_no_regression", "M2.7", "No such file or directory")],
     ),
 ];
 
@@ -243,7 +289,7 @@ pub fn run(args: &[String]) -> Result<()> {
             only.push(a);
         }
     }
-    let rows = twin::with_twin("sabotage-matrix", |_| {
+    let (rows, red_steps) = twin::with_twin("sabotage-matrix", |_| {
         let result = run_matrix(&only, gate);
         // Restore even when the matrix failed half-way: the twin must not stay sabotaged.
         let restored = restore();
@@ -268,6 +314,7 @@ pub fn run(args: &[String]) -> Result<()> {
         println!("sabotage matrix: every scenario went red under its sabotage, naming its claim");
     }
     println!("matrix: {} passed, {bad} failed", rows.len() - bad);
+    steps_shown_red(&rows, &red_steps, gate)?;
     if bad > 0 {
         bail!(
             "{bad} scenario(s) did not go red, or went red without naming the claim and the reason"
@@ -278,8 +325,77 @@ pub fn run(args: &[String]) -> Result<()> {
 
 type Row = (String, String, bool, String);
 
-fn run_matrix(only: &[&str], gate: Option<&str>) -> Result<Vec<Row>> {
+/// Per scenario (`<gate>::<id>`), the step numbers that failed under some sabotage.
+type RedSteps = BTreeMap<String, BTreeSet<u64>>;
+
+/// `steps shown red: X/Y`, over the steps of every scenario of the gates the rows ran (all
+/// of a gate's scenarios count, not only those in the matrix), and the steps never red.
+fn steps_shown_red(rows: &[Row], red: &RedSteps, gate: Option<&str>) -> Result<()> {
+    let gates: BTreeSet<&str> = rows
+        .iter()
+        .filter_map(|(_, sc, _, _)| sc.split_once("::").map(|(g, _)| g))
+        .filter(|g| gate.is_none_or(|only| only == *g))
+        .collect();
+    let (mut shown, mut total) = (0, 0);
+    let mut never = Vec::new();
+    for g in gates {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .join("scenarios")
+            .join(g);
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .with_context(|| format!("reading {}", dir.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .collect();
+        files.sort();
+        for f in files {
+            let sc = witness::scenario::load::load_file(&f).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let name = format!("{g}::{}", sc.id);
+            for (i, step) in sc.steps.iter().enumerate() {
+                let n = i as u64 + 1;
+                total += 1;
+                if red.get(&name).is_some_and(|s| s.contains(&n)) {
+                    shown += 1;
+                } else {
+                    never.push(format!("{name} step {n} ({})", step.name));
+                }
+            }
+        }
+    }
+    for n in &never {
+        println!("never shown red: {n}");
+    }
+    println!("steps shown red: {shown}/{total}");
+    Ok(())
+}
+
+/// The step numbers the last run's report says failed in `scenario`.
+fn failed_steps(gate: &str, scenario: &str) -> BTreeSet<u64> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../target/witness")
+        .join(format!("{gate}@twin"))
+        .join("report.json");
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return BTreeSet::new();
+    };
+    let Ok(report) = serde_json::from_str::<serde_json::Value>(&text) else {
+        return BTreeSet::new();
+    };
+    report["scenarios"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|s| s["name"] == scenario)
+        .flat_map(|s| s["steps"].as_array().into_iter().flatten())
+        .filter(|st| st["status"] == "failed")
+        .filter_map(|st| st["index"].as_u64())
+        .collect()
+}
+
+fn run_matrix(only: &[&str], gate: Option<&str>) -> Result<(Vec<Row>, RedSteps)> {
     let mut rows = Vec::new();
+    let mut red_steps = RedSteps::new();
     for (sabotage, cases) in MATRIX {
         if !only.is_empty() && !only.contains(sabotage) {
             continue;
@@ -299,8 +415,14 @@ fn run_matrix(only: &[&str], gate: Option<&str>) -> Result<Vec<Row>> {
                 .args(["test", "--quiet", "--test", gate, "--", "--exact", scenario])
                 .env("WITNESS_TARGET", "twin")
                 .env("WITNESS_ALLOW_MUTATION", "1")
+                .env("WITNESS_ALL_STEPS", "1")
                 .env("CI", "true")
                 .output()?;
+            let red = failed_steps(gate, scenario);
+            red_steps
+                .entry(scenario.to_string())
+                .or_default()
+                .extend(red.iter().copied());
             let text = String::from_utf8_lossy(&out.stdout);
             let failed = !out.status.success() && text.contains(&format!("{scenario} ... FAILED"));
             let names_claim = text.contains(&format!("claim: {claim}"));
@@ -336,7 +458,7 @@ fn run_matrix(only: &[&str], gate: Option<&str>) -> Result<Vec<Row>> {
         }
         restore()?;
     }
-    Ok(rows)
+    Ok((rows, red_steps))
 }
 
 fn restore() -> Result<()> {

@@ -83,6 +83,8 @@ pub const PINNED: &[&str] = &[
     "drone_test_step",
     "reviewed_system",
     "reviewed_cc_ci_run",
+    "predeploy_since",
+    "deployed_at",
 ];
 
 /// The harness's `[vars]` for the twin target: where the Drone API twin and

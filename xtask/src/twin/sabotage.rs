@@ -161,8 +161,9 @@ pub const ALL: &[Sabotage] = &[
     },
     Sabotage {
         name: "other-commit-deployed",
-        breaks: "a later commit (the Drone runner's capacity) committed on main and \
-                 switched, after the review: the running system is not the reviewed one (M2.1)",
+        breaks: "a later commit (the Drone runner's capacity, hello in ccciRuntimeTools) \
+                 committed on main and switched, after the review: the running system, its \
+                 profile, boot entry, cc-ci-run and checkout are not the reviewed ones (M2.1)",
     },
     Sabotage {
         name: "failed-unit",
@@ -184,7 +185,43 @@ pub const ALL: &[Sabotage] = &[
     },
     Sabotage {
         name: "diff-scope",
-        breaks: "a commit touching runner/ inside the reviewed range (claimed) (M2.8)",
+        breaks: "a commit touching runner/nightly_sweep.py (the promote path) inside the \
+                 reviewed range (claimed): runner/ in the diff, not canon's sweep (M2.8)",
+    },
+    Sabotage {
+        name: "rebuild-test",
+        breaks: "the reviewed system activated with `nixos-rebuild test`, not `switch`: \
+                 /run/current-system is reviewed, the system profile and the default boot \
+                 entry still name the previous system (M2.1)",
+    },
+    Sabotage {
+        name: "openssl-live-missing",
+        breaks: "the live host's systemPackages filter openssl out of ccciRuntimeTools \
+                 (claimed, switched): openssl MISSING on the host PATH, as before the deploy (M2.3)",
+    },
+    Sabotage {
+        name: "bash-timer-missing",
+        breaks: "the first half of DEFECT-3: bash out of ccciRuntimeTools and one-off on both \
+                 hosts (claimed, switched): bash on the Drone path only, missing on the timer \
+                 path (M2.6)",
+    },
+    Sabotage {
+        name: "host-path-appended",
+        breaks: "the DEFECT-3 host-PATH patch in another spelling and position: the sweep \
+                 wrapper appends /nix/var/nix/profiles/system/sw/bin (claimed, switched): an \
+                 unaccounted entry on the fire's process PATH (M2.4)",
+    },
+    Sabotage {
+        name: "weekly-sweep-own-env",
+        breaks: "a weekly sweep service and timer beside the nightly one, with its own \
+                 `path = with pkgs; [ git git-lfs openssl curl ]` (claimed, switched): a sweep \
+                 unit that keeps its own env (M2.4, every sweep unit)",
+    },
+    Sabotage {
+        name: "docker-timer-missing",
+        breaks: "docker out of ccciRuntimeTools and one-off on both hosts (claimed, switched): \
+                 the known reds still end rc=1 on the timer path, now for a missing tool (M2.7: \
+                 not the same error; M2.6)",
     },
 ];
 

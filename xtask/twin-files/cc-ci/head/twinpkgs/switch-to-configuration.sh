@@ -55,9 +55,25 @@ if [[ $action == dry-activate ]]; then
   echo "would start the following units: ${added[*]:-}"
   exit 0
 fi
+
+# switch and boot install the boot loader, as NixOS' does (systemd-boot's builder): one
+# entry per generation of the system profile (which nixos-rebuild set), the newest the
+# default. `test` leaves the profile and the boot entries alone: a reboot brings back the
+# system they name.
+install_boot_loader() {
+  local profile=/nix/var/nix/profiles/system link gen
+  link=$(readlink "$profile")
+  gen=${link#system-}
+  gen=${gen%-link}
+  mkdir -p /boot/loader/entries
+  printf 'title NixOS\nversion Generation %s\nlinux /EFI/nixos/kernel.efi\noptions init=%s/init\n' \
+    "$gen" "$(readlink -f "$profile")" > "/boot/loader/entries/nixos-generation-$gen.conf"
+  printf 'timeout 5\ndefault nixos-generation-%s.conf\n' "$gen" > /boot/loader/loader.conf
+}
+if [[ $action == switch || $action == boot ]]; then
+  install_boot_loader
+fi
 if [[ $action == boot ]]; then
-  # No boot loader in the twin: the system profile (set by nixos-rebuild) is what the
-  # boot-time activation picks up.
   exit 0
 fi
 

@@ -3,14 +3,17 @@
 on this host, as the exec runner does, with this process's own environment (the unit's
 `PATH=/run/current-system/sw/bin:/run/wrappers/bin`) plus the build's params and DRONE_*.
 
-Steps: `clone` (number 1: checks out the build's commit, i.e. verifies it in /etc/cc-ci,
-where the steps run), then the pipeline's steps in order (2, 3, …). A step's commands run in
+Steps: `clone` (number 1: clones the repository from the forge — here /etc/cc-ci stands in
+for it — into the build's own workspace, `<tmp>/drone-<n>/drone/src`, and checks out the
+build's commit, as drone-runner-exec's clone step does), then the pipeline's steps in order
+(2, 3, …), run in that workspace. A step's commands run in
 one `/bin/sh -e` script that echoes `+ <command>` before each, as Drone's does. A failed
 step fails the stage and the build; the steps after it are skipped. Statuses go pending ->
 running -> success | failure, and a step's log is stored when it ends.
 """
 
 import os
+import shutil
 import shlex
 import subprocess
 import sys
@@ -52,7 +55,7 @@ def environment(build, stage, step, step_env):
         "DRONE_STAGE_NUMBER": str(stage["number"]),
         "DRONE_STEP_NAME": step["name"],
         "DRONE_STEP_NUMBER": str(step["number"]),
-        "DRONE_WORKSPACE": str(store.CHECKOUT),
+        "DRONE_WORKSPACE": workspace(build),
     })
     return env
 
@@ -65,11 +68,23 @@ def script(commands):
     return "\n".join(lines) + "\n"
 
 
+def build_root(build):
+    return os.path.join(tempfile.gettempdir(), f"drone-{build['number']}")
+
+
+def workspace(build):
+    return os.path.join(build_root(build), "drone", "src")
+
+
 def clone_commands(build):
     sha = build["after"]
+    branch = build["target"]
     return [
-        f"git -C {store.CHECKOUT} cat-file -e {sha}^{{commit}}",
-        f"git -C {store.CHECKOUT} log -1 --format='%H %s' {sha}",
+        "git init -q",
+        f"git remote add origin {store.CHECKOUT}",
+        f"git fetch -q origin +refs/heads/{branch}:",
+        f"git checkout -q {sha} -b {branch}",
+        "git log -1 --format='%H %s'",
     ]
 
 
@@ -83,7 +98,7 @@ def run_step(build, stage, step, commands, step_env):
         f.flush()
         proc = subprocess.Popen(
             ["/bin/sh", "-e", f.name],
-            cwd=store.CHECKOUT,
+            cwd=workspace(build),
             env=environment(build, stage, step, step_env),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
@@ -112,6 +127,8 @@ def run_build(number):
     steps = [("clone", clone_commands(build), {})]
     steps += [(s.get("name") or f"step{i}", s.get("commands") or [], s.get("environment"))
               for i, s in enumerate(pipeline.get("steps") or [], start=2)]
+    shutil.rmtree(build_root(build), ignore_errors=True)
+    os.makedirs(workspace(build))
     t = store.now()
     build.update(status="running", started=t)
     stage.update(status="running", started=t, machine=os.uname().nodename,
@@ -123,6 +140,7 @@ def run_build(number):
             step.update(status="skipped")
             continue
         ok = run_step(build, stage, step, commands, step_env)
+    shutil.rmtree(build_root(build), ignore_errors=True)
     t = store.now()
     status = "success" if ok else "failure"
     stage.update(status=status, stopped=t, exit_code=0 if ok else 1)
