@@ -1,7 +1,11 @@
 {
   description = "witness: milestone-gate claims as scenario files, run over SSH, recorded as insta snapshots";
 
-  inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-24.11";
+  # nixos-25.11 ships rustc 1.91.1 (nixpkgs PR #460575 took master to 1.91.1 on 2025-11-11,
+  # before the 25.11 branch-off; 1.92.0 came after, PR #470993). witness needs 1.89: its own
+  # rust-version, and the highest rust-version in Cargo.lock (uuid 1.89.0; `cargo metadata`).
+  # nixos-24.11, the input before, ships 1.82 and could not build it.
+  inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-25.11";
 
   outputs = { self, nixpkgs }:
     let
