@@ -35,18 +35,18 @@ pub fn ensure() -> Result<()> {
             missing.join(", ")
         );
     }
-    println!("twin: installing host tools: {shown}");
+    println!("twin: installing host tools with apt-get (quiet; about a minute): {shown}");
     let install = || {
         util::run(
             Command::new("apt-get")
-                .args(["install", "-y", "--no-install-recommends"])
+                .args(["install", "-y", "-qq", "--no-install-recommends"])
                 .args(&missing)
                 .env("DEBIAN_FRONTEND", "noninteractive"),
         )
     };
     if install().is_err() {
         // A fresh machine may have no (or stale) package lists: refresh once.
-        util::run(Command::new("apt-get").arg("update"))?;
+        util::run(Command::new("apt-get").args(["update", "-qq"]))?;
         install()?;
     }
     Ok(())
