@@ -3,7 +3,7 @@
 //! Per step: interpolate, run (retrying until the expectations hold when the step has a
 //! `retry`), judge, capture variables. After a failed step the rest are reported as
 //! skipped (unless the run asks for every step, `WITNESS_ALL_STEPS`: the sabotage matrix
-//! judges each step; a step needing a variable the failed one did not capture then errors). Everything put into the report is redacted first, so nothing downstream
+//! judges each step, and a failed step's captures stay set for the steps after it). Everything put into the report is redacted first, so nothing downstream
 //! (snapshot, failure message, log) can see a secret.
 
 use std::collections::BTreeMap;
@@ -90,7 +90,9 @@ pub fn run_steps(
             progress: &progress_red,
         };
         let (report, obs) = run_with_retry(i + 1, step, &cx, &red, &secret_errors);
-        if report.status == StepStatus::Passed
+        // A failed step's captures count only when every step is judged: a later step then
+        // judges what was seen, not nothing.
+        if (report.status == StepStatus::Passed || rt.all_steps)
             && let Some(obs) = obs
         {
             for (name, value) in &obs.defines {
