@@ -409,22 +409,44 @@ fn run_matrix(only: &[&str], gate: Option<&str>) -> Result<(Vec<Row>, RedSteps)>
         }
         eprintln!("sabotage-matrix: {sabotage}");
         twin::run(&["sabotage".to_string(), sabotage.to_string()])?;
-        for (scenario, claim, why) in cases {
+        // One gate run per gate of the row, with only the row's scenarios (the others
+        // skipped): the gate's actions run once for all of them, as in a real run.
+        let mut outputs: BTreeMap<&str, String> = BTreeMap::new();
+        for (scenario, _, _) in &cases {
             let (gate, _) = scenario.split_once("::").unwrap_or(("m1", scenario));
+            if outputs.contains_key(gate) {
+                continue;
+            }
+            let wanted: BTreeSet<&str> = cases
+                .iter()
+                .map(|c| c.0)
+                .filter(|sc| sc.starts_with(&format!("{gate}::")))
+                .collect();
             let out = Command::new(cargo())
-                .args(["test", "--quiet", "--test", gate, "--", "--exact", scenario])
+                .args(["test", "--quiet", "--test", gate, "--", "--exact"])
+                .args(skip_all_but(gate, &wanted)?)
                 .env("WITNESS_TARGET", "twin")
                 .env("WITNESS_ALLOW_MUTATION", "1")
                 .env("WITNESS_ALL_STEPS", "1")
                 .env("CI", "true")
                 .output()?;
+            outputs.insert(gate, String::from_utf8_lossy(&out.stdout).into_owned());
+        }
+        for (scenario, claim, why) in cases {
+            let (gate, _) = scenario.split_once("::").unwrap_or(("m1", scenario));
             let red = failed_steps(gate, scenario);
             red_steps
                 .entry(scenario.to_string())
                 .or_default()
                 .extend(red.iter().copied());
-            let text = String::from_utf8_lossy(&out.stdout);
-            let failed = !out.status.success() && text.contains(&format!("{scenario} ... FAILED"));
+            let all = &outputs[gate];
+            let failed = all.lines().any(|l| {
+                l.strip_prefix("test ")
+                    .and_then(|r| r.split_once(" ... "))
+                    .is_some_and(|(n, r)| n.trim() == *scenario && r.trim() == "FAILED")
+            });
+            // Judged on this scenario's own failure message, not the gate's whole output.
+            let text = section(all, scenario);
             let names_claim = text.contains(&format!("claim: {claim}"));
             let says_why = text.contains(why);
             // The first `seen:`/`error:` line (or the line after it, when the value is a
@@ -459,6 +481,44 @@ fn run_matrix(only: &[&str], gate: Option<&str>) -> Result<(Vec<Row>, RedSteps)>
         restore()?;
     }
     Ok((rows, red_steps))
+}
+
+/// `--skip` for every scenario of `gate` but `wanted` (with `--exact`, names match whole).
+fn skip_all_but(gate: &str, wanted: &BTreeSet<&str>) -> Result<Vec<String>> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("scenarios")
+        .join(gate);
+    let mut args = Vec::new();
+    for e in std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))? {
+        let p = e?.path();
+        if p.extension().is_some_and(|x| x == "toml") {
+            let name = format!(
+                "{gate}::{}",
+                p.file_stem().unwrap_or_default().to_string_lossy()
+            );
+            if !wanted.contains(name.as_str()) {
+                args.push("--skip".to_string());
+                args.push(name);
+            }
+        }
+    }
+    Ok(args)
+}
+
+/// The failure message libtest prints for `scenario` (`---- NAME ----` up to the next one).
+fn section(all: &str, scenario: &str) -> String {
+    let head = format!("---- {scenario} ----");
+    let Some(start) = all.find(&head) else {
+        return String::new();
+    };
+    let rest = &all[start + head.len()..];
+    let end = [rest.find("\n---- "), rest.find("\nfailures:\n")]
+        .into_iter()
+        .flatten()
+        .min()
+        .unwrap_or(rest.len());
+    rest[..end].to_string()
 }
 
 fn restore() -> Result<()> {
