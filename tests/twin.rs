@@ -212,8 +212,10 @@ fn start_and_wait_for_a_oneshot() {
         return;
     }
     let pool = SshPool::new(twin_ssh());
+    // The first line waits a moment: journald may not yet know a brand-new process's unit
+    // when it reads its very first line under load, and would file it without the unit.
     let setup = "mkdir -p /run/systemd/system && \
-        printf '[Service]\\nType=oneshot\\nExecStart=/bin/sh -c \"echo working; sleep 2; echo done\"\\n' > /run/systemd/system/witness-ok.service && \
+        printf '[Service]\\nType=oneshot\\nExecStart=/bin/sh -c \"sleep 0.5; echo working; sleep 2; echo done\"\\n' > /run/systemd/system/witness-ok.service && \
         printf '[Service]\\nType=oneshot\\nExecStart=/bin/sh -c \"sleep 1; exit 4\"\\n' > /run/systemd/system/witness-bad.service && \
         systemctl daemon-reload";
     let out = pool.exec(setup, opts(20)).unwrap();
