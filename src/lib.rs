@@ -19,6 +19,7 @@ pub(crate) mod redact;
 pub mod report;
 pub mod runner;
 pub mod scenario;
+pub mod schema;
 pub(crate) mod steps;
 pub mod target;
 pub mod transport;

@@ -7,6 +7,8 @@
 //! - `witness check [gate…]`: every scenario loaded and validated offline against the
 //!   target's variables; connects to nothing.
 //! - `witness diff A B`: do two gate runs agree (their `report.json`)?
+//! - `witness schema scenario|report`: the JSON Schema of scenario files or of
+//!   `report.json` (what `schemas/*.schema.json` hold).
 //! - `witness --version`.
 //!
 //! Exit statuses: 0 the claims hold (or: checked, agree), 1 a claim is broken (a check
@@ -22,6 +24,7 @@ use witness::RunConfig;
 const USAGE: &str = "usage: witness <gate> [--list] [--exact NAME] [--test-threads N] [--format terse] [FILTER]
        witness check [GATE…]      validate every scenario offline against $WITNESS_TARGET's variables
        witness diff A B           do two gate runs agree? (report.json files or their directories)
+       witness schema scenario|report   the JSON Schema of scenario files or of report.json
        witness --version
   exit status: 0 claims hold, 1 a claim is broken, 2 could not witness, 64 usage (see the README)";
 
@@ -51,6 +54,7 @@ fn main() -> ExitCode {
         }
         "check" => check(&args.collect::<Vec<_>>()),
         "diff" => diff(&args.collect::<Vec<_>>()),
+        "schema" => schema(&args.collect::<Vec<_>>()),
         flag if flag.starts_with('-') => {
             eprintln!("{USAGE}");
             ExitCode::from(USAGE_EXIT)
@@ -128,4 +132,17 @@ fn diff(args: &[String]) -> ExitCode {
         )
     );
     ExitCode::from(u8::from(!c.agree()))
+}
+
+fn schema(args: &[String]) -> ExitCode {
+    let [name] = args else {
+        eprintln!("{USAGE}");
+        return ExitCode::from(USAGE_EXIT);
+    };
+    let Some(kind) = witness::schema::Kind::parse(name) else {
+        eprintln!("witness schema: no schema named {name:?} (scenario, report)\n{USAGE}");
+        return ExitCode::from(USAGE_EXIT);
+    };
+    print!("{}", kind.text());
+    ExitCode::SUCCESS
 }

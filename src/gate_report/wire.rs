@@ -18,11 +18,12 @@
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub const SCHEMA: &str = "witness-report/1";
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Report {
     pub schema: String,
     pub gate: String,
@@ -37,7 +38,7 @@ pub struct Report {
     pub waivers: Vec<Waiver>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Counts {
     pub passed: u64,
     pub failed: u64,
@@ -46,7 +47,7 @@ pub struct Counts {
     pub skipped: u64,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Identity {
     pub target: String,
     /// How the target was reached (`twin (root@127.0.0.1:2222)`, `here (local)`).
@@ -78,7 +79,7 @@ pub struct Identity {
     pub ended_utc: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Scenario {
     /// `<gate>::<id>`.
     pub name: String,
@@ -98,7 +99,7 @@ pub struct Scenario {
 
 /// How a scenario's evidence compares with the committed snapshots (the run's
 /// [`crate::report::Evidence`], as data).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum EvidenceState {
     New,
@@ -127,7 +128,7 @@ impl std::fmt::Display for EvidenceState {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Step {
     pub index: usize,
     pub name: String,
@@ -142,7 +143,9 @@ pub struct Step {
 }
 
 /// How a scenario ended (the run's [`crate::report::Verdict`], as data).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     Passed,
@@ -191,7 +194,7 @@ impl From<Verdict> for crate::report::Verdict {
 }
 
 /// How a step ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum StepStatus {
     Passed,
@@ -230,7 +233,7 @@ impl From<&crate::report::StepStatus> for StepStatus {
 }
 
 /// A waiver in force during the run, and the scenario whose claim it bends.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Waiver {
     pub scenario: String,
     /// The failed unit a `systemctl --failed` waiver tolerates (empty for a parity exception).

@@ -3,6 +3,6 @@
 pub mod check;
 pub mod load;
 pub mod model;
-mod wire;
+pub(crate) mod wire;
 
 pub use model::*;

@@ -12,14 +12,17 @@
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use toml::Spanned;
 
 /// Top level of `scenarios/<gate>/<name>.toml`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScenarioWire {
+    #[schemars(with = "String")]
     pub title: Spanned<String>,
+    #[schemars(with = "String")]
     pub claim: Spanned<String>,
     #[serde(default)]
     pub mutates: bool,
@@ -33,55 +36,68 @@ pub struct ScenarioWire {
     /// each runs at most once per gate run, before the scenario, and its variables are
     /// readable as `${<action>.<variable>}`.
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub uses: Vec<Spanned<String>>,
     #[serde(default)]
     pub redact: Vec<RedactWire>,
     #[serde(default)]
+    #[schemars(with = "Vec<StepWire>")]
     pub steps: Vec<Spanned<StepWire>>,
 }
 
 /// An extra redaction filter, applied after the built-in ones.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RedactWire {
+    #[schemars(with = "String")]
     pub regex: Spanned<String>,
     pub replace: String,
 }
 
 /// One `[[steps]]` table: common fields plus exactly one step-kind key.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StepWire {
     pub name: Option<String>,
+    #[schemars(with = "Option<String>")]
     pub timeout: Option<Spanned<String>>,
     #[serde(default)]
     pub expect: ExpectWire,
     /// Regexes with named groups, matched against stdout; each group becomes `${group}`.
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub capture: Vec<Spanned<String>>,
     pub retry: Option<RetryWire>,
     /// What output the evidence keeps: `all` (default), `matched`, `none`.
     pub record: Option<RecordWire>,
 
+    #[schemars(with = "Option<RunWire>")]
     pub run: Option<Spanned<RunWire>>,
+    #[schemars(with = "Option<SystemdWire>")]
     pub systemd: Option<Spanned<SystemdWire>>,
+    #[schemars(with = "Option<JournalWire>")]
     pub journal: Option<Spanned<JournalWire>>,
+    #[schemars(with = "Option<HttpWire>")]
     pub http: Option<Spanned<HttpWire>>,
+    #[schemars(with = "Option<DroneWire>")]
     pub drone: Option<Spanned<DroneWire>>,
+    #[schemars(with = "Option<ProcessWire>")]
     pub process: Option<Spanned<ProcessWire>>,
     /// Judge a value the run already holds (an action's captured log or tools), without
     /// running anything: it becomes the step's stdout.
+    #[schemars(with = "Option<String>")]
     pub value: Option<Spanned<String>>,
 }
 
 /// A process of a unit, found through the unit's cgroup (never by command line alone), and
 /// what its environment resolves: `/proc/<pid>/environ` variables and tools on its PATH.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProcessWire {
     /// The unit whose cgroup (and sub-cgroups) holds the process.
     pub unit: String,
     /// Regex on the process's command line (arguments joined by spaces); the newest match wins.
+    #[schemars(with = "String")]
     pub cmdline: Spanned<String>,
     /// Environment variables of the process to report (`NAME=value` lines).
     #[serde(default)]
@@ -99,7 +115,7 @@ pub struct ProcessWire {
 }
 
 /// `process.missing`.
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum MissingWire {
     Fail,
@@ -107,7 +123,7 @@ pub enum MissingWire {
 }
 
 /// A Drone CI build: trigger one (or read an existing one), wait for it, read a step's log.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DroneWire {
     /// Server URL, e.g. `${drone_url}`.
@@ -129,6 +145,7 @@ pub struct DroneWire {
     /// reading the build's API does; its log becomes the step's stdout.
     pub log: Option<Spanned<String>>,
     /// How often to poll the build; `5s` unless given.
+    #[schemars(with = "Option<String>")]
     pub poll: Option<Spanned<String>>,
     /// Variable that receives the build number; `build` unless given.
     pub build_var: Option<String>,
@@ -137,7 +154,7 @@ pub struct DroneWire {
     pub wait: Option<bool>,
 }
 
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Default, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DroneTriggerWire {
     pub branch: Option<String>,
@@ -147,16 +164,19 @@ pub struct DroneTriggerWire {
     pub params: BTreeMap<String, String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RetryWire {
+    #[schemars(with = "String")]
     pub interval: Spanned<String>,
+    #[schemars(with = "String")]
     pub deadline: Spanned<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RunWire {
+    #[schemars(with = "String")]
     pub cmd: Spanned<String>,
     /// Run on the machine running witness instead of the target.
     #[serde(default)]
@@ -166,10 +186,11 @@ pub struct RunWire {
     /// Environment variables exported for the command, each value byte-exact: the way to
     /// hand a value to a program a second shell reads (`bash -c 'echo "$V"'`).
     #[serde(default)]
+    #[schemars(with = "Option<BTreeMap<String, String>>")]
     pub env: Option<Spanned<BTreeMap<String, String>>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SystemdWire {
     /// `systemctl show` of this unit; with `properties`, each must equal.
@@ -191,25 +212,27 @@ pub struct SystemdWire {
     pub invocation_var: Option<String>,
 }
 
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Default, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FailedWire {
     /// Waivers: failed units the claim tolerates for a while, each with why and until when.
     #[serde(default)]
+    #[schemars(with = "Vec<WaiverWire>")]
     pub allow: Vec<Spanned<WaiverWire>>,
 }
 
 /// `{ unit = "x.service", reason = "…", expires = "2026-12-31" }`: no waiver without a
 /// reason and an end.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WaiverWire {
     pub unit: String,
     pub reason: String,
+    #[schemars(with = "String")]
     pub expires: Spanned<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct JournalWire {
     /// Record the journal's current cursor as `${<mark>}`.
@@ -217,16 +240,19 @@ pub struct JournalWire {
     /// Read this unit's journal…
     pub unit: Option<String>,
     /// …strictly after the cursor recorded by an earlier `mark` step…
+    #[schemars(with = "Option<String>")]
     pub after: Option<Spanned<String>>,
     /// …or the lines of one run of it: an InvocationID (`${invocation}`, `${sweep.invocation}`).
+    #[schemars(with = "Option<String>")]
     pub invocation: Option<Spanned<String>>,
     /// `journalctl -o` format; `cat` (message only) by default.
     pub output: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HttpWire {
+    #[schemars(with = "String")]
     pub url: Spanned<String>,
     pub method: Option<MethodWire>,
     #[serde(default)]
@@ -237,13 +263,14 @@ pub struct HttpWire {
     pub status: Option<u16>,
     /// JSON pointer → expected JSON value.
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, serde_json::Value>")]
     pub json: BTreeMap<String, toml::Value>,
     /// A PEM file with extra trusted roots (TLS stays verified).
     pub ca_file: Option<String>,
 }
 
 /// Expectations on a step's observed output.
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Default, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExpectWire {
     /// Expected exit status; `0` unless given. Ignored by steps without one (http).
@@ -252,15 +279,20 @@ pub struct ExpectWire {
     #[serde(default)]
     pub any_exit: bool,
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub stdout: Vec<Spanned<String>>,
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub stdout_absent: Vec<Spanned<String>>,
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub stderr: Vec<Spanned<String>>,
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub stderr_absent: Vec<Spanned<String>>,
     /// Regexes that must match stdout lines in this order.
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub stdout_in_order: Vec<Spanned<String>>,
     /// Trimmed stdout must equal this (after interpolation, e.g. `"${built}"`).
     pub stdout_equals: Option<String>,
@@ -272,11 +304,12 @@ pub struct ExpectWire {
     pub same_as: Option<SameAsWire>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SameAsWire {
     pub var: String,
     /// Compare only the lines matching this regex (on both sides).
+    #[schemars(with = "Option<String>")]
     pub lines: Option<Spanned<String>>,
     /// `store-path` (hashes and versions away), `sorted-lines`, or `none` (trailing space only).
     #[serde(default)]
@@ -298,18 +331,20 @@ pub struct ExceptWire {
 }
 
 /// Exactly `lines` stdout lines match `regex` (the "exactly 1 hit" grep proofs).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CountWire {
+    #[schemars(with = "String")]
     pub regex: Spanned<String>,
     pub lines: usize,
 }
 
 /// The items found in stdout must contain every listed item (superset-or-equal).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContainsWire {
     /// Each match of this regex (group `item` if present, else the whole match) is one item.
+    #[schemars(with = "String")]
     pub item: Spanned<String>,
     pub all_of: Vec<String>,
     /// Normalize items first: `store-path` turns `/nix/store/<hash>-git-lfs-3.6.1/bin` into `git-lfs`.
@@ -320,7 +355,7 @@ pub struct ContainsWire {
 // (`unknown variant `x`, expected one of …`) with no hand-written check.
 
 /// `record = "all" | "matched" | "none"`.
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum RecordWire {
     All,
@@ -329,7 +364,7 @@ pub enum RecordWire {
 }
 
 /// An HTTP method, upper case as on the wire.
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum MethodWire {
     Get,
@@ -356,7 +391,7 @@ impl MethodWire {
 }
 
 /// `same_as.normalize` items.
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum SameNormalizeWire {
     StorePath,
@@ -364,7 +399,7 @@ pub enum SameNormalizeWire {
 }
 
 /// `contains.normalize`.
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum ContainsNormalizeWire {
     None,
