@@ -7,6 +7,7 @@
 //! - `witness check [gate…]`: every scenario loaded and validated offline against the
 //!   target's variables; connects to nothing.
 //! - `witness diff A B`: do two gate runs agree (their `report.json`)?
+//! - `witness metrics REPORT…`: the runs as a node_exporter textfile (the nightly unit's).
 //! - `witness --version`.
 //!
 //! Exit statuses: 0 the claims hold (or: checked, agree), 1 a claim is broken (a check
@@ -22,6 +23,7 @@ use witness::RunConfig;
 const USAGE: &str = "usage: witness <gate> [--list] [--exact NAME] [--test-threads N] [--format terse] [FILTER]
        witness check [GATE…]      validate every scenario offline against $WITNESS_TARGET's variables
        witness diff A B           do two gate runs agree? (report.json files or their directories)
+       witness metrics REPORT…    the runs' verdicts and counts as a node_exporter textfile
        witness --version
   exit status: 0 claims hold, 1 a claim is broken, 2 could not witness, 64 usage (see the README)";
 
@@ -51,6 +53,7 @@ fn main() -> ExitCode {
         }
         "check" => check(&args.collect::<Vec<_>>()),
         "diff" => diff(&args.collect::<Vec<_>>()),
+        "metrics" => metrics(&args.collect::<Vec<_>>()),
         flag if flag.starts_with('-') => {
             eprintln!("{USAGE}");
             ExitCode::from(USAGE_EXIT)
@@ -128,4 +131,24 @@ fn diff(args: &[String]) -> ExitCode {
         )
     );
     ExitCode::from(u8::from(!c.agree()))
+}
+
+/// Every report must read: a textfile missing a gate would look like a gate that vanished.
+fn metrics(paths: &[String]) -> ExitCode {
+    if paths.is_empty() {
+        eprintln!("{USAGE}");
+        return ExitCode::from(USAGE_EXIT);
+    }
+    let mut reports = Vec::new();
+    for p in paths {
+        match witness::gate_report::diff::read(Path::new(p)) {
+            Ok((_, r)) => reports.push(r),
+            Err(e) => {
+                eprintln!("witness metrics: {}", witness::error::chain(&e));
+                return ExitCode::from(2);
+            }
+        }
+    }
+    print!("{}", witness::gate_report::metrics::render(&reports));
+    ExitCode::SUCCESS
 }
