@@ -80,6 +80,21 @@
               default = "*-*-* 05:30:00";
               description = "systemd OnCalendar= of the timer.";
             };
+            historyKeep = lib.mkOption {
+              type = lib.types.ints.positive;
+              default = 14;
+              description = "Runs kept per gate and target under /var/lib/witness/history (older ones pruned).";
+            };
+            textfileDir = lib.mkOption {
+              type = lib.types.str;
+              default = "/var/lib/witness";
+              example = "/var/lib/prometheus-node-exporter-text-files";
+              description = ''
+                Where witness.prom (verdict per gate and target, counts, time of the last run) is
+                written for node_exporter's textfile collector
+                (services.prometheus.exporters.node.extraFlags = [ "--collector.textfile.directory=…" ]).
+              '';
+            };
           };
           config = lib.mkIf cfg.enable {
             systemd.services.witness-nightly = {
@@ -94,6 +109,8 @@
                 WITNESS_TARGET = cfg.target;
                 WITNESS_GATES = lib.concatStringsSep " " cfg.gates;
                 WITNESS_STATE_DIR = "/var/lib/witness";
+                WITNESS_HISTORY_KEEP = toString cfg.historyKeep;
+                WITNESS_TEXTFILE_DIR = cfg.textfileDir;
                 INSTA_UPDATE = "no";
                 CI = "true";
               };

@@ -64,6 +64,48 @@ struct Stored {
     /// How its evidence compares with the committed snapshot.
     #[serde(default)]
     evidence: Option<EvidenceCheck>,
+    /// When it began (RFC 3339 UTC) and how long it took, for the gate report: the sweep
+    /// fire's and the Drone build's time appear nowhere else. Absent in an older result.
+    #[serde(default)]
+    started_utc: Option<String>,
+    #[serde(default)]
+    duration_ms: Option<u64>,
+}
+
+/// An action as the gate report shows it: what ran once for the run, when, how long, and
+/// what it fired or triggered (its outputs: InvocationIDs, build numbers; secrets gone).
+#[derive(Debug, Clone)]
+pub struct ActionRun {
+    pub name: String,
+    pub title: String,
+    pub mutates: bool,
+    pub started_utc: Option<String>,
+    pub duration_ms: Option<u64>,
+    /// `None` when it passed.
+    pub failure: Option<String>,
+    pub outputs: BTreeMap<String, String>,
+}
+
+/// The actions of the gate that ran in this run, by name: their stored results. One
+/// refused or never used left nothing and is not listed.
+pub fn ran_in(cfg: &RunConfig, gate: &str) -> Vec<ActionRun> {
+    let defs = Actions::load(&cfg.root.join("scenarios").join(gate), gate).defs;
+    let dir = run_dir(cfg, gate);
+    defs.into_iter()
+        .filter_map(|(name, def)| {
+            let s = read_stored(&dir.join(format!("{name}.json")))?;
+            let def = def.ok();
+            Some(ActionRun {
+                title: def.as_ref().map(|d| d.title.clone()).unwrap_or_default(),
+                mutates: def.is_some_and(|d| d.mutates),
+                started_utc: s.started_utc,
+                duration_ms: s.duration_ms,
+                failure: s.failure,
+                outputs: s.outputs,
+                name,
+            })
+        })
+        .collect()
 }
 
 /// The actions of one gate, and what each left in this run.
@@ -164,7 +206,13 @@ impl Actions {
         let stored = match read_stored(&stored_path) {
             Some(s) => s,
             None => {
-                let s = self.run(name, def, cfg, rt);
+                let began = std::time::SystemTime::now();
+                let mut s = self.run(name, def, cfg, rt);
+                s.started_utc = Some(humantime::format_rfc3339_seconds(began).to_string());
+                s.duration_ms = Some(
+                    u64::try_from(began.elapsed().unwrap_or_default().as_millis())
+                        .unwrap_or(u64::MAX),
+                );
                 let text = serde_json::to_string_pretty(&s).expect("plain strings serialize");
                 let tmp = stored_path.with_extension("json.tmp");
                 std::fs::write(&tmp, text)
@@ -193,6 +241,8 @@ impl Actions {
             failure: Some(failure),
             outputs: BTreeMap::new(),
             evidence: None,
+            started_utc: None,
+            duration_ms: None,
         };
         let _lock = match lock_target(&cfg.state_dir(), &cfg.target, def.mutates) {
             Ok(l) => l,
@@ -241,6 +291,8 @@ impl Actions {
         Stored {
             failure: None,
             evidence: Some(check),
+            started_utc: None,
+            duration_ms: None,
             outputs: run
                 .defined
                 .into_iter()

@@ -100,3 +100,95 @@ fn usage_version_check_and_diff() {
     assert_eq!(code(&witness(&r, &["diff", a, b.to_str().unwrap()])), 1);
     assert_eq!(code(&witness(&r, &["diff", a, "/nonexistent"])), 2);
 }
+
+/// The nightly unit's runner (`packaging/nightly/witness-nightly`) on this machine: each
+/// run's reports go to the history, the oldest beyond WITNESS_HISTORY_KEEP pruned, and the
+/// node_exporter textfile says per gate whether it passed, its counts and when it ran.
+#[test]
+fn the_nightly_runner_keeps_the_last_reports_and_writes_the_textfile() {
+    let r = root("nightly", &[("h.toml", HOLDS)]);
+    std::fs::create_dir_all(r.join("scenarios/red")).unwrap();
+    std::fs::write(r.join("scenarios/red/b.toml"), BROKEN).unwrap();
+    let state = r.join("state");
+    let textfile = r.join("textfile");
+    let nightly = || {
+        Command::new("sh")
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("packaging/nightly/witness-nightly"))
+            .env("WITNESS_BIN", env!("CARGO_BIN_EXE_witness"))
+            .env("WITNESS_ROOT", &r)
+            .env("WITNESS_TARGET", "here")
+            .env("WITNESS_GATES", "g red")
+            .env("WITNESS_STATE_DIR", &state)
+            .env("WITNESS_TEXTFILE_DIR", &textfile)
+            .env("WITNESS_HISTORY_KEEP", "2")
+            .env("INSTA_UPDATE", "no")
+            .env_remove("CI")
+            // Three nightly runs are three runs, also when this test runs under nextest.
+            .env_remove("NEXTEST_RUN_ID")
+            .env_remove("WITNESS_RUN_ID")
+            .env_remove("WITNESS_ALLOW_MUTATION")
+            .env_remove("WITNESS_EVIDENCE")
+            .output()
+            .unwrap()
+    };
+    let runs = |gate: &str| -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(state.join(format!("history/{gate}@here")))
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    let first = nightly();
+    assert_eq!(code(&first), 1, "a red gate fails the unit: {first:?}");
+    let oldest = runs("g");
+    assert_eq!(oldest.len(), 1);
+    for _ in 0..2 {
+        nightly();
+    }
+    let kept = runs("g");
+    assert_eq!(kept.len(), 2, "{kept:?}");
+    assert!(
+        !kept.contains(&oldest[0]),
+        "the oldest run was pruned: {kept:?}"
+    );
+    assert_eq!(runs("red").len(), 2);
+    let report = state
+        .join("history/red@here")
+        .join(&runs("red")[1])
+        .join("report.md");
+    assert!(std::fs::read_to_string(report).unwrap().contains("red::b"));
+    let prom = std::fs::read_to_string(textfile.join("witness.prom")).unwrap();
+    for line in [
+        "witness_gate_passed{gate=\"g\",target=\"here\"} 1",
+        "witness_gate_passed{gate=\"red\",target=\"here\"} 0",
+        "witness_gate_scenarios{gate=\"red\",target=\"here\",verdict=\"failed\"} 1",
+        "witness_gate_scenarios{gate=\"g\",target=\"here\",verdict=\"passed\"} 1",
+        "# TYPE witness_gate_last_run_timestamp_seconds gauge",
+    ] {
+        assert!(prom.lines().any(|l| l == line), "{line} not in:\n{prom}");
+    }
+    let last = prom
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("witness_gate_last_run_timestamp_seconds{gate=\"g\",target=\"here\"} ")
+        })
+        .and_then(|v| v.parse::<f64>().ok())
+        .unwrap_or_default();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    assert!((now - last).abs() < 120.0, "last run {last}, now {now}");
+    // No temporary file is left for the collector to read.
+    let names: Vec<_> = std::fs::read_dir(&textfile)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(names, ["witness.prom"]);
+    // A report that cannot be read is no metric at all: exit 2, nothing printed.
+    let o = witness(&r, &["metrics", "/nonexistent/report.json"]);
+    assert_eq!((code(&o), o.stdout.is_empty()), (2, true));
+}

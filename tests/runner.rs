@@ -131,6 +131,7 @@ fn an_action_runs_once_per_run_and_its_outputs_reach_every_scenario() {
     // apart: both pass on their claims; the action ran once for both.
     let c = run_gate(&cfg(&r, "run-1", false), "g", &args(&[])).unwrap();
     assert_eq!((c.num_passed, c.num_failed, runs()), (2, 0, 1));
+    action_in_the_reports(&r.join("target/witness/g@here"));
     accept_snapshots(&r.join("snapshots"));
     // A new run runs it again, and now its evidence and theirs are the committed ones.
     let c = run_gate(&cfg(&r, "run-2", false), "g", &args(&[])).unwrap();
@@ -159,6 +160,39 @@ fn an_action_runs_once_per_run_and_its_outputs_reach_every_scenario() {
     std::fs::write(&snap, committed).unwrap();
     let snap = std::fs::read_to_string(r.join("snapshots/g/actions/act@here.snap")).unwrap();
     assert!(snap.contains("count and say"), "{snap}");
+}
+
+/// The action that ran once is in all three reports: report.json's `actions` (when, how
+/// long, its outputs), a JUnit test case of its own with its duration, a report.md section.
+fn action_in_the_reports(dir: &Path) {
+    let report: witness::gate_report::wire::Report =
+        witness::gate_report::read_json(&dir.join("report.json")).unwrap();
+    let [a] = report.actions.as_slice() else {
+        panic!("one action expected: {:?}", report.actions)
+    };
+    assert_eq!(
+        (a.name.as_str(), a.title.as_str(), a.verdict.label()),
+        ("g::actions::act", "count and say", "passed")
+    );
+    assert_eq!(a.outputs.get("v").map(String::as_str), Some("value-42"));
+    let started = a.started_utc.as_deref().unwrap_or_default();
+    assert!(
+        started.ends_with('Z') && started >= report.identity.started_utc.as_str(),
+        "{a:?}"
+    );
+    assert!(a.duration_ms.is_some(), "{a:?}");
+    let junit = std::fs::read_to_string(dir.join("junit.xml")).unwrap();
+    assert!(
+        junit.contains(r#"<testcase name="g::actions::act" classname="g""#),
+        "{junit}"
+    );
+    let suite = junit.lines().find(|l| l.contains("<testsuite ")).unwrap();
+    for attr in ["timestamp=\"", "time=\"", "hostname=\""] {
+        assert!(suite.contains(attr), "{attr} missing: {suite}");
+    }
+    let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(md.contains("## Action `g::actions::act`: passed"), "{md}");
+    assert!(md.contains("| `v` | `value-42` |"), "{md}");
 }
 
 #[test]

@@ -9,6 +9,7 @@
 //! - `witness diff A B`: do two gate runs agree (their `report.json`)?
 //! - `witness schema scenario|report`: the JSON Schema of scenario files or of
 //!   `report.json` (what `schemas/*.schema.json` hold).
+//! - `witness metrics REPORT…`: the runs as a node_exporter textfile (the nightly unit's).
 //! - `witness --version`.
 //!
 //! Exit statuses: 0 the claims hold (or: checked, agree), 1 a claim is broken (a check
@@ -25,6 +26,7 @@ const USAGE: &str = "usage: witness <gate> [--list] [--exact NAME] [--test-threa
        witness check [GATE…]      validate every scenario offline against $WITNESS_TARGET's variables
        witness diff A B           do two gate runs agree? (report.json files or their directories)
        witness schema scenario|report   the JSON Schema of scenario files or of report.json
+       witness metrics REPORT…    the runs' verdicts and counts as a node_exporter textfile
        witness --version
   exit status: 0 claims hold, 1 a claim is broken, 2 could not witness, 64 usage (see the README)";
 
@@ -55,6 +57,7 @@ fn main() -> ExitCode {
         "check" => check(&args.collect::<Vec<_>>()),
         "diff" => diff(&args.collect::<Vec<_>>()),
         "schema" => schema(&args.collect::<Vec<_>>()),
+        "metrics" => metrics(&args.collect::<Vec<_>>()),
         flag if flag.starts_with('-') => {
             eprintln!("{USAGE}");
             ExitCode::from(USAGE_EXIT)
@@ -144,5 +147,25 @@ fn schema(args: &[String]) -> ExitCode {
         return ExitCode::from(USAGE_EXIT);
     };
     print!("{}", kind.text());
+    ExitCode::SUCCESS
+}
+
+/// Every report must read: a textfile missing a gate would look like a gate that vanished.
+fn metrics(paths: &[String]) -> ExitCode {
+    if paths.is_empty() {
+        eprintln!("{USAGE}");
+        return ExitCode::from(USAGE_EXIT);
+    }
+    let mut reports = Vec::new();
+    for p in paths {
+        match witness::gate_report::diff::read(Path::new(p)) {
+            Ok((_, r)) => reports.push(r),
+            Err(e) => {
+                eprintln!("witness metrics: {}", witness::error::chain(&e));
+                return ExitCode::from(2);
+            }
+        }
+    }
+    print!("{}", witness::gate_report::metrics::render(&reports));
     ExitCode::SUCCESS
 }

@@ -322,6 +322,7 @@ mod tests {
                 scenario("m2::c2_host_healthy", Verdict::Passed, &["none failed"]),
             ],
             waivers: vec![],
+            actions: vec![],
         }
     }
 

@@ -53,6 +53,7 @@ pub fn gather(cfg: &RunConfig, gate: &str, rt: &TargetRuntime) -> Identity {
         }),
         current_system: ask("readlink -e /run/current-system"),
         booted_system: ask("readlink -e /run/booted-system"),
+        hostname: ask("cat /proc/sys/kernel/hostname"),
         flake,
         flake_commit,
         reviewed: reviewed(&rt.target.vars),

@@ -2,6 +2,10 @@
 //! the XML), so a CI page shows each claim with its verdict, failure message and evidence
 //! excerpt. The host identity rides along as the suite's properties. Test cases are named
 //! `<gate>::<scenario>`, stable across runs and hosts (the target is in the report name).
+//! Each run-scoped action that ran is a test case of its own, `<gate>::actions::<name>`,
+//! with its real duration: the scenarios that observe a 30-minute sweep take seconds, so
+//! without it a CI page would not show where the time went. The suite carries the run's
+//! start (`timestamp`), its wall time (`time`) and the target's host name (`hostname`).
 
 use std::time::Duration;
 
@@ -9,13 +13,26 @@ use quick_junit::{
     NonSuccessKind, Property, Report as JReport, TestCase, TestCaseStatus, TestSuite,
 };
 
-use super::wire::{Identity, Report, Scenario, Verdict};
+use chrono::{DateTime, FixedOffset};
+
+use super::wire::{Action, Identity, Report, Scenario, Verdict};
 use crate::error::ReportError;
 
 pub fn render(r: &Report) -> Result<String, ReportError> {
     let mut report = JReport::new(format!("witness {}@{}", r.gate, r.target));
     let mut suite = TestSuite::new(r.gate.clone());
     suite.add_properties(properties(&r.identity));
+    let started = rfc3339(&r.identity.started_utc);
+    if let Some(start) = started {
+        suite.set_timestamp(start);
+    }
+    if let (Some(start), Some(end)) = (started, rfc3339(&r.identity.ended_utc)) {
+        suite.set_time((end - start).to_std().unwrap_or_default());
+    }
+    if let Some(host) = &r.identity.hostname {
+        suite.extra.insert("hostname".into(), host.as_str().into());
+    }
+    suite.add_test_cases(r.actions.iter().map(|a| action_case(&r.gate, a)));
     for s in &r.scenarios {
         let mut case = TestCase::new(s.name.clone(), status(s));
         case.set_classname(r.gate.clone());
@@ -30,6 +47,39 @@ pub fn render(r: &Report) -> Result<String, ReportError> {
     }
     report.add_test_suite(suite);
     report.to_string().map_err(ReportError::Junit)
+}
+
+/// An action as a test case: passed, or an `<error>` (the scenarios using it were not
+/// witnessed); its outputs (what it fired or triggered) as `system-out`.
+fn action_case(gate: &str, a: &Action) -> TestCase {
+    let status = match &a.message {
+        None => TestCaseStatus::success(),
+        Some(m) => {
+            let mut st = TestCaseStatus::non_success(NonSuccessKind::Error);
+            st.set_type("action failed");
+            st.set_message(m.lines().next().unwrap_or("action failed"));
+            st.set_description(m.as_str());
+            st
+        }
+    };
+    let mut case = TestCase::new(a.name.clone(), status);
+    case.set_classname(gate.to_string());
+    if let Some(ms) = a.duration_ms {
+        case.set_time(Duration::from_millis(ms));
+    }
+    if let Some(start) = a.started_utc.as_deref().and_then(rfc3339) {
+        case.set_timestamp(start);
+    }
+    let out: String = std::iter::once(format!("{}\n", a.title))
+        .chain(a.outputs.iter().map(|(k, v)| format!("{k} = {v}\n")))
+        .collect();
+    case.set_system_out(out);
+    case
+}
+
+/// A report time (RFC 3339); None when absent or unreadable.
+fn rfc3339(t: &str) -> Option<DateTime<FixedOffset>> {
+    DateTime::parse_from_rfc3339(t).ok()
 }
 
 /// passed → success, skipped → skipped, failed → `<failure>`; error and refused are
@@ -90,4 +140,32 @@ fn properties(i: &Identity) -> Vec<Property> {
             .map(|(k, v)| Property::new(format!("reviewed.{k}"), v.as_str())),
     );
     p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_suite_says_when_how_long_and_where_and_each_action_is_a_case() {
+        let xml = render(&super::super::markdown::tests::red_run()).unwrap();
+        let suite = xml
+            .lines()
+            .find(|l| l.contains("<testsuite "))
+            .unwrap_or_default();
+        for attr in [
+            r#"timestamp="2026-11-22T10:00:00.000+00:00""#,
+            r#"time="5.000""#,
+            r#"hostname="cc-ci""#,
+            r#"tests="3""#,
+        ] {
+            assert!(suite.contains(attr), "{attr} not in {suite}\n{xml}");
+        }
+        // The sweep's real 30 minutes, not the seconds of the scenarios observing it.
+        assert!(
+            xml.contains(r#"<testcase name="m2::actions::sweep" classname="m2" timestamp="2026-11-22T10:00:01.000+00:00" time="1804.250">"#),
+            "{xml}"
+        );
+        assert!(xml.contains("invocation = 0a1b2c"), "{xml}");
+    }
 }

@@ -1,11 +1,18 @@
 //! `report.md`: the gate run as a reviewer pastes it into a REVIEW file — the verdict, the
-//! host identity, one table of scenarios, then each scenario's claim, steps (command, exit,
+//! host identity, one table of scenarios, one section per run-scoped action (what it fired
+//! or triggered, when, for how long), then each scenario's claim, steps (command, exit,
 //! attempts, duration) and evidence excerpt, and the failure message when red.
+//!
+//! What is not passed comes first (failed, error, refused, then skipped), and a passed
+//! scenario's section is folded (`<details>`): on a red run the reader starts at what broke.
 
 use std::fmt::Write as _;
 
 use super::headline;
-use super::wire::{Identity, Report};
+use super::wire::{Action, Identity, Report, Scenario, Verdict};
+
+/// Commands longer than this are cut in the step table (report.json has them whole).
+const COMMAND_CELL: usize = 80;
 
 pub fn render(r: &Report) -> String {
     let mut m = String::new();
@@ -34,7 +41,10 @@ pub fn render(r: &Report) -> String {
         m,
         "## Scenarios\n\n| scenario | verdict | evidence | title |\n|---|---|---|---|"
     );
-    for s in &r.scenarios {
+    let mut order: Vec<&Scenario> = r.scenarios.iter().collect();
+    // Stable: within one verdict the scenarios keep their (name) order.
+    order.sort_by_key(|s| rank(s.verdict));
+    for s in &order {
         let _ = writeln!(
             m,
             "| `{}` | **{}** | {} | {} |",
@@ -64,61 +74,130 @@ pub fn render(r: &Report) -> String {
             );
         }
     }
-    for s in &r.scenarios {
-        let _ = writeln!(m, "\n## `{}`: {}\n", s.name, s.verdict);
-        let _ = writeln!(m, "{}\n", s.title);
-        for line in s.claim.lines() {
-            let _ = writeln!(m, "> {line}");
-        }
-        let _ = writeln!(m, "\nFile: `{}`\n", s.file);
-        if !s.steps.is_empty() {
-            let _ = writeln!(
-                m,
-                "| # | step | status | command | exit | attempts | duration |\n|---|---|---|---|---|---|---|"
-            );
-            for st in &s.steps {
-                let _ = writeln!(
-                    m,
-                    "| {} | {} | {} | `{}` | {} | {} | {:.1}s |",
-                    st.index,
-                    cell(&st.name),
-                    st.status,
-                    cell(&first_line(&st.command)),
-                    st.exit.map_or("–".to_string(), |e| e.to_string()),
-                    st.attempts,
-                    st.duration_ms as f64 / 1000.0
-                );
-            }
-            let evidence: Vec<String> = s
-                .steps
-                .iter()
-                .filter(|st| !st.evidence.is_empty())
-                .map(|st| {
-                    format!(
-                        "step {} ({}):\n{}",
-                        st.index,
-                        st.name,
-                        st.evidence
-                            .iter()
-                            .map(|l| format!("  | {l}"))
-                            .collect::<Vec<_>>()
-                            .join("\n")
-                    )
-                })
-                .collect();
-            if !evidence.is_empty() {
-                let _ = writeln!(m, "\nEvidence:\n\n```text\n{}\n```", evidence.join("\n"));
-            }
-        }
-        if let Some(msg) = &s.message {
-            let _ = writeln!(
-                m,
-                "\nWhy it is not passed:\n\n```text\n{}\n```",
-                msg.trim_end()
-            );
-        }
+    for a in &r.actions {
+        action(&mut m, a);
+    }
+    for s in order {
+        scenario(&mut m, s);
     }
     m
+}
+
+/// Where a verdict sorts: what needs a reader first.
+fn rank(v: Verdict) -> u8 {
+    match v {
+        Verdict::Failed => 0,
+        Verdict::Error => 1,
+        Verdict::Refused => 2,
+        Verdict::Skipped => 3,
+        Verdict::Passed => 4,
+    }
+}
+
+/// One action's section: what it fired or triggered (its outputs: the InvocationID, the
+/// build number), when, for how long, and why it failed.
+fn action(m: &mut String, a: &Action) {
+    let _ = writeln!(m, "\n## Action `{}`: {}\n", a.name, a.verdict);
+    let _ = writeln!(
+        m,
+        "{}{}\n",
+        a.title,
+        if a.mutates {
+            " (changes the target)"
+        } else {
+            ""
+        }
+    );
+    let _ = writeln!(m, "| | |\n|---|---|");
+    let started = a.started_utc.as_deref().unwrap_or("(not recorded)");
+    let _ = writeln!(m, "| started (UTC) | `{}` |", cell(started));
+    let duration = a.duration_ms.map_or("(not recorded)".to_string(), seconds);
+    let _ = writeln!(m, "| duration | {duration} |");
+    for (k, v) in &a.outputs {
+        let _ = writeln!(m, "| `{}` | `{}` |", cell(k), cell(&cut(v, COMMAND_CELL)));
+    }
+    if let Some(msg) = &a.message {
+        let _ = writeln!(m, "\nWhy it failed:\n\n```text\n{}\n```", msg.trim_end());
+    }
+}
+
+fn seconds(ms: u64) -> String {
+    format!("{:.1}s", ms as f64 / 1000.0)
+}
+
+/// One scenario's section; a passed one folded, as nothing in it needs reading.
+fn scenario(m: &mut String, s: &Scenario) {
+    let folded = s.verdict == Verdict::Passed;
+    if folded {
+        let _ = writeln!(
+            m,
+            "\n<details><summary><code>{}</code>: passed</summary>\n",
+            html(&s.name)
+        );
+    } else {
+        let _ = writeln!(m, "\n## `{}`: {}\n", s.name, s.verdict);
+    }
+    let _ = writeln!(m, "{}\n", s.title);
+    for line in s.claim.lines() {
+        let _ = writeln!(m, "> {line}");
+    }
+    let _ = writeln!(m, "\nFile: `{}`\n", s.file);
+    if !s.steps.is_empty() {
+        let _ = writeln!(
+            m,
+            "| # | step | status | command | exit | attempts | duration |\n|---|---|---|---|---|---|---|"
+        );
+        for st in &s.steps {
+            let _ = writeln!(
+                m,
+                "| {} | {} | {} | `{}` | {} | {} | {} |",
+                st.index,
+                cell(&st.name),
+                st.status,
+                cell(&cut(&first_line(&st.command), COMMAND_CELL)),
+                st.exit.map_or("–".to_string(), |e| e.to_string()),
+                st.attempts,
+                seconds(st.duration_ms)
+            );
+        }
+        let evidence: Vec<String> = s
+            .steps
+            .iter()
+            .filter(|st| !st.evidence.is_empty())
+            .map(|st| {
+                format!(
+                    "step {} ({}):\n{}",
+                    st.index,
+                    st.name,
+                    st.evidence
+                        .iter()
+                        .map(|l| format!("  | {l}"))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                )
+            })
+            .collect();
+        if !evidence.is_empty() {
+            let _ = writeln!(m, "\nEvidence:\n\n```text\n{}\n```", evidence.join("\n"));
+        }
+    }
+    if let Some(msg) = &s.message {
+        let _ = writeln!(
+            m,
+            "\nWhy it is not passed:\n\n```text\n{}\n```",
+            msg.trim_end()
+        );
+    }
+    if folded {
+        let _ = writeln!(m, "\n</details>");
+    }
+}
+
+/// Text safe inside HTML (the folded section's summary).
+fn html(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 fn identity(m: &mut String, i: &Identity) {
@@ -162,6 +241,9 @@ fn identity(m: &mut String, i: &Identity) {
     for (k, v) in rows {
         let _ = writeln!(m, "| {k} | `{}` |", cell(&v));
     }
+    if let Some(h) = &i.hostname {
+        let _ = writeln!(m, "| host name | `{}` |", cell(h));
+    }
     if let Some(t) = &i.targets_file {
         let _ = writeln!(m, "| targets file (WITNESS_TARGETS) | `{}` |", cell(t));
     }
@@ -190,18 +272,27 @@ fn first_line(s: &str) -> String {
     }
 }
 
+/// At most `max` characters, cut with `…`.
+fn cut(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => format!("{} …", s[..i].trim_end()),
+        None => s.to_string(),
+    }
+}
+
 /// Text safe inside a Markdown table cell.
 fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::super::wire::{Counts, Scenario, Step, StepStatus, Verdict, Waiver};
     use super::*;
 
-    #[test]
-    fn a_red_run_on_the_local_target_reads_as_a_review_section() {
+    /// A red run: one failed scenario, one passed (named so it would sort first), one
+    /// action, a multi-line and an over-long command. Shared with the JUnit tests.
+    pub(in super::super) fn red_run() -> Report {
         let step = |index, status, evidence: &[&str]| Step {
             index,
             name: format!("step {index}"),
@@ -255,9 +346,43 @@ mod tests {
                 reason: "upstream bug | #12".into(),
                 expires: "2026-12-31".into(),
             }],
+            actions: Vec::new(),
         };
         r.scenarios[0].steps[1].command =
             "set -e\n# a scratch clone\nd=$(mktemp -d)\ngit clone -q /etc/cc-ci \"$d\"".into();
-        insta::assert_snapshot!(render(&r));
+        let mut passed = r.scenarios[0].clone();
+        passed.name = "m2::a_passes".into();
+        passed.title = "Passes".into();
+        passed.verdict = Verdict::Passed;
+        passed.message = None;
+        passed.steps.truncate(1);
+        passed.steps[0].status = StepStatus::Passed;
+        passed.steps[0].command = format!("nix eval --json {}", "--arg x y ".repeat(20));
+        r.scenarios.insert(0, passed);
+        r.counts.passed = 1;
+        r.identity.hostname = Some("cc-ci".into());
+        r.actions = vec![Action {
+            name: "m2::actions::sweep".into(),
+            title: "Fire the nightly sweep once".into(),
+            mutates: true,
+            verdict: Verdict::Passed,
+            started_utc: Some("2026-11-22T10:00:01Z".into()),
+            duration_ms: Some(1_804_250),
+            outputs: [("invocation".to_string(), "0a1b2c".to_string())].into(),
+            message: None,
+        }];
+        r
+    }
+
+    #[test]
+    fn a_red_run_on_the_local_target_reads_as_a_review_section() {
+        let md = render(&red_run());
+        // What is red reads first; the passed scenario is folded below it.
+        let (red, passed) = (
+            md.find("## `m2::c2`").unwrap(),
+            md.find("<details>").unwrap(),
+        );
+        assert!(red < passed, "{md}");
+        insta::assert_snapshot!(md);
     }
 }

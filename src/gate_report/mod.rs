@@ -18,6 +18,7 @@ pub mod diff;
 mod identity;
 mod junit;
 mod markdown;
+pub mod metrics;
 mod store;
 mod trial;
 pub mod wire;
@@ -76,7 +77,7 @@ pub fn finish(
         .into_iter()
         .map(|r| (r.scenario, r.waivers))
         .unzip::<_, _, Vec<_>, Vec<_>>();
-    let report = assemble(
+    let mut report = assemble(
         gate,
         &cfg.target,
         total,
@@ -84,7 +85,34 @@ pub fn finish(
         scenarios,
         waivers.concat(),
     );
+    let red = rt.map(TargetRuntime::redactor).unwrap_or_default();
+    report.actions = crate::action::ran_in(cfg, gate)
+        .into_iter()
+        .map(|a| action(gate, a, &red))
+        .collect();
     files.write_reports(&report)
+}
+
+/// An action's stored result as the report shows it. Its outputs and message were
+/// redacted when stored; once more here, as every text of the report is.
+fn action(gate: &str, a: crate::action::ActionRun, red: &crate::redact::Redactor) -> wire::Action {
+    wire::Action {
+        name: format!("{gate}::actions::{}", a.name),
+        title: a.title,
+        mutates: a.mutates,
+        verdict: match a.failure {
+            None => wire::Verdict::Passed,
+            Some(_) => wire::Verdict::Failed,
+        },
+        started_utc: a.started_utc,
+        duration_ms: a.duration_ms,
+        outputs: a
+            .outputs
+            .into_iter()
+            .map(|(k, v)| (k, red.secrets_only(&v)))
+            .collect(),
+        message: a.failure.map(|m| red.secrets_only(&m)),
+    }
 }
 
 /// The run's stored identity, gathered and stored now if it has none. Call with the
@@ -140,6 +168,7 @@ pub fn assemble(
         identity,
         scenarios,
         waivers,
+        actions: Vec::new(),
     }
 }
 

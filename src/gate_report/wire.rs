@@ -10,7 +10,11 @@
 //! Scenario    { name, file, title, claim, verdict, message?, steps[] }
 //! Step        { index, name, kind, status, command, exit?, attempts, duration_ms, evidence[] }
 //! Waiver      { scenario, unit? | tools[], reason, expires }
+//! Action      { name, title, mutates, verdict, started_utc?, duration_ms?, outputs{name: value},
+//!               message? }
 //! ```
+//! Added within witness-report/1 as optional fields: `Report.actions[]` (absent when the
+//! gate ran no action), `Identity.hostname?`, `Identity.targets_file?`, `Scenario.evidence?`.
 //! `verdict` is one of passed, failed, error, refused, skipped; `status` one of passed,
 //! failed, error, skipped. `?` marks a field that is `null` when it could not be read (a
 //! fact missing from the host is reported absent, never guessed). Times are RFC 3339 UTC.
@@ -36,6 +40,10 @@ pub struct Report {
     pub scenarios: Vec<Scenario>,
     /// Waivers in force during the run.
     pub waivers: Vec<Waiver>,
+    /// The run-scoped actions that ran in this run (a sweep fire, a Drone build), once
+    /// each. Optional field added in witness-report/1.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<Action>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -74,6 +82,10 @@ pub struct Identity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub targets_file: Option<String>,
     pub role: Option<String>,
+    /// The target's own host name (`/proc/sys/kernel/hostname` read on it). Optional field
+    /// added in witness-report/1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hostname: Option<String>,
     pub run_id: String,
     pub started_utc: String,
     pub ended_utc: String,
@@ -230,6 +242,24 @@ impl From<&crate::report::StepStatus> for StepStatus {
             S::Skipped => StepStatus::Skipped,
         }
     }
+}
+
+/// A run-scoped action as it ran once for the gate run: what it fired or triggered (its
+/// outputs: an InvocationID, a build number; secrets redacted), when, for how long.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Action {
+    /// `<gate>::actions::<name>`.
+    pub name: String,
+    pub title: String,
+    pub mutates: bool,
+    /// passed or failed (an action refused never ran, and is not listed).
+    pub verdict: Verdict,
+    /// RFC 3339 UTC; `null` from a result of an older witness.
+    pub started_utc: Option<String>,
+    pub duration_ms: Option<u64>,
+    pub outputs: BTreeMap<String, String>,
+    /// Why it failed.
+    pub message: Option<String>,
 }
 
 /// A waiver in force during the run, and the scenario whose claim it bends.

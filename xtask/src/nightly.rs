@@ -12,6 +12,12 @@
 //!    catch is the host drifting away from what was reviewed;
 //! 3. restores the twin and clears the failed state.
 //!
+//! Both runs also prove what the unit leaves for operators: each run's reports copied to
+//! `history/<gate>@twin/<time>/`, the oldest beyond `WITNESS_HISTORY_KEEP` pruned (two old
+//! runs are planted first, so two real runs are enough to see both go), and the
+//! node_exporter textfile `witness.prom` in `WITNESS_TEXTFILE_DIR` saying the gate passed
+//! (green) or not, with its failed count (red).
+//!
 //! Why inside the twin, against the `local` target: on cc-ci the nightly gate is a unit of
 //! the host itself (a NixOS module), like the sweep it watches; it needs no SSH key to
 //! production lying on another machine, and `systemctl --failed` on the host is where an
@@ -32,6 +38,13 @@ const SABOTAGE: &str = "failed-unit";
 const RED_SCENARIO: &str = "m2::c2_host_healthy";
 /// The gate whose report the red run must name the claim in.
 const RED_GATE: &str = "m2";
+/// Runs the installed unit keeps per gate (`WITNESS_HISTORY_KEEP`), and the history runs
+/// planted before the first fire: both are older than any real run, so pruning takes them.
+const KEEP: usize = 2;
+const PLANTED: [&str; 2] = ["2000-01-01T000000Z", "2000-01-02T000000Z"];
+/// Where the installed unit writes witness.prom (not the state directory, its default: the
+/// variable is what is proven).
+const TEXTFILE_DIR: &str = "/var/lib/node-exporter-textfile";
 
 pub fn run(_args: &[String]) -> Result<()> {
     util::run(Command::new(cargo()).args(["build", "--bin", "witness"]))?;
@@ -56,6 +69,21 @@ fn check(tw: &Twin) -> Result<()> {
         bail!("the green run's report does not say PASSED:\n{report}");
     }
     println!("nightly-check: green: unit inactive, report written");
+    let kept_runs = history(tw)?;
+    if kept_runs.len() != KEEP || kept_runs[0] != PLANTED[1] {
+        bail!(
+            "after one run with {KEEP} kept and {PLANTED:?} planted, history/{RED_GATE}@twin \
+             should hold {} and the new run; it holds {kept_runs:?}",
+            PLANTED[1]
+        );
+    }
+    textfile(
+        tw,
+        &[&format!(
+            "witness_gate_passed{{gate=\"{RED_GATE}\",target=\"twin\"}} 1"
+        )],
+    )?;
+    println!("nightly-check: green: history kept and pruned to {KEEP}, witness.prom says passed");
 
     println!("nightly-check: red run (sabotage {SABOTAGE})…");
     twin::run(&["sabotage".to_string(), SABOTAGE.to_string()])?;
@@ -73,7 +101,62 @@ fn check(tw: &Twin) -> Result<()> {
     println!(
         "nightly-check: red: unit failed, listed by `systemctl --failed`, report names {RED_SCENARIO}"
     );
+    let kept_runs = history(tw)?;
+    if kept_runs.len() != KEEP || kept_runs.iter().any(|h| PLANTED.contains(&h.as_str())) {
+        bail!(
+            "after two runs history/{RED_GATE}@twin should hold exactly them; it holds {kept_runs:?}"
+        );
+    }
+    let kept = twin::ask(
+        tw,
+        &format!(
+            "cat /var/lib/witness/history/{RED_GATE}@twin/{}/report.md",
+            kept_runs[KEEP - 1]
+        ),
+    )?;
+    if !kept.contains(RED_SCENARIO) {
+        bail!("the red run's kept report does not name {RED_SCENARIO}:\n{kept}");
+    }
+    let prom = textfile(
+        tw,
+        &[&format!(
+            "witness_gate_passed{{gate=\"{RED_GATE}\",target=\"twin\"}} 0"
+        )],
+    )?;
+    let failed = format!(
+        "witness_gate_scenarios{{gate=\"{RED_GATE}\",target=\"twin\",verdict=\"failed\"}} "
+    );
+    if !prom
+        .lines()
+        .filter_map(|l| l.strip_prefix(&failed))
+        .any(|n| n.parse::<u64>().is_ok_and(|n| n >= 1))
+    {
+        bail!("witness.prom does not count the failed scenario:\n{prom}");
+    }
+    println!(
+        "nightly-check: red: the red run kept in history, witness.prom says failed (count included)"
+    );
     Ok(())
+}
+
+/// The gate's history directory, oldest first.
+fn history(tw: &Twin) -> Result<Vec<String>> {
+    let out = twin::ask(
+        tw,
+        &format!("ls -1 /var/lib/witness/history/{RED_GATE}@twin | sort"),
+    )?;
+    Ok(out.lines().map(str::to_string).collect())
+}
+
+/// witness.prom as node_exporter would read it; each of `lines` must be one of its lines.
+fn textfile(tw: &Twin, lines: &[&str]) -> Result<String> {
+    let prom = twin::ask(tw, &format!("cat {TEXTFILE_DIR}/witness.prom"))?;
+    for l in lines {
+        if !prom.lines().any(|p| p == *l) {
+            bail!("{TEXTFILE_DIR}/witness.prom lacks `{l}`:\n{prom}");
+        }
+    }
+    Ok(prom)
 }
 
 /// Start the unit (a oneshot: `systemctl start` returns when the run is over), then its
@@ -144,14 +227,26 @@ fn install(tw: &Twin) -> Result<()> {
     std::fs::create_dir_all(rootfs.join("etc/witness"))?;
     std::fs::write(
         rootfs.join("etc/witness/nightly.env"),
-        "# Read by witness-nightly.service.\n\
+        format!(
+            "# Read by witness-nightly.service.\n\
          WITNESS_ROOT=/usr/local/share/witness\n\
          WITNESS_BIN=/usr/local/bin/witness\n\
          WITNESS_TARGET=twin\n\
          WITNESS_GATES=\"m1 m2\"\n\
+         WITNESS_HISTORY_KEEP={KEEP}\n\
+         WITNESS_TEXTFILE_DIR={TEXTFILE_DIR}\n\
          # What changes the host (a sweep fire, a Drone build) is skipped, never run.\n\
-         WITNESS_READ_ONLY=1\n",
+         WITNESS_READ_ONLY=1\n"
+        ),
     )?;
+    // A history from an earlier check goes; two runs older than any real one are planted.
+    let history = rootfs.join(format!("var/lib/witness/history/{RED_GATE}@twin"));
+    let _ = util::remove_tree(&rootfs.join("var/lib/witness/history"));
+    let _ = util::remove_tree(&rootfs.join(TEXTFILE_DIR.trim_start_matches('/')));
+    for old in PLANTED {
+        std::fs::create_dir_all(history.join(old))?;
+        std::fs::write(history.join(old).join("report.md"), "planted\n")?;
+    }
     twin::ask(
         tw,
         "systemctl daemon-reload && systemctl enable witness-nightly.timer 2>&1 && \

@@ -1,0 +1,125 @@
+//! The node_exporter textfile of the nightly gate (`witness metrics REPORT…`): one sample
+//! per gate and target of each metric below, from the runs' `report.json`, so an operator
+//! alerts on a red or stale gate the way they alert on everything else of the host.
+//!
+//! ```text
+//! witness_gate_passed{gate,target}                    1 when the verdict is PASSED, else 0
+//! witness_gate_complete{gate,target}                  1 when every scenario has a result
+//! witness_gate_scenarios{gate,target,verdict}         scenarios per verdict
+//! witness_gate_last_run_timestamp_seconds{gate,target} when the run ended (Unix seconds)
+//! witness_gate_duration_seconds{gate,target}          the run's wall time
+//! ```
+//!
+//! Pure: reports in, the Prometheus text exposition format out. The nightly script writes it
+//! atomically (a temporary file, then `mv`), as node_exporter's textfile collector asks.
+
+use std::fmt::Write as _;
+use std::time::UNIX_EPOCH;
+
+use super::headline;
+use super::wire::Report;
+
+/// The metrics, each with its HELP and TYPE once, then one sample per report.
+pub fn render(reports: &[Report]) -> String {
+    type Sample = fn(&Report) -> Vec<(Option<(&'static str, &'static str)>, f64)>;
+    let metrics: [(&str, &str, Sample); 5] = [
+        (
+            "witness_gate_passed",
+            "1 when the gate's verdict is PASSED (every scenario ran and passed), else 0.",
+            |r| vec![(None, f64::from(u8::from(headline(r) == "PASSED")))],
+        ),
+        (
+            "witness_gate_complete",
+            "1 when every scenario of the gate has a result in the run.",
+            |r| vec![(None, f64::from(u8::from(r.complete)))],
+        ),
+        (
+            "witness_gate_scenarios",
+            "Scenarios of the gate's last run, by verdict.",
+            |r| {
+                let c = &r.counts;
+                [
+                    ("passed", c.passed),
+                    ("failed", c.failed),
+                    ("error", c.error),
+                    ("refused", c.refused),
+                    ("skipped", c.skipped),
+                ]
+                .into_iter()
+                .map(|(v, n)| (Some(("verdict", v)), n as f64))
+                .collect()
+            },
+        ),
+        (
+            "witness_gate_last_run_timestamp_seconds",
+            "When the gate's last run ended (Unix time).",
+            |r| {
+                unix(&r.identity.ended_utc)
+                    .map(|t| (None, t))
+                    .into_iter()
+                    .collect()
+            },
+        ),
+        (
+            "witness_gate_duration_seconds",
+            "Wall time of the gate's last run.",
+            |r| match (unix(&r.identity.started_utc), unix(&r.identity.ended_utc)) {
+                (Some(s), Some(e)) => vec![(None, e - s)],
+                _ => Vec::new(),
+            },
+        ),
+    ];
+    let mut out = String::new();
+    for (name, help, sample) in metrics {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
+        for r in reports {
+            for (extra, value) in sample(r) {
+                let mut labels = format!(
+                    "gate=\"{}\",target=\"{}\"",
+                    label(&r.gate),
+                    label(&r.target)
+                );
+                if let Some((k, v)) = extra {
+                    let _ = write!(labels, ",{k}=\"{v}\"");
+                }
+                let _ = writeln!(out, "{name}{{{labels}}} {value}");
+            }
+        }
+    }
+    out
+}
+
+/// An RFC 3339 time as Unix seconds; None when absent or unreadable (the sample is left
+/// out rather than guessed).
+fn unix(t: &str) -> Option<f64> {
+    let t = humantime::parse_rfc3339(t).ok()?;
+    Some(t.duration_since(UNIX_EPOCH).ok()?.as_secs_f64())
+}
+
+/// A label value as the exposition format escapes it.
+fn label(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_red_run_and_a_green_one_read_as_metrics() {
+        let red = super::super::markdown::tests::red_run();
+        let mut green = red.clone();
+        green.target = "twin".into();
+        green.complete = true;
+        green
+            .scenarios
+            .retain(|s| s.verdict == super::super::wire::Verdict::Passed);
+        green.counts = super::super::wire::Counts {
+            passed: 1,
+            ..Default::default()
+        };
+        insta::assert_snapshot!(render(&[red, green]));
+    }
+}
