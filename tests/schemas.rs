@@ -197,6 +197,9 @@ fn fresh_report() -> Value {
     serde_json::from_str(&text).unwrap()
 }
 
+/// A way to break a valid report.
+type Break = fn(&mut Value);
+
 #[test]
 fn a_fresh_report_validates_and_broken_ones_do_not() {
     let v = validator(Kind::Report);
@@ -205,7 +208,7 @@ fn a_fresh_report_validates_and_broken_ones_do_not() {
     assert!(report["counts"]["failed"].as_u64() >= Some(1), "{report:#}");
     assert_eq!(errors(&v, &report), Vec::<String>::new(), "{report:#}");
 
-    let broken: [(&str, fn(&mut Value)); 5] = [
+    let broken: [(&str, Break); 5] = [
         ("a wrong type", |r| r["counts"]["passed"] = json!("one")),
         ("an unknown verdict", |r| {
             r["scenarios"][0]["verdict"] = json!("green")
