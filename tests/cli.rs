@@ -163,6 +163,7 @@ fn the_nightly_runner_keeps_the_last_reports_and_writes_the_textfile() {
     for line in [
         "witness_gate_passed{gate=\"g\",target=\"here\"} 1",
         "witness_gate_passed{gate=\"red\",target=\"here\"} 0",
+        "witness_gate_verdict{gate=\"red\",target=\"here\",verdict=\"failed\"} 1",
         "witness_gate_scenarios{gate=\"red\",target=\"here\",verdict=\"failed\"} 1",
         "witness_gate_scenarios{gate=\"g\",target=\"here\",verdict=\"passed\"} 1",
         "# TYPE witness_gate_last_run_timestamp_seconds gauge",

@@ -3,12 +3,18 @@
 //! alerts on a red or stale gate the way they alert on everything else of the host.
 //!
 //! ```text
-//! witness_gate_passed{gate,target}                    1 when the verdict is PASSED, else 0
+//! witness_gate_passed{gate,target}                    1 when every claim that ran holds, else 0
+//! witness_gate_verdict{gate,target,verdict}           1 for the closing line's word, 0 for the others
 //! witness_gate_complete{gate,target}                  1 when every scenario has a result
 //! witness_gate_scenarios{gate,target,verdict}         scenarios per verdict
 //! witness_gate_last_run_timestamp_seconds{gate,target} when the run ended (Unix seconds)
 //! witness_gate_duration_seconds{gate,target}          the run's wall time
 //! ```
+//!
+//! `witness_gate_passed` is what the nightly unit's state says (the exit status 0): a
+//! read-only run skips what changes the host, so M2 there is always INCOMPLETE, and a
+//! metric that followed the closing line's word would never be 1. The word is there too,
+//! as `witness_gate_verdict`, and the skips as `witness_gate_scenarios{verdict="skipped"}`.
 //!
 //! Pure: reports in, the Prometheus text exposition format out. The nightly script writes it
 //! atomically (a temporary file, then `mv`), as node_exporter's textfile collector asks.
@@ -22,11 +28,31 @@ use super::wire::Report;
 /// The metrics, each with its HELP and TYPE once, then one sample per report.
 pub fn render(reports: &[Report]) -> String {
     type Sample = fn(&Report) -> Vec<(Option<(&'static str, &'static str)>, f64)>;
-    let metrics: [(&str, &str, Sample); 5] = [
+    let metrics: [(&str, &str, Sample); 6] = [
         (
             "witness_gate_passed",
-            "1 when the gate's verdict is PASSED (every scenario ran and passed), else 0.",
-            |r| vec![(None, f64::from(u8::from(headline(r) == "PASSED")))],
+            "1 when every claim that ran holds (none failed, errored or was refused), else 0.",
+            |r| {
+                let c = &r.counts;
+                let held = c.failed == 0 && c.error == 0 && c.refused == 0;
+                vec![(None, f64::from(u8::from(held)))]
+            },
+        ),
+        (
+            "witness_gate_verdict",
+            "1 for the gate's verdict as its closing line says it, 0 for the others.",
+            |r| {
+                let word = headline(r);
+                [
+                    ("passed", "PASSED"),
+                    ("failed", "FAILED"),
+                    ("not_witnessed", "NOT WITNESSED"),
+                    ("incomplete", "INCOMPLETE"),
+                ]
+                .into_iter()
+                .map(|(label, w)| (Some(("verdict", label)), f64::from(u8::from(word == w))))
+                .collect()
+            },
         ),
         (
             "witness_gate_complete",

@@ -77,11 +77,16 @@ fn check(tw: &Twin) -> Result<()> {
             PLANTED[1]
         );
     }
+    // Read-only, M2's mutating claims are skipped: every claim that ran holds (passed 1),
+    // and the closing line's word is INCOMPLETE.
     textfile(
         tw,
-        &[&format!(
-            "witness_gate_passed{{gate=\"{RED_GATE}\",target=\"twin\"}} 1"
-        )],
+        &[
+            &format!("witness_gate_passed{{gate=\"{RED_GATE}\",target=\"twin\"}} 1"),
+            &format!(
+                "witness_gate_verdict{{gate=\"{RED_GATE}\",target=\"twin\",verdict=\"incomplete\"}} 1"
+            ),
+        ],
     )?;
     println!("nightly-check: green: history kept and pruned to {KEEP}, witness.prom says passed");
 
