@@ -246,7 +246,7 @@ impl From<&crate::report::StepStatus> for StepStatus {
 
 /// A run-scoped action as it ran once for the gate run: what it fired or triggered (its
 /// outputs: an InvocationID, a build number; secrets redacted), when, for how long.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Action {
     /// `<gate>::actions::<name>`.
     pub name: String,

@@ -143,6 +143,7 @@ pub struct DroneWire {
     pub log_step: Option<String>,
     /// The log to read by position, `"STAGE/STEP"` (Drone's `logs/1/2`), as a person
     /// reading the build's API does; its log becomes the step's stdout.
+    #[schemars(with = "Option<String>")]
     pub log: Option<Spanned<String>>,
     /// How often to poll the build; `5s` unless given.
     #[schemars(with = "Option<String>")]
@@ -317,16 +318,18 @@ pub struct SameAsWire {
     /// Exceptions, each a waiver: lines whose key (the `key` group, else the text before the
     /// first `=`) is one of `tools` are not compared, for a reason, until a date.
     #[serde(default)]
+    #[schemars(with = "Vec<ExceptWire>")]
     pub except: Vec<Spanned<ExceptWire>>,
 }
 
 /// `{ tools = ["ssh", "scp"], reason = "…", expires = "2026-12-31" }`: a difference between
 /// two inventories the claim tolerates for a while, with why and until when.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExceptWire {
     pub tools: Vec<String>,
     pub reason: String,
+    #[schemars(with = "String")]
     pub expires: Spanned<String>,
 }
 
