@@ -116,9 +116,8 @@ impl Vars {
     }
 
     fn shell(&self, template: &str) -> Result<String, InterpError> {
-        let pieces = shell::lex(template).map_err(|at| InterpError::Unterminated { at })?;
-        let sites =
-            shell::code_sites(template, &[]).map_err(|at| InterpError::Unterminated { at })?;
+        let (pieces, sites) =
+            shell::analyse(template, &[]).map_err(|at| InterpError::Unterminated { at })?;
         if let Some(site) = sites.into_iter().next() {
             return Err(InterpError::Code {
                 what: site.what,

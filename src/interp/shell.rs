@@ -106,8 +106,9 @@ pub enum Piece {
 
 /// Cut `template` into text and variables, each variable with its quoting context.
 /// An unterminated `${` is returned as `Err(byte offset)`.
+#[cfg(test)]
 pub fn lex(template: &str) -> Result<Vec<Piece>, usize> {
-    Lexer::new(template).run()
+    Ok(Lexer::new(template).lex()?.pieces)
 }
 
 /// How `value` is written in `context`. `Err` says why it cannot be (the caller names
@@ -169,7 +170,13 @@ pub struct CodeSite {
 /// Every place in `template` where a second reader would parse a value as code: each
 /// witness `${name}`, and each `$NAME` the outer shell expands where `NAME` holds a value
 /// (an `env` name of the step, or a variable assigned one). See [`readers`].
+#[cfg(test)]
 pub fn code_sites(template: &str, env: &[String]) -> Result<Vec<CodeSite>, usize> {
+    analyse(template, env).map(|(_, sites)| sites)
+}
+
+/// [`lex`] and [`code_sites`] from one reading of `template`.
+pub fn analyse(template: &str, env: &[String]) -> Result<(Vec<Piece>, Vec<CodeSite>), usize> {
     let lexed = Lexer::new(template).lex()?;
     let mut out = Vec::new();
     for (name, site, at) in &lexed.vars {
@@ -195,7 +202,7 @@ pub fn code_sites(template: &str, env: &[String]) -> Result<Vec<CodeSite>, usize
         }
     }
     out.sort_by_key(|c| c.at);
-    Ok(out)
+    Ok((lexed.pieces, out))
 }
 
 /// What the lexer found: the pieces, the simple commands, where each witness variable and
@@ -499,10 +506,6 @@ impl<'a> Lexer<'a> {
             self.param(self.pos + 1);
         }
         Ok(false)
-    }
-
-    fn run(self) -> Result<Vec<Piece>, usize> {
-        Ok(self.lex()?.pieces)
     }
 
     fn lex(mut self) -> Result<Lexed, usize> {

@@ -573,11 +573,11 @@ impl Cx<'_> {
     /// Refuse a `${name}` the shell command puts where no value can be written safely
     /// (backticks, `$((…))`, `$'…'`, a comment, after a backslash), or where a second program
     /// would parse it as code (`bash -c`, `eval`, `ssh`, a heredoc into a shell, …: see
-    /// [`crate::interp::shell::code_sites`]), at its own line and column: the k-th `${name}`
+    /// [`crate::interp::shell::analyse`]), at its own line and column: the k-th `${name}`
     /// of the command is looked up as the k-th in its source text.
     fn shell_contexts(&self, cmd: &Spanned<String>, env: &[String]) -> Result<(), LoadError> {
         let span = cmd.span();
-        let pieces = shell::lex(cmd.get_ref()).map_err(|_| {
+        let (pieces, sites) = shell::analyse(cmd.get_ref(), env).map_err(|_| {
             self.err(
                 span.clone(),
                 "unterminated `${` in `cmd` (write `$${` for the shell's own `${`)",
@@ -600,8 +600,6 @@ impl Cx<'_> {
                 return Err(self.err(at..at, format!("`${{{name}}}` cannot be used {why}")));
             }
         }
-        let sites = shell::code_sites(cmd.get_ref(), env)
-            .map_err(|_| self.err(span.clone(), "unterminated `${` in `cmd`"))?;
         if let Some(site) = sites.first() {
             // Locate it in the source: the k-th occurrence of its text in the command.
             let k = cmd.get_ref()[..site.at].matches(&site.what).count();
