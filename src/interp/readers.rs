@@ -198,11 +198,6 @@ fn word_reader(cmd: &Cmd, word: usize) -> Option<String> {
     }
     for k in chain(&args, start, pos) {
         let program = base(args[k].1);
-        if k > start && matches!(program, "." | "source" | "eval") {
-            // Shell builtins: no runner can start them, so after the command's name they
-            // are words (`find . -exec …`, `nix eval`).
-            continue;
-        }
         if let Some(why) = reads_word(program, &args[k + 1..], pos - k - 1) {
             return Some(why);
         }
@@ -215,13 +210,16 @@ fn word_reader(cmd: &Cmd, word: usize) -> Option<String> {
 }
 
 /// The positions of `args` that may name the program a word reaches: the command, and when
-/// the command runs another one (a runner), every word after it up to `until`.
-fn chain(args: &[(usize, &str)], start: usize, until: usize) -> std::ops::Range<usize> {
-    if RUNNERS.contains(&base(args[start].1)) {
-        start..until
-    } else {
-        start..start + 1
+/// the command runs another one (a runner), every word after it up to `until` — but for
+/// the shell builtins `.`, `source` and `eval`: no runner can start them, so after the
+/// command's name they are words (`find . -exec …`, `nix eval`).
+fn chain(args: &[(usize, &str)], start: usize, until: usize) -> Vec<usize> {
+    if !RUNNERS.contains(&base(args[start].1)) {
+        return vec![start];
     }
+    std::iter::once(start)
+        .chain((start + 1..until).filter(|k| !matches!(base(args[*k].1), "." | "source" | "eval")))
+        .collect()
 }
 
 fn is_interpreter(program: &str) -> bool {
@@ -442,9 +440,6 @@ pub fn stdin_reader(cmd: &Cmd) -> Option<String> {
     let start = name_at(&args)?;
     for k in chain(&args, start, args.len()) {
         let w = base(args[k].1);
-        if k > start && matches!(w, "." | "source" | "eval") {
-            continue;
-        }
         let rest: Vec<&str> = args[k + 1..].iter().map(|(_, w)| *w).collect();
         let flags = || {
             rest.iter()
