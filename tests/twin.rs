@@ -888,6 +888,41 @@ fn start_without_blocking_returns_while_the_run_is_under_way() {
     );
 }
 
+/// A run that fails: `wait` fails the step, `wait` with `result = "any"` records how it ended
+/// (an action observes; its scenarios judge).
+#[test]
+fn wait_fails_on_a_failed_run_unless_any_result_is_asked_for() {
+    if skip() {
+        return;
+    }
+    let pool = SshPool::new(twin_ssh());
+    let setup = "mkdir -p /run/systemd/system && \
+        printf '[Service]\\nType=oneshot\\nExecStart=/bin/sh -c \"sleep 1; exit 3\"\\n' > /run/systemd/system/witness-fails.service && \
+        systemctl daemon-reload";
+    assert_eq!(pool.exec(setup, opts(20)).unwrap().exit, Some(0));
+    let scenario = |result: &str| {
+        format!(
+            "mutates = true\n[[steps]]\nsystemd = {{ start = 'witness-fails.service', no_block = true }}\n\
+             [[steps]]\nsystemd = {{ wait = 'witness-fails.service'{result} }}\ncapture = ['(?m)^Result=(?P<result>\\S*)$']\n\
+             [[steps]]\nvalue = '${{result}}'\nexpect = {{ stdout_equals = 'exit-code' }}\n"
+        )
+    };
+    let (_, strict) = run(&scenario(""));
+    assert!(
+        !strict.passed(),
+        "a failed run fails a plain wait: {strict:?}"
+    );
+    let (_, any) = run(&scenario(", result = 'any'"));
+    assert!(
+        any.passed(),
+        "result = 'any' records the failed run: {any:?}"
+    );
+    let _ = pool.exec(
+        "systemctl reset-failed witness-fails.service; rm -f /run/systemd/system/witness-fails.service; systemctl daemon-reload",
+        opts(20),
+    );
+}
+
 /// The README's cold recipe for a host key, followed as written against the twin addressed
 /// through an ssh_config alias: `ssh -G` says where the alias goes, `ssh-keyscan` fetches the
 /// key from there, and witness then looks it up exactly where OpenSSH does. With

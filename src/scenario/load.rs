@@ -286,6 +286,19 @@ impl Cx<'_> {
                 "`no_block` goes with `start`, `invocation_var` with `start` or `wait`",
             ));
         }
+        let any_result = match (s.result.as_deref(), s.wait.is_some()) {
+            (None | Some("success"), _) => false,
+            (Some("any"), true) => true,
+            (Some("any"), false) => return Err(self.err(span, "`result` goes with `wait`")),
+            (Some(other), _) => {
+                return Err(self.err(
+                    span,
+                    format!(
+                        "`result = \"{other}\"`: the result is `success` (the default) or `any`"
+                    ),
+                ));
+            }
+        };
         let invocation_var = s.invocation_var.unwrap_or_else(|| "invocation".into());
         if !is_ident(&invocation_var) {
             return Err(self.err(
@@ -310,6 +323,7 @@ impl Cx<'_> {
             SystemdStep::Wait {
                 unit,
                 invocation_var,
+                any_result,
             }
         } else {
             SystemdStep::Start {
@@ -992,6 +1006,14 @@ mod tests {
                 "claim = \"c\"\n[[steps]]\nrun = { cmd = \"true\" }\n".into(),
             ),
             ("step without a kind", step("name = \"x\"")),
+            (
+                "systemd result without wait",
+                step("systemd = { start = \"x.service\", result = \"any\" }"),
+            ),
+            (
+                "systemd result neither success nor any",
+                step("systemd = { wait = \"x.service\", result = \"failed\" }"),
+            ),
             (
                 "step with two kinds",
                 step("run = { cmd = \"true\" }\nsystemd = { failed = {} }"),

@@ -139,6 +139,8 @@ pub enum SystemdStep {
     Wait {
         unit: String,
         invocation_var: String,
+        /// `result = "any"`: a failed run is recorded, not a failed step.
+        any_result: bool,
     },
 }
 

@@ -211,6 +211,11 @@ pub struct SystemdWire {
     /// With `start`/`wait`: the variable that receives the run's InvocationID;
     /// `invocation` unless given.
     pub invocation_var: Option<String>,
+    /// With `wait`: how the run must end; `success` unless given. `any` records how it
+    /// ended (`ActiveState`, `Result` in the evidence) without failing the step: an action
+    /// observes, and the scenarios that read its evidence judge (a sweep cut short is a
+    /// broken claim, not a run that could not be witnessed).
+    pub result: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default, JsonSchema)]

@@ -61,7 +61,8 @@ pub fn run(s: &SystemdStep, cx: &StepCtx, deadline: Instant) -> Result<Observati
         SystemdStep::Wait {
             unit,
             invocation_var,
-        } => wait(&raw(unit)?, invocation_var, cx, deadline),
+            any_result,
+        } => wait(&raw(unit)?, invocation_var, *any_result, cx, deadline),
     }
 }
 
@@ -404,8 +405,15 @@ fn start(unit: &str, var: &str, cx: &StepCtx, deadline: Instant) -> Result<Obser
     })
 }
 
-/// Wait, without starting anything, until the unit's current run is over.
-fn wait(unit: &str, var: &str, cx: &StepCtx, deadline: Instant) -> Result<Observation, StepError> {
+/// Wait, without starting anything, until the unit's current run is over. With `any_result`
+/// a failed run is recorded (its state is the evidence), not a failed step.
+fn wait(
+    unit: &str,
+    var: &str,
+    any_result: bool,
+    cx: &StepCtx,
+    deadline: Instant,
+) -> Result<Observation, StepError> {
     let begun = Instant::now();
     let mut last_progress = Instant::now();
     let mut run_id = String::new();
@@ -427,8 +435,12 @@ fn wait(unit: &str, var: &str, cx: &StepCtx, deadline: Instant) -> Result<Observ
             obs.timed_out = busy;
             obs.stdout = stable_props(&p);
             obs.checks.push(Outcome {
-                ok: !busy && get("ActiveState") != "failed",
-                expected: format!("the current run of {unit} ends without failing"),
+                ok: !busy && (any_result || get("ActiveState") != "failed"),
+                expected: if any_result {
+                    format!("the current run of {unit} ends (however it ends)")
+                } else {
+                    format!("the current run of {unit} ends without failing")
+                },
                 seen: Some(format!(
                     "{state} Result={} after {:.1}s",
                     get("Result"),

@@ -271,6 +271,22 @@ pub const MATRIX: &[(&str, &[Case])] = &[
         "docker-timer-missing",
         &[("m2::c7_no_regression", "M2.7", "No such file or directory")],
     ),
+    (
+        "journal-lost",
+        &[("m2::c7_no_regression", "M2.7", "[0-9a-f]{32}")],
+    ),
+    (
+        "predeploy-fire-cut",
+        &[("m2::c7_no_regression", "M2.7", "/^sweep: \\S+ /")],
+    ),
+    (
+        "sweep-cut-short",
+        &[(
+            "m2::c7_no_regression",
+            "M2.7",
+            "- sweep: mattermost-lts rc=1",
+        )],
+    ),
 ];
 
 /// `cargo xtask sabotage-matrix [--gate G] [NAME..]`: every sabotage (or the named ones),

@@ -223,6 +223,22 @@ pub const ALL: &[Sabotage] = &[
                  the known reds still end rc=1 on the timer path, now for a missing tool (M2.7: \
                  not the same error; M2.6)",
     },
+    Sabotage {
+        name: "journal-lost",
+        breaks: "journald's retention dropped everything before now: no sweep run is left in \
+                 the claim's pre-deploy window, so there is no baseline to compare with (M2.7)",
+    },
+    Sabotage {
+        name: "predeploy-fire-cut",
+        breaks: "the last sweep run before the claim's deploy time ended before any recipe \
+                 (the checkout mid-update): the baseline run has no outcomes (M2.7)",
+    },
+    Sabotage {
+        name: "sweep-cut-short",
+        breaks: "a time limit on the sweep unit shorter than a sweep (claimed, switched): \
+                 systemd stops the fire half-way, so recipes of the pre-deploy run have no \
+                 outcome in it (M2.7)",
+    },
 ];
 
 /// `cargo xtask twin sabotage <name> | --list`.
