@@ -272,6 +272,14 @@ pub const MATRIX: &[(&str, &[Case])] = &[
         &[("m2::c7_no_regression", "M2.7", "No such file or directory")],
     ),
     (
+        "warm-canonical-stuck",
+        &[(
+            "m2::c7_no_regression",
+            "M2.7",
+            "+ sweep: custom-html rc=0 GREEN-BUT-PROMOTE-FAILED",
+        )],
+    ),
+    (
         "journal-lost",
         &[("m2::c7_no_regression", "M2.7", "[0-9a-f]{32}")],
     ),

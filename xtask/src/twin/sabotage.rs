@@ -224,6 +224,12 @@ pub const ALL: &[Sabotage] = &[
                  not the same error; M2.6)",
     },
     Sabotage {
+        name: "warm-canonical-stuck",
+        breaks: "custom-html's warm canonical already up at its known-good version: its \
+                 promote fails like gitea's, so a green custom-html is not promoted (M2.7: \
+                 a promote regression)",
+    },
+    Sabotage {
         name: "journal-lost",
         breaks: "journald's retention dropped everything before now: no sweep run is left in \
                  the claim's pre-deploy window, so there is no baseline to compare with (M2.7)",
