@@ -22,6 +22,11 @@ pub fn workspace_root() -> PathBuf {
         .unwrap_or(manifest_dir)
 }
 
+/// The cargo that runs us (cargo-xtask's advice), else `cargo`.
+pub fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
+}
+
 /// Cargo's target directory: `CARGO_TARGET_DIR` when set (relative values are
 /// taken from the workspace root, as cargo does), else `<workspace>/target`.
 pub fn target_dir() -> PathBuf {
