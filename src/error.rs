@@ -13,8 +13,6 @@ use std::time::Duration;
 
 use thiserror::Error;
 
-pub use crate::interp::InterpError;
-
 /// An error and every cause below it, joined by `: ` (reqwest's and io's own Display hide
 /// their causes).
 pub fn chain(e: &dyn std::error::Error) -> String {
@@ -30,6 +28,26 @@ pub fn chain(e: &dyn std::error::Error) -> String {
         cur = c.source();
     }
     s
+}
+
+/// A `${name}` that cannot be interpolated (`interp`).
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum InterpError {
+    #[error("unknown variable `${{{name}}}` (known: {known})")]
+    Unknown { name: String, known: String },
+    #[error("unterminated `${{` at byte {at}")]
+    Unterminated { at: usize },
+    #[error(
+        "variable `${{{name}}}` cannot be written into {context} of the shell command: {message}"
+    )]
+    Quote {
+        name: String,
+        context: String,
+        message: String,
+    },
+    /// Refused when the scenario loads; checked again here so no caller can skip it.
+    #[error("variable `{what}` would be read as code by {reader}; pass it through `env`")]
+    Code { what: String, reader: String },
 }
 
 /// A scenario file that cannot be read or is invalid.
