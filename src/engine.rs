@@ -7,12 +7,15 @@
 //! (snapshot, failure message, log) can see a secret.
 
 use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
 use crate::error::{StepError, TransportError, chain};
 use crate::evidence::select;
 use crate::expect;
 use crate::interp::{InterpError, Vars};
+use crate::poll;
 use crate::redact::Redactor;
 use crate::report::{Observation, Outcome, ScenarioReport, StepReport, StepStatus};
 use crate::scenario::{Scenario, Step, StepKind};
@@ -135,62 +138,85 @@ fn run_with_retry(
     red: &Redactor,
     secret_errors: &BTreeMap<String, String>,
 ) -> (StepReport, Option<Observation>) {
-    let start = Instant::now();
-    let mut attempts = 0;
-    loop {
-        attempts += 1;
+    // Without `retry`, the first attempt is the last.
+    let (deadline, interval) = match step.retry {
+        Some(r) => (Instant::now() + r.deadline, r.interval),
+        None => (Instant::now(), Duration::ZERO),
+    };
+    let Ok(done) = poll::until(deadline, interval, |a| {
         let result = with_heartbeat(index, step, cx, || steps::run_step(step, cx));
-        let retry_left = step
-            .retry
-            .map(|r| start.elapsed() + r.interval < r.deadline)
-            .unwrap_or(false);
-        match result {
-            Ok(obs) => {
-                let mut outcomes = obs.checks.clone();
-                outcomes.extend(expect::evaluate(&step.expect, &obs, cx.vars));
-                let ok =
-                    !obs.timed_out && outcomes.iter().all(|o| o.ok) && check_capture(step, &obs);
-                if ok || !retry_left || obs.settled {
-                    let mut rep = select::step_report(index, step, &obs, outcomes, red);
-                    rep.status = if ok {
-                        StepStatus::Passed
-                    } else {
-                        StepStatus::Failed
-                    };
-                    if !ok && !check_capture(step, &obs) {
-                        rep.outcomes.push(Outcome::fail(
-                            "every capture regex matches stdout",
-                            "a capture found no match",
-                        ));
-                    }
-                    rep.attempts = attempts;
-                    rep.elapsed = start.elapsed();
-                    return (rep, Some(obs));
-                }
-            }
-            Err(e) => {
-                // Transport failures are not retried: the pool already reconnected once,
-                // and a down target must fail fast.
-                let transport = matches!(e, StepError::Transport(_));
-                if transport || !retry_left {
-                    let mut rep = skipped(index, step);
-                    // Only shown in failure messages, where the run's own details (ports, timeouts) help.
-                    rep.status = StepStatus::Error(red.secrets_only(&explain(&e, secret_errors)));
-                    rep.attempts = attempts;
-                    rep.elapsed = start.elapsed();
-                    return (rep, None);
-                }
-            }
+        let retry_left = !a.is_last();
+        let finished = match result {
+            Ok(obs) => judged(index, step, obs, cx, red, retry_left),
+            Err(e) => failed(index, step, &e, red, secret_errors, retry_left),
+        };
+        if let Some((mut rep, obs)) = finished {
+            rep.attempts = a.number();
+            rep.elapsed = a.elapsed();
+            return Ok::<_, Infallible>(ControlFlow::Break((rep, obs)));
         }
         if let Some(r) = step.retry {
             (cx.progress)(&format!(
-                "step {index} ({}): attempt {attempts} failed, retrying for up to {:.0}s more",
+                "step {index} ({}): attempt {} failed, retrying for up to {:.0}s more",
                 step.name,
-                r.deadline.saturating_sub(start.elapsed()).as_secs_f64()
+                a.number(),
+                r.deadline.saturating_sub(a.elapsed()).as_secs_f64()
             ));
-            std::thread::sleep(r.interval);
         }
+        Ok(ControlFlow::Continue(()))
+    });
+    done
+}
+
+/// The report of an attempt that ran, unless it failed and may be tried again.
+fn judged(
+    index: usize,
+    step: &Step,
+    obs: Observation,
+    cx: &StepCtx,
+    red: &Redactor,
+    retry_left: bool,
+) -> Option<(StepReport, Option<Observation>)> {
+    let mut outcomes = obs.checks.clone();
+    outcomes.extend(expect::evaluate(&step.expect, &obs, cx.vars));
+    let ok = !obs.timed_out && outcomes.iter().all(|o| o.ok) && check_capture(step, &obs);
+    if !(ok || !retry_left || obs.settled) {
+        return None;
     }
+    let mut rep = select::step_report(index, step, &obs, outcomes, red);
+    rep.status = if ok {
+        StepStatus::Passed
+    } else {
+        StepStatus::Failed
+    };
+    if !ok && !check_capture(step, &obs) {
+        rep.outcomes.push(Outcome::fail(
+            "every capture regex matches stdout",
+            "a capture found no match",
+        ));
+    }
+    Some((rep, Some(obs)))
+}
+
+/// The report of an attempt that could not run, unless it may be tried again.
+fn failed(
+    index: usize,
+    step: &Step,
+    e: &StepError,
+    red: &Redactor,
+    secret_errors: &BTreeMap<String, String>,
+    retry_left: bool,
+) -> Option<(StepReport, Option<Observation>)> {
+    // Transport failures are not retried: the pool already reconnected once, and a down
+    // target must fail fast.
+    let transport = matches!(e, StepError::Transport(_));
+    if !transport && retry_left {
+        return None;
+    }
+    let mut rep = skipped(index, step);
+    // Only shown in failure messages, where the run's own details (ports, timeouts) help.
+    rep.status = StepStatus::Error(red.secrets_only(&explain(e, secret_errors)));
+    Some((rep, None))
 }
 
 /// How often a long step says it is still running.

@@ -15,6 +15,7 @@ pub(crate) mod expect;
 pub mod gate_report;
 pub(crate) mod interp;
 mod lock;
+pub mod poll;
 pub(crate) mod redact;
 pub mod report;
 pub mod runner;

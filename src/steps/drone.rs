@@ -8,6 +8,7 @@
 //! (Drone skipped the build) is a clear failure, not a parse error.
 
 use std::collections::BTreeMap;
+use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
 use reqwest::blocking::{Client, RequestBuilder};
@@ -16,6 +17,7 @@ use serde::Deserialize;
 use super::{StepCtx, StepError};
 use crate::error::{HttpError, HttpErrorKind};
 use crate::interp::Quote;
+use crate::poll;
 use crate::report::{Observation, Outcome};
 use crate::scenario::DroneStep;
 
@@ -166,26 +168,40 @@ pub fn run(d: &DroneStep, cx: &StepCtx, deadline: Instant) -> Result<Observation
     ));
 
     let begun = Instant::now();
-    let mut last_progress = Instant::now();
-    let build = loop {
+    // A build that is done, or the last one seen when the deadline left no other look.
+    let polled = poll::until(deadline, d.poll, |a| {
         let (status, body) = send(auth(client.get(format!("{api}/{number}"))), "poll")?;
         if status != 200 {
-            return Err(HttpError::new(
+            return Err(StepError::from(HttpError::new(
                 format!("GET build {number}"),
                 HttpErrorKind::Status {
                     status,
                     body: body.trim().to_string(),
                 },
-            )
-            .into());
+            )));
         }
         let b: Build = serde_json::from_str(&body).map_err(|e| {
             HttpError::new(format!("drone build {number}"), HttpErrorKind::Decode(e))
         })?;
         if !NOT_DONE.contains(&b.status.as_str()) {
-            break b;
+            return Ok(ControlFlow::Break(Ok(b)));
         }
-        if Instant::now() + d.poll >= deadline {
+        if a.is_last() {
+            return Ok(ControlFlow::Break(Err(b)));
+        }
+        if a.progress_due(Duration::from_secs(10)) {
+            (cx.progress)(&format!(
+                "drone build #{number}: {} after {:.0}s ({})",
+                b.status,
+                a.elapsed().as_secs_f64(),
+                step_states(&b)
+            ));
+        }
+        Ok(ControlFlow::Continue(()))
+    })?;
+    let build = match polled {
+        Ok(build) => build,
+        Err(b) => {
             obs.command = commands.join("\n");
             obs.timed_out = true;
             obs.checks.push(Outcome {
@@ -196,16 +212,6 @@ pub fn run(d: &DroneStep, cx: &StepCtx, deadline: Instant) -> Result<Observation
             });
             return Ok(obs);
         }
-        if last_progress.elapsed() >= Duration::from_secs(10) {
-            (cx.progress)(&format!(
-                "drone build #{number}: {} after {:.0}s ({})",
-                b.status,
-                begun.elapsed().as_secs_f64(),
-                step_states(&b)
-            ));
-            last_progress = Instant::now();
-        }
-        std::thread::sleep(d.poll);
     };
 
     let mut summary = vec![format!("build status: {}", build.status)];
@@ -329,27 +335,26 @@ fn read_log(
     which: &str,
     deadline: Instant,
 ) -> Result<String, StepError> {
-    let mut tries = 0;
-    let lines: Vec<Line> = loop {
+    let lines: Vec<Line> = poll::until(deadline, Duration::from_secs(1), |a| {
         let (status, body) = send(client.get(url).bearer_auth(token), "logs")?;
         if status == 200 {
-            break serde_json::from_str(&body).map_err(|e| {
+            let lines = serde_json::from_str(&body).map_err(|e| {
                 HttpError::new(
                     format!("drone log of step {which}"),
                     HttpErrorKind::Decode(e),
                 )
             })?;
+            return Ok(ControlFlow::Break(lines));
         }
-        tries += 1;
-        if status != 404 || tries >= 5 || Instant::now() >= deadline {
-            return Err(HttpError::new(
+        let tries = a.number();
+        if status != 404 || tries >= 5 || a.past_deadline() {
+            return Err(StepError::from(HttpError::new(
                 format!("GET log of step `{which}` ({url})"),
                 HttpErrorKind::NoLog { tries, status },
-            )
-            .into());
+            )));
         }
-        std::thread::sleep(Duration::from_secs(1));
-    };
+        Ok(ControlFlow::Continue(()))
+    })?;
     Ok(lines.iter().map(|l| l.out.as_str()).collect())
 }
 
