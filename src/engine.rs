@@ -50,28 +50,7 @@ pub fn run_steps(
     for (re, rep) in &sc.redact {
         red.add_filter(re.clone(), rep.clone());
     }
-    let mut vars = Vars::default();
-    for (k, v) in rt
-        .target
-        .vars
-        .iter()
-        .chain(given.iter().map(|(k, v)| (k, v)))
-    {
-        vars.set(k, v.clone());
-    }
-    let mut secrets = BTreeMap::new();
-    let mut secret_errors = BTreeMap::new();
-    for (k, v) in rt.secrets() {
-        match v {
-            Ok(v) => {
-                vars.set(k, v.clone());
-                secrets.insert(k.clone(), v.clone());
-            }
-            Err(e) => {
-                secret_errors.insert(k.clone(), red.apply(&chain(e)));
-            }
-        }
-    }
+    let (mut vars, secrets, secret_errors) = variables(rt, given, &red);
     // Progress is a log for a person: secrets go, the rest stays readable.
     let progress_red = |line: &str| progress(&red.secrets_only(line));
     let mut reports = Vec::new();
@@ -98,21 +77,7 @@ pub fn run_steps(
         if (report.status == StepStatus::Passed || rt.all_steps)
             && let Some(obs) = obs
         {
-            for (name, value) in &obs.defines {
-                vars.set(name, value.clone());
-                defined.push((name.clone(), value.clone()));
-            }
-            for re in &step.capture {
-                if let Some(caps) = re.captures(&obs.stdout) {
-                    for name in re.capture_names().flatten() {
-                        if let Some(m) = caps.name(name) {
-                            vars.set(name, m.as_str().to_string());
-                            captured_names.push(name.to_string());
-                            defined.push((name.to_string(), m.as_str().to_string()));
-                        }
-                    }
-                }
-            }
+            keep_defined(step, &obs, &mut vars, &mut captured_names, &mut defined);
         }
         failed |= report.status != StepStatus::Passed;
         reports.push(report);
@@ -128,6 +93,65 @@ pub fn run_steps(
             evidence: None,
         },
         defined,
+    }
+}
+
+/// The run's variables: the target's, those `given`, and the secrets that resolved
+/// (also apart, by name); a secret that did not resolve is kept as its redacted error.
+#[allow(clippy::type_complexity)]
+fn variables(
+    rt: &TargetRuntime,
+    given: &[(String, String)],
+    red: &Redactor,
+) -> (Vars, BTreeMap<String, String>, BTreeMap<String, String>) {
+    let mut vars = Vars::default();
+    for (k, v) in rt
+        .target
+        .vars
+        .iter()
+        .chain(given.iter().map(|(k, v)| (k, v)))
+    {
+        vars.set(k, v.clone());
+    }
+    let mut secrets = BTreeMap::new();
+    let mut secret_errors = BTreeMap::new();
+    for (k, v) in rt.secrets() {
+        match v {
+            Ok(v) => {
+                vars.set(k, v.clone());
+                secrets.insert(k.clone(), v.clone());
+            }
+            Err(e) => {
+                secret_errors.insert(k.clone(), red.apply(&chain(e)));
+            }
+        }
+    }
+    (vars, secrets, secret_errors)
+}
+
+/// What a step defined and captured becomes variables of the steps after it (and of the
+/// run, `defined`); captured names are remembered for the report.
+fn keep_defined(
+    step: &Step,
+    obs: &Observation,
+    vars: &mut Vars,
+    captured_names: &mut Vec<String>,
+    defined: &mut Vec<(String, String)>,
+) {
+    for (name, value) in &obs.defines {
+        vars.set(name, value.clone());
+        defined.push((name.clone(), value.clone()));
+    }
+    for re in &step.capture {
+        if let Some(caps) = re.captures(&obs.stdout) {
+            for name in re.capture_names().flatten() {
+                if let Some(m) = caps.name(name) {
+                    vars.set(name, m.as_str().to_string());
+                    captured_names.push(name.to_string());
+                    defined.push((name.to_string(), m.as_str().to_string()));
+                }
+            }
+        }
     }
 }
 
