@@ -246,7 +246,7 @@ impl Actions {
         };
         let _lock = match lock_target(&cfg.state_dir(), &cfg.target, def.mutates) {
             Ok(l) => l,
-            Err(e) => return failed(e),
+            Err(e) => return failed(e.to_string()),
         };
         let label = format!("{} action {name}", self.gate);
         let progress = |line: &str| cfg.progress(&label, line);
@@ -254,7 +254,7 @@ impl Actions {
             progress("runs Nix builds on the target: one building scenario or action at a time");
             match lock_builds(&cfg.state_dir(), &cfg.target) {
                 Ok(l) => Some(l),
-                Err(e) => return failed(e),
+                Err(e) => return failed(e.to_string()),
             }
         } else {
             None
@@ -264,7 +264,7 @@ impl Actions {
         let _on_target = if def.mutates {
             match lock_on_target(rt, &cfg.lock_holder(&label), cfg.lock_wait, &progress) {
                 Ok(l) => Some(l),
-                Err(e) => return failed(e),
+                Err(e) => return failed(e.to_string()),
             }
         } else {
             None

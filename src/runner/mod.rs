@@ -29,7 +29,7 @@ use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use crate::action::{ActionUnavailable, Actions};
 use crate::config::RunConfig;
 use crate::engine::run_steps;
-use crate::error::{LoadError, chain};
+use crate::error::{GateError, LoadError, LockError, chain};
 use crate::evidence::{self, Evidence, EvidenceCheck};
 use crate::gate_report::{self, TrialRecord};
 use crate::report::{ScenarioReport, Verdict};
@@ -67,7 +67,7 @@ pub fn run_gate(
     cfg: &RunConfig,
     gate: &str,
     args: &Arguments,
-) -> Result<libtest_mimic::Conclusion, String> {
+) -> Result<libtest_mimic::Conclusion, GateError> {
     run_gate_verdict(cfg, gate, args).map(|(c, _)| c)
 }
 
@@ -77,7 +77,7 @@ pub fn run_gate_verdict(
     cfg: &RunConfig,
     gate: &str,
     args: &Arguments,
-) -> Result<(libtest_mimic::Conclusion, GateVerdict), String> {
+) -> Result<(libtest_mimic::Conclusion, GateVerdict), GateError> {
     check_role(cfg)?;
     let dir = cfg.root.join("scenarios").join(gate);
     let files = discover(gate, &dir, args)?;
@@ -154,12 +154,12 @@ fn begin(cfg: &RunConfig, gate: &str, runtime: &Result<Arc<TargetRuntime>, Strin
 }
 
 /// A declared role (`WITNESS_ROLE`) must be one of [`ROLES`].
-fn check_role(cfg: &RunConfig) -> Result<(), String> {
+fn check_role(cfg: &RunConfig) -> Result<(), GateError> {
     match &cfg.role {
-        Some(role) if !ROLES.contains(&role.as_str()) => Err(format!(
-            "WITNESS_ROLE=`{role}` is not a role; use one of {}",
-            ROLES.join(", ")
-        )),
+        Some(role) if !ROLES.contains(&role.as_str()) => Err(GateError::Role {
+            role: role.clone(),
+            roles: ROLES.join(", "),
+        }),
         _ => Ok(()),
     }
 }
@@ -421,7 +421,7 @@ impl Locks {
             let holder = cfg.lock_holder(label);
             Some(
                 lock_on_target(rt, &holder, cfg.lock_wait, progress)
-                    .map_err(|e| stopped(Verdict::Refused, e))?,
+                    .map_err(|e| stopped(Verdict::Refused, e.to_string()))?,
             )
         } else {
             None
@@ -434,8 +434,8 @@ impl Locks {
     }
 }
 
-fn error_outcome(e: String) -> TrialOutcome {
-    stopped(Verdict::Error, e)
+fn error_outcome(e: LockError) -> TrialOutcome {
+    stopped(Verdict::Error, e.to_string())
 }
 
 /// A passed scenario's verdict once its evidence is compared: still passed, unless the run
@@ -487,12 +487,12 @@ fn report_file(cfg: &RunConfig, gate: &str, rt: Option<&TargetRuntime>, rec: &Tr
 /// Scenario files of the gate, as (trial name, path), sorted. With `--exact NAME` only the
 /// one file is looked at, so nextest's process-per-trial does not parse the whole gate
 /// for every trial.
-fn discover(gate: &str, dir: &Path, args: &Arguments) -> Result<Vec<(String, PathBuf)>, String> {
+fn discover(gate: &str, dir: &Path, args: &Arguments) -> Result<Vec<(String, PathBuf)>, GateError> {
     if !dir.is_dir() {
-        return Err(format!(
-            "gate `{gate}`: no scenario folder {}",
-            dir.display()
-        ));
+        return Err(GateError::NoFolder {
+            gate: gate.to_string(),
+            dir: dir.to_path_buf(),
+        });
     }
     if args.exact
         && let Some(filter) = &args.filter
@@ -508,18 +508,22 @@ fn discover(gate: &str, dir: &Path, args: &Arguments) -> Result<Vec<(String, Pat
     }
     let files = scenario_files(gate, dir)?;
     if files.is_empty() {
-        return Err(format!(
-            "gate `{gate}`: {} holds no scenario files (*.toml)",
-            dir.display()
-        ));
+        return Err(GateError::Empty {
+            gate: gate.to_string(),
+            dir: dir.to_path_buf(),
+        });
     }
     Ok(files)
 }
 
 /// Every `*.toml` of the gate's folder as (trial name, path), sorted.
-fn scenario_files(gate: &str, dir: &Path) -> Result<Vec<(String, PathBuf)>, String> {
+fn scenario_files(gate: &str, dir: &Path) -> Result<Vec<(String, PathBuf)>, GateError> {
     let mut files: Vec<(String, PathBuf)> = std::fs::read_dir(dir)
-        .map_err(|e| format!("gate `{gate}`: cannot read {}: {e}", dir.display()))?
+        .map_err(|source| GateError::ReadDir {
+            gate: gate.to_string(),
+            dir: dir.to_path_buf(),
+            source,
+        })?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "toml"))
         .map(|p| {
