@@ -214,9 +214,7 @@ impl Actions {
                         .unwrap_or(u64::MAX),
                 );
                 let text = serde_json::to_string_pretty(&s).expect("plain strings serialize");
-                let tmp = stored_path.with_extension("json.tmp");
-                std::fs::write(&tmp, text)
-                    .and_then(|()| std::fs::rename(&tmp, &stored_path))
+                crate::atomic_file::write(&stored_path, text.as_bytes())
                     .map_err(|e| fail(format!("cannot store {}: {e}", stored_path.display())))?;
                 s
             }

@@ -7,6 +7,7 @@
 //! scrubs it; [`evidence`] renders and snapshots it. See ARCHITECTURE.md.
 
 pub mod action;
+pub mod atomic_file;
 pub mod config;
 pub mod engine;
 pub mod error;
