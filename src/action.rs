@@ -214,9 +214,7 @@ impl Actions {
                         .unwrap_or(u64::MAX),
                 );
                 let text = serde_json::to_string_pretty(&s).expect("plain strings serialize");
-                let tmp = stored_path.with_extension("json.tmp");
-                std::fs::write(&tmp, text)
-                    .and_then(|()| std::fs::rename(&tmp, &stored_path))
+                crate::atomic_file::write(&stored_path, text.as_bytes())
                     .map_err(|e| fail(format!("cannot store {}: {e}", stored_path.display())))?;
                 s
             }
@@ -246,7 +244,7 @@ impl Actions {
         };
         let _lock = match lock_target(&cfg.state_dir(), &cfg.target, def.mutates) {
             Ok(l) => l,
-            Err(e) => return failed(e),
+            Err(e) => return failed(e.to_string()),
         };
         let label = format!("{} action {name}", self.gate);
         let progress = |line: &str| cfg.progress(&label, line);
@@ -254,7 +252,7 @@ impl Actions {
             progress("runs Nix builds on the target: one building scenario or action at a time");
             match lock_builds(&cfg.state_dir(), &cfg.target) {
                 Ok(l) => Some(l),
-                Err(e) => return failed(e),
+                Err(e) => return failed(e.to_string()),
             }
         } else {
             None
@@ -264,7 +262,7 @@ impl Actions {
         let _on_target = if def.mutates {
             match lock_on_target(rt, &cfg.lock_holder(&label), cfg.lock_wait, &progress) {
                 Ok(l) => Some(l),
-                Err(e) => return failed(e),
+                Err(e) => return failed(e.to_string()),
             }
         } else {
             None

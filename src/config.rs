@@ -7,7 +7,8 @@
 
 use std::path::PathBuf;
 
-use crate::transport::DEFAULT_OUTPUT_LIMIT;
+/// Default bound on each output stream (16 MiB); the excess is counted, not kept.
+pub const DEFAULT_OUTPUT_LIMIT: usize = 16 * 1024 * 1024;
 
 /// The target used when `WITNESS_TARGET` is unset.
 pub const DEFAULT_TARGET: &str = "twin";

@@ -7,12 +7,15 @@
 //! (snapshot, failure message, log) can see a secret.
 
 use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
 use crate::error::{StepError, TransportError, chain};
 use crate::evidence::select;
 use crate::expect;
 use crate::interp::{InterpError, Vars};
+use crate::poll;
 use crate::redact::Redactor;
 use crate::report::{Observation, Outcome, ScenarioReport, StepReport, StepStatus};
 use crate::scenario::{Scenario, Step, StepKind};
@@ -47,28 +50,7 @@ pub fn run_steps(
     for (re, rep) in &sc.redact {
         red.add_filter(re.clone(), rep.clone());
     }
-    let mut vars = Vars::default();
-    for (k, v) in rt
-        .target
-        .vars
-        .iter()
-        .chain(given.iter().map(|(k, v)| (k, v)))
-    {
-        vars.set(k, v.clone());
-    }
-    let mut secrets = BTreeMap::new();
-    let mut secret_errors = BTreeMap::new();
-    for (k, v) in rt.secrets() {
-        match v {
-            Ok(v) => {
-                vars.set(k, v.clone());
-                secrets.insert(k.clone(), v.clone());
-            }
-            Err(e) => {
-                secret_errors.insert(k.clone(), red.apply(&chain(e)));
-            }
-        }
-    }
+    let (mut vars, secrets, secret_errors) = variables(rt, given, &red);
     // Progress is a log for a person: secrets go, the rest stays readable.
     let progress_red = |line: &str| progress(&red.secrets_only(line));
     let mut reports = Vec::new();
@@ -95,21 +77,7 @@ pub fn run_steps(
         if (report.status == StepStatus::Passed || rt.all_steps)
             && let Some(obs) = obs
         {
-            for (name, value) in &obs.defines {
-                vars.set(name, value.clone());
-                defined.push((name.clone(), value.clone()));
-            }
-            for re in &step.capture {
-                if let Some(caps) = re.captures(&obs.stdout) {
-                    for name in re.capture_names().flatten() {
-                        if let Some(m) = caps.name(name) {
-                            vars.set(name, m.as_str().to_string());
-                            captured_names.push(name.to_string());
-                            defined.push((name.to_string(), m.as_str().to_string()));
-                        }
-                    }
-                }
-            }
+            keep_defined(step, &obs, &mut vars, &mut captured_names, &mut defined);
         }
         failed |= report.status != StepStatus::Passed;
         reports.push(report);
@@ -128,6 +96,65 @@ pub fn run_steps(
     }
 }
 
+/// The run's variables: the target's, those `given`, and the secrets that resolved
+/// (also apart, by name); a secret that did not resolve is kept as its redacted error.
+#[allow(clippy::type_complexity)]
+fn variables(
+    rt: &TargetRuntime,
+    given: &[(String, String)],
+    red: &Redactor,
+) -> (Vars, BTreeMap<String, String>, BTreeMap<String, String>) {
+    let mut vars = Vars::default();
+    for (k, v) in rt
+        .target
+        .vars
+        .iter()
+        .chain(given.iter().map(|(k, v)| (k, v)))
+    {
+        vars.set(k, v.clone());
+    }
+    let mut secrets = BTreeMap::new();
+    let mut secret_errors = BTreeMap::new();
+    for (k, v) in rt.secrets() {
+        match v {
+            Ok(v) => {
+                vars.set(k, v.clone());
+                secrets.insert(k.clone(), v.clone());
+            }
+            Err(e) => {
+                secret_errors.insert(k.clone(), red.apply(&chain(e)));
+            }
+        }
+    }
+    (vars, secrets, secret_errors)
+}
+
+/// What a step defined and captured becomes variables of the steps after it (and of the
+/// run, `defined`); captured names are remembered for the report.
+fn keep_defined(
+    step: &Step,
+    obs: &Observation,
+    vars: &mut Vars,
+    captured_names: &mut Vec<String>,
+    defined: &mut Vec<(String, String)>,
+) {
+    for (name, value) in &obs.defines {
+        vars.set(name, value.clone());
+        defined.push((name.clone(), value.clone()));
+    }
+    for re in &step.capture {
+        if let Some(caps) = re.captures(&obs.stdout) {
+            for name in re.capture_names().flatten() {
+                if let Some(m) = caps.name(name) {
+                    vars.set(name, m.as_str().to_string());
+                    captured_names.push(name.to_string());
+                    defined.push((name.to_string(), m.as_str().to_string()));
+                }
+            }
+        }
+    }
+}
+
 fn run_with_retry(
     index: usize,
     step: &Step,
@@ -135,62 +162,85 @@ fn run_with_retry(
     red: &Redactor,
     secret_errors: &BTreeMap<String, String>,
 ) -> (StepReport, Option<Observation>) {
-    let start = Instant::now();
-    let mut attempts = 0;
-    loop {
-        attempts += 1;
+    // Without `retry`, the first attempt is the last.
+    let (deadline, interval) = match step.retry {
+        Some(r) => (Instant::now() + r.deadline, r.interval),
+        None => (Instant::now(), Duration::ZERO),
+    };
+    let Ok(done) = poll::until(deadline, interval, |a| {
         let result = with_heartbeat(index, step, cx, || steps::run_step(step, cx));
-        let retry_left = step
-            .retry
-            .map(|r| start.elapsed() + r.interval < r.deadline)
-            .unwrap_or(false);
-        match result {
-            Ok(obs) => {
-                let mut outcomes = obs.checks.clone();
-                outcomes.extend(expect::evaluate(&step.expect, &obs, cx.vars));
-                let ok =
-                    !obs.timed_out && outcomes.iter().all(|o| o.ok) && check_capture(step, &obs);
-                if ok || !retry_left || obs.settled {
-                    let mut rep = select::step_report(index, step, &obs, outcomes, red);
-                    rep.status = if ok {
-                        StepStatus::Passed
-                    } else {
-                        StepStatus::Failed
-                    };
-                    if !ok && !check_capture(step, &obs) {
-                        rep.outcomes.push(Outcome::fail(
-                            "every capture regex matches stdout",
-                            "a capture found no match",
-                        ));
-                    }
-                    rep.attempts = attempts;
-                    rep.elapsed = start.elapsed();
-                    return (rep, Some(obs));
-                }
-            }
-            Err(e) => {
-                // Transport failures are not retried: the pool already reconnected once,
-                // and a down target must fail fast.
-                let transport = matches!(e, StepError::Transport(_));
-                if transport || !retry_left {
-                    let mut rep = skipped(index, step);
-                    // Only shown in failure messages, where the run's own details (ports, timeouts) help.
-                    rep.status = StepStatus::Error(red.secrets_only(&explain(&e, secret_errors)));
-                    rep.attempts = attempts;
-                    rep.elapsed = start.elapsed();
-                    return (rep, None);
-                }
-            }
+        let retry_left = !a.is_last();
+        let finished = match result {
+            Ok(obs) => judged(index, step, obs, cx, red, retry_left),
+            Err(e) => failed(index, step, &e, red, secret_errors, retry_left),
+        };
+        if let Some((mut rep, obs)) = finished {
+            rep.attempts = a.number();
+            rep.elapsed = a.elapsed();
+            return Ok::<_, Infallible>(ControlFlow::Break((rep, obs)));
         }
         if let Some(r) = step.retry {
             (cx.progress)(&format!(
-                "step {index} ({}): attempt {attempts} failed, retrying for up to {:.0}s more",
+                "step {index} ({}): attempt {} failed, retrying for up to {:.0}s more",
                 step.name,
-                r.deadline.saturating_sub(start.elapsed()).as_secs_f64()
+                a.number(),
+                r.deadline.saturating_sub(a.elapsed()).as_secs_f64()
             ));
-            std::thread::sleep(r.interval);
         }
+        Ok(ControlFlow::Continue(()))
+    });
+    done
+}
+
+/// The report of an attempt that ran, unless it failed and may be tried again.
+fn judged(
+    index: usize,
+    step: &Step,
+    obs: Observation,
+    cx: &StepCtx,
+    red: &Redactor,
+    retry_left: bool,
+) -> Option<(StepReport, Option<Observation>)> {
+    let mut outcomes = obs.checks.clone();
+    outcomes.extend(expect::evaluate(&step.expect, &obs, cx.vars));
+    let ok = !obs.timed_out && outcomes.iter().all(|o| o.ok) && check_capture(step, &obs);
+    if !(ok || !retry_left || obs.settled) {
+        return None;
     }
+    let mut rep = select::step_report(index, step, &obs, outcomes, red);
+    rep.status = if ok {
+        StepStatus::Passed
+    } else {
+        StepStatus::Failed
+    };
+    if !ok && !check_capture(step, &obs) {
+        rep.outcomes.push(Outcome::fail(
+            "every capture regex matches stdout",
+            "a capture found no match",
+        ));
+    }
+    Some((rep, Some(obs)))
+}
+
+/// The report of an attempt that could not run, unless it may be tried again.
+fn failed(
+    index: usize,
+    step: &Step,
+    e: &StepError,
+    red: &Redactor,
+    secret_errors: &BTreeMap<String, String>,
+    retry_left: bool,
+) -> Option<(StepReport, Option<Observation>)> {
+    // Transport failures are not retried: the pool already reconnected once, and a down
+    // target must fail fast.
+    let transport = matches!(e, StepError::Transport(_));
+    if !transport && retry_left {
+        return None;
+    }
+    let mut rep = skipped(index, step);
+    // Only shown in failure messages, where the run's own details (ports, timeouts) help.
+    rep.status = StepStatus::Error(red.secrets_only(&explain(e, secret_errors)));
+    Some((rep, None))
 }
 
 /// How often a long step says it is still running.

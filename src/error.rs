@@ -13,8 +13,6 @@ use std::time::Duration;
 
 use thiserror::Error;
 
-pub use crate::interp::InterpError;
-
 /// An error and every cause below it, joined by `: ` (reqwest's and io's own Display hide
 /// their causes).
 pub fn chain(e: &dyn std::error::Error) -> String {
@@ -30,6 +28,26 @@ pub fn chain(e: &dyn std::error::Error) -> String {
         cur = c.source();
     }
     s
+}
+
+/// A `${name}` that cannot be interpolated (`interp`).
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum InterpError {
+    #[error("unknown variable `${{{name}}}` (known: {known})")]
+    Unknown { name: String, known: String },
+    #[error("unterminated `${{` at byte {at}")]
+    Unterminated { at: usize },
+    #[error(
+        "variable `${{{name}}}` cannot be written into {context} of the shell command: {message}"
+    )]
+    Quote {
+        name: String,
+        context: String,
+        message: String,
+    },
+    /// Refused when the scenario loads; checked again here so no caller can skip it.
+    #[error("variable `{what}` would be read as code by {reader}; pass it through `env`")]
+    Code { what: String, reader: String },
 }
 
 /// A scenario file that cannot be read or is invalid.
@@ -280,6 +298,57 @@ pub struct ActionError {
     pub message: String,
 }
 
+/// A gate that cannot run at all, before any trial: a role that is not one, no scenario
+/// folder or no scenario in it.
+#[derive(Debug, Error)]
+pub enum GateError {
+    #[error("WITNESS_ROLE=`{role}` is not a role; use one of {roles}")]
+    Role { role: String, roles: String },
+    #[error("gate `{gate}`: no scenario folder {}", dir.display())]
+    NoFolder { gate: String, dir: PathBuf },
+    #[error("gate `{gate}`: cannot read {}: {source}", dir.display())]
+    ReadDir {
+        gate: String,
+        dir: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("gate `{gate}`: {} holds no scenario files (*.toml)", dir.display())]
+    Empty { gate: String, dir: PathBuf },
+}
+
+/// A lock could not be taken: a local flock (the target's, its build lock) or the
+/// mutation lock on the target itself. The messages are whole sentences a trial shows as
+/// they are (a `Busy` one is a refusal).
+#[derive(Debug, Error)]
+pub enum LockError {
+    #[error("cannot create {}: {source}", dir.display())]
+    CreateDir {
+        dir: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot lock {}: {source}", path.display())]
+    Flock {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot take the target's mutation lock: {0}")]
+    OnTarget(#[source] Box<TransportError>),
+    #[error("cannot take the mutation lock on this machine: {0}")]
+    Spawn(#[source] std::io::Error),
+    #[error(
+        "REFUSED: another run holds the target's mutation lock ({holder}), and it was not released within {}s",
+        wait.as_secs()
+    )]
+    Busy { holder: String, wait: Duration },
+    #[error(
+        "cannot take the target's mutation lock (flock on /run/lock/witness-mutation.lock said {said:?})"
+    )]
+    Unexpected { said: String },
+}
+
 /// The gate report could not be stored or written. It never changes a verdict: the runner
 /// says so and goes on.
 #[derive(Debug, Error)]
@@ -300,7 +369,7 @@ pub enum ReportError {
     #[error("cannot render junit.xml")]
     Junit(#[source] quick_junit::SerializeError),
     #[error("cannot take the target's lock to read the host identity: {0}")]
-    TargetLock(String),
+    TargetLock(#[source] LockError),
     #[error("{} is not a witness report ({message})", file.display())]
     NotAReport { file: PathBuf, message: String },
 }

@@ -83,39 +83,9 @@ fn same_as(sa: &SameAs, stdout: &str, vars: &Vars) -> Outcome {
         ),
         None => format!("stdout is the same as ${{{}}}", sa.var),
     };
-    // A tool missing on both sides is not "the same": it is missing.
-    if let Some(l) = stdout
-        .lines()
-        .chain(vars.get(&sa.var).unwrap_or("").lines())
-        .find(|l| l.ends_with("=MISSING") && sa.lines.as_ref().is_none_or(|re| re.is_match(l)))
-    {
-        return Outcome::check(
-            false,
-            expected,
-            format!("`{l}`: MISSING never equals MISSING"),
-        );
+    if let Some(broken) = missing_or_expired(sa, stdout, vars) {
+        return Outcome::check(false, expected, broken);
     }
-    // An exception past its date fails the check, naming it (renew it or remove it).
-    let today = today_utc();
-    if let Some(w) = sa.except.iter().find(|w| !w.in_force(&today)) {
-        return Outcome::check(
-            false,
-            expected,
-            format!(
-                "the exception for `{}` expired on {} ({}): renew it with a new date and reason, or remove it",
-                w.tools.join(", "),
-                w.expires,
-                w.reason
-            ),
-        );
-    }
-    let excepted = |l: &str| {
-        let key = match sa.lines.as_ref().and_then(|re| re.captures(l)?.name("key")) {
-            Some(k) => k.as_str(),
-            None => l.split_once('=').map_or(l, |(k, _)| k),
-        };
-        sa.except.iter().any(|w| w.tools.iter().any(|t| t == key))
-    };
     let Some(other) = vars.get(&sa.var) else {
         return Outcome::check(
             false,
@@ -123,37 +93,77 @@ fn same_as(sa: &SameAs, stdout: &str, vars: &Vars) -> Outcome {
             format!("${{{}}} was never captured", sa.var),
         );
     };
-    let norm = |t: &str| {
-        let mut lines: Vec<String> = t
-            .lines()
-            .filter(|l| sa.lines.as_ref().is_none_or(|re| re.is_match(l)))
-            .filter(|l| !excepted(l))
-            .map(|l| {
-                // A `(?P<key>…)` group in `lines` compares only that part of each line
-                // (e.g. which recipes have an outcome, whatever the outcome was).
-                let l = match sa.lines.as_ref().and_then(|re| re.captures(l)?.name("key")) {
-                    Some(k) => k.as_str(),
-                    None => l.trim_end(),
-                };
-                if sa.normalize.contains(&SameNormalize::StorePath) {
-                    normalize_store_paths(l)
-                } else {
-                    l.to_string()
-                }
-            })
-            .filter(|l| !l.is_empty())
-            .collect();
-        if sa.normalize.contains(&SameNormalize::SortedLines) {
-            lines.sort();
-            lines.dedup();
-        }
-        lines.join("\n") + "\n"
-    };
-    let (left, right) = (norm(other), norm(stdout));
+    let (left, right) = (normalized(sa, other), normalized(sa, stdout));
     if left == right {
         return Outcome::pass(expected);
     }
-    let diff = similar::TextDiff::from_lines(&left, &right);
+    Outcome::check(false, expected, show_diff(&left, &right))
+}
+
+/// Why a parity check fails before any comparison: a tool MISSING on either side, or an
+/// exception past its date.
+fn missing_or_expired(sa: &SameAs, stdout: &str, vars: &Vars) -> Option<String> {
+    // A tool missing on both sides is not "the same": it is missing.
+    if let Some(l) = stdout
+        .lines()
+        .chain(vars.get(&sa.var).unwrap_or("").lines())
+        .find(|l| l.ends_with("=MISSING") && sa.lines.as_ref().is_none_or(|re| re.is_match(l)))
+    {
+        return Some(format!("`{l}`: MISSING never equals MISSING"));
+    }
+    // An exception past its date fails the check, naming it (renew it or remove it).
+    let today = today_utc();
+    if let Some(w) = sa.except.iter().find(|w| !w.in_force(&today)) {
+        return Some(format!(
+            "the exception for `{}` expired on {} ({}): renew it with a new date and reason, or remove it",
+            w.tools.join(", "),
+            w.expires,
+            w.reason
+        ));
+    }
+    None
+}
+
+/// The lines of `t` a parity check compares: those `lines` selects, less the excepted
+/// tools, each cut to its `key` and normalized as asked.
+fn normalized(sa: &SameAs, t: &str) -> String {
+    let excepted = |l: &str| {
+        let key = match sa.lines.as_ref().and_then(|re| re.captures(l)?.name("key")) {
+            Some(k) => k.as_str(),
+            None => l.split_once('=').map_or(l, |(k, _)| k),
+        };
+        sa.except.iter().any(|w| w.tools.iter().any(|t| t == key))
+    };
+    let mut lines: Vec<String> = t
+        .lines()
+        .filter(|l| sa.lines.as_ref().is_none_or(|re| re.is_match(l)))
+        .filter(|l| !excepted(l))
+        .map(|l| {
+            // A `(?P<key>…)` group in `lines` compares only that part of each line
+            // (e.g. which recipes have an outcome, whatever the outcome was).
+            let l = match sa.lines.as_ref().and_then(|re| re.captures(l)?.name("key")) {
+                Some(k) => k.as_str(),
+                None => l.trim_end(),
+            };
+            if sa.normalize.contains(&SameNormalize::StorePath) {
+                normalize_store_paths(l)
+            } else {
+                l.to_string()
+            }
+        })
+        .filter(|l| !l.is_empty())
+        .collect();
+    if sa.normalize.contains(&SameNormalize::SortedLines) {
+        lines.sort();
+        lines.dedup();
+    }
+    lines.join("\n") + "\n"
+}
+
+/// What differs between two normalized texts, as a line diff (only the changes when the
+/// texts are long).
+fn show_diff(left: &str, right: &str) -> String {
+    let diff = similar::TextDiff::from_lines(left, right);
     // A long comparison (a whole PATH inventory) shows only what differs.
     let long = left.lines().count().max(right.lines().count()) > 30;
     let mut shown = String::from("differs (- earlier, + this probe):");
@@ -173,7 +183,7 @@ fn same_as(sa: &SameAs, stdout: &str, vars: &Vars) -> Outcome {
     if equal > 0 {
         shown.push_str(&format!("\n({equal} equal lines not shown)"));
     }
-    Outcome::check(false, expected, shown)
+    shown
 }
 
 /// Every `/nix/store/<hash>-name-version…` in a line becomes its bare name.

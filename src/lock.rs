@@ -8,6 +8,8 @@
 use std::fs::{File, OpenOptions};
 use std::path::Path;
 
+use crate::error::LockError;
+
 /// Holds the lock until dropped.
 pub(crate) struct TargetLock {
     _file: File,
@@ -18,18 +20,20 @@ pub(crate) fn lock_target(
     state_dir: &Path,
     target: &str,
     exclusive: bool,
-) -> Result<TargetLock, String> {
+) -> Result<TargetLock, LockError> {
     let dir = state_dir.join("locks");
-    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    std::fs::create_dir_all(&dir).map_err(|source| LockError::CreateDir {
+        dir: dir.clone(),
+        source,
+    })?;
     let path = dir.join(format!("{target}.lock"));
-    let file =
-        flock(&path, exclusive).map_err(|e| format!("cannot lock {}: {e}", path.display()))?;
+    let file = flock(&path, exclusive).map_err(|source| LockError::Flock { path, source })?;
     Ok(TargetLock { _file: file })
 }
 
 /// The target's build lock: one building scenario or action at a time (Nix builds are
 /// heavy on a production host; several at once is what a cold run must not do).
-pub(crate) fn lock_builds(state_dir: &Path, target: &str) -> Result<TargetLock, String> {
+pub(crate) fn lock_builds(state_dir: &Path, target: &str) -> Result<TargetLock, LockError> {
     lock_target(state_dir, &format!("{target}.builds"), true)
 }
 
@@ -89,7 +93,7 @@ pub fn lock_on_target(
     holder: &str,
     wait: std::time::Duration,
     progress: &dyn Fn(&str),
-) -> Result<OnTarget, String> {
+) -> Result<OnTarget, LockError> {
     let script = lock_script(holder, wait.as_secs());
     let mut on_line = |line: &str| {
         if let Some(who) = line.strip_prefix("WAITING ") {
@@ -109,7 +113,7 @@ pub fn lock_on_target(
                     wait + std::time::Duration::from_secs(30),
                     &mut on_line,
                 )
-                .map_err(|e| format!("cannot take the target's mutation lock: {e}"))?;
+                .map_err(|e| LockError::OnTarget(Box::new(e)))?;
             (OnTarget::Ssh { _held: h }, last)
         }
         None => {
@@ -120,7 +124,7 @@ pub fn lock_on_target(
                 .stdin(std::process::Stdio::piped())
                 .stdout(std::process::Stdio::piped())
                 .spawn()
-                .map_err(|e| format!("cannot take the mutation lock on this machine: {e}"))?;
+                .map_err(LockError::Spawn)?;
             let out = child.stdout.take().expect("piped");
             let mut last = String::new();
             for line in BufReader::new(out).lines() {
@@ -135,13 +139,12 @@ pub fn lock_on_target(
     };
     match last.as_str() {
         "HELD" => Ok(held),
-        busy if busy.starts_with("BUSY") => Err(format!(
-            "REFUSED: another run holds the target's mutation lock ({}), and it was not released within {}s",
-            busy.trim_start_matches("BUSY").trim(),
-            wait.as_secs()
-        )),
-        other => Err(format!(
-            "cannot take the target's mutation lock (flock on /run/lock/witness-mutation.lock said {other:?})"
-        )),
+        busy if busy.starts_with("BUSY") => Err(LockError::Busy {
+            holder: busy.trim_start_matches("BUSY").trim().to_string(),
+            wait,
+        }),
+        other => Err(LockError::Unexpected {
+            said: other.to_string(),
+        }),
     }
 }

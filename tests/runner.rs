@@ -25,7 +25,7 @@ fn args(extra: &[&str]) -> Arguments {
 }
 
 fn gate(root: &Path, target: &str, a: &Arguments) -> Result<libtest_mimic::Conclusion, String> {
-    run_gate(&RunConfig::for_root(root, target), "g", a)
+    run_gate(&RunConfig::for_root(root, target), "g", a).map_err(|e| e.to_string())
 }
 
 const BROKEN: &str =
@@ -91,7 +91,9 @@ fn empty_or_missing_gate_is_an_error() {
     let r = root("empty", &[]);
     let e = gate(&r, "here", &args(&[])).unwrap_err();
     assert!(e.contains("holds no scenario files"), "{e}");
-    let e = run_gate(&RunConfig::for_root(&r, "here"), "missing", &args(&[])).unwrap_err();
+    let e = run_gate(&RunConfig::for_root(&r, "here"), "missing", &args(&[]))
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("no scenario folder"), "{e}");
 }
 
@@ -458,7 +460,7 @@ fn an_unknown_role_is_refused_before_anything_runs() {
     let r = root("role", &[("a.toml", IGNORED)]);
     let mut c = cfg(&r, "role-1", false);
     c.role = Some("auditor".into());
-    let e = run_gate(&c, "g", &args(&[])).unwrap_err();
+    let e = run_gate(&c, "g", &args(&[])).unwrap_err().to_string();
     assert!(e.contains("WITNESS_ROLE=`auditor` is not a role"), "{e}");
 }
 

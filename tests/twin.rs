@@ -1020,7 +1020,7 @@ fn the_mutation_lock_is_held_on_the_target_and_released_with_its_session() {
     .unwrap();
     let e = match witness::lock_on_target(&b, "run B", Duration::from_secs(2), &progress) {
         Ok(_) => panic!("two runs held the target's mutation lock at once"),
-        Err(e) => e,
+        Err(e) => e.to_string(),
     };
     assert!(
         e.contains("REFUSED") && e.contains("run A of the builder"),

@@ -98,15 +98,7 @@ fn render_step(s: &mut String, st: &StepReport) {
         }
     }
     if st.exit_applies {
-        match (st.exit, &st.signal) {
-            (Some(c), _) => {
-                let _ = writeln!(s, "  exit: {c}");
-            }
-            (None, Some(sig)) => {
-                let _ = writeln!(s, "  signal: {sig}");
-            }
-            _ => {}
-        }
+        exit_line(s, st, 0);
     }
     if st.timed_out {
         let _ = writeln!(s, "  timed out after {:?}", st.timeout);
@@ -179,6 +171,36 @@ pub fn failure_message(
         st.kind,
         st.name
     );
+    failed_step(&mut m, st);
+    skipped_steps(&mut m, report);
+    let _ = write!(
+        m,
+        "re-run: WITNESS_TARGET={target} cargo test --test {gate} -- --exact {gate}::{}",
+        sc.id
+    );
+    m
+}
+
+/// The steps skipped after the failure, if any.
+fn skipped_steps(m: &mut String, report: &ScenarioReport) {
+    let skipped: Vec<String> = report
+        .steps
+        .iter()
+        .filter(|s| s.status == StepStatus::Skipped)
+        .map(|s| format!("{} `{}`", s.index, s.name))
+        .collect();
+    if !skipped.is_empty() {
+        let _ = writeln!(
+            m,
+            "skipped after the failure: step {}",
+            skipped.join(", step ")
+        );
+    }
+}
+
+/// The failed step's part of a failure message: what was expected and seen, the command,
+/// how it ended, the tails of its output and how to run it by hand.
+fn failed_step(m: &mut String, st: &StepReport) {
     if let StepStatus::Error(e) = &st.status {
         let _ = writeln!(m, "  error: {e}");
     }
@@ -203,15 +225,7 @@ pub fn failure_message(
         );
     }
     if st.exit_applies {
-        match (st.exit, &st.signal) {
-            (Some(c), _) => {
-                let _ = writeln!(m, "  exit:     {c}");
-            }
-            (None, Some(sig)) => {
-                let _ = writeln!(m, "  signal:   {sig}");
-            }
-            _ => {}
-        }
+        exit_line(m, st, 10);
     }
     let _ = writeln!(
         m,
@@ -219,6 +233,27 @@ pub fn failure_message(
         st.attempts,
         st.elapsed.as_secs_f64()
     );
+    output_tails(m, st);
+    if let Some(manual) = &st.manual {
+        let _ = writeln!(m, "  by hand:  {manual}");
+    }
+}
+
+/// How a step's command ended: its exit status, or the signal that stopped it; the value
+/// starts at column `width` after the indent (at least one space after the label).
+fn exit_line(m: &mut String, st: &StepReport, width: usize) {
+    let (label, value) = match (st.exit, &st.signal) {
+        (Some(c), _) => ("exit:", c.to_string()),
+        (None, Some(sig)) => ("signal:", sig.clone()),
+        _ => return,
+    };
+    let width = width.max(label.len() + 1);
+    let _ = writeln!(m, "  {label:<width$}{value}");
+}
+
+/// The redacted last lines of a failed step's stdout and stderr, and what the output
+/// bound dropped.
+fn output_tails(m: &mut String, st: &StepReport) {
     for (label, lines, dropped) in [
         ("stdout", &st.stdout_tail, st.stdout_dropped),
         ("stderr", &st.stderr_tail, st.stderr_dropped),
@@ -236,28 +271,6 @@ pub fn failure_message(
             );
         }
     }
-    if let Some(manual) = &st.manual {
-        let _ = writeln!(m, "  by hand:  {manual}");
-    }
-    let skipped: Vec<String> = report
-        .steps
-        .iter()
-        .filter(|s| s.status == StepStatus::Skipped)
-        .map(|s| format!("{} `{}`", s.index, s.name))
-        .collect();
-    if !skipped.is_empty() {
-        let _ = writeln!(
-            m,
-            "skipped after the failure: step {}",
-            skipped.join(", step ")
-        );
-    }
-    let _ = write!(
-        m,
-        "re-run: WITNESS_TARGET={target} cargo test --test {gate} -- --exact {gate}::{}",
-        sc.id
-    );
-    m
 }
 
 /// Compare the evidence with `snapshots/<gate>/<id>.snap` (`<id>@<target>.snap` for targets

@@ -37,6 +37,19 @@ pub fn render(r: &Report) -> String {
     }
     identity(&mut m, &r.identity);
 
+    let order = scenario_table(&mut m, r);
+    waivers(&mut m, r);
+    for a in &r.actions {
+        action(&mut m, a);
+    }
+    for s in order {
+        scenario(&mut m, s);
+    }
+    m
+}
+
+/// The table of scenarios, what needs a reader first; returns that order.
+fn scenario_table<'r>(m: &mut String, r: &'r Report) -> Vec<&'r Scenario> {
     let _ = writeln!(
         m,
         "## Scenarios\n\n| scenario | verdict | evidence | title |\n|---|---|---|---|"
@@ -54,6 +67,11 @@ pub fn render(r: &Report) -> String {
             cell(&s.title)
         );
     }
+    order
+}
+
+/// The waivers in force, if any.
+fn waivers(m: &mut String, r: &Report) {
     if !r.waivers.is_empty() {
         let _ = writeln!(
             m,
@@ -74,13 +92,6 @@ pub fn render(r: &Report) -> String {
             );
         }
     }
-    for a in &r.actions {
-        action(&mut m, a);
-    }
-    for s in order {
-        scenario(&mut m, s);
-    }
-    m
 }
 
 /// Where a verdict sorts: what needs a reader first.
@@ -143,43 +154,7 @@ fn scenario(m: &mut String, s: &Scenario) {
     }
     let _ = writeln!(m, "\nFile: `{}`\n", s.file);
     if !s.steps.is_empty() {
-        let _ = writeln!(
-            m,
-            "| # | step | status | command | exit | attempts | duration |\n|---|---|---|---|---|---|---|"
-        );
-        for st in &s.steps {
-            let _ = writeln!(
-                m,
-                "| {} | {} | {} | `{}` | {} | {} | {} |",
-                st.index,
-                cell(&st.name),
-                st.status,
-                cell(&cut(&first_line(&st.command), COMMAND_CELL)),
-                st.exit.map_or("–".to_string(), |e| e.to_string()),
-                st.attempts,
-                seconds(st.duration_ms)
-            );
-        }
-        let evidence: Vec<String> = s
-            .steps
-            .iter()
-            .filter(|st| !st.evidence.is_empty())
-            .map(|st| {
-                format!(
-                    "step {} ({}):\n{}",
-                    st.index,
-                    st.name,
-                    st.evidence
-                        .iter()
-                        .map(|l| format!("  | {l}"))
-                        .collect::<Vec<_>>()
-                        .join("\n")
-                )
-            })
-            .collect();
-        if !evidence.is_empty() {
-            let _ = writeln!(m, "\nEvidence:\n\n```text\n{}\n```", evidence.join("\n"));
-        }
+        steps(m, s);
     }
     if let Some(msg) = &s.message {
         let _ = writeln!(
@@ -193,6 +168,47 @@ fn scenario(m: &mut String, s: &Scenario) {
     }
 }
 
+/// A scenario's step table and the evidence excerpt of its steps.
+fn steps(m: &mut String, s: &Scenario) {
+    let _ = writeln!(
+        m,
+        "| # | step | status | command | exit | attempts | duration |\n|---|---|---|---|---|---|---|"
+    );
+    for st in &s.steps {
+        let _ = writeln!(
+            m,
+            "| {} | {} | {} | `{}` | {} | {} | {} |",
+            st.index,
+            cell(&st.name),
+            st.status,
+            cell(&cut(&first_line(&st.command), COMMAND_CELL)),
+            st.exit.map_or("–".to_string(), |e| e.to_string()),
+            st.attempts,
+            seconds(st.duration_ms)
+        );
+    }
+    let evidence: Vec<String> = s
+        .steps
+        .iter()
+        .filter(|st| !st.evidence.is_empty())
+        .map(|st| {
+            format!(
+                "step {} ({}):\n{}",
+                st.index,
+                st.name,
+                st.evidence
+                    .iter()
+                    .map(|l| format!("  | {l}"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            )
+        })
+        .collect();
+    if !evidence.is_empty() {
+        let _ = writeln!(m, "\nEvidence:\n\n```text\n{}\n```", evidence.join("\n"));
+    }
+}
+
 /// Text safe inside HTML (the folded section's summary).
 fn html(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -201,14 +217,35 @@ fn html(s: &str) -> String {
 }
 
 fn identity(m: &mut String, i: &Identity) {
+    let _ = writeln!(m, "## Host identity\n\n| | |\n|---|---|");
+    for (k, v) in identity_rows(i) {
+        let _ = writeln!(m, "| {k} | `{}` |", cell(&v));
+    }
+    if let Some(h) = &i.hostname {
+        let _ = writeln!(m, "| host name | `{}` |", cell(h));
+    }
+    if let Some(t) = &i.targets_file {
+        let _ = writeln!(m, "| targets file (WITNESS_TARGETS) | `{}` |", cell(t));
+    }
+    for (k, v) in &i.reviewed {
+        let _ = writeln!(m, "| reviewed `{k}` | `{}` |", cell(v));
+    }
+    let _ = writeln!(m, "\nScenario files (sha256):\n");
+    for (f, h) in &i.scenario_files {
+        let _ = writeln!(m, "- `{f}` `{h}`");
+    }
+    m.push('\n');
+}
+
+/// The identity table's fixed rows: what ran where, from which commits.
+fn identity_rows(i: &Identity) -> [(&'static str, String); 10] {
     let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "(not read)".into());
     let host_key = if i.local {
         "none: the target is this machine (no SSH)".to_string()
     } else {
         opt(&i.host_key)
     };
-    let _ = writeln!(m, "## Host identity\n\n| | |\n|---|---|");
-    let rows = [
+    [
         ("target", i.transport.clone()),
         ("SSH host key (verified)", host_key),
         ("/run/current-system", opt(&i.current_system)),
@@ -237,24 +274,7 @@ fn identity(m: &mut String, i: &Identity) {
         ("run", i.run_id.clone()),
         ("started (UTC)", i.started_utc.clone()),
         ("ended (UTC)", i.ended_utc.clone()),
-    ];
-    for (k, v) in rows {
-        let _ = writeln!(m, "| {k} | `{}` |", cell(&v));
-    }
-    if let Some(h) = &i.hostname {
-        let _ = writeln!(m, "| host name | `{}` |", cell(h));
-    }
-    if let Some(t) = &i.targets_file {
-        let _ = writeln!(m, "| targets file (WITNESS_TARGETS) | `{}` |", cell(t));
-    }
-    for (k, v) in &i.reviewed {
-        let _ = writeln!(m, "| reviewed `{k}` | `{}` |", cell(v));
-    }
-    let _ = writeln!(m, "\nScenario files (sha256):\n");
-    for (f, h) in &i.scenario_files {
-        let _ = writeln!(m, "- `{f}` `{h}`");
-    }
-    m.push('\n');
+    ]
 }
 
 /// A multi-line command in one table cell: its first line that says something (not blank,

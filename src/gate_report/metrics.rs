@@ -25,78 +25,50 @@ use std::time::UNIX_EPOCH;
 use super::headline;
 use super::wire::Report;
 
+/// A metric's samples for one report: extra label (name, value), and the value.
+type Samples = Vec<(Option<(&'static str, &'static str)>, f64)>;
+
+/// How a metric reads its samples off one report.
+type Sample = fn(&Report) -> Samples;
+
+/// Each metric: name, HELP text, and its samples for one report.
+const METRICS: [(&str, &str, Sample); 6] = [
+    (
+        "witness_gate_passed",
+        "1 when every claim that ran holds (none failed, errored or was refused), else 0.",
+        passed,
+    ),
+    (
+        "witness_gate_verdict",
+        "1 for the gate's verdict as its closing line says it, 0 for the others.",
+        verdict,
+    ),
+    (
+        "witness_gate_complete",
+        "1 when every scenario of the gate has a result in the run.",
+        complete,
+    ),
+    (
+        "witness_gate_scenarios",
+        "Scenarios of the gate's last run, by verdict.",
+        scenarios,
+    ),
+    (
+        "witness_gate_last_run_timestamp_seconds",
+        "When the gate's last run ended (Unix time).",
+        last_run,
+    ),
+    (
+        "witness_gate_duration_seconds",
+        "Wall time of the gate's last run.",
+        duration,
+    ),
+];
+
 /// The metrics, each with its HELP and TYPE once, then one sample per report.
 pub fn render(reports: &[Report]) -> String {
-    type Sample = fn(&Report) -> Vec<(Option<(&'static str, &'static str)>, f64)>;
-    let metrics: [(&str, &str, Sample); 6] = [
-        (
-            "witness_gate_passed",
-            "1 when every claim that ran holds (none failed, errored or was refused), else 0.",
-            |r| {
-                let c = &r.counts;
-                let held = c.failed == 0 && c.error == 0 && c.refused == 0;
-                vec![(None, f64::from(u8::from(held)))]
-            },
-        ),
-        (
-            "witness_gate_verdict",
-            "1 for the gate's verdict as its closing line says it, 0 for the others.",
-            |r| {
-                let word = headline(r);
-                [
-                    ("passed", "PASSED"),
-                    ("failed", "FAILED"),
-                    ("not_witnessed", "NOT WITNESSED"),
-                    ("incomplete", "INCOMPLETE"),
-                ]
-                .into_iter()
-                .map(|(label, w)| (Some(("verdict", label)), f64::from(u8::from(word == w))))
-                .collect()
-            },
-        ),
-        (
-            "witness_gate_complete",
-            "1 when every scenario of the gate has a result in the run.",
-            |r| vec![(None, f64::from(u8::from(r.complete)))],
-        ),
-        (
-            "witness_gate_scenarios",
-            "Scenarios of the gate's last run, by verdict.",
-            |r| {
-                let c = &r.counts;
-                [
-                    ("passed", c.passed),
-                    ("failed", c.failed),
-                    ("error", c.error),
-                    ("refused", c.refused),
-                    ("skipped", c.skipped),
-                ]
-                .into_iter()
-                .map(|(v, n)| (Some(("verdict", v)), n as f64))
-                .collect()
-            },
-        ),
-        (
-            "witness_gate_last_run_timestamp_seconds",
-            "When the gate's last run ended (Unix time).",
-            |r| {
-                unix(&r.identity.ended_utc)
-                    .map(|t| (None, t))
-                    .into_iter()
-                    .collect()
-            },
-        ),
-        (
-            "witness_gate_duration_seconds",
-            "Wall time of the gate's last run.",
-            |r| match (unix(&r.identity.started_utc), unix(&r.identity.ended_utc)) {
-                (Some(s), Some(e)) => vec![(None, e - s)],
-                _ => Vec::new(),
-            },
-        ),
-    ];
     let mut out = String::new();
-    for (name, help, sample) in metrics {
+    for (name, help, sample) in METRICS {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
         for r in reports {
             for (extra, value) in sample(r) {
@@ -113,6 +85,57 @@ pub fn render(reports: &[Report]) -> String {
         }
     }
     out
+}
+
+fn passed(r: &Report) -> Samples {
+    let c = &r.counts;
+    let held = c.failed == 0 && c.error == 0 && c.refused == 0;
+    vec![(None, f64::from(u8::from(held)))]
+}
+
+fn verdict(r: &Report) -> Samples {
+    let word = headline(r);
+    [
+        ("passed", "PASSED"),
+        ("failed", "FAILED"),
+        ("not_witnessed", "NOT WITNESSED"),
+        ("incomplete", "INCOMPLETE"),
+    ]
+    .into_iter()
+    .map(|(label, w)| (Some(("verdict", label)), f64::from(u8::from(word == w))))
+    .collect()
+}
+
+fn complete(r: &Report) -> Samples {
+    vec![(None, f64::from(u8::from(r.complete)))]
+}
+
+fn scenarios(r: &Report) -> Samples {
+    let c = &r.counts;
+    [
+        ("passed", c.passed),
+        ("failed", c.failed),
+        ("error", c.error),
+        ("refused", c.refused),
+        ("skipped", c.skipped),
+    ]
+    .into_iter()
+    .map(|(v, n)| (Some(("verdict", v)), n as f64))
+    .collect()
+}
+
+fn last_run(r: &Report) -> Samples {
+    unix(&r.identity.ended_utc)
+        .map(|t| (None, t))
+        .into_iter()
+        .collect()
+}
+
+fn duration(r: &Report) -> Samples {
+    match (unix(&r.identity.started_utc), unix(&r.identity.ended_utc)) {
+        (Some(s), Some(e)) => vec![(None, e - s)],
+        _ => Vec::new(),
+    }
 }
 
 /// An RFC 3339 time as Unix seconds; None when absent or unreadable (the sample is left

@@ -102,11 +102,7 @@ pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), Rep
 }
 
 fn write_text(path: &Path, text: &str) -> Result<(), ReportError> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    std::fs::write(&tmp, text)
-        .and_then(|()| std::fs::rename(&tmp, path))
+    crate::atomic_file::write(path, text.as_bytes())
         .map_err(|source| ReportError::io("write", path.to_path_buf(), source))
 }
 

@@ -13,9 +13,9 @@ pub mod shell;
 
 use std::collections::BTreeMap;
 
-use thiserror::Error;
-
 use shell::Piece;
+
+pub use crate::error::InterpError;
 
 /// Where an interpolated string is going.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,25 +36,6 @@ pub struct Vars {
 #[derive(Debug, Clone)]
 struct Var {
     value: String,
-}
-
-#[derive(Debug, Error, PartialEq, Eq)]
-pub enum InterpError {
-    #[error("unknown variable `${{{name}}}` (known: {known})")]
-    Unknown { name: String, known: String },
-    #[error("unterminated `${{` at byte {at}")]
-    Unterminated { at: usize },
-    #[error(
-        "variable `${{{name}}}` cannot be written into {context} of the shell command: {message}"
-    )]
-    Quote {
-        name: String,
-        context: String,
-        message: String,
-    },
-    /// Refused when the scenario loads; checked again here so no caller can skip it.
-    #[error("variable `{what}` would be read as code by {reader}; pass it through `env`")]
-    Code { what: String, reader: String },
 }
 
 impl Vars {

@@ -2,7 +2,6 @@
 //! against a target's variables, without connecting to it: a broken file or a variable the
 //! target does not give is found before anyone runs the gate.
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use crate::action::Actions;
@@ -13,12 +12,7 @@ use crate::target::Target;
 /// The files checked, or every problem found (each `file:line:col: …`).
 pub fn check_gate(root: &Path, gate: &str, target: &Target) -> Result<usize, Vec<String>> {
     let dir = root.join("scenarios").join(gate);
-    let given: BTreeSet<String> = target
-        .vars
-        .keys()
-        .chain(target.secrets.keys())
-        .cloned()
-        .collect();
+    let given = target.var_names();
     let actions = Actions::load(&dir, gate);
     let outputs = actions.outputs();
     let mut errors = Vec::new();

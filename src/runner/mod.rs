@@ -18,7 +18,7 @@ mod verdict;
 pub use check::check_gate;
 pub use verdict::GateVerdict;
 
-use crate::lock::{lock_builds, lock_on_target, lock_target};
+use crate::lock::{OnTarget, TargetLock, lock_builds, lock_on_target, lock_target};
 
 pub(crate) use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -29,7 +29,7 @@ use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use crate::action::{ActionUnavailable, Actions};
 use crate::config::RunConfig;
 use crate::engine::run_steps;
-use crate::error::chain;
+use crate::error::{GateError, LoadError, LockError, chain};
 use crate::evidence::{self, Evidence, EvidenceCheck};
 use crate::gate_report::{self, TrialRecord};
 use crate::report::{ScenarioReport, Verdict};
@@ -67,7 +67,7 @@ pub fn run_gate(
     cfg: &RunConfig,
     gate: &str,
     args: &Arguments,
-) -> Result<libtest_mimic::Conclusion, String> {
+) -> Result<libtest_mimic::Conclusion, GateError> {
     run_gate_verdict(cfg, gate, args).map(|(c, _)| c)
 }
 
@@ -77,15 +77,8 @@ pub fn run_gate_verdict(
     cfg: &RunConfig,
     gate: &str,
     args: &Arguments,
-) -> Result<(libtest_mimic::Conclusion, GateVerdict), String> {
-    if let Some(role) = &cfg.role
-        && !ROLES.contains(&role.as_str())
-    {
-        return Err(format!(
-            "WITNESS_ROLE=`{role}` is not a role; use one of {}",
-            ROLES.join(", ")
-        ));
-    }
+) -> Result<(libtest_mimic::Conclusion, GateVerdict), GateError> {
+    check_role(cfg)?;
     let dir = cfg.root.join("scenarios").join(gate);
     let files = discover(gate, &dir, args)?;
     if args.list {
@@ -96,47 +89,15 @@ pub fn run_gate_verdict(
         return Ok((libtest_mimic::run(args, trials), GateVerdict::Passed));
     }
 
-    let runtime = target::load_with(&cfg.root, &cfg.target, cfg.targets_file.as_deref())
-        .map(|t| {
-            let mut rt = TargetRuntime::new(t, &cfg.root, cfg.output_limit);
-            rt.all_steps = cfg.all_steps;
-            rt
-        })
-        .and_then(TargetRuntime::resolve_commits)
-        .map(Arc::new)
-        .map_err(|e| chain(&e));
+    let runtime = load_runtime(cfg);
     // No target asked for and the twin not up (a fresh clone's `cargo test`): the gate's
     // scenarios are skipped, saying how to run them, rather than failing for want of a host.
     if let Err(e) = &runtime
         && !cfg.target_explicit
     {
-        println!(
-            "witness: gate {gate} SKIPPED: no target host (WITNESS_TARGET is unset and the twin is not up: {e}).\n\
-             To run it: cargo xtask twin up, then cargo test --test {gate}; or WITNESS_TARGET=<target> cargo test --test {gate}; \
-             cargo xtask test runs everything."
-        );
-        let trials = files
-            .iter()
-            .map(|(name, _)| Trial::test(name.clone(), || Ok(())).with_ignored_flag(true))
-            .collect();
-        return Ok((libtest_mimic::run(args, trials), GateVerdict::Passed));
+        return Ok((skip_gate(gate, &files, args, e), GateVerdict::Passed));
     }
-    match &runtime {
-        Ok(rt) => println!("witness: gate {gate} on target {}", rt.describe()),
-        Err(e) => println!(
-            "witness: gate {gate} on target {}: UNUSABLE: {e}",
-            cfg.target
-        ),
-    }
-
-    // The host identity, before any scenario can change the host (once per run, whichever
-    // process of it gets here first).
-    if let Err(e) = gate_report::begin(cfg, gate, runtime.as_ref().ok().map(|r| &**r)) {
-        eprintln!(
-            "witness: the gate report will lack the host identity: {}",
-            chain(&e)
-        );
-    }
+    begin(cfg, gate, &runtime);
 
     // Trials wait on the target far more than they compute, so more threads than cores pay
     // off; each running trial holds one SSH session, which keeps well under sshd's
@@ -145,13 +106,114 @@ pub fn run_gate_verdict(
     if args.test_threads.is_none() {
         args.test_threads = Some(DEFAULT_THREADS);
     }
-    let args = &args;
     let loaded_count = files.len();
     let total = count_scenarios(&dir);
-    let tally = Arc::new(Tally::default());
-    let actions = Arc::new(Actions::load(&dir, gate));
-    let mut trials = Vec::new();
-    for (name, path) in files {
+    let gate_run = GateRun {
+        cfg: cfg.clone(),
+        gate: gate.to_string(),
+        runtime,
+        tally: Arc::new(Tally::default()),
+        actions: Arc::new(Actions::load(&dir, gate)),
+    };
+    let trials = files
+        .into_iter()
+        .map(|(name, path)| gate_run.trial(name, path))
+        .collect();
+    let conclusion = libtest_mimic::run(&args, trials);
+    let rt = gate_run.runtime.as_ref().ok().map(|r| &**r);
+    match gate_report::finish(cfg, gate, total, rt) {
+        Ok(dir) => cfg.progress("witness", &format!("reports: {}", dir.display())),
+        Err(e) => eprintln!("witness: the gate report was not written: {}", chain(&e)),
+    }
+    // Under `--exact` only one file was loaded; the gate's other scenarios did not run.
+    let not_loaded = count_scenarios(&dir).saturating_sub(loaded_count);
+    let tally = &gate_run.tally;
+    println!(
+        "{}",
+        tally.closing_line(gate, &cfg.target, &conclusion, not_loaded as u64)
+    );
+    Ok((conclusion, tally.verdict()))
+}
+
+/// Say which target the gate runs on, and store the host identity before any scenario can
+/// change the host (once per run, whichever process of it gets here first).
+fn begin(cfg: &RunConfig, gate: &str, runtime: &Result<Arc<TargetRuntime>, String>) {
+    match runtime {
+        Ok(rt) => println!("witness: gate {gate} on target {}", rt.describe()),
+        Err(e) => println!(
+            "witness: gate {gate} on target {}: UNUSABLE: {e}",
+            cfg.target
+        ),
+    }
+    if let Err(e) = gate_report::begin(cfg, gate, runtime.as_ref().ok().map(|r| &**r)) {
+        eprintln!(
+            "witness: the gate report will lack the host identity: {}",
+            chain(&e)
+        );
+    }
+}
+
+/// A declared role (`WITNESS_ROLE`) must be one of [`ROLES`].
+fn check_role(cfg: &RunConfig) -> Result<(), GateError> {
+    match &cfg.role {
+        Some(role) if !ROLES.contains(&role.as_str()) => Err(GateError::Role {
+            role: role.clone(),
+            roles: ROLES.join(", "),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// The target of the run, its commits resolved; an unusable one as its rendered error.
+fn load_runtime(cfg: &RunConfig) -> Result<Arc<TargetRuntime>, String> {
+    target::load_with(&cfg.root, &cfg.target, cfg.targets_file.as_deref())
+        .map(|t| {
+            let mut rt = TargetRuntime::new(t, &cfg.root, cfg.output_limit);
+            rt.all_steps = cfg.all_steps;
+            rt
+        })
+        .and_then(TargetRuntime::resolve_commits)
+        .map(Arc::new)
+        .map_err(|e| chain(&e))
+}
+
+/// The gate skipped for want of a host: every trial ignored, and how to run it said.
+fn skip_gate(
+    gate: &str,
+    files: &[(String, PathBuf)],
+    args: &Arguments,
+    e: &str,
+) -> libtest_mimic::Conclusion {
+    println!(
+        "witness: gate {gate} SKIPPED: no target host (WITNESS_TARGET is unset and the twin is not up: {e}).\n\
+         To run it: cargo xtask twin up, then cargo test --test {gate}; or WITNESS_TARGET=<target> cargo test --test {gate}; \
+         cargo xtask test runs everything."
+    );
+    let trials = files
+        .iter()
+        .map(|(name, _)| Trial::test(name.clone(), || Ok(())).with_ignored_flag(true))
+        .collect();
+    libtest_mimic::run(args, trials)
+}
+
+/// What every trial of one gate run shares (each trial's thread holds a copy).
+#[derive(Clone)]
+struct GateRun {
+    cfg: RunConfig,
+    gate: String,
+    runtime: Result<Arc<TargetRuntime>, String>,
+    tally: Arc<Tally>,
+    actions: Arc<Actions>,
+}
+
+/// What a trial ends with: its verdict, libtest's result, and the report when steps ran.
+type TrialOutcome = (Verdict, Result<Completion, Failed>, Option<ScenarioReport>);
+
+impl GateRun {
+    /// The trial of one scenario file (loaded now; a file that does not load is a failing
+    /// trial). A skipped one is recorded at once: libtest never calls it.
+    fn trial(&self, name: String, path: PathBuf) -> Trial {
+        let (cfg, gate, actions) = (&self.cfg, &self.gate, &self.actions);
         let loaded = load_file(&path);
         // A read-only run (the nightly gate) leaves out what changes the target, as skipped
         // rather than refused: it was asked not to change anything, and did not.
@@ -161,7 +223,6 @@ pub fn run_gate_verdict(
         let ignored = loaded.as_ref().map(|s| s.ignore.is_some()).unwrap_or(false)
             || (cfg.read_only && changes_target);
         if ignored {
-            // libtest never calls an ignored trial: record it as skipped now.
             let rec = TrialRecord {
                 name: &name,
                 file: &path,
@@ -170,54 +231,56 @@ pub fn run_gate_verdict(
                 message: None,
                 report: None,
             };
-            report_file(cfg, gate, runtime.as_ref().ok().map(|r| &**r), &rec);
+            report_file(cfg, gate, self.runtime.as_ref().ok().map(|r| &**r), &rec);
         }
-        let runtime = runtime.clone();
-        let cfg = cfg.clone();
-        let gate = gate.to_string();
-        let tally = tally.clone();
-        let actions = actions.clone();
-        let trial = Trial::ignorable_test(name.clone(), move || {
-            let (verdict, result, report) = match (&loaded, &runtime) {
-                (Err(e), _) => (Verdict::Error, Err(Failed::from(e.to_string())), None),
-                (_, Err(e)) => (
-                    Verdict::Error,
-                    Err(format!("ERROR: target unusable, nothing was witnessed: {e}").into()),
-                    None,
-                ),
-                (Ok(sc), Ok(rt)) => run_trial(&cfg, &gate, sc, rt, &actions),
-            };
-            tally.record(verdict);
-            tally.record_evidence(report.as_ref().and_then(|r| r.evidence));
-            let rec = TrialRecord {
-                name: &name,
-                file: &path,
-                scenario: loaded.as_ref().ok(),
-                verdict,
-                message: result
-                    .as_ref()
-                    .err()
-                    .and_then(|f| f.message())
-                    .map(str::to_string),
-                report: report.as_ref(),
-            };
-            report_file(&cfg, &gate, runtime.as_ref().ok().map(|r| &**r), &rec);
-            result
-        });
-        trials.push(trial.with_ignored_flag(ignored));
+        let run = self.clone();
+        let trial = Trial::ignorable_test(name.clone(), move || run.run(&name, &path, &loaded));
+        trial.with_ignored_flag(ignored)
     }
-    let conclusion = libtest_mimic::run(args, trials);
-    match gate_report::finish(cfg, gate, total, runtime.as_ref().ok().map(|r| &**r)) {
-        Ok(dir) => cfg.progress("witness", &format!("reports: {}", dir.display())),
-        Err(e) => eprintln!("witness: the gate report was not written: {}", chain(&e)),
+}
+
+impl GateRun {
+    /// Run one trial (libtest calls it on a thread of its own), count its verdict and
+    /// record its result for the gate report.
+    fn run(
+        &self,
+        name: &str,
+        path: &Path,
+        loaded: &Result<Scenario, LoadError>,
+    ) -> Result<Completion, Failed> {
+        let (cfg, gate) = (&self.cfg, &self.gate);
+        let (verdict, result, report) = match (loaded, &self.runtime) {
+            (Err(e), _) => (Verdict::Error, Err(Failed::from(e.to_string())), None),
+            (_, Err(e)) => (
+                Verdict::Error,
+                Err(format!("ERROR: target unusable, nothing was witnessed: {e}").into()),
+                None,
+            ),
+            (Ok(sc), Ok(rt)) => run_trial(cfg, gate, sc, rt, &self.actions),
+        };
+        self.tally.record(verdict);
+        self.tally
+            .record_evidence(report.as_ref().and_then(|r| r.evidence));
+        let rec = TrialRecord {
+            name,
+            file: path,
+            scenario: loaded.as_ref().ok(),
+            verdict,
+            message: result
+                .as_ref()
+                .err()
+                .and_then(|f| f.message())
+                .map(str::to_string),
+            report: report.as_ref(),
+        };
+        report_file(cfg, gate, self.runtime.as_ref().ok().map(|r| &**r), &rec);
+        result
     }
-    // Under `--exact` only one file was loaded; the gate's other scenarios did not run.
-    let not_loaded = count_scenarios(&dir).saturating_sub(loaded_count);
-    println!(
-        "{}",
-        tally.closing_line(gate, &cfg.target, &conclusion, not_loaded as u64)
-    );
-    Ok((conclusion, tally.verdict()))
+}
+
+/// A trial that ends before its steps run.
+fn stopped(verdict: Verdict, message: impl Into<String>) -> TrialOutcome {
+    (verdict, Err(message.into().into()), None)
 }
 
 fn run_trial(
@@ -226,95 +289,25 @@ fn run_trial(
     sc: &Scenario,
     rt: &TargetRuntime,
     actions: &Actions,
-) -> (Verdict, Result<Completion, Failed>, Option<ScenarioReport>) {
+) -> TrialOutcome {
     let target_name = &cfg.target;
     if sc.mutates && !cfg.allow_mutation {
-        let msg = format!(
-            "REFUSED: scenario {gate}::{} changes the target ({}) and WITNESS_ALLOW_MUTATION is not set.\n\
-             it was not run, so its claim is NOT witnessed. To run it: WITNESS_ALLOW_MUTATION=1 WITNESS_TARGET={target_name} cargo test --test {gate} -- --exact {gate}::{}",
-            sc.id,
-            sc.steps
-                .iter()
-                .filter(|s| s.kind.mutates())
-                .map(|s| s.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-            sc.id
-        );
-        return (Verdict::Refused, Err(msg.into()), None);
+        return stopped(Verdict::Refused, refused_mutation(cfg, gate, sc));
     }
     // Before anything runs (an action it uses included): every variable it reads is known.
-    let given: std::collections::BTreeSet<String> = rt
-        .target
-        .vars
-        .keys()
-        .chain(rt.target.secrets.keys())
-        .cloned()
-        .collect();
+    let given = rt.target.var_names();
     if let Err(e) = check_vars(sc, &given, &actions.outputs()) {
-        return (Verdict::Error, Err(e.to_string().into()), None);
+        return stopped(Verdict::Error, e.to_string());
     }
-    if let Some((a, _)) = sc
-        .uses
-        .iter()
-        .find(|(a, _)| actions.mutates(a) && !cfg.allow_mutation)
-    {
-        return (
-            Verdict::Refused,
-            Err(format!(
-                "REFUSED: scenario {gate}::{} observes action `{a}`, which changes the target, and WITNESS_ALLOW_MUTATION is not set.\n\
-                 it was not run, so its claim is NOT witnessed. To run it: WITNESS_ALLOW_MUTATION=1 WITNESS_TARGET={target_name} cargo test --test {gate} -- --exact {gate}::{}",
-                sc.id, sc.id
-            )
-            .into()),
-            None,
-        );
-    }
-    let mut from_actions = Vec::new();
-    let mut checks: Vec<(String, EvidenceCheck)> = Vec::new();
-    for (a, _) in &sc.uses {
-        match actions.get(a, cfg, rt, &given) {
-            Ok(outputs) => {
-                from_actions.extend(outputs.vars);
-                checks.extend(outputs.evidence.map(|c| (format!("action `{a}`"), c)));
-            }
-            Err(ActionUnavailable::Refused(m)) => return (Verdict::Refused, Err(m.into()), None),
-            Err(ActionUnavailable::Failed(e)) => {
-                return (
-                    Verdict::Error,
-                    Err(format!(
-                        "ERROR: scenario {gate}::{} could not be witnessed: {e}",
-                        sc.id
-                    )
-                    .into()),
-                    None,
-                );
-            }
-        }
-    }
-    let _lock = match lock_target(&cfg.state_dir(), target_name, sc.mutates) {
-        Ok(l) => l,
-        Err(e) => return (Verdict::Error, Err(e.into()), None),
+    let (from_actions, mut checks) = match from_actions(cfg, gate, sc, rt, actions, &given) {
+        Ok(got) => got,
+        Err(stop) => return stop,
     };
     let label = format!("{gate}::{}", sc.id);
     let progress = |line: &str| cfg.progress(&label, line);
-    let _builds = if sc.builds {
-        progress("runs Nix builds on the target: one building scenario or action at a time");
-        match lock_builds(&cfg.state_dir(), target_name) {
-            Ok(l) => Some(l),
-            Err(e) => return (Verdict::Error, Err(e.into()), None),
-        }
-    } else {
-        None
-    };
-    // A scenario that changes the target holds the lock on the target itself too.
-    let _on_target = if sc.mutates {
-        match lock_on_target(rt, &cfg.lock_holder(&label), cfg.lock_wait, &progress) {
-            Ok(l) => Some(l),
-            Err(e) => return (Verdict::Refused, Err(e.into()), None),
-        }
-    } else {
-        None
+    let _locks = match Locks::take(cfg, sc, rt, &label, &progress) {
+        Ok(locks) => locks,
+        Err(stop) => return stop,
     };
     let report = run_steps(sc, rt, &from_actions, &progress).report;
     let verdict = report.verdict();
@@ -327,9 +320,136 @@ fn run_trial(
     let text = evidence::render(sc, &report);
     let own = evidence::compare_snapshot(&cfg.root, gate, sc, target_name, &text);
     checks.insert(0, ("its evidence".to_string(), own));
-    let mut report = report;
+    judge_evidence(cfg, gate, sc, report, &checks, &progress)
+}
+
+/// The refusal of a scenario that changes the target in a run that does not allow it.
+fn refused_mutation(cfg: &RunConfig, gate: &str, sc: &Scenario) -> String {
+    format!(
+        "REFUSED: scenario {gate}::{} changes the target ({}) and WITNESS_ALLOW_MUTATION is not set.\n\
+         it was not run, so its claim is NOT witnessed. To run it: WITNESS_ALLOW_MUTATION=1 WITNESS_TARGET={} cargo test --test {gate} -- --exact {gate}::{}",
+        sc.id,
+        sc.steps
+            .iter()
+            .filter(|s| s.kind.mutates())
+            .map(|s| s.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        cfg.target,
+        sc.id
+    )
+}
+
+/// The refusal of a scenario that observes an action that changes the target, in a run
+/// that does not allow it.
+fn refused_action(cfg: &RunConfig, gate: &str, sc: &Scenario, a: &str) -> String {
+    format!(
+        "REFUSED: scenario {gate}::{} observes action `{a}`, which changes the target, and WITNESS_ALLOW_MUTATION is not set.\n\
+         it was not run, so its claim is NOT witnessed. To run it: WITNESS_ALLOW_MUTATION=1 WITNESS_TARGET={} cargo test --test {gate} -- --exact {gate}::{}",
+        sc.id, cfg.target, sc.id
+    )
+}
+
+/// The variables of the actions the scenario uses (each obtained, or awaited, once per
+/// run) and their evidence checks; or how the trial ends when one is refused or failed.
+#[allow(clippy::type_complexity)]
+fn from_actions(
+    cfg: &RunConfig,
+    gate: &str,
+    sc: &Scenario,
+    rt: &TargetRuntime,
+    actions: &Actions,
+    given: &std::collections::BTreeSet<String>,
+) -> Result<(Vec<(String, String)>, Vec<(String, EvidenceCheck)>), TrialOutcome> {
+    if let Some((a, _)) = sc
+        .uses
+        .iter()
+        .find(|(a, _)| actions.mutates(a) && !cfg.allow_mutation)
+    {
+        return Err(stopped(Verdict::Refused, refused_action(cfg, gate, sc, a)));
+    }
+    let mut vars = Vec::new();
+    let mut checks = Vec::new();
+    for (a, _) in &sc.uses {
+        match actions.get(a, cfg, rt, given) {
+            Ok(outputs) => {
+                vars.extend(outputs.vars);
+                checks.extend(outputs.evidence.map(|c| (format!("action `{a}`"), c)));
+            }
+            Err(ActionUnavailable::Refused(m)) => return Err(stopped(Verdict::Refused, m)),
+            Err(ActionUnavailable::Failed(e)) => {
+                return Err(stopped(
+                    Verdict::Error,
+                    format!(
+                        "ERROR: scenario {gate}::{} could not be witnessed: {e}",
+                        sc.id
+                    ),
+                ));
+            }
+        }
+    }
+    Ok((vars, checks))
+}
+
+/// The locks a running scenario holds: the target's (shared, or exclusive when it
+/// mutates), the build lock when it builds, and the lock on the target itself when it
+/// mutates. Released in the reverse order (fields drop in declaration order).
+struct Locks {
+    _on_target: Option<OnTarget>,
+    _builds: Option<TargetLock>,
+    _target: TargetLock,
+}
+
+impl Locks {
+    fn take(
+        cfg: &RunConfig,
+        sc: &Scenario,
+        rt: &TargetRuntime,
+        label: &str,
+        progress: &dyn Fn(&str),
+    ) -> Result<Locks, TrialOutcome> {
+        let target =
+            lock_target(&cfg.state_dir(), &cfg.target, sc.mutates).map_err(error_outcome)?;
+        let builds = if sc.builds {
+            progress("runs Nix builds on the target: one building scenario or action at a time");
+            Some(lock_builds(&cfg.state_dir(), &cfg.target).map_err(error_outcome)?)
+        } else {
+            None
+        };
+        // A scenario that changes the target holds the lock on the target itself too.
+        let on_target = if sc.mutates {
+            let holder = cfg.lock_holder(label);
+            Some(
+                lock_on_target(rt, &holder, cfg.lock_wait, progress)
+                    .map_err(|e| stopped(Verdict::Refused, e.to_string()))?,
+            )
+        } else {
+            None
+        };
+        Ok(Locks {
+            _on_target: on_target,
+            _builds: builds,
+            _target: target,
+        })
+    }
+}
+
+fn error_outcome(e: LockError) -> TrialOutcome {
+    stopped(Verdict::Error, e.to_string())
+}
+
+/// A passed scenario's verdict once its evidence is compared: still passed, unless the run
+/// is strict and some evidence is not the committed one.
+fn judge_evidence(
+    cfg: &RunConfig,
+    gate: &str,
+    sc: &Scenario,
+    mut report: ScenarioReport,
+    checks: &[(String, EvidenceCheck)],
+    progress: &dyn Fn(&str),
+) -> TrialOutcome {
     report.evidence = Evidence::worst(checks.iter().map(|(_, c)| c.state));
-    for (what, c) in &checks {
+    for (what, c) in checks {
         progress(&format!("{what}: {}", c.describe()));
     }
     let unreviewed: Vec<String> = checks
@@ -344,7 +464,7 @@ fn run_trial(
                 "scenario {gate}::{} held, but WITNESS_EVIDENCE=strict and its evidence is not the committed one:\n  {}\n{}",
                 sc.id,
                 unreviewed.join("\n  "),
-                evidence::review_hint(gate, target_name)
+                evidence::review_hint(gate, &cfg.target)
             )
             .into()),
             Some(report),
@@ -367,12 +487,12 @@ fn report_file(cfg: &RunConfig, gate: &str, rt: Option<&TargetRuntime>, rec: &Tr
 /// Scenario files of the gate, as (trial name, path), sorted. With `--exact NAME` only the
 /// one file is looked at, so nextest's process-per-trial does not parse the whole gate
 /// for every trial.
-fn discover(gate: &str, dir: &Path, args: &Arguments) -> Result<Vec<(String, PathBuf)>, String> {
+fn discover(gate: &str, dir: &Path, args: &Arguments) -> Result<Vec<(String, PathBuf)>, GateError> {
     if !dir.is_dir() {
-        return Err(format!(
-            "gate `{gate}`: no scenario folder {}",
-            dir.display()
-        ));
+        return Err(GateError::NoFolder {
+            gate: gate.to_string(),
+            dir: dir.to_path_buf(),
+        });
     }
     if args.exact
         && let Some(filter) = &args.filter
@@ -386,8 +506,24 @@ fn discover(gate: &str, dir: &Path, args: &Arguments) -> Result<Vec<(String, Pat
         });
         // The others are not even parsed; `summary` counts them as not run.
     }
+    let files = scenario_files(gate, dir)?;
+    if files.is_empty() {
+        return Err(GateError::Empty {
+            gate: gate.to_string(),
+            dir: dir.to_path_buf(),
+        });
+    }
+    Ok(files)
+}
+
+/// Every `*.toml` of the gate's folder as (trial name, path), sorted.
+fn scenario_files(gate: &str, dir: &Path) -> Result<Vec<(String, PathBuf)>, GateError> {
     let mut files: Vec<(String, PathBuf)> = std::fs::read_dir(dir)
-        .map_err(|e| format!("gate `{gate}`: cannot read {}: {e}", dir.display()))?
+        .map_err(|source| GateError::ReadDir {
+            gate: gate.to_string(),
+            dir: dir.to_path_buf(),
+            source,
+        })?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "toml"))
         .map(|p| {
@@ -400,12 +536,6 @@ fn discover(gate: &str, dir: &Path, args: &Arguments) -> Result<Vec<(String, Pat
         })
         .collect();
     files.sort();
-    if files.is_empty() {
-        return Err(format!(
-            "gate `{gate}`: {} holds no scenario files (*.toml)",
-            dir.display()
-        ));
-    }
     Ok(files)
 }
 

@@ -129,118 +129,24 @@ impl Cx<'_> {
     fn step(
         &self,
         n: usize,
-        w: StepWire,
+        mut w: StepWire,
         span: Range<usize>,
         extent: Range<usize>,
         marks: &[String],
     ) -> Result<Step, LoadError> {
-        let mut kinds: Vec<(&str, Range<usize>)> = Vec::new();
-        if let Some(k) = &w.run {
-            kinds.push(("run", k.span()));
-        }
-        if let Some(k) = &w.systemd {
-            kinds.push(("systemd", k.span()));
-        }
-        if let Some(k) = &w.journal {
-            kinds.push(("journal", k.span()));
-        }
-        if let Some(k) = &w.http {
-            kinds.push(("http", k.span()));
-        }
-        if let Some(k) = &w.drone {
-            kinds.push(("drone", k.span()));
-        }
-        if let Some(k) = &w.process {
-            kinds.push(("process", k.span()));
-        }
-        if let Some(k) = &w.value {
-            kinds.push(("value", k.span()));
-        }
-        match kinds.as_slice() {
-            [] => {
-                return Err(self.err(
-                    span,
-                    format!("step {n} has no kind: add one of `run`, `systemd`, `journal`, `http`, `drone`, `process`, `value`"),
-                ));
-            }
-            [_] => {}
-            [_, (second, sp), ..] => {
-                return Err(self.err(
-                    sp.clone(),
-                    format!("step {n} has more than one kind (`{}` and `{second}`): split it into two steps", kinds[0].0),
-                ));
-            }
-        }
-        let kind = if let Some(r) = w.run {
-            let r = r.into_inner();
-            if r.cmd.get_ref().trim().is_empty() {
-                return Err(self.err(r.cmd.span(), "`cmd` must not be empty"));
-            }
-            let env = self.run_env(r.env)?;
-            let names: Vec<String> = env.keys().cloned().collect();
-            self.shell_contexts(&r.cmd, &names)?;
-            StepKind::Run(RunStep {
-                cmd: r.cmd.into_inner(),
-                local: r.local,
-                cwd: r.cwd,
-                env,
-            })
-        } else if let Some(s) = w.systemd {
-            self.systemd(s)?
-        } else if let Some(j) = w.journal {
-            self.journal(j, marks)?
-        } else if let Some(h) = w.http {
-            self.http(h)?
-        } else if let Some(d) = w.drone {
-            self.drone(d)?
-        } else if let Some(p) = w.process {
-            self.process(p)?
-        } else if let Some(v) = w.value {
-            StepKind::Value(v.into_inner())
-        } else {
-            unreachable!("exactly one kind was checked above")
-        };
-
+        self.one_kind(n, &w, span)?;
+        let kind = self.kind(&mut w, marks)?;
         let name = w.name.unwrap_or_else(|| default_name(&kind));
         let timeout = match &w.timeout {
             Some(t) => self.duration(t)?,
             None => DEFAULT_TIMEOUT,
         };
         let retry = match &w.retry {
-            Some(r) => {
-                let retry = Retry {
-                    interval: self.duration(&r.interval)?,
-                    deadline: self.duration(&r.deadline)?,
-                };
-                if retry.interval.is_zero() || retry.interval > retry.deadline {
-                    return Err(self.err(
-                        r.interval.span(),
-                        "`interval` must be above zero and not longer than `deadline`",
-                    ));
-                }
-                Some(retry)
-            }
+            Some(r) => Some(self.retry(r)?),
             None => None,
         };
-        let record = match w.record {
-            None | Some(RecordWire::All) => Record::All,
-            Some(RecordWire::Matched) => Record::Matched,
-            Some(RecordWire::None) => Record::None,
-        };
-        let capture = w
-            .capture
-            .iter()
-            .map(|c| {
-                let re = self.regex(c)?;
-                if re.capture_names().flatten().next().is_none() {
-                    return Err(self.err(
-                        c.span(),
-                        "a capture regex needs a named group, e.g. `(?P<name>…)`",
-                    ));
-                }
-                Ok(re)
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let record = record(w.record);
+        let capture = self.captures(&w.capture)?;
         let expect = self.expect(w.expect)?;
         let mut defines = kind_defines(&kind);
         for re in &capture {
@@ -258,6 +164,97 @@ impl Cx<'_> {
             refs,
             defines,
         })
+    }
+
+    /// A step has exactly one kind (`run`, `systemd`, …).
+    fn one_kind(&self, n: usize, w: &StepWire, span: Range<usize>) -> Result<(), LoadError> {
+        let kinds: Vec<(&str, Range<usize>)> = [
+            ("run", w.run.as_ref().map(Spanned::span)),
+            ("systemd", w.systemd.as_ref().map(Spanned::span)),
+            ("journal", w.journal.as_ref().map(Spanned::span)),
+            ("http", w.http.as_ref().map(Spanned::span)),
+            ("drone", w.drone.as_ref().map(Spanned::span)),
+            ("process", w.process.as_ref().map(Spanned::span)),
+            ("value", w.value.as_ref().map(Spanned::span)),
+        ]
+        .into_iter()
+        .filter_map(|(name, sp)| Some((name, sp?)))
+        .collect();
+        match kinds.as_slice() {
+            [] => Err(self.err(
+                span,
+                format!("step {n} has no kind: add one of `run`, `systemd`, `journal`, `http`, `drone`, `process`, `value`"),
+            )),
+            [_] => Ok(()),
+            [_, (second, sp), ..] => Err(self.err(
+                sp.clone(),
+                format!("step {n} has more than one kind (`{}` and `{second}`): split it into two steps", kinds[0].0),
+            )),
+        }
+    }
+
+    /// The step's one kind (taken out of `w`), validated.
+    fn kind(&self, w: &mut StepWire, marks: &[String]) -> Result<StepKind, LoadError> {
+        Ok(if let Some(r) = w.run.take() {
+            let r = r.into_inner();
+            if r.cmd.get_ref().trim().is_empty() {
+                return Err(self.err(r.cmd.span(), "`cmd` must not be empty"));
+            }
+            let env = self.run_env(r.env)?;
+            let names: Vec<String> = env.keys().cloned().collect();
+            self.shell_contexts(&r.cmd, &names)?;
+            StepKind::Run(RunStep {
+                cmd: r.cmd.into_inner(),
+                local: r.local,
+                cwd: r.cwd,
+                env,
+            })
+        } else if let Some(s) = w.systemd.take() {
+            self.systemd(s)?
+        } else if let Some(j) = w.journal.take() {
+            self.journal(j, marks)?
+        } else if let Some(h) = w.http.take() {
+            self.http(h)?
+        } else if let Some(d) = w.drone.take() {
+            self.drone(d)?
+        } else if let Some(p) = w.process.take() {
+            self.process(p)?
+        } else if let Some(v) = w.value.take() {
+            StepKind::Value(v.into_inner())
+        } else {
+            unreachable!("exactly one kind was checked above")
+        })
+    }
+
+    fn retry(&self, r: &RetryWire) -> Result<Retry, LoadError> {
+        let retry = Retry {
+            interval: self.duration(&r.interval)?,
+            deadline: self.duration(&r.deadline)?,
+        };
+        if retry.interval.is_zero() || retry.interval > retry.deadline {
+            return Err(self.err(
+                r.interval.span(),
+                "`interval` must be above zero and not longer than `deadline`",
+            ));
+        }
+        Ok(retry)
+    }
+
+    /// Capture regexes, each with a named group.
+    fn captures(&self, capture: &[Spanned<String>]) -> Result<Vec<Regex>, LoadError> {
+        capture
+            .iter()
+            .map(|c| {
+                let re = self.regex(c)?;
+                if re.capture_names().flatten().next().is_none() {
+                    return Err(self.err(
+                        c.span(),
+                        "a capture regex needs a named group, e.g. `(?P<name>…)`",
+                    ));
+                }
+                Ok(re)
+            })
+            .collect()
     }
 
     fn systemd(&self, s: Spanned<SystemdWire>) -> Result<StepKind, LoadError> {
@@ -772,6 +769,15 @@ impl Cx<'_> {
     }
 }
 
+/// What of a step's output the evidence keeps (all of it unless the file says otherwise).
+fn record(w: Option<RecordWire>) -> Record {
+    match w {
+        None | Some(RecordWire::All) => Record::All,
+        Some(RecordWire::Matched) => Record::Matched,
+        Some(RecordWire::None) => Record::None,
+    }
+}
+
 fn default_name(kind: &StepKind) -> String {
     match kind {
         StepKind::Run(r) => r.cmd.lines().next().unwrap_or("").trim().to_string(),
@@ -987,8 +993,24 @@ mod tests {
     /// mistake, pinned in one snapshot: a change to any message shows up in review.
     #[test]
     fn loader_messages() {
-        let step = |body: &str| format!("{HEAD}[[steps]]\n{body}\n");
-        let rows: Vec<(&str, String)> = vec![
+        let rows = file_rows().into_iter().chain(shell_rows());
+        let mut out = String::new();
+        for (what, src) in rows {
+            let e = load_str(Path::new("scenarios/m1/x.toml"), &src)
+                .map(|_| "LOADED (no error)".to_string())
+                .unwrap_or_else(|e| e.to_string());
+            out.push_str(&format!("── {what}\n{e}\n\n"));
+        }
+        insta::assert_snapshot!(out);
+    }
+
+    fn step(body: &str) -> String {
+        format!("{HEAD}[[steps]]\n{body}\n")
+    }
+
+    /// Broken files: unknown keys, missing fields, kinds, regexes, durations, waivers.
+    fn file_rows() -> Vec<(&'static str, String)> {
+        vec![
             (
                 "unknown key in expect",
                 step("run = { cmd = \"true\" }\n[steps.expect]\nexitt = 0"),
@@ -1066,6 +1088,12 @@ mod tests {
                     "systemd = { failed = { allow = [{ unit = \"x.service\", expires = \"2026-12-31\" }] } }",
                 ),
             ),
+        ]
+    }
+
+    /// Variables where the shell cannot keep them data, and `env` misuse.
+    fn shell_rows() -> Vec<(&'static str, String)> {
+        vec![
             (
                 "unterminated ${ in a command",
                 step("run = { cmd = \"echo ${v\" }"),
@@ -1115,15 +1143,7 @@ mod tests {
                 "env name that is not a name",
                 step("run = { cmd = 'true', env = { \"A-B\" = \"x\" } }"),
             ),
-        ];
-        let mut out = String::new();
-        for (what, src) in rows {
-            let e = load_str(Path::new("scenarios/m1/x.toml"), &src)
-                .map(|_| "LOADED (no error)".to_string())
-                .unwrap_or_else(|e| e.to_string());
-            out.push_str(&format!("── {what}\n{e}\n\n"));
-        }
-        insta::assert_snapshot!(out);
+        ]
     }
 
     #[test]

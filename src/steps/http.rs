@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use reqwest::blocking::Client;
+use reqwest::blocking::{Client, RequestBuilder};
 use reqwest::{Certificate, Method};
 
 use super::{StepCtx, StepError};
@@ -16,47 +16,9 @@ use crate::scenario::HttpStep;
 pub fn run(h: &HttpStep, cx: &StepCtx) -> Result<Observation, StepError> {
     let url = cx.vars.interpolate(&h.url, Quote::Raw)?;
     let command = format!("{} {url}", h.method);
-    let fail = |kind| HttpError::new(command.clone(), kind);
-    let mut builder = Client::builder()
-        .timeout(cx.timeout)
-        .connect_timeout(cx.timeout.min(std::time::Duration::from_secs(10)));
-    if let Some(ca) = &h.ca_file {
-        let pem = std::fs::read(ca).map_err(|source| {
-            fail(HttpErrorKind::CaFileRead {
-                path: ca.clone(),
-                source,
-            })
-        })?;
-        let cert = Certificate::from_pem(&pem).map_err(|source| {
-            fail(HttpErrorKind::CaFileParse {
-                path: ca.clone(),
-                source,
-            })
-        })?;
-        builder = builder.add_root_certificate(cert);
-    }
-    let client = builder
-        .build()
-        .map_err(|e| fail(HttpErrorKind::Client(e)))?;
-    let method =
-        Method::from_bytes(h.method.as_bytes()).expect("the loader accepts only valid methods");
-    let mut req = client.request(method, &url);
-    for (k, v) in &h.headers {
-        req = req.header(k, cx.vars.interpolate(v, Quote::Raw)?);
-    }
-    if let Some(name) = &h.bearer_secret {
-        let token = cx
-            .secrets
-            .get(name)
-            .ok_or_else(|| StepError::NoSuchSecret {
-                field: "bearer_secret",
-                name: name.clone(),
-            })?;
-        req = req.bearer_auth(token.trim());
-    }
-    if let Some(body) = &h.body {
-        req = req.body(cx.vars.interpolate(body, Quote::Raw)?);
-    }
+    let fail = |kind: HttpErrorKind| HttpError::new(command.clone(), kind);
+    let client = client(h, cx, &fail)?;
+    let req = request(h, cx, &client, &url)?;
     let start = Instant::now();
     let resp = req.send().map_err(|e| fail(HttpErrorKind::Send(e)))?;
     let status = resp.status().as_u16();
@@ -80,24 +42,87 @@ pub fn run(h: &HttpStep, cx: &StepCtx) -> Result<Observation, StepError> {
         matched_lines: vec![format!("HTTP {status}")],
     });
     if !h.json.is_empty() {
-        let parsed: Result<serde_json::Value, _> = serde_json::from_slice(&bytes);
-        for (ptr, want) in &h.json {
-            let (ok, seen) = match &parsed {
-                Ok(doc) => match doc.pointer(ptr) {
-                    Some(v) => (v == want, v.to_string()),
-                    None => (false, "(absent)".to_string()),
-                },
-                Err(e) => (false, format!("body is not JSON: {e}")),
-            };
-            obs.checks.push(Outcome {
-                ok,
-                expected: format!("JSON {ptr} = {want}"),
-                seen: Some(format!("JSON {ptr} = {seen}")),
-                matched_lines: vec![format!("{ptr} = {seen}")],
-            });
-        }
+        json_checks(h, &bytes, &mut obs);
     }
     Ok(obs)
+}
+
+/// A client with the step's timeout and, with `ca_file`, one more root certificate.
+fn client(
+    h: &HttpStep,
+    cx: &StepCtx,
+    fail: &dyn Fn(HttpErrorKind) -> HttpError,
+) -> Result<Client, StepError> {
+    let mut builder = Client::builder()
+        .timeout(cx.timeout)
+        .connect_timeout(cx.timeout.min(std::time::Duration::from_secs(10)));
+    if let Some(ca) = &h.ca_file {
+        let pem = std::fs::read(ca).map_err(|source| {
+            fail(HttpErrorKind::CaFileRead {
+                path: ca.clone(),
+                source,
+            })
+        })?;
+        let cert = Certificate::from_pem(&pem).map_err(|source| {
+            fail(HttpErrorKind::CaFileParse {
+                path: ca.clone(),
+                source,
+            })
+        })?;
+        builder = builder.add_root_certificate(cert);
+    }
+    Ok(builder
+        .build()
+        .map_err(|e| fail(HttpErrorKind::Client(e)))?)
+}
+
+/// The request: method, interpolated headers and body, the bearer token when asked.
+fn request(
+    h: &HttpStep,
+    cx: &StepCtx,
+    client: &Client,
+    url: &str,
+) -> Result<RequestBuilder, StepError> {
+    let method =
+        Method::from_bytes(h.method.as_bytes()).expect("the loader accepts only valid methods");
+    let mut req = client.request(method, url);
+    for (k, v) in &h.headers {
+        req = req.header(k, cx.vars.interpolate(v, Quote::Raw)?);
+    }
+    if let Some(name) = &h.bearer_secret {
+        let token = cx
+            .secrets
+            .get(name)
+            .ok_or_else(|| StepError::NoSuchSecret {
+                field: "bearer_secret",
+                name: name.clone(),
+            })?;
+        req = req.bearer_auth(token.trim());
+    }
+    if let Some(body) = &h.body {
+        req = req.body(cx.vars.interpolate(body, Quote::Raw)?);
+    }
+    Ok(req)
+}
+
+/// Each `json` pointer's value in the body against the expected one.
+fn json_checks(h: &HttpStep, bytes: &[u8], obs: &mut Observation) {
+    let parsed: Result<serde_json::Value, _> = serde_json::from_slice(bytes);
+    for (ptr, want) in &h.json {
+        let (ok, seen) = match &parsed {
+            Ok(doc) => match doc.pointer(ptr) {
+                Some(v) => (v == want, v.to_string()),
+                None => (false, "(absent)".to_string()),
+            },
+            Err(e) => (false, format!("body is not JSON: {e}")),
+        };
+        obs.checks.push(Outcome {
+            ok,
+            expected: format!("JSON {ptr} = {want}"),
+            seen: Some(format!("JSON {ptr} = {seen}")),
+            matched_lines: vec![format!("{ptr} = {seen}")],
+        });
+    }
 }
 
 fn manual(h: &HttpStep, url: &str) -> String {

@@ -30,14 +30,7 @@ const INVENTORY_MARK: &str = "--- inventory";
 pub fn run(p: &ProcessStep, cx: &StepCtx, deadline: Instant) -> Result<Observation, StepError> {
     let unit = cx.vars.interpolate(&p.unit, Quote::Raw)?;
     // 1. The unit's processes: `<pid>\t<cmdline with NULs as spaces>` per line.
-    let list_cmd = format!(
-        r#"cg=$(systemctl show -p ControlGroup --value {unit}); [ -n "$cg" ] || {{ echo "{unit} has no cgroup (not running)" >&2; exit 3; }}
-for base in /sys/fs/cgroup /sys/fs/cgroup/unified /sys/fs/cgroup/systemd; do [ -d "$base$cg" ] && break; done
-find "$base$cg" -name cgroup.procs -exec cat {{}} + 2>/dev/null | sort -un | while read -r pid; do
-  [ -r /proc/$pid/cmdline ] && printf '%s\t%s\n' "$pid" "$(tr '\0' ' ' < /proc/$pid/cmdline)"
-done"#,
-        unit = quote(&unit)
-    );
+    let list_cmd = list_script(&unit);
     let listed = cx.remote_obs(list_cmd.clone(), deadline)?;
     let mut obs = Observation {
         command: format!("# the processes of {unit}'s cgroup\n{list_cmd}"),
@@ -91,9 +84,28 @@ done"#,
     // exists to wait for a process to appear, not to wait out a tool missing from its PATH
     // (on the real host, 15 minutes of a sweep fire for nothing).
     obs.settled = true;
+    judge_probe(p, &env.stdout, &mut obs);
+    obs.stderr = env.stderr;
+    obs.elapsed += env.elapsed;
+    Ok(obs)
+}
+
+/// Lists the processes of `unit`'s cgroup: `<pid>\t<cmdline with NULs as spaces>` per line.
+fn list_script(unit: &str) -> String {
+    format!(
+        r#"cg=$(systemctl show -p ControlGroup --value {unit}); [ -n "$cg" ] || {{ echo "{unit} has no cgroup (not running)" >&2; exit 3; }}
+for base in /sys/fs/cgroup /sys/fs/cgroup/unified /sys/fs/cgroup/systemd; do [ -d "$base$cg" ] && break; done
+find "$base$cg" -name cgroup.procs -exec cat {{}} + 2>/dev/null | sort -un | while read -r pid; do
+  [ -r /proc/$pid/cmdline ] && printf '%s\t%s\n' "$pid" "$(tr '\0' ' ' < /proc/$pid/cmdline)"
+done"#,
+        unit = quote(unit)
+    )
+}
+/// The step's checks on what the probe printed: each tool it resolves, and the inventory;
+/// its stdout is the environment part of the probe.
+fn judge_probe(p: &ProcessStep, out: &str, obs: &mut Observation) {
     for t in &p.resolve {
-        let line = env
-            .stdout
+        let line = out
             .lines()
             .find_map(|l| l.strip_prefix(&format!("{t}=")))
             .unwrap_or("MISSING");
@@ -110,9 +122,9 @@ done"#,
         obs.checks
             .push(outcome.with_lines(vec![format!("{t}={line}")]));
     }
-    let (head, inventory) = match env.stdout.split_once(&format!("{INVENTORY_MARK}\n")) {
+    let (head, inventory) = match out.split_once(&format!("{INVENTORY_MARK}\n")) {
         Some((head, inv)) => (head.to_string(), Some(inv.to_string())),
-        None => (env.stdout.clone(), None),
+        None => (out.to_string(), None),
     };
     if p.inventory {
         let inventory = inventory.unwrap_or_default();
@@ -125,9 +137,6 @@ done"#,
         obs.defines.push((INVENTORY_VAR.to_string(), inventory));
     }
     obs.stdout = head;
-    obs.stderr = env.stderr;
-    obs.elapsed += env.elapsed;
-    Ok(obs)
 }
 
 /// The probe of one process: `pid=N`, its environment variables, the tools to resolve

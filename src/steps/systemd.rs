@@ -7,10 +7,12 @@
 //! first poll is still seen to have run.
 
 use std::collections::BTreeMap;
+use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
 use super::{StepCtx, StepError, quote};
 use crate::interp::Quote;
+use crate::poll;
 use crate::report::{Observation, Outcome};
 use crate::scenario::{SystemdStep, Waiver, today_utc};
 
@@ -290,25 +292,26 @@ fn start_no_block(
     if obs.exit != Some(0) {
         return Ok(obs);
     }
-    loop {
+    // Polled every 100 ms; the last look leaves a POLL for `new_invocation`.
+    poll::until(deadline, Duration::from_millis(100), |a| {
         let o = cx.remote_obs(show_cmd(unit, STATE_PROPS), deadline)?;
         let p = parse_props(&o.stdout);
         let get = |k: &str| p.get(k).map(String::as_str).unwrap_or("").to_string();
         let id = get("InvocationID");
         let begun = !id.is_empty() && id != before.invocation;
-        if begun || get("ActiveState") == "failed" || Instant::now() + POLL >= deadline {
-            let id = new_invocation(unit, &id, &before, cx, deadline)?;
-            obs.command = format!("{cmd}   # returns once the run has begun");
-            obs.stdout = if id.is_some() {
-                "a new run began\n".to_string()
-            } else {
-                "no new run was seen\n".to_string()
-            };
-            define_invocation(&mut obs, unit, var, id);
-            return Ok(obs);
+        if !(begun || get("ActiveState") == "failed" || a.ends_within(POLL)) {
+            return Ok(ControlFlow::Continue(()));
         }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+        let id = new_invocation(unit, &id, &before, cx, deadline)?;
+        obs.command = format!("{cmd}   # returns once the run has begun");
+        obs.stdout = if id.is_some() {
+            "a new run began\n".to_string()
+        } else {
+            "no new run was seen\n".to_string()
+        };
+        define_invocation(&mut obs, unit, var, id);
+        Ok(ControlFlow::Break(std::mem::take(&mut obs)))
+    })
 }
 
 /// Start `unit` and wait until its start job completes.
@@ -414,10 +417,8 @@ fn wait(
     cx: &StepCtx,
     deadline: Instant,
 ) -> Result<Observation, StepError> {
-    let begun = Instant::now();
-    let mut last_progress = Instant::now();
     let mut run_id = String::new();
-    loop {
+    poll::until(deadline, POLL, |a| {
         let mut obs = cx.remote_obs(show_cmd(unit, STATE_PROPS), deadline)?;
         let p = parse_props(&obs.stdout);
         let get = |k: &str| p.get(k).map(String::as_str).unwrap_or("");
@@ -429,7 +430,7 @@ fn wait(
         if !get("InvocationID").is_empty() {
             run_id = get("InvocationID").to_string();
         }
-        if !busy || Instant::now() + POLL >= deadline {
+        if !busy || a.is_last() {
             obs.command = format!("# wait until the current run of {unit} is over");
             obs.exit_applies = false;
             obs.timed_out = busy;
@@ -444,22 +445,22 @@ fn wait(
                 seen: Some(format!(
                     "{state} Result={} after {:.1}s",
                     get("Result"),
-                    begun.elapsed().as_secs_f64()
+                    a.elapsed().as_secs_f64()
                 )),
                 matched_lines: Vec::new(),
             });
-            define_invocation(&mut obs, unit, var, Some(run_id).filter(|i| !i.is_empty()));
-            return Ok(obs);
+            let run_id = Some(std::mem::take(&mut run_id)).filter(|i| !i.is_empty());
+            define_invocation(&mut obs, unit, var, run_id);
+            return Ok(ControlFlow::Break(obs));
         }
-        if last_progress.elapsed() >= PROGRESS_EVERY {
+        if a.progress_due(PROGRESS_EVERY) {
             (cx.progress)(&format!(
                 "waiting for {unit}: {:.0}s, {state}",
-                begun.elapsed().as_secs_f64()
+                a.elapsed().as_secs_f64()
             ));
-            last_progress = Instant::now();
         }
-        std::thread::sleep(POLL);
-    }
+        Ok(ControlFlow::Continue(()))
+    })
 }
 
 /// The properties worth recording (the invocation id changes every run).

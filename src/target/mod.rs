@@ -17,7 +17,7 @@
 //! ```
 //! `WITNESS_TARGET` picks one; unset means `twin`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -80,6 +80,17 @@ pub struct Target {
     pub transport: TargetTransport,
     pub vars: BTreeMap<String, String>,
     pub secrets: BTreeMap<String, SecretSource>,
+}
+
+impl Target {
+    /// Every name a scenario may read on this target: its variables and its secrets.
+    pub fn var_names(&self) -> BTreeSet<String> {
+        self.vars
+            .keys()
+            .chain(self.secrets.keys())
+            .cloned()
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone)]

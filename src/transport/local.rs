@@ -12,6 +12,8 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use wait_timeout::ChildExt;
+
 use super::{Bounded, Exec, ExecOpts, Output};
 use crate::error::TransportError;
 
@@ -41,24 +43,21 @@ impl Exec for LocalExec {
         let out_rx = drain(child.stdout.take(), opts.output_limit);
         let err_rx = drain(child.stderr.take(), opts.output_limit);
 
-        let deadline = start + opts.deadline;
         let mut timed_out = false;
-        let status = loop {
-            match child.try_wait() {
-                Ok(Some(status)) => break Some(status),
-                Ok(None) if Instant::now() >= deadline => {
-                    timed_out = true;
-                    // SAFETY: plain libc call on a process group we created.
-                    unsafe { libc::kill(-pgid, libc::SIGKILL) };
-                    break child.wait().ok();
-                }
-                Ok(None) => thread::sleep(Duration::from_millis(5)),
-                Err(e) => {
-                    return Err(TransportError::Spawn {
-                        what: "waiting for bash".into(),
-                        source: Arc::new(e),
-                    });
-                }
+        let left = (start + opts.deadline).saturating_duration_since(Instant::now());
+        let status = match child.wait_timeout(left) {
+            Ok(Some(status)) => Some(status),
+            Ok(None) => {
+                timed_out = true;
+                // SAFETY: plain libc call on a process group we created.
+                unsafe { libc::kill(-pgid, libc::SIGKILL) };
+                child.wait().ok()
+            }
+            Err(e) => {
+                return Err(TransportError::Spawn {
+                    what: "waiting for bash".into(),
+                    source: Arc::new(e),
+                });
             }
         };
         // A daemonized grandchild may keep a pipe open forever: wait a little, then give up

@@ -13,10 +13,8 @@ pub use bounded::Bounded;
 pub use local::LocalExec;
 pub use ssh::{Held, SshConfig, SshPool, handshakes_total};
 
+pub use crate::config::DEFAULT_OUTPUT_LIMIT;
 use crate::error::TransportError;
-
-/// Default bound on each output stream (16 MiB); the excess is counted, not kept.
-pub const DEFAULT_OUTPUT_LIMIT: usize = 16 * 1024 * 1024;
 
 /// What a command did.
 #[derive(Debug, Clone, Default)]

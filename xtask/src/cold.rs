@@ -13,14 +13,14 @@
 //!
 //! Each step prints what it did, as the closing note of an issue walks it.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 use witness::target::{SecretSource, TargetTransport};
 
-use crate::test::cargo;
 use crate::twin;
+use crate::util::cargo;
 
 const ALIAS: &str = "cc-ci-cold";
 
@@ -48,7 +48,32 @@ fn walk() -> Result<()> {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir)?;
 
-    // 1. The alias.
+    let config = write_alias(&dir, ssh)?;
+    let known_hosts = keyscan(&dir, &config)?;
+
+    // 3. The claim pinned outside the checkout, commits short.
+    let targets_file = pin_claim(&root, &dir, &config, &known_hosts)?;
+    gates_pass_cold(&root, &targets_file)?;
+    sabotage_is_named(&root, &dir, &config, &known_hosts)?;
+
+    // 6. The checkout untouched.
+    let tracked_after = tracked_state(&root)?;
+    if tracked_after != tracked_before {
+        bail!("the cold recipe changed the checkout's tracked files:\n{tracked_after}");
+    }
+    say(
+        6,
+        "the checkout's tracked files are untouched (git status --porcelain --untracked-files=no)",
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    println!(
+        "cold recipe: walked as the README tells an adversary; M1 and M2 PASSED cold, a sabotage ends exit 1 naming its claim"
+    );
+    Ok(())
+}
+
+/// 1. The alias, in an ssh_config file of its own under `dir`.
+fn write_alias(dir: &Path, ssh: &witness::transport::SshConfig) -> Result<PathBuf> {
     let config = dir.join("ssh_config");
     std::fs::write(
         &config,
@@ -64,8 +89,11 @@ fn walk() -> Result<()> {
         1,
         &format!("ssh_config alias `{ALIAS}` in {}", config.display()),
     );
+    Ok(config)
+}
 
-    // 2. Where it goes, its key, its fingerprint.
+/// 2. Where the alias goes, its key (into a known_hosts file under `dir`), its fingerprint.
+fn keyscan(dir: &Path, config: &Path) -> Result<PathBuf> {
     let g = output(Command::new("ssh").args(["-F", &config.display().to_string(), "-G", ALIAS]))?;
     let field = |k: &str| -> Result<String> {
         g.lines()
@@ -90,13 +118,13 @@ fn walk() -> Result<()> {
             fingerprints.trim_end()
         ),
     );
+    Ok(known_hosts)
+}
 
-    // 3. The claim pinned outside the checkout, commits short.
-    let targets_file = pin_claim(&root, &dir, &config, &known_hosts)?;
-
-    // 4. The gates, cold.
+/// 4. The gates, cold: both PASSED, their evidence new.
+fn gates_pass_cold(root: &Path, targets_file: &Path) -> Result<()> {
     for (gate, mutation) in [("m1", false), ("m2", true)] {
-        let (code, closing, _) = gate_run(&root, gate, &targets_file, mutation)?;
+        let (code, closing, _) = gate_run(root, gate, targets_file, mutation)?;
         say(4, &format!("gate {gate}: exit {code}: {closing}"));
         if code != 0 || !closing.contains(": PASSED") {
             bail!("the cold recipe's gate {gate} did not end PASSED: {closing}");
@@ -107,12 +135,15 @@ fn walk() -> Result<()> {
             );
         }
     }
+    Ok(())
+}
 
-    // 5. A broken claim: exit 1, naming it.
+/// 5. A broken claim: exit 1, naming it; the twin restored afterwards.
+fn sabotage_is_named(root: &Path, dir: &Path, config: &Path, known_hosts: &Path) -> Result<()> {
     twin::run(&["sabotage".to_string(), "duplicate-pyenv".to_string()])?;
     // The sabotage is a new reviewed commit: the adversary pins that claim.
-    let targets_file = pin_claim(&root, &dir, &config, &known_hosts)?;
-    let (code, closing, stdout) = gate_run(&root, "m1", &targets_file, false)?;
+    let targets_file = pin_claim(root, dir, config, known_hosts)?;
+    let (code, closing, stdout) = gate_run(root, "m1", &targets_file, false)?;
     say(
         5,
         &format!("under the sabotage `duplicate-pyenv`: gate m1: exit {code}: {closing}"),
@@ -128,22 +159,7 @@ fn walk() -> Result<()> {
     if code != 1 || !closing.contains(": FAILED") || named.is_empty() {
         bail!("under a sabotage the cold gate must end FAILED with exit 1, got {code}: {closing}");
     }
-    twin::run(&["restore".to_string()])?;
-
-    // 6. The checkout untouched.
-    let tracked_after = tracked_state(&root)?;
-    if tracked_after != tracked_before {
-        bail!("the cold recipe changed the checkout's tracked files:\n{tracked_after}");
-    }
-    say(
-        6,
-        "the checkout's tracked files are untouched (git status --porcelain --untracked-files=no)",
-    );
-    let _ = std::fs::remove_dir_all(&dir);
-    println!(
-        "cold recipe: walked as the README tells an adversary; M1 and M2 PASSED cold, a sabotage ends exit 1 naming its claim"
-    );
-    Ok(())
+    twin::run(&["restore".to_string()])
 }
 
 /// Write the adversary's targets file: the alias, its known_hosts, the twin's claim

@@ -7,6 +7,7 @@ mod bench;
 mod cold;
 mod demo;
 mod evidence;
+mod fn_lengths;
 mod nightly;
 mod sabotage_matrix;
 mod test;
@@ -29,6 +30,7 @@ fn main() -> Result<()> {
         "nightly-check" => nightly::run(rest),
         "evidence" => evidence::run(rest),
         "cold-recipe" => cold::run(rest),
+        "fn-lengths" => fn_lengths::run(rest),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             Ok(())
@@ -48,4 +50,6 @@ const USAGE: &str = "usage: cargo xtask <task>
   nightly-check            install the nightly gate unit in the twin; fire it green, then red under a sabotage
   sabotage-matrix [--gate G] [NAME..]
                           every gate scenario goes red under its sabotage, naming its claim
-  bench [--checks N]       N read-only checks through witness vs the one-session floor";
+  bench [--checks N]       N read-only checks through witness vs the one-session floor
+  fn-lengths [--top N] [--root DIR]
+                           the longest functions of src/ and xtask/src/, the median and p90; fails over the limits";

@@ -17,7 +17,7 @@ use crate::util;
 
 pub fn run(args: &[String]) -> Result<()> {
     twin::with_twin("test", |tw| {
-        let status = Command::new(cargo())
+        let status = Command::new(util::cargo())
             .args(["test", "--workspace", "--no-fail-fast"])
             .args(args)
             .env("WITNESS_TARGET", "twin")
@@ -50,7 +50,7 @@ fn one_fire_one_build(tw: &Twin) -> Result<()> {
     }
     for (runner, args) in runners {
         let since = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs();
-        let status = Command::new(cargo())
+        let status = Command::new(util::cargo())
             .args(&args)
             .env("WITNESS_TARGET", "twin")
             .env("WITNESS_ALLOW_MUTATION", "1")
@@ -71,9 +71,4 @@ fn one_fire_one_build(tw: &Twin) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// The cargo that runs us (cargo-xtask's advice), else `cargo`.
-pub fn cargo() -> String {
-    std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
 }

@@ -29,11 +29,13 @@ mod paths;
 mod sabotage;
 mod ssh;
 
+use std::ops::ControlFlow::{Break, Continue};
 use std::os::unix::process::CommandExt;
 use std::process::Child;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+use witness::poll;
 
 use crate::util;
 use connection::Connection;
@@ -348,7 +350,7 @@ fn wait_ready(paths: &Paths, port: u16, child: &mut Child, started: Instant) -> 
     );
     let mut last_report = 0;
     let mut last_problem = String::from("no answer yet");
-    loop {
+    poll::until(started + BOOT_TIMEOUT, Duration::from_millis(250), |_| {
         if let Some(status) = child.try_wait()? {
             bail!(
                 "systemd-nspawn exited ({status}) before the twin was ready; \
@@ -376,7 +378,7 @@ fn wait_ready(paths: &Paths, port: u16, child: &mut Child, started: Instant) -> 
         let remaining = BOOT_TIMEOUT - elapsed;
         let wait = format!("{} is-system-running --wait", ssh::SYSTEMCTL);
         match ssh::ask(paths, port, &wait, remaining)? {
-            ssh::Answer::Ran { stdout, .. } if stdout == "running" => return Ok(()),
+            ssh::Answer::Ran { stdout, .. } if stdout == "running" => return Ok(Break(())),
             ssh::Answer::Ran { stdout, .. } if stdout == "degraded" => {
                 let failed = match ssh::ask(
                     paths,
@@ -397,8 +399,8 @@ fn wait_ready(paths: &Paths, port: u16, child: &mut Child, started: Instant) -> 
             ssh::Answer::NoConnection(err) => last_problem = format!("ssh: {err}"),
             ssh::Answer::TimedOut => last_problem = "ssh timed out".to_string(),
         }
-        std::thread::sleep(Duration::from_millis(250));
-    }
+        Ok(Continue(()))
+    })
 }
 
 /// The Drone API twin's base URL (the CI site is its `/`).

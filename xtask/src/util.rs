@@ -9,9 +9,10 @@ use std::ffi::OsStr;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
+use wait_timeout::ChildExt;
 
 /// The workspace root: xtask lives one level below it.
 pub fn workspace_root() -> PathBuf {
@@ -20,6 +21,11 @@ pub fn workspace_root() -> PathBuf {
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or(manifest_dir)
+}
+
+/// The cargo that runs us (cargo-xtask's advice), else `cargo`.
+pub fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
 }
 
 /// Cargo's target directory: `CARGO_TARGET_DIR` when set (relative values are
@@ -76,17 +82,13 @@ pub fn run_with_timeout(cmd: &mut Command, timeout: Duration) -> Result<()> {
         .stdin(Stdio::null())
         .spawn()
         .with_context(|| format!("could not start `{shown}`"))?;
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(status) = child.try_wait()? {
-            return check_status(&shown, status, b"");
-        }
-        if Instant::now() >= deadline {
+    match child.wait_timeout(timeout)? {
+        Some(status) => check_status(&shown, status, b""),
+        None => {
             let _ = child.kill();
             let _ = child.wait();
             bail!("`{shown}` did not finish within {}s", timeout.as_secs());
         }
-        std::thread::sleep(Duration::from_millis(50));
     }
 }
 
@@ -140,19 +142,12 @@ pub fn output_with_timeout(cmd: &mut Command, timeout: Duration) -> Result<Optio
         let _ = stderr.read_to_end(&mut buf);
         buf
     });
-    let deadline = Instant::now() + timeout;
-    let status = loop {
-        if let Some(status) = child.try_wait()? {
-            break Some(status);
-        }
-        if Instant::now() >= deadline {
-            // Our own child, ended by its handle (i.e. by its PID).
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let status = child.wait_timeout(timeout)?;
+    if status.is_none() {
+        // Our own child, ended by its handle (i.e. by its PID).
+        let _ = child.kill();
+        let _ = child.wait();
+    }
     let stdout = out_reader.join().unwrap_or_default();
     let stderr = err_reader.join().unwrap_or_default();
     Ok(status.map(|status| Output {
@@ -173,23 +168,11 @@ pub fn have_program(program: &str) -> bool {
     std::env::split_paths(&path).any(|dir| dir.join(program).is_file())
 }
 
-/// Writes `contents` to `path` atomically: a sibling temp file, then rename,
-/// so a reader never sees a half-written file.
+/// Writes `contents` to `path` atomically (a sibling temp file, then rename), so a reader
+/// never sees a half-written file.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
-    let dir = path
-        .parent()
-        .with_context(|| format!("{} has no parent directory", path.display()))?;
-    let name = path
-        .file_name()
-        .with_context(|| format!("{} has no file name", path.display()))?;
-    let tmp = dir.join(format!(
-        ".{}.tmp.{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    std::fs::write(&tmp, contents).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, path)
-        .with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))
+    witness::atomic_file::write(path, contents)
+        .with_context(|| format!("writing {}", path.display()))
 }
 
 /// True when running as root (effective uid 0).

@@ -7,7 +7,9 @@
 //! is shared with the host (no `--private-network`), so sshd inside the
 //! container listens directly on the host's loopback.
 
+use std::convert::Infallible;
 use std::fs::File;
+use std::ops::ControlFlow::{Break, Continue};
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
@@ -15,6 +17,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+use witness::poll;
 
 use super::host_tools;
 use super::paths::Paths;
@@ -121,9 +124,11 @@ pub fn stop(paths: &Paths, pid: Option<i32>) -> Result<()> {
         println!("twin: stopping systemd-nspawn (PID {pid}) with SIGTERM (orderly halt)");
         signal(pid, libc::SIGTERM);
         let started = Instant::now();
-        while is_our_nspawn(pid, &paths.rootfs) && started.elapsed() < STOP_TIMEOUT {
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        let halted = poll::until(started + STOP_TIMEOUT, Duration::from_millis(100), |a| {
+            let done = !is_our_nspawn(pid, &paths.rootfs) || a.past_deadline();
+            Ok::<_, Infallible>(if done { Break(()) } else { Continue(()) })
+        });
+        let Ok(()) = halted;
         if is_our_nspawn(pid, &paths.rootfs) {
             println!(
                 "twin: still running after {}s; sending SIGKILL to PID {pid}",
@@ -138,12 +143,12 @@ pub fn stop(paths: &Paths, pid: Option<i32>) -> Result<()> {
     // on, reparented. Killing a PID namespace's init kills the whole
     // namespace, but kill every process by PID anyway, to be sure.
     let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
+    poll::until(deadline, Duration::from_millis(100), |a| {
         let left = processes_in(&paths.rootfs);
         if left.is_empty() {
-            break;
+            return Ok(Break(()));
         }
-        if Instant::now() >= deadline {
+        if a.past_deadline() {
             bail!(
                 "processes still running inside {}: {left:?}",
                 paths.rootfs.display()
@@ -152,8 +157,8 @@ pub fn stop(paths: &Paths, pid: Option<i32>) -> Result<()> {
         for pid in left {
             signal(pid, libc::SIGKILL);
         }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+        Ok(Continue(()))
+    })?;
     let _ = std::fs::remove_file(&paths.pid_file);
     // nspawn cannot remove this dir itself where /run is not a tmpfs (it
     // says so in nspawn.log); remove_dir only succeeds if it is empty.
