@@ -19,8 +19,8 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 use witness::target::{SecretSource, TargetTransport};
 
-use crate::test::cargo;
 use crate::twin;
+use crate::util::cargo;
 
 const ALIAS: &str = "cc-ci-cold";
 

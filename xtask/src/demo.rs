@@ -7,8 +7,8 @@ use std::process::Command;
 
 use anyhow::{Result, bail};
 
-use crate::test::cargo;
 use crate::twin;
+use crate::util::cargo;
 
 const GATES: &[&str] = &["m1", "m2"];
 

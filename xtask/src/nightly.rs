@@ -29,9 +29,8 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
-use crate::test::cargo;
 use crate::twin::{self, Twin};
-use crate::util;
+use crate::util::{self, cargo};
 
 /// The sabotage the red run uses, and the scenario it must turn red.
 const SABOTAGE: &str = "failed-unit";

@@ -16,8 +16,8 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
-use crate::test::cargo;
 use crate::twin;
+use crate::util::cargo;
 
 /// (scenario, the claim its failure must name, a fragment of the reason it must give).
 type Case = (&'static str, &'static str, &'static str);

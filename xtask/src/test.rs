@@ -13,7 +13,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::{Result, bail};
 
 use crate::twin::{self, Twin};
-use crate::util;
+use crate::util::{self, cargo};
 
 pub fn run(args: &[String]) -> Result<()> {
     twin::with_twin("test", |tw| {
@@ -71,9 +71,4 @@ fn one_fire_one_build(tw: &Twin) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// The cargo that runs us (cargo-xtask's advice), else `cargo`.
-pub fn cargo() -> String {
-    std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
 }

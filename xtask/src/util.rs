@@ -263,3 +263,8 @@ pub fn remove_tree(dir: &Path) -> Result<()> {
     }
     std::fs::remove_dir_all(dir).with_context(|| format!("removing {}", dir.display()))
 }
+
+/// The cargo that runs us (cargo-xtask's advice), else `cargo`.
+pub fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
+}

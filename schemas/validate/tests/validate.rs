@@ -20,8 +20,12 @@ fn repo() -> PathBuf {
 
 fn committed(kind: Kind) -> Value {
     let path = repo().join(kind.committed_path());
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (UPDATE_SCHEMAS=1 cargo test --test schemas writes it)", path.display()));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (UPDATE_SCHEMAS=1 cargo test --test schemas writes it)",
+            path.display()
+        )
+    });
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
