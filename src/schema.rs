@@ -1,7 +1,8 @@
 //! JSON Schemas of the two formats others write or read: scenario (and action) files, for
 //! an editor's completion and checks (taplo / Even Better TOML), and `report.json`, for CI
 //! and scripts. `witness schema scenario|report` prints them; `schemas/*.schema.json` are
-//! the committed copies, which `tests/schemas.rs` regenerates and compares.
+//! the committed copies, which `tests/schemas.rs` regenerates and compares (and `schemas/validate`
+//! validates files against).
 //!
 //! Generated from the serde wire types ([`crate::scenario::wire`], [`crate::gate_report::wire`])
 //! with schemars, never written by hand, so a field added to a wire type reaches the schema

@@ -30,8 +30,7 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 
 use crate::twin::{self, Twin};
-use crate::util;
-use crate::util::cargo;
+use crate::util::{self, cargo};
 
 /// The sabotage the red run uses, and the scenario it must turn red.
 const SABOTAGE: &str = "failed-unit";

@@ -34,8 +34,8 @@ use std::os::unix::process::CommandExt;
 use std::process::Child;
 use std::time::{Duration, Instant};
 
+use crate::poll;
 use anyhow::{Context, Result, bail};
-use witness::poll;
 
 use crate::util;
 use connection::Connection;

@@ -171,8 +171,7 @@ pub fn have_program(program: &str) -> bool {
 /// Writes `contents` to `path` atomically (a sibling temp file, then rename), so a reader
 /// never sees a half-written file.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
-    witness::atomic_file::write(path, contents)
-        .with_context(|| format!("writing {}", path.display()))
+    crate::atomic_file::write(path, contents).with_context(|| format!("writing {}", path.display()))
 }
 
 /// True when running as root (effective uid 0).

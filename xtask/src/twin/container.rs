@@ -16,8 +16,8 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::poll;
 use anyhow::{Context, Result, bail};
-use witness::poll;
 
 use super::host_tools;
 use super::paths::Paths;
