@@ -100,6 +100,7 @@ pub fn run_gate_verdict(
         .map(|t| {
             let mut rt = TargetRuntime::new(t, &cfg.root, cfg.output_limit);
             rt.all_steps = cfg.all_steps;
+            rt.observe = cfg.observe;
             rt
         })
         .and_then(TargetRuntime::resolve_commits)
@@ -155,9 +156,12 @@ pub fn run_gate_verdict(
         let loaded = load_file(&path);
         // A read-only run (the nightly gate) leaves out what changes the target, as skipped
         // rather than refused: it was asked not to change anything, and did not.
-        let changes_target = loaded
-            .as_ref()
-            .is_ok_and(|s| s.mutates || s.uses.iter().any(|(a, _)| actions.mutates(a)));
+        let changes_target = loaded.as_ref().is_ok_and(|s| {
+            s.changes_target(cfg.observe)
+                || s.uses
+                    .iter()
+                    .any(|(a, _)| actions.changes_target(a, cfg.observe))
+        });
         let ignored = loaded.as_ref().map(|s| s.ignore.is_some()).unwrap_or(false)
             || (cfg.read_only && changes_target);
         if ignored {
@@ -228,7 +232,9 @@ fn run_trial(
     actions: &Actions,
 ) -> (Verdict, Result<Completion, Failed>, Option<ScenarioReport>) {
     let target_name = &cfg.target;
-    if sc.mutates && !cfg.allow_mutation {
+    // In observe mode a scenario whose target-changing steps all watch instead changes nothing.
+    let mutates = sc.changes_target(cfg.observe);
+    if mutates && !cfg.allow_mutation {
         let msg = format!(
             "REFUSED: scenario {gate}::{} changes the target ({}) and WITNESS_ALLOW_MUTATION is not set.\n\
              it was not run, so its claim is NOT witnessed. To run it: WITNESS_ALLOW_MUTATION=1 WITNESS_TARGET={target_name} cargo test --test {gate} -- --exact {gate}::{}",
@@ -257,7 +263,7 @@ fn run_trial(
     if let Some((a, _)) = sc
         .uses
         .iter()
-        .find(|(a, _)| actions.mutates(a) && !cfg.allow_mutation)
+        .find(|(a, _)| actions.changes_target(a, cfg.observe) && !cfg.allow_mutation)
     {
         return (
             Verdict::Refused,
@@ -292,7 +298,7 @@ fn run_trial(
             }
         }
     }
-    let _lock = match lock_target(&cfg.state_dir(), target_name, sc.mutates) {
+    let _lock = match lock_target(&cfg.state_dir(), target_name, mutates) {
         Ok(l) => l,
         Err(e) => return (Verdict::Error, Err(e.into()), None),
     };
@@ -308,7 +314,7 @@ fn run_trial(
         None
     };
     // A scenario that changes the target holds the lock on the target itself too.
-    let _on_target = if sc.mutates {
+    let _on_target = if mutates {
         match lock_on_target(rt, &cfg.lock_holder(&label), cfg.lock_wait, &progress) {
             Ok(l) => Some(l),
             Err(e) => return (Verdict::Refused, Err(e.into()), None),

@@ -66,15 +66,7 @@ pub fn run(d: &DroneStep, cx: &StepCtx, deadline: Instant) -> Result<Observation
         Some(s) => Some(cx.vars.interpolate(s, Quote::Raw)?),
         None => None,
     };
-    let token = cx
-        .secrets
-        .get(&d.token_secret)
-        .ok_or_else(|| StepError::NoSuchSecret {
-            field: "token_secret",
-            name: d.token_secret.clone(),
-        })?
-        .trim()
-        .to_string();
+    let token = cx.secret("token_secret", &d.token_secret)?;
     let client = Client::builder()
         .timeout(Duration::from_secs(30))
         .build()

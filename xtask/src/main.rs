@@ -7,6 +7,7 @@ mod bench;
 mod cold;
 mod demo;
 mod evidence;
+mod natural;
 mod nightly;
 mod sabotage_matrix;
 mod test;
