@@ -81,11 +81,12 @@ pub(super) fn next_build(
         {
             break b;
         }
-        if Instant::now() + d.poll >= deadline {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            // The failing check says it all; `timed_out` would name the step's own timeout.
             return Ok(Observation {
                 command,
                 stdout: "no new build\n".into(),
-                timed_out: true,
                 checks: vec![Outcome::fail(
                     format!("a natural build of {repo} within {within}"),
                     format!(
@@ -102,7 +103,7 @@ pub(super) fn next_build(
             ));
             last_progress = Instant::now();
         }
-        std::thread::sleep(d.poll);
+        std::thread::sleep(d.poll.min(left));
     };
     let number = found.number;
     (cx.progress)(&format!("observe: drone build #{number} of {repo} began"));

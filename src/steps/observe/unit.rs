@@ -59,12 +59,17 @@ pub(super) fn next_start(
             break obs;
         }
         if Instant::now() + POLL >= deadline {
+            // The failing check says it all; `timed_out` would name the step's own timeout.
             let mut obs = o;
-            obs.timed_out = true;
+            let last = if old.is_empty() {
+                "it has not run since it was loaded".to_string()
+            } else {
+                format!("its InvocationID is still {old}")
+            };
             obs.checks.push(Outcome::fail(
                 format!("a natural start of {unit} within {within}"),
                 format!(
-                    "no natural start of {unit} within {within} (its InvocationID is still `{old}`); {}",
+                    "no natural start of {unit} within {within} ({last}); {}",
                     elapse(&timers, cx, Instant::now() + Duration::from_secs(30))?
                 ),
             ));
