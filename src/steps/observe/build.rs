@@ -68,7 +68,7 @@ pub(super) fn next_build(
         "observe: waiting up to {within} for the next build of {repo} (above #{newest}, the newest now) that witness does not trigger"
     ));
     let command = format!(
-        "# watch, without triggering one, for the next build of {repo} (a number above #{newest}), up to {within}\nGET {api}?page=1&per_page=25   # every {:?}",
+        "# watch, without triggering one, for the next build of {repo} (a number above the newest when the wait began), up to {within}\nGET {api}?page=1&per_page=25   # every {:?}",
         d.poll
     );
     let began = Instant::now();
