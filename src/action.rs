@@ -99,8 +99,17 @@ pub fn ran_in(cfg: &RunConfig, gate: &str) -> Vec<ActionRun> {
     let dir = run_dir(cfg, gate);
     defs.into_iter()
         .filter_map(|(name, def)| {
-            let s = read_stored(&dir.join(format!("{name}.json")))?;
+            let mut s = read_stored(&dir.join(format!("{name}.json")))?;
             let def = def.ok();
+            // It was observing (it would change the target, but not in this mode) and saw
+            // nothing: say so, rather than read as an action that changes nothing.
+            if s.observed.is_empty()
+                && def
+                    .as_ref()
+                    .is_some_and(|d| d.mutates && !d.changes_target(cfg.observe))
+            {
+                s.observed.push("nothing came".into());
+            }
             Some(ActionRun {
                 title: def.as_ref().map(|d| d.title.clone()).unwrap_or_default(),
                 mutates: def.is_some_and(|d| d.changes_target(cfg.observe)),
