@@ -30,6 +30,7 @@ pub(super) fn next_start(
     let before = systemd::parse_props(&cx.remote_obs(show.clone(), deadline)?.stdout);
     let old = before.get("InvocationID").cloned().unwrap_or_default();
     let timers = before.get("TriggeredBy").cloned().unwrap_or_default();
+    let triggered_before = last_triggered(&timers, cx, deadline)?;
     (cx.progress)(&format!(
         "observe: waiting up to {within} for the next start of {unit} that witness does not make ({})",
         elapse(&timers, cx, deadline)?
@@ -43,13 +44,16 @@ pub(super) fn next_start(
         if !id.is_empty() && id != old {
             let mut obs = o;
             let since = p.get("InactiveExitTimestamp").cloned().unwrap_or_default();
+            // Its timer's own record says whether the timer made this start.
+            let by = if !timers.is_empty()
+                && last_triggered(&timers, cx, deadline)? != triggered_before
+            {
+                timers.clone()
+            } else {
+                "something other than its timer".to_string()
+            };
             obs.observed = Some(format!(
-                "{unit}: run {id}, began {since}; started by {}, not by witness",
-                if timers.is_empty() {
-                    "something else".to_string()
-                } else {
-                    timers.clone()
-                }
+                "{unit}: run {id}, began {since}; started by {by}, not by witness"
             ));
             obs.defines.push((var.to_string(), id));
             obs.checks.push(Outcome::pass(format!(
@@ -112,6 +116,22 @@ pub(super) fn until_end(
     obs.checks = checks;
     obs.observed = started.observed;
     Ok(obs)
+}
+
+/// When each of the unit's timers last elapsed (`LastTriggerUSec`), as systemd says it.
+fn last_triggered(timers: &str, cx: &StepCtx, deadline: Instant) -> Result<String, StepError> {
+    if timers.trim().is_empty() {
+        return Ok(String::new());
+    }
+    let words: Vec<String> = timers.split_whitespace().map(quote).collect();
+    let o = cx.remote_obs(
+        format!(
+            "systemctl show --no-pager --timestamp=utc -p LastTriggerUSec {}",
+            words.join(" ")
+        ),
+        deadline,
+    )?;
+    Ok(o.stdout)
 }
 
 /// What the unit's timers say about its next natural start, e.g. `the timer's next elapse
