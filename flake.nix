@@ -77,8 +77,9 @@
             };
             schedule = lib.mkOption {
               type = lib.types.str;
-              default = "*-*-* 05:30:00";
-              description = "systemd OnCalendar= of the timer.";
+              # Shortly before the sweep's own fire (00:00): M2 observes the timer's next fire.
+              default = "*-*-* 23:30:00";
+              description = "systemd OnCalendar= of the timer (shortly before nightly-sweep.timer's fire: M2 watches it).";
             };
             historyKeep = lib.mkOption {
               type = lib.types.ints.positive;
@@ -118,7 +119,8 @@
                 Type = "oneshot";
                 StateDirectory = "witness";
                 ExecStart = "${cfg.package}/libexec/witness/witness-nightly";
-                TimeoutStartSec = "3h";
+                # Observe mode waits up to 26h for the sweep's fire and 26h for the next build.
+                TimeoutStartSec = "56h";
                 Nice = 10;
               };
             };
@@ -126,7 +128,6 @@
               wantedBy = [ "timers.target" ];
               timerConfig = {
                 OnCalendar = cfg.schedule;
-                RandomizedDelaySec = "10m";
                 Persistent = true;
               };
             };

@@ -70,6 +70,10 @@ struct Stored {
     started_utc: Option<String>,
     #[serde(default)]
     duration_ms: Option<u64>,
+    /// In observe mode, the natural runs it watched instead of making them (empty: it fired
+    /// or triggered them itself).
+    #[serde(default)]
+    observed: Vec<String>,
 }
 
 /// An action as the gate report shows it: what ran once for the run, when, how long, and
@@ -84,6 +88,8 @@ pub struct ActionRun {
     /// `None` when it passed.
     pub failure: Option<String>,
     pub outputs: BTreeMap<String, String>,
+    /// What it observed instead of firing (observe mode): which run or build, when it began.
+    pub observed: Vec<String>,
 }
 
 /// The actions of the gate that ran in this run, by name: their stored results. One
@@ -93,12 +99,22 @@ pub fn ran_in(cfg: &RunConfig, gate: &str) -> Vec<ActionRun> {
     let dir = run_dir(cfg, gate);
     defs.into_iter()
         .filter_map(|(name, def)| {
-            let s = read_stored(&dir.join(format!("{name}.json")))?;
+            let mut s = read_stored(&dir.join(format!("{name}.json")))?;
             let def = def.ok();
+            // It was observing (it would change the target, but not in this mode) and saw
+            // nothing: say so, rather than read as an action that changes nothing.
+            if s.observed.is_empty()
+                && def
+                    .as_ref()
+                    .is_some_and(|d| d.mutates && !d.changes_target(cfg.observe))
+            {
+                s.observed.push("nothing came".into());
+            }
             Some(ActionRun {
                 title: def.as_ref().map(|d| d.title.clone()).unwrap_or_default(),
-                mutates: def.is_some_and(|d| d.mutates),
+                mutates: def.is_some_and(|d| d.changes_target(cfg.observe)),
                 started_utc: s.started_utc,
+                observed: s.observed,
                 duration_ms: s.duration_ms,
                 failure: s.failure,
                 outputs: s.outputs,
@@ -146,9 +162,10 @@ impl Actions {
             .collect()
     }
 
-    /// Does this action change the target?
-    pub fn mutates(&self, name: &str) -> bool {
-        matches!(self.defs.get(name), Some(Ok(a)) if a.mutates)
+    /// Does this action change the target (in observe mode, when it has `observe`
+    /// alternatives on every such step, it only watches)?
+    pub fn changes_target(&self, name: &str, observe: bool) -> bool {
+        matches!(self.defs.get(name), Some(Ok(a)) if a.changes_target(observe))
     }
 
     /// The action's outputs as `<name>.<var>` pairs, running it first if nothing in this run
@@ -188,7 +205,7 @@ impl Actions {
                 message,
             })
         };
-        if def.mutates && !cfg.allow_mutation {
+        if def.changes_target(cfg.observe) && !cfg.allow_mutation {
             return Err(ActionUnavailable::Refused(format!(
                 "REFUSED: action `{name}` ({}) changes the target and WITNESS_ALLOW_MUTATION is not set; \
                  the scenarios that observe it were not run, so their claims are NOT witnessed",
@@ -241,8 +258,10 @@ impl Actions {
             evidence: None,
             started_utc: None,
             duration_ms: None,
+            observed: Vec::new(),
         };
-        let _lock = match lock_target(&cfg.state_dir(), &cfg.target, def.mutates) {
+        let mutates = def.changes_target(cfg.observe);
+        let _lock = match lock_target(&cfg.state_dir(), &cfg.target, mutates) {
             Ok(l) => l,
             Err(e) => return failed(e.to_string()),
         };
@@ -259,7 +278,7 @@ impl Actions {
         };
         // What changes the target holds the lock on the target itself too: two runs from
         // two machines never both mutate it.
-        let _on_target = if def.mutates {
+        let _on_target = if mutates {
             match lock_on_target(rt, &cfg.lock_holder(&label), cfg.lock_wait, &progress) {
                 Ok(l) => Some(l),
                 Err(e) => return failed(e.to_string()),
@@ -281,16 +300,30 @@ impl Actions {
         let text = evidence::render(def, &run.report);
         // A changed observation (a tool now MISSING) is what the scenarios judge: the outputs
         // stay usable, and how the evidence compares is carried to them.
+        // Observed, its watching steps read differently from firing ones: that evidence is
+        // its own snapshot, `<name>.observed.snap`, compared with observed runs only.
+        let snapshot = if run.observed.is_empty() {
+            def.clone()
+        } else {
+            Scenario {
+                id: format!("{}.observed", def.id),
+                ..def.clone()
+            }
+        };
         let check =
-            evidence::compare_action_snapshot(&cfg.root, &self.gate, def, &cfg.target, &text);
+            evidence::compare_action_snapshot(&cfg.root, &self.gate, &snapshot, &cfg.target, &text);
         progress(&format!("done; evidence {}", check.describe()));
         // Outputs are stored on disk for the run's other processes: secret values go.
         let red = rt.redactor();
+        for o in &run.observed {
+            progress(&format!("observed: {}", red.secrets_only(o)));
+        }
         Stored {
             failure: None,
             evidence: Some(check),
             started_utc: None,
             duration_ms: None,
+            observed: run.observed.iter().map(|o| red.secrets_only(o)).collect(),
             outputs: run
                 .defined
                 .into_iter()

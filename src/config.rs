@@ -26,6 +26,10 @@ pub struct RunConfig {
     /// `WITNESS_READ_ONLY=1|true|yes`: scenarios that change the target (or observe an
     /// action that does) are skipped, not refused: the nightly gate's mode.
     pub read_only: bool,
+    /// `WITNESS_OBSERVE=1|true|yes`: a step that changes the target and has an `observe`
+    /// alternative watches for the next natural run instead (the nightly gate's mode); an
+    /// action or scenario that then changes nothing needs no `WITNESS_ALLOW_MUTATION`.
+    pub observe: bool,
     /// `WITNESS_OUTPUT_LIMIT`: bytes kept per output stream (head and tail), default 16 MiB.
     pub output_limit: usize,
     /// `CI` set: snapshots are compared, never written.
@@ -91,6 +95,10 @@ impl RunConfig {
                 var("WITNESS_READ_ONLY").as_deref(),
                 Some("1" | "true" | "yes")
             ),
+            observe: matches!(
+                var("WITNESS_OBSERVE").as_deref(),
+                Some("1" | "true" | "yes")
+            ),
             output_limit: var("WITNESS_OUTPUT_LIMIT")
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(DEFAULT_OUTPUT_LIMIT),
@@ -123,6 +131,7 @@ impl RunConfig {
             target: target.to_string(),
             allow_mutation: false,
             read_only: false,
+            observe: false,
             output_limit: DEFAULT_OUTPUT_LIMIT,
             ci: false,
             run_id: new_run_id(),

@@ -36,6 +36,8 @@ pub fn run_scenario(
 pub struct StepsRun {
     pub report: ScenarioReport,
     pub defined: Vec<(String, String)>,
+    /// The natural runs its observing steps watched (observe mode), one sentence each.
+    pub observed: Vec<String>,
 }
 
 /// Run a scenario's steps with extra variables `given` (an action's outputs, named
@@ -57,6 +59,7 @@ pub fn run_steps(
     let mut failed = false;
     let mut captured_names = Vec::new();
     let mut defined: Vec<(String, String)> = Vec::new();
+    let mut observed = Vec::new();
     for (i, step) in sc.steps.iter().enumerate() {
         if failed && !rt.all_steps {
             reports.push(skipped(i + 1, step));
@@ -68,10 +71,12 @@ pub fn run_steps(
             vars: &vars,
             secrets: &secrets,
             timeout: step.timeout,
+            observe: rt.observe,
             output_limit: rt.output_limit,
             progress: &progress_red,
         };
         let (report, obs) = run_with_retry(i + 1, step, &cx, &red, &secret_errors);
+        observed.extend(obs.as_ref().and_then(|o| o.observed.clone()));
         // A failed step's captures count only when every step is judged: a later step then
         // judges what was seen, not nothing.
         if (report.status == StepStatus::Passed || rt.all_steps)
@@ -93,6 +98,7 @@ pub fn run_steps(
             evidence: None,
         },
         defined,
+        observed,
     }
 }
 

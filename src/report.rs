@@ -31,6 +31,9 @@ pub struct Observation {
     /// The step saw what it was waiting for, so a failure now is the answer, not a reason
     /// to look again (a process found whose PATH lacks a tool will not grow it).
     pub settled: bool,
+    /// In observe mode, the natural run the step watched instead of making one: which run
+    /// and when it began (for the report's action section; never in the evidence).
+    pub observed: Option<String>,
 }
 
 /// The result of one check.

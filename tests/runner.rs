@@ -614,3 +614,45 @@ fn building_scenarios_run_one_at_a_time() {
     .unwrap();
     assert!(c.num_failed > 0, "the check cannot tell overlap from none");
 }
+
+#[test]
+fn observing_an_action_needs_no_permission_but_one_without_an_alternative_is_still_refused() {
+    // Every target-changing step has an `observe` counterpart: observing, nothing is fired, so
+    // it runs without WITNESS_ALLOW_MUTATION (and here, where nothing starts the unit, ends in
+    // the bounded wait's message rather than a refusal).
+    const OBSERVING: &str = "title = \"fire\"\nclaim = \"an action\"\nmutates = true\n[[steps]]\nsystemd = { start = \"witness-none.service\", no_block = true }\nobserve = { within = \"1s\", systemd = { next = \"witness-none.service\" } }\n";
+    // A `run` step may change the host: no alternative, so still refused.
+    const FIRING: &str = "title = \"fire\"\nclaim = \"an action\"\nmutates = true\n[[steps]]\nrun = { cmd = \"echo ran >> count\" }\n";
+    const USER: &str =
+        "title = \"u\"\nclaim = \"c\"\nuses = [\"fire\"]\n[[steps]]\nrun = { cmd = \"true\" }\n";
+    let r = root("observe", &[("uses.toml", USER)]);
+    std::fs::create_dir_all(r.join("scenarios/g/actions")).unwrap();
+    let action = r.join("scenarios/g/actions/fire.toml");
+    let mut c = cfg(&r, "ob-1", false);
+    c.observe = true;
+    std::fs::write(&action, OBSERVING).unwrap();
+    let out = run_gate(&c, "g", &args(&[])).unwrap();
+    assert_eq!(out.num_failed, 1);
+    let report = std::fs::read_to_string(r.join("target/witness/g@here/report.md")).unwrap();
+    assert!(!report.contains("REFUSED"), "{report}");
+    assert!(
+        report.contains("| what it did | observed (witness fired nothing): nothing came |"),
+        "{report}"
+    );
+    assert!(
+        report.contains("no natural start of witness-none.service within [duration]"),
+        "{report}"
+    );
+
+    std::fs::write(&action, FIRING).unwrap();
+    c.run_id = "ob-2".into();
+    let out = run_gate(&c, "g", &args(&[])).unwrap();
+    assert_eq!(out.num_failed, 1);
+    let report = std::fs::read_to_string(r.join("target/witness/g@here/report.md")).unwrap();
+    assert!(
+        report
+            .contains("REFUSED: scenario g::uses observes action `fire`, which changes the target"),
+        "{report}"
+    );
+    assert!(!r.join("count").exists(), "a refused action must not run");
+}

@@ -15,30 +15,14 @@ use witness::report::{ScenarioReport, StepStatus};
 use witness::scenario::Scenario;
 use witness::scenario::load::load_str;
 use witness::target::TargetRuntime;
-use witness::target::{self, SecretSource, Target, TargetTransport};
+use witness::target::{self, SecretSource, TargetTransport};
 use witness::transport::{Exec, ExecOpts, SshConfig, SshPool};
 
-fn root() -> PathBuf {
-    witness::RunConfig::from_env().root
-}
+mod common;
+use common::{root, twin};
 
-/// These tests need the twin host. Asked for (`WITNESS_TARGET` set, as `cargo xtask test`
-/// does), a missing twin fails them; otherwise (a fresh clone's `cargo test`) each test
-/// says how to run it and returns.
 fn skip() -> bool {
-    if std::env::var_os("WITNESS_TARGET").is_some() || target::load(&root(), "twin").is_ok() {
-        return false;
-    }
-    eprintln!(
-        "SKIPPED: needs the twin host: cargo xtask twin up, then cargo test --test twin (cargo xtask test runs everything)"
-    );
-    true
-}
-
-fn twin() -> Target {
-    target::load(&root(), "twin").unwrap_or_else(|e| {
-        panic!("the twin host is not up ({e}); start it with: cargo xtask twin up")
-    })
+    common::skip("twin")
 }
 
 fn twin_ssh() -> SshConfig {

@@ -70,9 +70,13 @@ fn action_case(gate: &str, a: &Action) -> TestCase {
     if let Some(start) = a.started_utc.as_deref().and_then(rfc3339) {
         case.set_timestamp(start);
     }
-    let out: String = std::iter::once(format!("{}\n", a.title))
-        .chain(a.outputs.iter().map(|(k, v)| format!("{k} = {v}\n")))
-        .collect();
+    let out: String = [
+        format!("{}\n", a.title),
+        format!("{}\n", super::markdown::what_it_did(a)),
+    ]
+    .into_iter()
+    .chain(a.outputs.iter().map(|(k, v)| format!("{k} = {v}\n")))
+    .collect();
     case.set_system_out(out);
     case
 }

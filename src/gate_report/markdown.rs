@@ -124,11 +124,24 @@ fn action(m: &mut String, a: &Action) {
     let _ = writeln!(m, "| started (UTC) | `{}` |", cell(started));
     let duration = a.duration_ms.map_or("(not recorded)".to_string(), seconds);
     let _ = writeln!(m, "| duration | {duration} |");
+    let _ = writeln!(m, "| what it did | {} |", cell(&what_it_did(a)));
     for (k, v) in &a.outputs {
         let _ = writeln!(m, "| `{}` | `{}` |", cell(k), cell(&cut(v, COMMAND_CELL)));
     }
     if let Some(msg) = &a.message {
         let _ = writeln!(m, "\nWhy it failed:\n\n```text\n{}\n```", msg.trim_end());
+    }
+}
+
+/// Observed (the natural runs it watched, which and when) or made by witness itself.
+pub(super) fn what_it_did(a: &Action) -> String {
+    match (a.observed.is_empty(), a.mutates) {
+        (false, _) => format!(
+            "observed (witness fired nothing): {}",
+            a.observed.join("; ")
+        ),
+        (true, true) => "fired or triggered by witness".into(),
+        (true, false) => "read only".into(),
     }
 }
 
@@ -390,6 +403,7 @@ pub(super) mod tests {
             duration_ms: Some(1_804_250),
             outputs: [("invocation".to_string(), "0a1b2c".to_string())].into(),
             message: None,
+            observed: Vec::new(),
         }];
         r
     }

@@ -112,6 +112,7 @@ fn action(gate: &str, a: crate::action::ActionRun, red: &crate::redact::Redactor
             .map(|(k, v)| (k, red.secrets_only(&v)))
             .collect(),
         message: a.failure.map(|m| red.secrets_only(&m)),
+        observed: a.observed.iter().map(|o| red.secrets_only(o)).collect(),
     }
 }
 

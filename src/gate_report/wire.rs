@@ -11,10 +11,11 @@
 //! Step        { index, name, kind, status, command, exit?, attempts, duration_ms, evidence[] }
 //! Waiver      { scenario, unit? | tools[], reason, expires }
 //! Action      { name, title, mutates, verdict, started_utc?, duration_ms?, outputs{name: value},
-//!               message? }
+//!               message?, observed[]+ }
 //! ```
 //! Added within witness-report/1 as optional fields: `Report.actions[]` (absent when the
-//! gate ran no action), `Identity.hostname?`, `Identity.targets_file?`, `Scenario.evidence?`.
+//! gate ran no action), `Identity.hostname?`, `Identity.targets_file?`, `Scenario.evidence?`,
+//! `Action.observed[]` (absent when the action fired or triggered its runs itself).
 //! `verdict` is one of passed, failed, error, refused, skipped; `status` one of passed,
 //! failed, error, skipped. `?` marks a field that is `null` when it could not be read (a
 //! fact missing from the host is reported absent, never guessed). Times are RFC 3339 UTC.
@@ -260,6 +261,10 @@ pub struct Action {
     pub outputs: BTreeMap<String, String>,
     /// Why it failed.
     pub message: Option<String>,
+    /// Observe mode (`WITNESS_OBSERVE`): the natural runs it watched instead of firing or
+    /// triggering them (which run or build, when it began). Absent when it made them itself.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub observed: Vec<String>,
 }
 
 /// A waiver in force during the run, and the scenario whose claim it bends.

@@ -170,6 +170,7 @@ fn load_runtime(cfg: &RunConfig) -> Result<Arc<TargetRuntime>, String> {
         .map(|t| {
             let mut rt = TargetRuntime::new(t, &cfg.root, cfg.output_limit);
             rt.all_steps = cfg.all_steps;
+            rt.observe = cfg.observe;
             rt
         })
         .and_then(TargetRuntime::resolve_commits)
@@ -217,9 +218,12 @@ impl GateRun {
         let loaded = load_file(&path);
         // A read-only run (the nightly gate) leaves out what changes the target, as skipped
         // rather than refused: it was asked not to change anything, and did not.
-        let changes_target = loaded
-            .as_ref()
-            .is_ok_and(|s| s.mutates || s.uses.iter().any(|(a, _)| actions.mutates(a)));
+        let changes_target = loaded.as_ref().is_ok_and(|s| {
+            s.changes_target(cfg.observe)
+                || s.uses
+                    .iter()
+                    .any(|(a, _)| actions.changes_target(a, cfg.observe))
+        });
         let ignored = loaded.as_ref().map(|s| s.ignore.is_some()).unwrap_or(false)
             || (cfg.read_only && changes_target);
         if ignored {
@@ -291,7 +295,8 @@ fn run_trial(
     actions: &Actions,
 ) -> TrialOutcome {
     let target_name = &cfg.target;
-    if sc.mutates && !cfg.allow_mutation {
+    // In observe mode a scenario whose target-changing steps all watch instead changes nothing.
+    if sc.changes_target(cfg.observe) && !cfg.allow_mutation {
         return stopped(Verdict::Refused, refused_mutation(cfg, gate, sc));
     }
     // Before anything runs (an action it uses included): every variable it reads is known.
@@ -364,7 +369,7 @@ fn from_actions(
     if let Some((a, _)) = sc
         .uses
         .iter()
-        .find(|(a, _)| actions.mutates(a) && !cfg.allow_mutation)
+        .find(|(a, _)| actions.changes_target(a, cfg.observe) && !cfg.allow_mutation)
     {
         return Err(stopped(Verdict::Refused, refused_action(cfg, gate, sc, a)));
     }
@@ -408,8 +413,8 @@ impl Locks {
         label: &str,
         progress: &dyn Fn(&str),
     ) -> Result<Locks, TrialOutcome> {
-        let target =
-            lock_target(&cfg.state_dir(), &cfg.target, sc.mutates).map_err(error_outcome)?;
+        let mutates = sc.changes_target(cfg.observe);
+        let target = lock_target(&cfg.state_dir(), &cfg.target, mutates).map_err(error_outcome)?;
         let builds = if sc.builds {
             progress("runs Nix builds on the target: one building scenario or action at a time");
             Some(lock_builds(&cfg.state_dir(), &cfg.target).map_err(error_outcome)?)
@@ -417,7 +422,7 @@ impl Locks {
             None
         };
         // A scenario that changes the target holds the lock on the target itself too.
-        let on_target = if sc.mutates {
+        let on_target = if mutates {
             let holder = cfg.lock_holder(label);
             Some(
                 lock_on_target(rt, &holder, cfg.lock_wait, progress)

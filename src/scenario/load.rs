@@ -153,7 +153,12 @@ impl Cx<'_> {
             defines.extend(re.capture_names().flatten().map(str::to_string));
         }
         let refs = self.refs(extent, &kind, &expect);
+        let observe = match w.observe {
+            Some(o) => Some(self.observe(o, &kind)?),
+            None => None,
+        };
         Ok(Step {
+            observe,
             name,
             timeout,
             expect,
@@ -466,6 +471,45 @@ impl Cx<'_> {
             build_var: d.build_var.unwrap_or_else(|| "build".into()),
             wait: d.wait.unwrap_or(true),
         }))
+    }
+
+    /// A step's observing counterpart: one of `systemd` (on a `systemd.start` step, the
+    /// same unit) or `drone` (on a `drone.trigger` step), and a bound.
+    fn observe(&self, o: Spanned<ObserveWire>, kind: &StepKind) -> Result<Observe, LoadError> {
+        let span = o.span();
+        let o = o.into_inner();
+        let within = match &o.within {
+            Some(w) => self.duration(w)?,
+            None => DEFAULT_OBSERVE_WITHIN,
+        };
+        let what = match (o.systemd, o.drone, kind) {
+            (Some(s), None, StepKind::Systemd(SystemdStep::Start { unit, .. })) => {
+                if &s.next != unit {
+                    return Err(self.err(
+                        span,
+                        format!(
+                            "`observe.systemd.next = \"{}\"` must name the unit the step starts, `{unit}`",
+                            s.next
+                        ),
+                    ));
+                }
+                ObserveWhat::UnitStart(s.next)
+            }
+            (
+                None,
+                Some(d),
+                StepKind::Drone(DroneStep {
+                    trigger: Some(_), ..
+                }),
+            ) if d.next => ObserveWhat::DroneBuild,
+            _ => {
+                return Err(self.err(
+                    span,
+                    "`observe` goes on a step that changes the target, with exactly one of `systemd = { next = \"<the unit it starts>\" }` (on `systemd.start`) or `drone = { next = true }` (on `drone.trigger`)",
+                ));
+            }
+        };
+        Ok(Observe { within, what })
     }
 
     fn expect(&self, e: ExpectWire) -> Result<Expect, LoadError> {

@@ -6,3 +6,6 @@ pub mod model;
 pub(crate) mod wire;
 
 pub use model::*;
+
+#[cfg(test)]
+mod observe_tests;

@@ -59,6 +59,45 @@ pub struct Step {
     /// Variables this step defines for the steps after it (captures, marks, invocation
     /// ids, build numbers).
     pub defines: Vec<String>,
+    /// What the step does in observe mode instead of changing the target (only on a step
+    /// that changes it).
+    pub observe: Option<Observe>,
+}
+
+/// The observing counterpart of a step that changes the target: watch for the next natural
+/// run instead of making one, within a bound. It defines the same variables.
+#[derive(Debug, Clone)]
+pub struct Observe {
+    pub within: Duration,
+    pub what: ObserveWhat,
+}
+
+/// What an observing step waits for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ObserveWhat {
+    /// The unit's next start that witness did not make (a template, e.g. a unit name).
+    UnitStart(String),
+    /// The next build of the step's Drone repo.
+    DroneBuild,
+}
+
+/// How long an observing step waits unless its file says otherwise: a daily timer fires
+/// within 24 hours of any moment; two more cover a randomized delay and a late start.
+pub const DEFAULT_OBSERVE_WITHIN: Duration = Duration::from_secs(26 * 3600);
+
+impl Scenario {
+    /// Does a run of it change the target? In observe mode a scenario that has `observe`
+    /// alternatives, one on every step that changes the target, only watches. One marked
+    /// `mutates = true` without any (its `run` commands may change the host: the loader
+    /// cannot tell) still changes it.
+    pub fn changes_target(&self, observe: bool) -> bool {
+        let observes = self.steps.iter().any(|s| s.observe.is_some())
+            && self
+                .steps
+                .iter()
+                .all(|s| !s.kind.mutates() || s.observe.is_some());
+        self.mutates && !(observe && observes)
+    }
 }
 
 #[derive(Debug, Clone, Copy)]

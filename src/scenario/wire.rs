@@ -87,6 +87,39 @@ pub struct StepWire {
     /// running anything: it becomes the step's stdout.
     #[schemars(with = "Option<String>")]
     pub value: Option<Spanned<String>>,
+    /// In observe mode (`WITNESS_OBSERVE=1`, the nightly gate), what this step does instead of
+    /// changing the target: it watches for the next natural run (a timer's fire, someone
+    /// else's build) and records the same variables. Only on a step that changes the target.
+    #[schemars(with = "Option<ObserveWire>")]
+    pub observe: Option<Spanned<ObserveWire>>,
+}
+
+/// `observe = { systemd = { next = "x.service" } }` or `observe = { drone = { next = true } }`,
+/// with an optional bound `within` (default `26h`: a daily timer's next fire, with slack).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ObserveWire {
+    /// How long to wait for the natural run; `26h` unless given.
+    #[schemars(with = "Option<String>")]
+    pub within: Option<Spanned<String>>,
+    /// The next start of this unit that witness did not make (a new InvocationID).
+    pub systemd: Option<ObserveSystemdWire>,
+    /// The next build of the step's repo (a number above the newest when the wait begins).
+    pub drone: Option<ObserveDroneWire>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ObserveSystemdWire {
+    /// The unit whose next natural start is watched for (the one the step starts).
+    pub next: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ObserveDroneWire {
+    /// `true`: the next build of the repo, whoever made it.
+    pub next: bool,
 }
 
 /// A process of a unit, found through the unit's cgroup (never by command line alone), and

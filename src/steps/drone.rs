@@ -162,15 +162,7 @@ fn builds_url(d: &DroneStep, cx: &StepCtx) -> Result<String, StepError> {
 impl Api {
     /// The token (a secret of the target) and an HTTP client for `builds`.
     fn connect(builds: String, d: &DroneStep, cx: &StepCtx) -> Result<Api, StepError> {
-        let token = cx
-            .secrets
-            .get(&d.token_secret)
-            .ok_or_else(|| StepError::NoSuchSecret {
-                field: "token_secret",
-                name: d.token_secret.clone(),
-            })?
-            .trim()
-            .to_string();
+        let token = cx.secret("token_secret", &d.token_secret)?;
         let client = Client::builder()
             .timeout(Duration::from_secs(30))
             .build()

@@ -90,14 +90,7 @@ fn request(
         req = req.header(k, cx.vars.interpolate(v, Quote::Raw)?);
     }
     if let Some(name) = &h.bearer_secret {
-        let token = cx
-            .secrets
-            .get(name)
-            .ok_or_else(|| StepError::NoSuchSecret {
-                field: "bearer_secret",
-                name: name.clone(),
-            })?;
-        req = req.bearer_auth(token.trim());
+        req = req.bearer_auth(cx.secret("bearer_secret", name)?);
     }
     if let Some(body) = &h.body {
         req = req.body(cx.vars.interpolate(body, Quote::Raw)?);

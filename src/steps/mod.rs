@@ -7,6 +7,7 @@
 mod drone;
 mod http;
 mod journal;
+mod observe;
 mod process;
 mod run;
 mod systemd;
@@ -46,6 +47,8 @@ pub struct StepCtx<'a> {
     /// Resolved secrets by name (for `bearer_secret`).
     pub secrets: &'a BTreeMap<String, String>,
     pub timeout: Duration,
+    /// Observe mode: a step with an `observe` alternative watches instead of changing the target.
+    pub observe: bool,
     pub output_limit: usize,
     /// Progress lines for a person watching (already redacted by the caller).
     pub progress: &'a (dyn Fn(&str) + Sync),
@@ -57,6 +60,18 @@ impl StepCtx<'_> {
             deadline: deadline.saturating_duration_since(Instant::now()),
             output_limit: self.output_limit,
         }
+    }
+
+    /// A secret of the target named by a step's `field` (a token), trimmed.
+    fn secret(&self, field: &'static str, name: &str) -> Result<String, StepError> {
+        let value = self
+            .secrets
+            .get(name)
+            .ok_or_else(|| StepError::NoSuchSecret {
+                field,
+                name: name.to_string(),
+            })?;
+        Ok(value.trim().to_string())
     }
 
     /// Run a command on the target and observe it.
@@ -83,6 +98,11 @@ fn quote(s: &str) -> String {
 
 /// Run one attempt of a step.
 pub fn run_step(step: &Step, cx: &StepCtx) -> Result<Observation, StepError> {
+    if cx.observe
+        && let Some(o) = &step.observe
+    {
+        return observe::run(o, &step.kind, cx);
+    }
     let deadline = Instant::now() + cx.timeout;
     match &step.kind {
         StepKind::Run(r) => run::run(r, cx, deadline),

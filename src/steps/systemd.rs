@@ -471,7 +471,7 @@ fn stable_props(p: &BTreeMap<String, String>) -> String {
         .collect()
 }
 
-fn parse_props(text: &str) -> BTreeMap<String, String> {
+pub(super) fn parse_props(text: &str) -> BTreeMap<String, String> {
     text.lines()
         .filter_map(|l| l.split_once('='))
         .map(|(k, v)| (k.to_string(), v.to_string()))

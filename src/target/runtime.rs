@@ -20,6 +20,8 @@ pub struct TargetRuntime {
     pub output_limit: usize,
     /// Run every step of a scenario, also after a failed one (`WITNESS_ALL_STEPS`).
     pub all_steps: bool,
+    /// Steps with an `observe` alternative watch instead of changing the target (`WITNESS_OBSERVE`).
+    pub observe: bool,
     secrets: OnceLock<BTreeMap<String, Result<String, SecretError>>>,
 }
 
@@ -49,6 +51,7 @@ impl TargetRuntime {
             local,
             output_limit,
             all_steps: false,
+            observe: false,
             secrets: OnceLock::new(),
         }
     }

@@ -24,6 +24,8 @@ mod evidence;
 mod fn_lengths;
 mod harness;
 #[cfg(feature = "harness")]
+mod natural;
+#[cfg(feature = "harness")]
 mod nightly;
 #[cfg(feature = "harness")]
 mod sabotage_matrix;

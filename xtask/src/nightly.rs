@@ -4,7 +4,10 @@
 //! `witness` binary, the `witness-nightly` runner, the service and the timer, the scenarios
 //! and snapshots, a targets.toml whose target is the host itself), then:
 //! 1. fires the service on the pristine twin: it must end `inactive` (green) and leave the
-//!    gate reports under /var/lib/witness;
+//!    gate reports under /var/lib/witness; observing (the runner sets `WITNESS_OBSERVE`), M2
+//!    judges every claim on the sweep timer's own fire and another party's build (made to
+//!    happen while it waits: [`crate::natural`]), so its verdict is PASSED, not INCOMPLETE,
+//!    and its report says observed;
 //! 2. breaks the host (a failed unit, `failed-unit`) and fires it again: the unit must end
 //!    `failed`, `systemctl --failed` must list it, and the report must name the red claim
 //!    (M2.2, host healthy). A sabotage of the repository would not do: the gate is pinned to
@@ -29,6 +32,7 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
+use crate::natural;
 use crate::twin::{self, Twin};
 use crate::util::{self, cargo};
 
@@ -76,17 +80,25 @@ fn check(tw: &Twin) -> Result<()> {
             PLANTED[1]
         );
     }
-    // Read-only, M2's mutating claims are skipped: every claim that ran holds (passed 1),
-    // and the closing line's word is INCOMPLETE.
+    // Observing, no M2 claim is skipped: every claim ran and holds, the word is PASSED.
     textfile(
         tw,
         &[
             &format!("witness_gate_passed{{gate=\"{RED_GATE}\",target=\"twin\"}} 1"),
             &format!(
-                "witness_gate_verdict{{gate=\"{RED_GATE}\",target=\"twin\",verdict=\"incomplete\"}} 1"
+                "witness_gate_verdict{{gate=\"{RED_GATE}\",target=\"twin\",verdict=\"passed\"}} 1"
             ),
         ],
     )?;
+    for what in [
+        "observed (witness fired nothing): nightly-sweep.service: run ",
+        "started by nightly-sweep.timer, not by witness",
+        "observed (witness fired nothing): recipe-maintainers/cc-ci: build #",
+    ] {
+        if !report.contains(what) {
+            bail!("the green run's M2 report does not say `{what}`:\n{report}");
+        }
+    }
     println!("nightly-check: green: history kept and pruned to {KEEP}, witness.prom says passed");
 
     println!("nightly-check: red run (sabotage {SABOTAGE})…");
@@ -163,14 +175,10 @@ fn textfile(tw: &Twin, lines: &[&str]) -> Result<String> {
     Ok(prom)
 }
 
-/// Start the unit (a oneshot: `systemctl start` returns when the run is over), then its
-/// state and the M1 report.
+/// Start the unit and see its run through (the sweep's fire and a build happen on their own
+/// while M2 waits for them), then its state and the M2 report.
 fn fire(tw: &Twin) -> Result<(String, String)> {
-    let _ = twin::ask(
-        tw,
-        "systemctl reset-failed witness-nightly.service 2>/dev/null; \
-         systemctl start witness-nightly.service",
-    );
+    natural::run_nightly_unit(tw)?;
     let state = twin::ask(tw, "systemctl is-active witness-nightly.service")?;
     let report = twin::ask(
         tw,
@@ -239,7 +247,8 @@ fn install(tw: &Twin) -> Result<()> {
          WITNESS_GATES=\"m1 m2\"\n\
          WITNESS_HISTORY_KEEP={KEEP}\n\
          WITNESS_TEXTFILE_DIR={TEXTFILE_DIR}\n\
-         # What changes the host (a sweep fire, a Drone build) is skipped, never run.\n\
+         # What changes the host is skipped, never run; the runner observes the sweep's fire\n\
+         # and the next Drone build instead (WITNESS_OBSERVE).\n\
          WITNESS_READ_ONLY=1\n"
         ),
     )?;

@@ -51,7 +51,7 @@ pub fn display_command(cmd: &Command) -> String {
     words.join(" ")
 }
 
-fn quote(word: &OsStr) -> String {
+pub fn quote(word: &OsStr) -> String {
     let word = word.to_string_lossy();
     let plain = !word.is_empty()
         && word

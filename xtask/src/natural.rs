@@ -1,0 +1,115 @@
+//! The natural events the nightly gate observes, made to happen in the twin while the
+//! installed `witness-nightly.service` runs (observe mode: it fires no sweep and triggers no
+//! build): `nightly-sweep.timer` elapsing on its own (a runtime drop-in, `OnActiveSec=20s`,
+//! put in place once the gate says it waits for the sweep) and a Drone build made by another
+//! party (a POST to the API twin inside the twin, standing in for a push, once the gate says
+//! it waits for a build). Each is made only after the gate began to wait, as on cc-ci the
+//! nightly unit starts before the sweep's fire. The timer is restored afterwards.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Result, bail};
+
+use crate::twin::{self, Twin};
+use crate::util;
+
+/// Where the drop-in goes: under /run, so a reboot forgets it too.
+const DROP_IN: &str = "/run/systemd/system/nightly-sweep.timer.d/witness-nightly-check.conf";
+/// A nightly run in the twin: M1, then M2 with a sweep and a build (a few minutes each).
+const RUN_BOUND: Duration = Duration::from_secs(45 * 60);
+
+/// Start the nightly unit and, while it runs, make the sweep timer fire and a build happen
+/// when the gate waits for them; return once the unit's run is over.
+pub fn run_nightly_unit(tw: &Twin) -> Result<()> {
+    let cursor = twin::ask(
+        tw,
+        "journalctl --show-cursor -n 0 -q --no-pager 2>&1 | sed -n 's/^-- cursor: //p'",
+    )?;
+    twin::ask(
+        tw,
+        "systemctl reset-failed witness-nightly.service 2>/dev/null; \
+         systemctl start --no-block witness-nightly.service",
+    )?;
+    let followed = follow(tw, cursor.trim());
+    let restored = twin::ask(tw, &format!("rm -f {DROP_IN}; systemctl daemon-reload"));
+    followed?;
+    restored.map(drop)
+}
+
+fn follow(tw: &Twin, cursor: &str) -> Result<()> {
+    let began = Instant::now();
+    let (mut timer, mut build) = (false, false);
+    loop {
+        let log = twin::ask(
+            tw,
+            &format!(
+                "journalctl -q --no-pager -o cat -u witness-nightly.service --after-cursor={}",
+                sh(cursor)
+            ),
+        )?;
+        let waits_for = |what: &str| {
+            log.lines()
+                .any(|l| l.contains("observe: waiting up to") && l.contains(what))
+        };
+        if !timer && waits_for("nightly-sweep.service") {
+            println!(
+                "nightly-check: the gate waits for the sweep: its timer elapses on its own in 20s"
+            );
+            twin::ask(
+                tw,
+                &format!(
+                    "mkdir -p $(dirname {DROP_IN}) && \
+                     printf '[Timer]\\nPersistent=false\\nOnActiveSec=20s\\n' > {DROP_IN} && \
+                     systemctl daemon-reload && systemctl restart nightly-sweep.timer"
+                ),
+            )?;
+            timer = true;
+        }
+        if !build && waits_for("next build of") {
+            println!("nightly-check: the gate waits for a build: another party makes one");
+            std::thread::sleep(Duration::from_secs(3));
+            let made = twin::ask(tw, &push_build()?)?;
+            if made.trim() != "200" {
+                bail!("the stand-in push's build was refused: {made}");
+            }
+            build = true;
+        }
+        let state = twin::ask(tw, "systemctl is-active witness-nightly.service")?;
+        if !matches!(state.trim(), "activating" | "active" | "reloading") {
+            return Ok(());
+        }
+        if began.elapsed() > RUN_BOUND {
+            bail!(
+                "witness-nightly.service still runs after {RUN_BOUND:?} (waited for the sweep: {timer}, for a build: {build})"
+            );
+        }
+        std::thread::sleep(Duration::from_secs(2));
+    }
+}
+
+/// The shell command (run in the twin) creating the build M2's Drone action would trigger
+/// (its params, the reviewed commit), with the bridge's token; it prints the HTTP status.
+fn push_build() -> Result<String> {
+    let t = witness::target::load(&util::workspace_root(), "twin")?;
+    let var = |k: &str| t.vars.get(k).cloned().unwrap_or_default();
+    let url = format!(
+        "{}/api/repos/{}/builds",
+        var("drone_url").trim_end_matches('/'),
+        var("drone_repo")
+    );
+    Ok(format!(
+        "c=$(/usr/bin/git -C /etc/cc-ci rev-parse --verify {head}^{{commit}}) && \
+         /usr/bin/python3 -c 'import sys, urllib.request as u; \
+t = open(\"/run/secrets/bridge_drone_token\").read().strip(); \
+r = u.Request(sys.argv[1], method=\"POST\", headers={{\"Authorization\": \"Bearer \" + t}}); \
+print(u.urlopen(r).status)' \
+         {url}?commit=$c\\&RECIPE=gitea\\&REF=357926f2\\&PR=1\\&SRC=recipe-maintainers/gitea",
+        head = sh(&var("head_commit")),
+        url = sh(&url),
+    ))
+}
+
+/// One shell word for `s`.
+fn sh(s: &str) -> String {
+    util::quote(std::ffi::OsStr::new(s))
+}
