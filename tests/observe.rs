@@ -241,7 +241,8 @@ fn m2_observes_the_timers_own_fire_and_another_partys_build() {
         .env("INSTA_UPDATE", "no")
         .env_remove("WITNESS_ALLOW_MUTATION")
         .env_remove("WITNESS_READ_ONLY")
-        .env_remove("WITNESS_EVIDENCE")
+        // What it observed reads as the committed evidence (`*.observed.snap` for the actions).
+        .env("WITNESS_EVIDENCE", "strict")
         .env_remove("NEXTEST_RUN_ID")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
