@@ -68,13 +68,18 @@ fn run_gates() -> Result<(Vec<Row>, Vec<String>)> {
             .output()?;
         let stdout = String::from_utf8_lossy(&out.stdout);
         let stderr = String::from_utf8_lossy(&out.stderr);
-        verdicts.extend(
-            stdout
-                .lines()
-                .chain(stderr.lines())
-                .filter(|l| l.starts_with("witness: gate ") && l.contains(" — "))
-                .map(str::to_string),
-        );
+        let closing: Vec<String> = stdout
+            .lines()
+            .chain(stderr.lines())
+            .filter(|l| l.starts_with("witness: gate ") && l.contains(" — "))
+            .map(str::to_string)
+            .collect();
+        // Said at once, not only in the summary: a newcomer sees the first verdict as soon as
+        // the first gate has one.
+        for line in &closing {
+            eprintln!("xtask demo: {line}");
+        }
+        verdicts.extend(closing);
         verdicts.extend(
             stderr
                 .lines()
