@@ -5,6 +5,7 @@
 //! build number in `${build}`), else it waits for the end and reads the log through the
 //! `drone` step itself, given that build's number.
 
+use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
 use reqwest::blocking::Client;
@@ -29,27 +30,35 @@ struct Listed {
     created: i64,
 }
 
-/// Wait for the repo's next build; then do what the triggering step does after creating one.
-pub(super) fn next_build(
-    d: &DroneStep,
-    within: &str,
-    cx: &StepCtx,
-    deadline: Instant,
-) -> Result<Observation, StepError> {
-    let server = cx.vars.interpolate(&d.server, Quote::Raw)?;
-    let repo = cx.vars.interpolate(&d.repo, Quote::Raw)?;
-    let token = cx.secret("token_secret", &d.token_secret)?;
-    let api = format!("{}/api/repos/{repo}/builds", server.trim_end_matches('/'));
-    let client = Client::builder()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .map_err(|e| HttpError::new("drone client", HttpErrorKind::Client(e)))?;
-    let list = || -> Result<Vec<Listed>, StepError> {
-        let what = format!("GET {api}");
-        let resp = client
-            .get(&api)
+/// Drone's build list of one repo, read with the target's token.
+struct BuildList {
+    client: Client,
+    api: String,
+    token: String,
+}
+
+impl BuildList {
+    fn new(d: &DroneStep, repo: &str, cx: &StepCtx) -> Result<BuildList, StepError> {
+        let server = cx.vars.interpolate(&d.server, Quote::Raw)?;
+        let client = Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|e| HttpError::new("drone client", HttpErrorKind::Client(e)))?;
+        Ok(BuildList {
+            client,
+            api: format!("{}/api/repos/{repo}/builds", server.trim_end_matches('/')),
+            token: cx.secret("token_secret", &d.token_secret)?,
+        })
+    }
+
+    /// The newest 25 builds.
+    fn get(&self) -> Result<Vec<Listed>, StepError> {
+        let what = format!("GET {}", self.api);
+        let resp = self
+            .client
+            .get(&self.api)
             .query(&[("page", "1"), ("per_page", "25")])
-            .bearer_auth(&token)
+            .bearer_auth(&self.token)
             .send()
             .map_err(|e| HttpError::new(what.clone(), HttpErrorKind::Send(e)))?;
         let status = resp.status().as_u16();
@@ -62,82 +71,45 @@ pub(super) fn next_build(
         }
         Ok(serde_json::from_str(&body)
             .map_err(|e| HttpError::new(what, HttpErrorKind::Decode(e)))?)
-    };
-    let newest = list()?.iter().map(|b| b.number).max().unwrap_or(0);
+    }
+}
+
+/// Wait for the repo's next build; then do what the triggering step does after creating one.
+pub(super) fn next_build(
+    d: &DroneStep,
+    within: &str,
+    cx: &StepCtx,
+    deadline: Instant,
+) -> Result<Observation, StepError> {
+    let repo = cx.vars.interpolate(&d.repo, Quote::Raw)?;
+    let list = BuildList::new(d, &repo, cx)?;
+    let newest = list.get()?.iter().map(|b| b.number).max().unwrap_or(0);
     (cx.progress)(&format!(
         "observe: waiting up to {within} for the next build of {repo} (above #{newest}, the newest now) that witness does not trigger"
     ));
     let command = format!(
-        "# watch, without triggering one, for the next build of {repo} (a number above the newest when the wait began), up to {within}\nGET {api}?page=1&per_page=25   # every {:?}",
-        d.poll
+        "# watch, without triggering one, for the next build of {repo} (a number above the newest when the wait began), up to {within}\nGET {}?page=1&per_page=25   # every {:?}",
+        list.api, d.poll
     );
-    let began = Instant::now();
-    let mut last_progress = Instant::now();
-    let found = loop {
-        if let Some(b) = list()?
-            .into_iter()
-            .filter(|b| b.number > newest)
-            .min_by_key(|b| b.number)
-        {
-            break b;
-        }
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            // The failing check says it all; `timed_out` would name the step's own timeout.
-            return Ok(Observation {
-                command,
-                stdout: "no new build\n".into(),
-                checks: vec![Outcome::fail(
-                    format!("a natural build of {repo} within {within}"),
-                    format!(
-                        "no natural build of {repo} within {within}: the newest is still #{newest}"
-                    ),
-                )],
-                ..Observation::default()
-            });
-        }
-        if last_progress.elapsed() >= PROGRESS_EVERY {
-            (cx.progress)(&format!(
-                "observe: still waiting for a build of {repo} above #{newest}: {:.0}s",
-                began.elapsed().as_secs_f64()
-            ));
-            last_progress = Instant::now();
-        }
-        std::thread::sleep(d.poll.min(left));
-    };
-    let number = found.number;
-    (cx.progress)(&format!("observe: drone build #{number} of {repo} began"));
-    let observed = format!(
-        "{repo}: build #{number} (event `{}`, by {}), created {}; not triggered by witness",
-        found.event,
-        if found.trigger.is_empty() {
-            "?"
-        } else {
-            found.trigger.as_str()
-        },
-        utc(found.created)
-    );
-    let mut obs = if d.wait {
-        // The rest is the `drone` step's own, on that build.
-        let existing = DroneStep {
-            trigger: None,
-            build: Some(number.to_string()),
-            ..d.clone()
-        };
-        let mut obs = drone::run(&existing, cx, deadline)?;
-        obs.command = format!("{command}\n{}", obs.command);
-        obs
-    } else {
-        Observation {
+    let Some(found) = first_above(&list, newest, &repo, cx, d.poll, deadline)? else {
+        // The failing check says it all; `timed_out` would name the step's own timeout.
+        return Ok(Observation {
             command,
-            stdout: "a new build began; witness did not trigger it; not waited for\n".into(),
-            defines: vec![(d.build_var.clone(), number.to_string())],
-            manual: Some(format!(
-                "curl -s -H \"Authorization: Bearer $TOKEN\" {api}/{number} | jq ."
-            )),
+            stdout: "no new build\n".into(),
+            checks: vec![Outcome::fail(
+                format!("a natural build of {repo} within {within}"),
+                format!(
+                    "no natural build of {repo} within {within}: the newest is still #{newest}"
+                ),
+            )],
             ..Observation::default()
-        }
+        });
     };
+    (cx.progress)(&format!(
+        "observe: drone build #{} of {repo} began",
+        found.number
+    ));
+    let mut obs = go_on(d, found.number, command, &list.api, cx, deadline)?;
     obs.checks.insert(
         0,
         Outcome::pass(format!(
@@ -145,6 +117,80 @@ pub(super) fn next_build(
             d.build_var
         )),
     );
-    obs.observed = Some(observed);
+    obs.observed = Some(observed(&repo, &found));
     Ok(obs)
+}
+
+/// The first build numbered above `newest`, polled until the deadline; None if none came.
+fn first_above(
+    list: &BuildList,
+    newest: i64,
+    repo: &str,
+    cx: &StepCtx,
+    poll: Duration,
+    deadline: Instant,
+) -> Result<Option<Listed>, StepError> {
+    crate::poll::until(deadline, poll, |a| {
+        let next = list
+            .get()?
+            .into_iter()
+            .filter(|b| b.number > newest)
+            .min_by_key(|b| b.number);
+        if next.is_some() || a.past_deadline() {
+            return Ok(ControlFlow::Break(next));
+        }
+        if a.progress_due(PROGRESS_EVERY) {
+            (cx.progress)(&format!(
+                "observe: still waiting for a build of {repo} above #{newest}: {:.0}s",
+                a.elapsed().as_secs_f64()
+            ));
+        }
+        Ok(ControlFlow::Continue(()))
+    })
+}
+
+/// What the triggering step does once its build exists: return its number, or wait for its
+/// end and read its log (the `drone` step's own code, given that build).
+fn go_on(
+    d: &DroneStep,
+    number: i64,
+    command: String,
+    api: &str,
+    cx: &StepCtx,
+    deadline: Instant,
+) -> Result<Observation, StepError> {
+    if d.wait {
+        let existing = DroneStep {
+            trigger: None,
+            build: Some(number.to_string()),
+            ..d.clone()
+        };
+        let mut obs = drone::run(&existing, cx, deadline)?;
+        obs.command = format!("{command}\n{}", obs.command);
+        return Ok(obs);
+    }
+    Ok(Observation {
+        command,
+        stdout: "a new build began; witness did not trigger it; not waited for\n".into(),
+        defines: vec![(d.build_var.clone(), number.to_string())],
+        manual: Some(format!(
+            "curl -s -H \"Authorization: Bearer $TOKEN\" {api}/{number} | jq ."
+        )),
+        ..Observation::default()
+    })
+}
+
+/// The report's line on the build observed.
+fn observed(repo: &str, found: &Listed) -> String {
+    format!(
+        "{repo}: build #{} (event `{}`, by {}), created {}; not triggered by witness",
+        found.number,
+        found.event,
+        if found.trigger.is_empty() {
+            "?"
+        } else {
+            found.trigger.as_str()
+        },
+        utc(found.created)
+    )
 }
