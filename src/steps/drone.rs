@@ -143,16 +143,16 @@ pub fn run(d: &DroneStep, cx: &StepCtx, deadline: Instant) -> Result<Observation
     Ok(obs)
 }
 
-/// Where a repo's builds are, and how to ask.
-struct Api {
+/// Where a repo's builds are, and how to ask (also the observing step's, `observe/build.rs`).
+pub(super) struct Api {
     /// `<server>/api/repos/<repo>/builds`.
-    builds: String,
+    pub(super) builds: String,
     token: String,
     client: Client,
 }
 
 /// `<server>/api/repos/<repo>/builds`, from the step's server and repo.
-fn builds_url(d: &DroneStep, cx: &StepCtx) -> Result<String, StepError> {
+pub(super) fn builds_url(d: &DroneStep, cx: &StepCtx) -> Result<String, StepError> {
     let server = cx.vars.interpolate(&d.server, Quote::Raw)?;
     let server = server.trim_end_matches('/');
     let repo = cx.vars.interpolate(&d.repo, Quote::Raw)?;
@@ -161,7 +161,7 @@ fn builds_url(d: &DroneStep, cx: &StepCtx) -> Result<String, StepError> {
 
 impl Api {
     /// The token (a secret of the target) and an HTTP client for `builds`.
-    fn connect(builds: String, d: &DroneStep, cx: &StepCtx) -> Result<Api, StepError> {
+    pub(super) fn connect(builds: String, d: &DroneStep, cx: &StepCtx) -> Result<Api, StepError> {
         let token = cx.secret("token_secret", &d.token_secret)?;
         let client = Client::builder()
             .timeout(Duration::from_secs(30))
@@ -174,12 +174,12 @@ impl Api {
         })
     }
 
-    fn get(&self, url: &str) -> RequestBuilder {
+    pub(super) fn get(&self, url: &str) -> RequestBuilder {
         self.client.get(url).bearer_auth(&self.token)
     }
 
     /// The build, as a person would look at it.
-    fn manual(&self, number: i64) -> String {
+    pub(super) fn manual(&self, number: i64) -> String {
         format!(
             "curl -s -H \"Authorization: Bearer $TOKEN\" {}/{number} | jq .",
             self.builds
@@ -455,7 +455,7 @@ fn read_log(api: &Api, url: &str, which: &str, deadline: Instant) -> Result<Stri
     Ok(lines.iter().map(|l| l.out.as_str()).collect())
 }
 
-fn send(req: RequestBuilder, what: &str) -> Result<(u16, String), StepError> {
+pub(super) fn send(req: RequestBuilder, what: &str) -> Result<(u16, String), StepError> {
     let resp = req
         .send()
         .map_err(|e| HttpError::new(format!("drone {what}"), HttpErrorKind::Send(e)))?;

@@ -8,10 +8,10 @@
 use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
-use reqwest::blocking::Client;
 use serde::Deserialize;
 
-use super::super::{StepCtx, StepError, drone};
+use super::super::drone::{self, Api};
+use super::super::{StepCtx, StepError};
 use super::utc;
 use crate::error::{HttpError, HttpErrorKind};
 use crate::interp::Quote;
@@ -30,48 +30,18 @@ struct Listed {
     created: i64,
 }
 
-/// Drone's build list of one repo, read with the target's token.
-struct BuildList {
-    client: Client,
-    api: String,
-    token: String,
-}
-
-impl BuildList {
-    fn new(d: &DroneStep, repo: &str, cx: &StepCtx) -> Result<BuildList, StepError> {
-        let server = cx.vars.interpolate(&d.server, Quote::Raw)?;
-        let client = Client::builder()
-            .timeout(Duration::from_secs(30))
-            .build()
-            .map_err(|e| HttpError::new("drone client", HttpErrorKind::Client(e)))?;
-        Ok(BuildList {
-            client,
-            api: format!("{}/api/repos/{repo}/builds", server.trim_end_matches('/')),
-            token: cx.secret("token_secret", &d.token_secret)?,
-        })
+/// The repo's newest 25 builds, from Drone's list endpoint.
+fn newest_builds(api: &Api) -> Result<Vec<Listed>, StepError> {
+    let req = api
+        .get(&api.builds)
+        .query(&[("page", "1"), ("per_page", "25")]);
+    let (status, body) = drone::send(req, "list")?;
+    let what = format!("GET {}", api.builds);
+    if status != 200 {
+        let body = body.trim().to_string();
+        return Err(HttpError::new(what, HttpErrorKind::Status { status, body }).into());
     }
-
-    /// The newest 25 builds.
-    fn get(&self) -> Result<Vec<Listed>, StepError> {
-        let what = format!("GET {}", self.api);
-        let resp = self
-            .client
-            .get(&self.api)
-            .query(&[("page", "1"), ("per_page", "25")])
-            .bearer_auth(&self.token)
-            .send()
-            .map_err(|e| HttpError::new(what.clone(), HttpErrorKind::Send(e)))?;
-        let status = resp.status().as_u16();
-        let body = resp
-            .text()
-            .map_err(|e| HttpError::new(what.clone(), HttpErrorKind::Body(e)))?;
-        if status != 200 {
-            let body = body.trim().to_string();
-            return Err(HttpError::new(what, HttpErrorKind::Status { status, body }).into());
-        }
-        Ok(serde_json::from_str(&body)
-            .map_err(|e| HttpError::new(what, HttpErrorKind::Decode(e)))?)
-    }
+    Ok(serde_json::from_str(&body).map_err(|e| HttpError::new(what, HttpErrorKind::Decode(e)))?)
 }
 
 /// Wait for the repo's next build; then do what the triggering step does after creating one.
@@ -82,16 +52,20 @@ pub(super) fn next_build(
     deadline: Instant,
 ) -> Result<Observation, StepError> {
     let repo = cx.vars.interpolate(&d.repo, Quote::Raw)?;
-    let list = BuildList::new(d, &repo, cx)?;
-    let newest = list.get()?.iter().map(|b| b.number).max().unwrap_or(0);
+    let api = Api::connect(drone::builds_url(d, cx)?, d, cx)?;
+    let newest = newest_builds(&api)?
+        .iter()
+        .map(|b| b.number)
+        .max()
+        .unwrap_or(0);
     (cx.progress)(&format!(
         "observe: waiting up to {within} for the next build of {repo} (above #{newest}, the newest now) that witness does not trigger"
     ));
     let command = format!(
         "# watch, without triggering one, for the next build of {repo} (a number above the newest when the wait began), up to {within}\nGET {}?page=1&per_page=25   # every {:?}",
-        list.api, d.poll
+        api.builds, d.poll
     );
-    let Some(found) = first_above(&list, newest, &repo, cx, d.poll, deadline)? else {
+    let Some(found) = first_above(&api, newest, &repo, cx, d.poll, deadline)? else {
         // The failing check says it all; `timed_out` would name the step's own timeout.
         return Ok(Observation {
             command,
@@ -109,7 +83,7 @@ pub(super) fn next_build(
         "observe: drone build #{} of {repo} began",
         found.number
     ));
-    let mut obs = go_on(d, found.number, command, &list.api, cx, deadline)?;
+    let mut obs = go_on(d, found.number, command, &api, cx, deadline)?;
     obs.checks.insert(
         0,
         Outcome::pass(format!(
@@ -123,7 +97,7 @@ pub(super) fn next_build(
 
 /// The first build numbered above `newest`, polled until the deadline; None if none came.
 fn first_above(
-    list: &BuildList,
+    api: &Api,
     newest: i64,
     repo: &str,
     cx: &StepCtx,
@@ -131,8 +105,7 @@ fn first_above(
     deadline: Instant,
 ) -> Result<Option<Listed>, StepError> {
     crate::poll::until(deadline, poll, |a| {
-        let next = list
-            .get()?
+        let next = newest_builds(api)?
             .into_iter()
             .filter(|b| b.number > newest)
             .min_by_key(|b| b.number);
@@ -155,7 +128,7 @@ fn go_on(
     d: &DroneStep,
     number: i64,
     command: String,
-    api: &str,
+    api: &Api,
     cx: &StepCtx,
     deadline: Instant,
 ) -> Result<Observation, StepError> {
@@ -173,9 +146,7 @@ fn go_on(
         command,
         stdout: "a new build began; witness did not trigger it; not waited for\n".into(),
         defines: vec![(d.build_var.clone(), number.to_string())],
-        manual: Some(format!(
-            "curl -s -H \"Authorization: Bearer $TOKEN\" {api}/{number} | jq ."
-        )),
+        manual: Some(api.manual(number)),
         ..Observation::default()
     })
 }
