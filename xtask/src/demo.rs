@@ -16,10 +16,10 @@ pub fn run(_args: &[String]) -> Result<()> {
     // Compile the gates while the twin is built or booted: on a fresh clone both take
     // minutes, and neither needs the other. Cargo's own progress shows the compile.
     eprintln!(
-        "xtask demo: compiling the gate binaries (cargo build --tests) while the twin comes up…"
+        "xtask demo: compiling the gate binaries (cargo build --test m1 --test m2) while the twin comes up…"
     );
     let mut compile = Command::new(cargo())
-        .args(["build", "--tests", "--test", "m1", "--test", "m2"])
+        .args(["build", "--test", "m1", "--test", "m2"])
         .spawn()?;
     let outcome = twin::with_twin("demo", |_| {
         let built = compile.wait()?;
