@@ -2,8 +2,9 @@
 //! installed `witness-nightly.service` runs (observe mode: it fires no sweep and triggers no
 //! build): `nightly-sweep.timer` elapsing on its own (a runtime drop-in, `OnActiveSec=20s`,
 //! put in place once the gate says it waits for the sweep) and a Drone build made by another
-//! party (a POST to the API twin inside the twin, standing in for a push, once the gate says
-//! it waits for a build). Each is made only after the gate began to wait, as on cc-ci the
+//! party (the bridge's custom build for a recipe PR: a POST to the API twin inside the twin,
+//! naming no commit, once the gate says it waits for a build). The sabotage matrix makes the
+//! same events for its observe-mode rows (`Naturals`, fed the gate's stderr). Each is made only after the gate began to wait, as on cc-ci the
 //! nightly unit starts before the sweep's fire. The timer is restored afterwards.
 
 use std::time::{Duration, Instant};
@@ -31,14 +32,14 @@ pub fn run_nightly_unit(tw: &Twin) -> Result<()> {
          systemctl start --no-block witness-nightly.service",
     )?;
     let followed = follow(tw, cursor.trim());
-    let restored = twin::ask(tw, &format!("rm -f {DROP_IN}; systemctl daemon-reload"));
+    let restored = restore_timer(tw);
     followed?;
-    restored.map(drop)
+    restored
 }
 
 fn follow(tw: &Twin, cursor: &str) -> Result<()> {
     let began = Instant::now();
-    let (mut timer, mut build) = (false, false);
+    let mut made = Naturals::default();
     loop {
         let log = twin::ask(
             tw,
@@ -47,14 +48,44 @@ fn follow(tw: &Twin, cursor: &str) -> Result<()> {
                 sh(cursor)
             ),
         )?;
-        let waits_for = |what: &str| {
-            log.lines()
-                .any(|l| l.contains("observe: waiting up to") && l.contains(what))
-        };
-        if !timer && waits_for("nightly-sweep.service") {
-            println!(
-                "nightly-check: the gate waits for the sweep: its timer elapses on its own in 20s"
+        for line in log.lines() {
+            made.on_line(tw, line)?;
+        }
+        let state = twin::ask(tw, "systemctl is-active witness-nightly.service")?;
+        if !matches!(state.trim(), "activating" | "active" | "reloading") {
+            return Ok(());
+        }
+        if began.elapsed() > RUN_BOUND {
+            bail!(
+                "witness-nightly.service still runs after {RUN_BOUND:?} (waited for the sweep: {}, for a build: {})",
+                made.timer,
+                made.build
             );
+        }
+        std::thread::sleep(Duration::from_secs(2));
+    }
+}
+
+/// The natural events made so far for one observing gate run, each made once, when the
+/// gate's output first says it waits for it.
+#[derive(Default)]
+pub struct Naturals {
+    /// `nightly-sweep.timer` was made to elapse on its own.
+    pub timer: bool,
+    /// The bridge's build was made.
+    pub build: bool,
+}
+
+impl Naturals {
+    /// One line of the observing gate's output (its journal, or its stderr): on "observe:
+    /// waiting up to … nightly-sweep.service" the timer elapses 20 s later; on "… next build
+    /// of …" the bridge makes its build.
+    pub fn on_line(&mut self, tw: &Twin, line: &str) -> Result<()> {
+        if !line.contains("observe: waiting up to") {
+            return Ok(());
+        }
+        if !self.timer && line.contains("nightly-sweep.service") {
+            println!("natural: the gate waits for the sweep: its timer elapses on its own in 20s");
             twin::ask(
                 tw,
                 &format!(
@@ -63,33 +94,30 @@ fn follow(tw: &Twin, cursor: &str) -> Result<()> {
                      systemctl daemon-reload && systemctl restart nightly-sweep.timer"
                 ),
             )?;
-            timer = true;
+            self.timer = true;
         }
-        if !build && waits_for("next build of") {
-            println!("nightly-check: the gate waits for a build: another party makes one");
+        if !self.build && line.contains("next build of") {
+            println!("natural: the gate waits for a build: the bridge makes one");
             std::thread::sleep(Duration::from_secs(3));
-            let made = twin::ask(tw, &push_build()?)?;
+            let made = twin::ask(tw, &bridge_build()?)?;
             if made.trim() != "200" {
-                bail!("the stand-in push's build was refused: {made}");
+                bail!("the bridge's build was refused: {made}");
             }
-            build = true;
+            self.build = true;
         }
-        let state = twin::ask(tw, "systemctl is-active witness-nightly.service")?;
-        if !matches!(state.trim(), "activating" | "active" | "reloading") {
-            return Ok(());
-        }
-        if began.elapsed() > RUN_BOUND {
-            bail!(
-                "witness-nightly.service still runs after {RUN_BOUND:?} (waited for the sweep: {timer}, for a build: {build})"
-            );
-        }
-        std::thread::sleep(Duration::from_secs(2));
+        Ok(())
     }
 }
 
-/// The shell command (run in the twin) creating the build M2's Drone action would trigger
-/// (its params, the reviewed commit), with the bridge's token; it prints the HTTP status.
-fn push_build() -> Result<String> {
+/// Puts `nightly-sweep.timer` back as it was (the drop-in gone, systemd reloaded).
+pub fn restore_timer(tw: &Twin) -> Result<()> {
+    twin::ask(tw, &format!("rm -f {DROP_IN}; systemctl daemon-reload")).map(drop)
+}
+
+/// The shell command (run in the twin) making the build the bridge makes for a recipe PR: a
+/// custom build with M2's params and the bridge's token, naming no commit, so Drone builds
+/// main's head (drone-api.md, HandleCreate). It prints the HTTP status.
+fn bridge_build() -> Result<String> {
     let t = witness::target::load(&util::workspace_root(), "twin")?;
     let var = |k: &str| t.vars.get(k).cloned().unwrap_or_default();
     let url = format!(
@@ -98,13 +126,11 @@ fn push_build() -> Result<String> {
         var("drone_repo")
     );
     Ok(format!(
-        "c=$(/usr/bin/git -C /etc/cc-ci rev-parse --verify {head}^{{commit}}) && \
-         /usr/bin/python3 -c 'import sys, urllib.request as u; \
+        "/usr/bin/python3 -c 'import sys, urllib.request as u; \
 t = open(\"/run/secrets/bridge_drone_token\").read().strip(); \
 r = u.Request(sys.argv[1], method=\"POST\", headers={{\"Authorization\": \"Bearer \" + t}}); \
 print(u.urlopen(r).status)' \
-         {url}?commit=$c\\&RECIPE=gitea\\&REF=357926f2\\&PR=1\\&SRC=recipe-maintainers/gitea",
-        head = sh(&var("head_commit")),
+         {url}?RECIPE=gitea\\&REF=357926f2\\&PR=1\\&SRC=recipe-maintainers/gitea",
         url = sh(&url),
     ))
 }

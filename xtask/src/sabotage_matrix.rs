@@ -11,12 +11,14 @@
 //! Runs with `CI=true`, so a sabotaged run can never write or update a snapshot.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use anyhow::{Context, Result, bail};
 
-use crate::twin;
+use crate::natural::{self, Naturals};
+use crate::twin::{self, Twin};
 use crate::util::cargo;
 
 /// (scenario, the claim its failure must name, a fragment of the reason it must give).
@@ -288,6 +290,14 @@ pub const MATRIX: &[(&str, &[Case])] = &[
         &[("m2::c7_no_regression", "M2.7", "/^sweep: \\S+ /")],
     ),
     (
+        "main-moved-on",
+        &[(
+            "m2::c5_drone_path",
+            "M2.5",
+            "[value] `the build ran the reviewed commit`",
+        )],
+    ),
+    (
         "sweep-cut-short",
         &[(
             "m2::c7_no_regression",
@@ -296,6 +306,13 @@ pub const MATRIX: &[(&str, &[Case])] = &[
         )],
     ),
 ];
+
+/// Sabotages whose row runs its gate in observe mode, as the nightly does (`WITNESS_OBSERVE=1`,
+/// no mutation allowed): witness fires and triggers nothing, and the twin's natural events
+/// (the sweep timer's own elapse, the bridge's build) are made when the gate waits for them.
+/// Their regression exists only for what the nightly observes (a build naming no commit runs
+/// main's head; witness's own trigger names the reviewed commit).
+const OBSERVED: &[&str] = &["main-moved-on"];
 
 /// `cargo xtask sabotage-matrix [--gate G] [NAME..]`: every sabotage (or the named ones),
 /// each with its scenarios (or only gate G's: the M1 rows alone need no sweep fire).
@@ -313,8 +330,8 @@ pub fn run(args: &[String]) -> Result<()> {
             only.push(a);
         }
     }
-    let (rows, red_steps) = twin::with_twin("sabotage-matrix", |_| {
-        let result = run_matrix(&only, gate);
+    let (rows, red_steps) = twin::with_twin("sabotage-matrix", |tw| {
+        let result = run_matrix(tw, &only, gate);
         // Restore even when the matrix failed half-way: the twin must not stay sabotaged.
         let restored = restore();
         let rows = result?;
@@ -417,7 +434,7 @@ fn failed_steps(gate: &str, scenario: &str) -> BTreeSet<u64> {
         .collect()
 }
 
-fn run_matrix(only: &[&str], gate: Option<&str>) -> Result<(Vec<Row>, RedSteps)> {
+fn run_matrix(tw: &Twin, only: &[&str], gate: Option<&str>) -> Result<(Vec<Row>, RedSteps)> {
     let mut rows = Vec::new();
     let mut red_steps = RedSteps::new();
     for (sabotage, cases) in MATRIX {
@@ -446,15 +463,19 @@ fn run_matrix(only: &[&str], gate: Option<&str>) -> Result<(Vec<Row>, RedSteps)>
                 .map(|c| c.0)
                 .filter(|sc| sc.starts_with(&format!("{gate}::")))
                 .collect();
-            let out = Command::new(cargo())
-                .args(["test", "--quiet", "--test", gate, "--", "--exact"])
+            let mut cmd = Command::new(cargo());
+            cmd.args(["test", "--quiet", "--test", gate, "--", "--exact"])
                 .args(skip_all_but(gate, &wanted)?)
                 .env("WITNESS_TARGET", "twin")
-                .env("WITNESS_ALLOW_MUTATION", "1")
                 .env("WITNESS_ALL_STEPS", "1")
-                .env("CI", "true")
-                .output()?;
-            outputs.insert(gate, String::from_utf8_lossy(&out.stdout).into_owned());
+                .env("CI", "true");
+            let stdout = if OBSERVED.contains(sabotage) {
+                observing(tw, cmd)?
+            } else {
+                let out = cmd.env("WITNESS_ALLOW_MUTATION", "1").output()?;
+                String::from_utf8_lossy(&out.stdout).into_owned()
+            };
+            outputs.insert(gate, stdout);
         }
         for (scenario, claim, why) in cases {
             let (gate, _) = scenario.split_once("::").unwrap_or(("m1", scenario));
@@ -505,6 +526,38 @@ fn run_matrix(only: &[&str], gate: Option<&str>) -> Result<(Vec<Row>, RedSteps)>
         restore()?;
     }
     Ok((rows, red_steps))
+}
+
+/// Runs the gate `cmd` in observe mode, making the twin's natural events as its stderr says
+/// it waits for them; returns its stdout. The sweep timer is put back whatever happens.
+fn observing(tw: &Twin, mut cmd: Command) -> Result<String> {
+    let mut gate = cmd
+        .env("WITNESS_OBSERVE", "1")
+        .env_remove("WITNESS_ALLOW_MUTATION")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let mut stdout = gate.stdout.take().context("the gate's stdout")?;
+    let out = std::thread::spawn(move || {
+        let mut s = String::new();
+        stdout.read_to_string(&mut s).map(|_| s)
+    });
+    let mut made = Naturals::default();
+    let mut followed = Ok(());
+    for line in BufReader::new(gate.stderr.take().context("the gate's stderr")?).lines() {
+        let line = line?;
+        eprintln!("{line}");
+        if followed.is_ok() {
+            followed = made.on_line(tw, &line);
+        }
+    }
+    gate.wait()?;
+    let restored = natural::restore_timer(tw);
+    followed?;
+    restored?;
+    out.join()
+        .map_err(|_| anyhow::anyhow!("reading the gate's stdout panicked"))?
+        .context("reading the gate's stdout")
 }
 
 /// `--skip` for every scenario of `gate` but `wanted` (with `--exact`, names match whole).

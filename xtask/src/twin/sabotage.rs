@@ -245,6 +245,13 @@ pub const ALL: &[Sabotage] = &[
                  systemd stops the fire half-way, so recipes of the pre-deploy run have no \
                  outcome in it (M2.7)",
     },
+    Sabotage {
+        name: "main-moved-on",
+        breaks: "main moved on after the review: a commit the claim does not review pushed to \
+                 main (not claimed, not switched). Drone builds main's head when a build names no \
+                 commit, as the bridge's recipe builds do, so the nightly's observed build runs \
+                 another commit than the reviewed one (M2.5, observe mode)",
+    },
 ];
 
 /// `cargo xtask twin sabotage <name> | --list`.
