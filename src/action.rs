@@ -19,13 +19,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use serde::{Deserialize, Serialize};
 
 use crate::config::RunConfig;
 use crate::engine::run_steps;
-use crate::error::{ActionError, LoadError};
+use crate::error::{ActionError, ActionProblem, ActionRefused, LoadError};
 use crate::evidence::{self, EvidenceCheck};
 use crate::lock::{flock, lock_builds, lock_on_target, lock_target};
 use crate::scenario::check::{check_vars, defined_vars};
@@ -36,9 +36,17 @@ use crate::target::TargetRuntime;
 #[derive(Debug, Clone)]
 pub enum ActionUnavailable {
     /// It changes the target and mutation is not allowed.
-    Refused(String),
+    Refused(ActionRefused),
     /// It ran and failed, or could not be run.
     Failed(ActionError),
+}
+
+/// `name`'s outputs are unavailable: it failed.
+fn fail(name: &str, problem: ActionProblem) -> ActionUnavailable {
+    ActionUnavailable::Failed(ActionError {
+        action: name.to_string(),
+        problem,
+    })
 }
 
 /// What a scenario gets from an action it uses.
@@ -177,16 +185,15 @@ impl Actions {
         rt: &TargetRuntime,
         given: &BTreeSet<String>,
     ) -> ActionResult {
-        let fail = |message: String| {
-            ActionUnavailable::Failed(ActionError {
-                action: name.to_string(),
-                message,
-            })
-        };
+        let fail = |problem| fail(name, problem);
         let (Some(def), Some(cell)) = (self.defs.get(name), self.results.get(name)) else {
-            return Err(fail("no such action".into()));
+            return Err(fail(ActionProblem::NoSuchAction));
         };
-        let def = def.as_ref().map_err(|e| fail(e.clone()))?;
+        let def = def.as_ref().map_err(|e| {
+            fail(ActionProblem::Load {
+                diagnostic: e.clone(),
+            })
+        })?;
         cell.get_or_init(|| self.once(name, def, cfg, rt, given))
             .clone()
     }
@@ -199,26 +206,32 @@ impl Actions {
         rt: &TargetRuntime,
         given: &BTreeSet<String>,
     ) -> ActionResult {
-        let fail = |message: String| {
-            ActionUnavailable::Failed(ActionError {
-                action: name.to_string(),
-                message,
-            })
-        };
+        let fail = |problem| fail(name, problem);
         if def.changes_target(cfg.observe) && !cfg.allow_mutation {
-            return Err(ActionUnavailable::Refused(format!(
-                "REFUSED: action `{name}` ({}) changes the target and WITNESS_ALLOW_MUTATION is not set; \
-                 the scenarios that observe it were not run, so their claims are NOT witnessed",
-                def.title
-            )));
+            return Err(ActionUnavailable::Refused(ActionRefused {
+                action: name.to_string(),
+                title: def.title.clone(),
+            }));
         }
-        check_vars(def, given, &BTreeMap::new()).map_err(|e: LoadError| fail(e.to_string()))?;
+        check_vars(def, given, &BTreeMap::new())
+            .map_err(|e: LoadError| fail(ActionProblem::Vars(Arc::new(e))))?;
         let dir = run_dir(cfg, &self.gate);
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| fail(format!("cannot create {}: {e}", dir.display())))?;
+        if let Err(e) = std::fs::create_dir_all(&dir) {
+            return Err(fail(ActionProblem::CreateDir {
+                dir,
+                source: Arc::new(e),
+            }));
+        }
         let lock_path = dir.join(format!("{name}.lock"));
-        let lock = flock(&lock_path, true)
-            .map_err(|e| fail(format!("cannot lock {}: {e}", lock_path.display())))?;
+        let lock = match flock(&lock_path, true) {
+            Ok(l) => l,
+            Err(e) => {
+                return Err(fail(ActionProblem::Lock {
+                    path: lock_path,
+                    source: Arc::new(e),
+                }));
+            }
+        };
         let stored_path = dir.join(format!("{name}.json"));
         let stored = match read_stored(&stored_path) {
             Some(s) => s,
@@ -231,14 +244,18 @@ impl Actions {
                         .unwrap_or(u64::MAX),
                 );
                 let text = serde_json::to_string_pretty(&s).expect("plain strings serialize");
-                crate::atomic_file::write(&stored_path, text.as_bytes())
-                    .map_err(|e| fail(format!("cannot store {}: {e}", stored_path.display())))?;
+                if let Err(e) = crate::atomic_file::write(&stored_path, text.as_bytes()) {
+                    return Err(fail(ActionProblem::Store {
+                        path: stored_path,
+                        source: Arc::new(e),
+                    }));
+                }
                 s
             }
         };
         drop(lock);
         match stored.failure {
-            Some(f) => Err(fail(f)),
+            Some(failure) => Err(fail(ActionProblem::Ran { failure })),
             None => Ok(ActionOutputs {
                 vars: stored
                     .outputs

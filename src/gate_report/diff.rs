@@ -30,18 +30,14 @@ pub fn read(
     };
     let text =
         std::fs::read_to_string(&file).map_err(|e| ReportError::io("read", file.clone(), e))?;
-    let report: Report = serde_json::from_str(&text).map_err(|e| ReportError::NotAReport {
+    let report: Report = serde_json::from_str(&text).map_err(|source| ReportError::NotAReport {
         file: file.clone(),
-        message: format!("schema {}: {e}", super::wire::SCHEMA),
+        source,
     })?;
     if report.schema != super::wire::SCHEMA {
-        return Err(ReportError::NotAReport {
+        return Err(ReportError::OtherSchema {
             file,
-            message: format!(
-                "schema `{}`, this witness reads `{}`",
-                report.schema,
-                super::wire::SCHEMA
-            ),
+            found: report.schema,
         });
     }
     Ok((file, report))

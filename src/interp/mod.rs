@@ -112,10 +112,10 @@ impl Vars {
                 Piece::Var { name, context } => {
                     let value = &self.var(&name)?.value;
                     let written =
-                        shell::write(value, &context).map_err(|message| InterpError::Quote {
+                        shell::write(value, &context).map_err(|problem| InterpError::Quote {
                             name: name.clone(),
                             context: context.to_string(),
-                            message,
+                            problem,
                         })?;
                     out.push_str(&written);
                 }

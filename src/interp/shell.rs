@@ -26,6 +26,7 @@
 use std::fmt;
 
 use super::readers::{self, Cmd, Site, VAR_MARK, Word};
+use crate::error::QuoteProblem;
 
 /// The quoting context a `${name}` sits in.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,14 +114,15 @@ pub fn lex(template: &str) -> Result<Vec<Piece>, usize> {
 
 /// How `value` is written in `context`. `Err` says why it cannot be (the caller names
 /// the variable).
-pub fn write(value: &str, context: &Context) -> Result<String, String> {
+pub fn write(value: &str, context: &Context) -> Result<String, QuoteProblem> {
     if value.contains('\0') {
-        return Err("it holds a NUL byte, which no shell string can carry".into());
+        return Err(QuoteProblem::Nul);
     }
     match context {
+        // shlex refuses only a NUL byte, ruled out above.
         Context::Bare => shlex::try_quote(value)
             .map(|q| q.into_owned())
-            .map_err(|e| e.to_string()),
+            .map_err(|_| QuoteProblem::Nul),
         Context::Double => Ok(escape(value, &['$', '`', '"', '\\'])),
         Context::Single => Ok(value.replace('\'', r"'\''")),
         Context::Heredoc { delimiter, quoted } => {
@@ -128,9 +130,9 @@ pub fn write(value: &str, context: &Context) -> Result<String, String> {
                 .lines()
                 .any(|l| l.trim_start_matches('\t') == delimiter)
             {
-                return Err(format!(
-                    "it holds a line `{delimiter}`, which would end the heredoc early"
-                ));
+                return Err(QuoteProblem::EndsHeredoc {
+                    delimiter: delimiter.clone(),
+                });
             }
             Ok(if *quoted {
                 value.to_string()
@@ -138,10 +140,11 @@ pub fn write(value: &str, context: &Context) -> Result<String, String> {
                 escape(value, &['$', '`', '\\'])
             })
         }
-        other => Err(other
-            .refusal()
-            .unwrap_or("this context cannot hold a value")
-            .to_string()),
+        other => Err(QuoteProblem::NoValueHere {
+            why: other
+                .refusal()
+                .unwrap_or("this context cannot hold a value"),
+        }),
     }
 }
 
@@ -970,12 +973,13 @@ echo "$(printf '%s' "${n}")" '"${o}"'
             r#"a'b"c\`d\$(e)\\f"#
         );
         assert_eq!(write(v, &heredoc("EOF", true)).unwrap(), v);
-        assert!(
-            write("x\nEOF\ny", &heredoc("EOF", false))
-                .unwrap_err()
-                .contains("end the heredoc early")
+        assert_eq!(
+            write("x\nEOF\ny", &heredoc("EOF", false)),
+            Err(QuoteProblem::EndsHeredoc {
+                delimiter: "EOF".into()
+            })
         );
-        assert!(write("a\0b", &Context::Double).unwrap_err().contains("NUL"));
+        assert_eq!(write("a\0b", &Context::Double), Err(QuoteProblem::Nul));
         assert!(write("x", &Context::Comment).is_err());
     }
 }

@@ -381,7 +381,9 @@ fn from_actions(
                 vars.extend(outputs.vars);
                 checks.extend(outputs.evidence.map(|c| (format!("action `{a}`"), c)));
             }
-            Err(ActionUnavailable::Refused(m)) => return Err(stopped(Verdict::Refused, m)),
+            Err(ActionUnavailable::Refused(r)) => {
+                return Err(stopped(Verdict::Refused, r.to_string()));
+            }
             Err(ActionUnavailable::Failed(e)) => {
                 return Err(stopped(
                     Verdict::Error,

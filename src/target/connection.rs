@@ -38,9 +38,9 @@ impl TwinConnection {
             file: file.to_path_buf(),
             source,
         })?;
-        toml::from_str(&text).map_err(|e| TargetError::Parse {
+        toml::from_str(&text).map_err(|source| TargetError::Toml {
             file: file.to_path_buf(),
-            message: e.message().to_string(),
+            source,
         })
     }
 
@@ -74,6 +74,11 @@ mod tests {
         assert_eq!(TwinConnection::read(&f).unwrap(), c);
         std::fs::write(&f, "host = 1\n").unwrap();
         let e = TwinConnection::read(&f).unwrap_err().to_string();
-        assert!(e.contains("connection.toml: invalid type"), "{e}");
+        // toml's own text, located: the line, a caret, then what is wrong.
+        assert!(
+            e.contains("connection.toml: TOML parse error at line 1"),
+            "{e}"
+        );
+        assert!(e.contains("invalid type: integer `1`"), "{e}");
     }
 }

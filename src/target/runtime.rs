@@ -7,7 +7,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use super::{SecretSource, Target, TargetTransport};
-use crate::error::{SecretError, TargetError};
+use crate::error::{SecretError, TargetError, TargetProblem};
 use crate::redact::Redactor;
 use crate::transport::{Exec, ExecOpts, LocalExec, SshPool};
 
@@ -61,9 +61,9 @@ impl TargetRuntime {
     /// the `flake` checkout and replaced by the full hash, so no step compares short with
     /// full later; one that does not resolve makes the target unusable, naming it.
     pub fn resolve_commits(mut self) -> Result<Self, TargetError> {
-        let invalid = |message: String| TargetError::Invalid {
+        let invalid = |problem: TargetProblem| TargetError::Invalid {
             name: self.target.name.clone(),
-            message,
+            problem: Box::new(problem),
         };
         let pending: Vec<(String, String)> = self
             .target
@@ -76,10 +76,8 @@ impl TargetRuntime {
             return Ok(self);
         }
         let Some(repo) = self.target.vars.get("flake").cloned() else {
-            return Err(invalid(format!(
-                "`{}` = `{}` is not a full commit hash, and there is no `flake` variable naming the checkout to resolve it in; give the full 40-digit hash",
-                pending[0].0, pending[0].1
-            )));
+            let (var, value) = pending.into_iter().next().expect("not empty");
+            return Err(invalid(TargetProblem::ShortCommitNoFlake { var, value }));
         };
         for (name, short) in pending {
             let cmd = format!(
@@ -96,13 +94,21 @@ impl TargetRuntime {
                         output_limit: 4096,
                     },
                 )
-                .map_err(|e| invalid(format!("resolving `{name}`: {}", crate::error::chain(&e))))?;
+                .map_err(|cause| {
+                    invalid(TargetProblem::ResolveCommit {
+                        var: name.clone(),
+                        cause,
+                    })
+                })?;
             let full = out.stdout.text().trim().to_string();
             if out.exit != Some(0) || !is_full_hash(&full) {
-                return Err(invalid(format!(
-                    "`{name}` = `{short}` is not a full commit hash and does not resolve to one in {repo} on the target (`{cmd}` exited {:?}); give the full 40-digit hash",
-                    out.exit
-                )));
+                return Err(invalid(TargetProblem::CommitUnresolved {
+                    var: name,
+                    value: short,
+                    repo,
+                    command: cmd,
+                    exit: out.exit,
+                }));
             }
             self.target.vars.insert(name, full);
         }

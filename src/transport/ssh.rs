@@ -28,7 +28,7 @@ use base64::Engine as _;
 use ssh2::{BlockDirections, CheckResult, HashType, KnownHostFileKind, Session};
 
 use super::{Bounded, Exec, ExecOpts, Output};
-use crate::error::{ConnectCause, TransportError};
+use crate::error::{ChannelFailure, ConnectCause, TransportError};
 
 /// SSH handshakes done by every pool in this process (the bench reports it).
 static HANDSHAKES: AtomicUsize = AtomicUsize::new(0);
@@ -337,9 +337,9 @@ impl Exec for SshPool {
                 }
                 Ok(out)
             }
-            Err(message) => Err(TransportError::Channel {
+            Err(failure) => Err(TransportError::Channel {
                 host: self.cfg.label.clone(),
-                message,
+                failure,
             }),
         }
     }
@@ -397,11 +397,12 @@ impl SshPool {
     ) -> Result<(Held, String), TransportError> {
         let deadline = Instant::now() + wait;
         let (conn, mut ch) = self.open_channel(deadline)?;
-        let channel_err = |message: String| TransportError::Channel {
+        let channel_err = |failure: ChannelFailure| TransportError::Channel {
             host: self.cfg.label.clone(),
-            message,
+            failure,
         };
-        nb(&conn, deadline, || ch.exec(cmd)).map_err(|e| channel_err(format!("exec: {e}")))?;
+        nb(&conn, deadline, || ch.exec(cmd))
+            .map_err(|e| channel_err(ChannelFailure::Exec(Arc::new(e))))?;
         let mut pending = Vec::new();
         let mut buf = [0u8; 4096];
         let last = 'read: loop {
@@ -418,7 +419,7 @@ impl SshPool {
                     }
                 }
                 Err(e) if e.kind() != ErrorKind::WouldBlock => {
-                    return Err(channel_err(format!("reading: {e}")));
+                    return Err(channel_err(ChannelFailure::ReadHeld(Arc::new(e))));
                 }
                 _ => {
                     if Instant::now() >= deadline {
@@ -469,8 +470,8 @@ fn run_channel(
     cmd: &str,
     deadline: Instant,
     limit: usize,
-) -> Result<Output, String> {
-    nb(conn, deadline, || ch.exec(cmd)).map_err(|e| format!("exec: {e}"))?;
+) -> Result<Output, ChannelFailure> {
+    nb(conn, deadline, || ch.exec(cmd)).map_err(|e| ChannelFailure::Exec(Arc::new(e)))?;
     let mut out = Output {
         stdout: Bounded::new(limit),
         stderr: Bounded::new(limit),
@@ -498,7 +499,7 @@ fn run_channel(
                     sink.push(&buf[..n]);
                 }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => open = true,
-                Err(e) => return Err(format!("reading command output: {e}")),
+                Err(e) => return Err(ChannelFailure::ReadOutput(Arc::new(e))),
             }
         }
         if !progressed && !open && ch.eof() {
