@@ -34,7 +34,7 @@ use crate::target::TargetRuntime;
 
 /// Why an action's outputs are not available.
 #[derive(Debug, Clone)]
-pub enum ActionUnavailable {
+pub(crate) enum ActionUnavailable {
     /// It changes the target and mutation is not allowed.
     Refused(ActionRefused),
     /// It ran and failed, or could not be run.
@@ -51,7 +51,7 @@ fn fail(name: &str, problem: ActionProblem) -> ActionUnavailable {
 
 /// What a scenario gets from an action it uses.
 #[derive(Debug, Clone)]
-pub struct ActionOutputs {
+pub(crate) struct ActionOutputs {
     /// The outputs as `<action>.<var>` pairs.
     pub vars: Vec<(String, String)>,
     /// How the action's evidence compares with its committed snapshot (`None` when it has
@@ -87,7 +87,7 @@ struct Stored {
 /// An action as the gate report shows it: what ran once for the run, when, how long, and
 /// what it fired or triggered (its outputs: InvocationIDs, build numbers; secrets gone).
 #[derive(Debug, Clone)]
-pub struct ActionRun {
+pub(crate) struct ActionRun {
     pub name: String,
     pub title: String,
     pub mutates: bool,
@@ -102,7 +102,7 @@ pub struct ActionRun {
 
 /// The actions of the gate that ran in this run, by name: their stored results. One
 /// refused or never used left nothing and is not listed.
-pub fn ran_in(cfg: &RunConfig, gate: &str) -> Vec<ActionRun> {
+pub(crate) fn ran_in(cfg: &RunConfig, gate: &str) -> Vec<ActionRun> {
     let defs = Actions::load(&cfg.root.join("scenarios").join(gate), gate).defs;
     let dir = run_dir(cfg, gate);
     defs.into_iter()
@@ -133,7 +133,7 @@ pub fn ran_in(cfg: &RunConfig, gate: &str) -> Vec<ActionRun> {
 }
 
 /// The actions of one gate, and what each left in this run.
-pub struct Actions {
+pub(crate) struct Actions {
     gate: String,
     defs: BTreeMap<String, Result<Scenario, String>>,
     results: BTreeMap<String, OnceLock<ActionResult>>,
@@ -142,7 +142,7 @@ pub struct Actions {
 impl Actions {
     /// Load `scenarios/<gate>/actions/*.toml` (none is fine). A broken file is kept as its
     /// error, reported to the scenarios that use it.
-    pub fn load(gate_dir: &Path, gate: &str) -> Self {
+    pub(crate) fn load(gate_dir: &Path, gate: &str) -> Self {
         let dir = gate_dir.join("actions");
         let mut defs = BTreeMap::new();
         if let Ok(rd) = std::fs::read_dir(&dir) {
@@ -163,7 +163,7 @@ impl Actions {
     }
 
     /// The outputs of each action, by name (a broken action file has none).
-    pub fn outputs(&self) -> BTreeMap<String, Vec<String>> {
+    pub(crate) fn outputs(&self) -> BTreeMap<String, Vec<String>> {
         self.defs
             .iter()
             .map(|(k, d)| (k.clone(), d.as_ref().map(defined_vars).unwrap_or_default()))
@@ -172,13 +172,13 @@ impl Actions {
 
     /// Does this action change the target (in observe mode, when it has `observe`
     /// alternatives on every such step, it only watches)?
-    pub fn changes_target(&self, name: &str, observe: bool) -> bool {
+    pub(crate) fn changes_target(&self, name: &str, observe: bool) -> bool {
         matches!(self.defs.get(name), Some(Ok(a)) if a.changes_target(observe))
     }
 
     /// The action's outputs as `<name>.<var>` pairs, running it first if nothing in this run
     /// has. Blocks while another thread or process runs it.
-    pub fn get(
+    pub(crate) fn get(
         &self,
         name: &str,
         cfg: &RunConfig,

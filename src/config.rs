@@ -11,7 +11,7 @@ use std::path::PathBuf;
 pub const DEFAULT_OUTPUT_LIMIT: usize = 16 * 1024 * 1024;
 
 /// The target used when `WITNESS_TARGET` is unset.
-pub const DEFAULT_TARGET: &str = "twin";
+pub(crate) const DEFAULT_TARGET: &str = "twin";
 
 /// Settings of one gate run.
 #[derive(Debug, Clone)]

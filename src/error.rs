@@ -32,7 +32,7 @@ pub fn chain(e: &dyn std::error::Error) -> String {
 
 /// A `${name}` that cannot be interpolated (`interp`).
 #[derive(Debug, Error, PartialEq, Eq)]
-pub enum InterpError {
+pub(crate) enum InterpError {
     #[error("unknown variable `${{{name}}}` (known: {known})")]
     Unknown { name: String, known: String },
     #[error("unterminated `${{` at byte {at}")]
@@ -53,7 +53,7 @@ pub enum InterpError {
 
 /// Why a value cannot be written into its place in a shell command (`interp::shell::write`).
 #[derive(Debug, Error, PartialEq, Eq, Clone)]
-pub enum QuoteProblem {
+pub(crate) enum QuoteProblem {
     #[error("it holds a NUL byte, which no shell string can carry")]
     Nul,
     #[error("it holds a line `{delimiter}`, which would end the heredoc early")]
@@ -322,7 +322,7 @@ pub enum SecretErrorKind {
 
 /// A step could not be carried out (as opposed to carried out and judged failing).
 #[derive(Debug, Error)]
-pub enum StepError {
+pub(crate) enum StepError {
     /// Boxed: transport errors carry a lot of context, and this error is returned a lot.
     #[error(transparent)]
     Transport(Box<TransportError>),
@@ -353,7 +353,7 @@ impl From<TransportError> for StepError {
 /// An HTTP request (an `http` step, or one of a `drone` step's calls) failed.
 #[derive(Debug, Error)]
 #[error("{request}")]
-pub struct HttpError {
+pub(crate) struct HttpError {
     /// What was being done, e.g. `GET https://…/healthz` or `drone trigger`.
     pub request: String,
     #[source]
@@ -361,7 +361,7 @@ pub struct HttpError {
 }
 
 #[derive(Debug, Error)]
-pub enum HttpErrorKind {
+pub(crate) enum HttpErrorKind {
     #[error("cannot read ca_file {path}")]
     CaFileRead {
         path: String,
@@ -391,7 +391,7 @@ pub enum HttpErrorKind {
 }
 
 impl HttpError {
-    pub fn new(request: impl Into<String>, kind: HttpErrorKind) -> Self {
+    pub(crate) fn new(request: impl Into<String>, kind: HttpErrorKind) -> Self {
         HttpError {
             request: request.into(),
             kind,
@@ -402,7 +402,7 @@ impl HttpError {
 /// A run-scoped action failed; every scenario using it reports this.
 #[derive(Debug, Error, Clone)]
 #[error("action `{action}` failed: {problem}")]
-pub struct ActionError {
+pub(crate) struct ActionError {
     pub action: String,
     #[source]
     pub problem: ActionProblem,
@@ -411,7 +411,7 @@ pub struct ActionError {
 /// Why an action has no outputs. Clone: every scenario using the action gets the same one,
 /// so the io errors are shared behind `Arc`.
 #[derive(Debug, Error, Clone)]
-pub enum ActionProblem {
+pub(crate) enum ActionProblem {
     #[error("no such action")]
     NoSuchAction,
     /// Its file did not load: the loader's diagnostic, rendered when the actions were read.
@@ -450,7 +450,7 @@ pub enum ActionProblem {
 #[error(
     "REFUSED: action `{action}` ({title}) changes the target and WITNESS_ALLOW_MUTATION is not set; the scenarios that observe it were not run, so their claims are NOT witnessed"
 )]
-pub struct ActionRefused {
+pub(crate) struct ActionRefused {
     pub action: String,
     pub title: String,
 }

@@ -10,7 +10,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 /// Placeholders, named so tests and docs can refer to them.
-pub const SECRET: &str = "[secret]";
+pub(crate) const SECRET: &str = "[secret]";
 
 /// The built-in filters, in order: (pattern, replacement).
 static BUILTIN: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {

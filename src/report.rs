@@ -8,7 +8,7 @@ use std::time::Duration;
 
 /// What a step saw.
 #[derive(Debug, Clone, Default)]
-pub struct Observation {
+pub(crate) struct Observation {
     /// The command or request, as a person would type it (secrets still in: the engine
     /// redacts before anything is shown).
     pub command: String,

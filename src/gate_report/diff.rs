@@ -44,7 +44,7 @@ pub fn read(
 }
 
 /// The identity fields two runs must share to witness the same claim on the same system.
-pub const MUST_AGREE: &[&str] = &[
+pub(crate) const MUST_AGREE: &[&str] = &[
     "/run/current-system",
     "/run/booted-system",
     "flake commit",

@@ -15,7 +15,7 @@ use crate::report::{ScenarioReport, Verdict};
 use crate::scenario::{Scenario, StepKind, SystemdStep};
 
 /// What one trial contributes to the report.
-pub struct TrialRecord<'a> {
+pub(crate) struct TrialRecord<'a> {
     /// `<gate>::<id>`.
     pub name: &'a str,
     pub file: &'a Path,

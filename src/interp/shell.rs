@@ -30,7 +30,7 @@ use crate::error::QuoteProblem;
 
 /// The quoting context a `${name}` sits in.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Context {
+pub(crate) enum Context {
     Bare,
     Double,
     Single,
@@ -48,7 +48,7 @@ pub enum Context {
 
 impl Context {
     /// Why a value cannot be written here, and what to write instead; `None` when it can.
-    pub fn refusal(&self) -> Option<&'static str> {
+    pub(crate) fn refusal(&self) -> Option<&'static str> {
         match self {
             Context::Backtick => Some(
                 "inside backticks: their backslash rules differ between shells; write `$(…)` instead",
@@ -98,7 +98,7 @@ impl fmt::Display for Context {
 
 /// A command template cut at its `${name}`s.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Piece {
+pub(crate) enum Piece {
     /// Shell text, passed through (`$${` already turned into `${`).
     Text(String),
     /// A witness variable and the context it sits in.
@@ -108,13 +108,13 @@ pub enum Piece {
 /// Cut `template` into text and variables, each variable with its quoting context.
 /// An unterminated `${` is returned as `Err(byte offset)`.
 #[cfg(test)]
-pub fn lex(template: &str) -> Result<Vec<Piece>, usize> {
+pub(crate) fn lex(template: &str) -> Result<Vec<Piece>, usize> {
     Ok(Lexer::new(template).lex()?.pieces)
 }
 
 /// How `value` is written in `context`. `Err` says why it cannot be (the caller names
 /// the variable).
-pub fn write(value: &str, context: &Context) -> Result<String, QuoteProblem> {
+pub(crate) fn write(value: &str, context: &Context) -> Result<String, QuoteProblem> {
     if value.contains('\0') {
         return Err(QuoteProblem::Nul);
     }
@@ -161,7 +161,7 @@ fn escape(value: &str, special: &[char]) -> String {
 
 /// A place in a shell command where a second program would run a value as code.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CodeSite {
+pub(crate) struct CodeSite {
     /// `${name}` for a witness variable, `$NAME` for a shell variable that holds one.
     pub what: String,
     /// Byte offset of it in the command.
@@ -174,12 +174,15 @@ pub struct CodeSite {
 /// witness `${name}`, and each `$NAME` the outer shell expands where `NAME` holds a value
 /// (an `env` name of the step, or a variable assigned one). See [`readers`].
 #[cfg(test)]
-pub fn code_sites(template: &str, env: &[String]) -> Result<Vec<CodeSite>, usize> {
+pub(crate) fn code_sites(template: &str, env: &[String]) -> Result<Vec<CodeSite>, usize> {
     analyse(template, env).map(|(_, sites)| sites)
 }
 
 /// [`lex`] and [`code_sites`] from one reading of `template`.
-pub fn analyse(template: &str, env: &[String]) -> Result<(Vec<Piece>, Vec<CodeSite>), usize> {
+pub(crate) fn analyse(
+    template: &str,
+    env: &[String],
+) -> Result<(Vec<Piece>, Vec<CodeSite>), usize> {
     let lexed = Lexer::new(template).lex()?;
     let mut out = Vec::new();
     for (name, site, at) in &lexed.vars {

@@ -83,7 +83,7 @@ pub enum ObserveWhat {
 
 /// How long an observing step waits unless its file says otherwise: a daily timer fires
 /// within 24 hours of any moment; two more cover a randomized delay and a late start.
-pub const DEFAULT_OBSERVE_WITHIN: Duration = Duration::from_secs(26 * 3600);
+pub(crate) const DEFAULT_OBSERVE_WITHIN: Duration = Duration::from_secs(26 * 3600);
 
 impl Scenario {
     /// Does a run of it change the target? In observe mode a scenario that has `observe`
@@ -185,7 +185,7 @@ pub enum SystemdStep {
 
 /// A process found through its unit's cgroup.
 /// The variable a `process` step with `inventory = true` defines.
-pub const INVENTORY_VAR: &str = "inventory";
+pub(crate) const INVENTORY_VAR: &str = "inventory";
 
 #[derive(Debug, Clone)]
 pub struct ProcessStep {
@@ -336,6 +336,6 @@ impl Waiver {
 }
 
 /// Today's date in UTC, `YYYY-MM-DD`.
-pub fn today_utc() -> String {
+pub(crate) fn today_utc() -> String {
     humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()[..10].to_string()
 }

@@ -19,7 +19,7 @@ use toml::Spanned;
 /// Top level of `scenarios/<gate>/<name>.toml`.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ScenarioWire {
+pub(crate) struct ScenarioWire {
     #[schemars(with = "String")]
     pub title: Spanned<String>,
     #[schemars(with = "String")]
@@ -48,7 +48,7 @@ pub struct ScenarioWire {
 /// An extra redaction filter, applied after the built-in ones.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RedactWire {
+pub(crate) struct RedactWire {
     #[schemars(with = "String")]
     pub regex: Spanned<String>,
     pub replace: String,
@@ -57,7 +57,7 @@ pub struct RedactWire {
 /// One `[[steps]]` table: common fields plus exactly one step-kind key.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct StepWire {
+pub(crate) struct StepWire {
     pub name: Option<String>,
     #[schemars(with = "Option<String>")]
     pub timeout: Option<Spanned<String>>,
@@ -98,7 +98,7 @@ pub struct StepWire {
 /// with an optional bound `within` (default `26h`: a daily timer's next fire, with slack).
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ObserveWire {
+pub(crate) struct ObserveWire {
     /// How long to wait for the natural run; `26h` unless given.
     #[schemars(with = "Option<String>")]
     pub within: Option<Spanned<String>>,
@@ -110,14 +110,14 @@ pub struct ObserveWire {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ObserveSystemdWire {
+pub(crate) struct ObserveSystemdWire {
     /// The unit whose next natural start is watched for (the one the step starts).
     pub next: String,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ObserveDroneWire {
+pub(crate) struct ObserveDroneWire {
     /// `true`: the next build of the repo, whoever made it.
     pub next: bool,
 }
@@ -126,7 +126,7 @@ pub struct ObserveDroneWire {
 /// what its environment resolves: `/proc/<pid>/environ` variables and tools on its PATH.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ProcessWire {
+pub(crate) struct ProcessWire {
     /// The unit whose cgroup (and sub-cgroups) holds the process.
     pub unit: String,
     /// Regex on the process's command line (arguments joined by spaces); the newest match wins.
@@ -150,7 +150,7 @@ pub struct ProcessWire {
 /// `process.missing`.
 #[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
-pub enum MissingWire {
+pub(crate) enum MissingWire {
     Fail,
     Record,
 }
@@ -158,7 +158,7 @@ pub enum MissingWire {
 /// A Drone CI build: trigger one (or read an existing one), wait for it, read a step's log.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct DroneWire {
+pub(crate) struct DroneWire {
     /// Server URL, e.g. `${drone_url}`.
     pub server: String,
     /// `owner/name`.
@@ -190,7 +190,7 @@ pub struct DroneWire {
 
 #[derive(Debug, Deserialize, Default, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct DroneTriggerWire {
+pub(crate) struct DroneTriggerWire {
     pub branch: Option<String>,
     pub commit: Option<String>,
     /// Build parameters: they reach the pipeline steps as environment variables.
@@ -200,7 +200,7 @@ pub struct DroneTriggerWire {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RetryWire {
+pub(crate) struct RetryWire {
     #[schemars(with = "String")]
     pub interval: Spanned<String>,
     #[schemars(with = "String")]
@@ -209,7 +209,7 @@ pub struct RetryWire {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RunWire {
+pub(crate) struct RunWire {
     #[schemars(with = "String")]
     pub cmd: Spanned<String>,
     /// Run on the machine running witness instead of the target.
@@ -226,7 +226,7 @@ pub struct RunWire {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct SystemdWire {
+pub(crate) struct SystemdWire {
     /// `systemctl show` of this unit; with `properties`, each must equal.
     pub unit: Option<String>,
     #[serde(default)]
@@ -253,7 +253,7 @@ pub struct SystemdWire {
 
 #[derive(Debug, Deserialize, Default, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct FailedWire {
+pub(crate) struct FailedWire {
     /// Waivers: failed units the claim tolerates for a while, each with why and until when.
     #[serde(default)]
     #[schemars(with = "Vec<WaiverWire>")]
@@ -264,7 +264,7 @@ pub struct FailedWire {
 /// reason and an end.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct WaiverWire {
+pub(crate) struct WaiverWire {
     pub unit: String,
     pub reason: String,
     #[schemars(with = "String")]
@@ -273,7 +273,7 @@ pub struct WaiverWire {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct JournalWire {
+pub(crate) struct JournalWire {
     /// Record the journal's current cursor as `${<mark>}`.
     pub mark: Option<String>,
     /// Read this unit's journal…
@@ -290,7 +290,7 @@ pub struct JournalWire {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct HttpWire {
+pub(crate) struct HttpWire {
     #[schemars(with = "String")]
     pub url: Spanned<String>,
     pub method: Option<MethodWire>,
@@ -311,7 +311,7 @@ pub struct HttpWire {
 /// Expectations on a step's observed output.
 #[derive(Debug, Deserialize, Default, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ExpectWire {
+pub(crate) struct ExpectWire {
     /// Expected exit status; `0` unless given. Ignored by steps without one (http).
     pub exit: Option<i32>,
     /// Accept any exit status (for probes whose status carries no meaning).
@@ -345,7 +345,7 @@ pub struct ExpectWire {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct SameAsWire {
+pub(crate) struct SameAsWire {
     pub var: String,
     /// Compare only the lines matching this regex (on both sides).
     #[schemars(with = "Option<String>")]
@@ -364,7 +364,7 @@ pub struct SameAsWire {
 /// two inventories the claim tolerates for a while, with why and until when.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ExceptWire {
+pub(crate) struct ExceptWire {
     pub tools: Vec<String>,
     pub reason: String,
     #[schemars(with = "String")]
@@ -374,7 +374,7 @@ pub struct ExceptWire {
 /// Exactly `lines` stdout lines match `regex` (the "exactly 1 hit" grep proofs).
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CountWire {
+pub(crate) struct CountWire {
     #[schemars(with = "String")]
     pub regex: Spanned<String>,
     pub lines: usize,
@@ -383,7 +383,7 @@ pub struct CountWire {
 /// The items found in stdout must contain every listed item (superset-or-equal).
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ContainsWire {
+pub(crate) struct ContainsWire {
     /// Each match of this regex (group `item` if present, else the whole match) is one item.
     #[schemars(with = "String")]
     pub item: Spanned<String>,
@@ -398,7 +398,7 @@ pub struct ContainsWire {
 /// `record = "all" | "matched" | "none"`.
 #[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
-pub enum RecordWire {
+pub(crate) enum RecordWire {
     All,
     Matched,
     None,
@@ -407,7 +407,7 @@ pub enum RecordWire {
 /// An HTTP method, upper case as on the wire.
 #[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
 #[serde(rename_all = "UPPERCASE")]
-pub enum MethodWire {
+pub(crate) enum MethodWire {
     Get,
     Head,
     Post,
@@ -418,7 +418,7 @@ pub enum MethodWire {
 }
 
 impl MethodWire {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             MethodWire::Get => "GET",
             MethodWire::Head => "HEAD",
@@ -434,7 +434,7 @@ impl MethodWire {
 /// `same_as.normalize` items.
 #[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
-pub enum SameNormalizeWire {
+pub(crate) enum SameNormalizeWire {
     StorePath,
     SortedLines,
 }
@@ -442,7 +442,7 @@ pub enum SameNormalizeWire {
 /// `contains.normalize`.
 #[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
-pub enum ContainsNormalizeWire {
+pub(crate) enum ContainsNormalizeWire {
     None,
     StorePath,
 }

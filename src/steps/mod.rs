@@ -22,6 +22,9 @@ use crate::report::Observation;
 use crate::scenario::{Step, StepKind};
 use crate::transport::{Exec, ExecOpts, LocalExec, Output};
 
+/// What a step kind's `run` returns: what it saw, or why it could not be carried out.
+pub(crate) type Observed = Result<Observation, StepError>;
+
 /// The observation of a finished command.
 pub(crate) fn from_output(command: String, out: Output) -> Observation {
     Observation {
@@ -40,7 +43,7 @@ pub(crate) fn from_output(command: String, out: Output) -> Observation {
 }
 
 /// Everything a step needs from the run.
-pub struct StepCtx<'a> {
+pub(crate) struct StepCtx<'a> {
     pub remote: &'a dyn Exec,
     pub local: &'a LocalExec,
     pub vars: &'a Vars,
@@ -97,7 +100,7 @@ fn quote(s: &str) -> String {
 }
 
 /// Run one attempt of a step.
-pub fn run_step(step: &Step, cx: &StepCtx) -> Result<Observation, StepError> {
+pub(crate) fn run_step(step: &Step, cx: &StepCtx) -> Result<Observation, StepError> {
     if cx.observe
         && let Some(o) = &step.observe
     {

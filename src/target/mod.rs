@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-pub mod connection;
+pub(crate) mod connection;
 mod runtime;
 
 pub use connection::TwinConnection;

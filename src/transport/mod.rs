@@ -9,9 +9,10 @@ mod ssh;
 
 use std::time::Duration;
 
-pub use bounded::Bounded;
-pub use local::LocalExec;
-pub use ssh::{Held, SshConfig, SshPool, handshakes_total};
+pub(crate) use bounded::Bounded;
+pub(crate) use local::LocalExec;
+pub(crate) use ssh::Held;
+pub use ssh::{SshConfig, SshPool, handshakes_total};
 
 pub use crate::config::DEFAULT_OUTPUT_LIMIT;
 use crate::error::TransportError;
