@@ -50,7 +50,7 @@ pub struct Outcome {
 
 impl Outcome {
     /// A check that held; nothing seen worth showing.
-    pub fn pass(expected: impl Into<String>) -> Self {
+    pub(crate) fn pass(expected: impl Into<String>) -> Self {
         Outcome {
             ok: true,
             expected: expected.into(),
@@ -60,12 +60,12 @@ impl Outcome {
     }
 
     /// A check that did not hold, with what was seen instead.
-    pub fn fail(expected: impl Into<String>, seen: impl Into<String>) -> Self {
+    pub(crate) fn fail(expected: impl Into<String>, seen: impl Into<String>) -> Self {
         Outcome::check(false, expected, seen)
     }
 
     /// A check either way, with what was seen.
-    pub fn check(ok: bool, expected: impl Into<String>, seen: impl Into<String>) -> Self {
+    pub(crate) fn check(ok: bool, expected: impl Into<String>, seen: impl Into<String>) -> Self {
         Outcome {
             ok,
             expected: expected.into(),
@@ -75,7 +75,7 @@ impl Outcome {
     }
 
     /// The stdout lines this check matched, for `record = "matched"`.
-    pub fn with_lines(mut self, lines: Vec<String>) -> Self {
+    pub(crate) fn with_lines(mut self, lines: Vec<String>) -> Self {
         self.matched_lines = lines;
         self
     }
@@ -122,7 +122,7 @@ pub struct StepReport {
 
 impl StepReport {
     /// A step that did not run (an earlier one failed), or whose report is filled later.
-    pub fn skipped(index: usize, name: &str, kind: &'static str, timeout: Duration) -> Self {
+    pub(crate) fn skipped(index: usize, name: &str, kind: &'static str, timeout: Duration) -> Self {
         StepReport {
             index,
             name: name.to_string(),
@@ -165,7 +165,7 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Verdict::Passed => "passed",
             Verdict::Failed => "failed",
@@ -193,18 +193,8 @@ pub enum Evidence {
 }
 
 impl Evidence {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Evidence::New => "new",
-            Evidence::Same => "same",
-            Evidence::Differs => "differs",
-        }
-    }
-}
-
-impl Evidence {
     /// The state of several snapshots together: `differs` over `new` over `same`.
-    pub fn worst(states: impl IntoIterator<Item = Evidence>) -> Option<Evidence> {
+    pub(crate) fn worst(states: impl IntoIterator<Item = Evidence>) -> Option<Evidence> {
         states.into_iter().max_by_key(|e| match e {
             Evidence::Same => 0,
             Evidence::New => 1,
@@ -229,14 +219,14 @@ impl ScenarioReport {
         self.steps.iter().all(|s| s.status == StepStatus::Passed)
     }
 
-    pub fn first_failure(&self) -> Option<&StepReport> {
+    pub(crate) fn first_failure(&self) -> Option<&StepReport> {
         self.steps
             .iter()
             .find(|s| !matches!(s.status, StepStatus::Passed | StepStatus::Skipped))
     }
 
     /// Failed when an expectation did not hold, error when a step could not be carried out.
-    pub fn verdict(&self) -> Verdict {
+    pub(crate) fn verdict(&self) -> Verdict {
         match self.first_failure().map(|s| &s.status) {
             None => Verdict::Passed,
             Some(StepStatus::Error(_)) => Verdict::Error,

@@ -217,7 +217,7 @@ pub enum StepStatus {
 }
 
 impl StepStatus {
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             StepStatus::Passed => "passed",
             StepStatus::Failed => "failed",

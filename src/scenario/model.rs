@@ -90,7 +90,7 @@ impl Scenario {
     /// alternatives, one on every step that changes the target, only watches. One marked
     /// `mutates = true` without any (its `run` commands may change the host: the loader
     /// cannot tell) still changes it.
-    pub fn changes_target(&self, observe: bool) -> bool {
+    pub(crate) fn changes_target(&self, observe: bool) -> bool {
         let observes = self.steps.iter().any(|s| s.observe.is_some())
             && self
                 .steps
@@ -129,7 +129,7 @@ pub enum StepKind {
 
 impl StepKind {
     /// Does this step change the target? Such steps need `mutates = true`.
-    pub fn mutates(&self) -> bool {
+    pub(crate) fn mutates(&self) -> bool {
         match self {
             StepKind::Systemd(SystemdStep::Start { .. }) => true,
             StepKind::Http(h) => !matches!(h.method.as_str(), "GET" | "HEAD" | "OPTIONS"),
@@ -138,7 +138,7 @@ impl StepKind {
         }
     }
 
-    pub fn label(&self) -> &'static str {
+    pub(crate) fn label(&self) -> &'static str {
         match self {
             StepKind::Run(_) => "run",
             StepKind::Systemd(_) => "systemd",
@@ -293,7 +293,7 @@ pub struct ToolWaiver {
 
 impl ToolWaiver {
     /// In force on `today` (`YYYY-MM-DD`, UTC).
-    pub fn in_force(&self, today: &str) -> bool {
+    pub(crate) fn in_force(&self, today: &str) -> bool {
         today <= self.expires.as_str()
     }
 }
@@ -330,7 +330,7 @@ pub struct Waiver {
 
 impl Waiver {
     /// In force on `today` (`YYYY-MM-DD`, UTC): ISO dates compare as strings.
-    pub fn in_force(&self, today: &str) -> bool {
+    pub(crate) fn in_force(&self, today: &str) -> bool {
         today <= self.expires.as_str()
     }
 }

@@ -84,7 +84,7 @@ pub struct Target {
 
 impl Target {
     /// Every name a scenario may read on this target: its variables and its secrets.
-    pub fn var_names(&self) -> BTreeSet<String> {
+    pub(crate) fn var_names(&self) -> BTreeSet<String> {
         self.vars
             .keys()
             .chain(self.secrets.keys())

@@ -60,7 +60,7 @@ impl TargetRuntime {
     /// else (a short hash, a tag) is resolved on the target with `git rev-parse --verify` in
     /// the `flake` checkout and replaced by the full hash, so no step compares short with
     /// full later; one that does not resolve makes the target unusable, naming it.
-    pub fn resolve_commits(mut self) -> Result<Self, TargetError> {
+    pub(crate) fn resolve_commits(mut self) -> Result<Self, TargetError> {
         let invalid = |problem: TargetProblem| TargetError::Invalid {
             name: self.target.name.clone(),
             problem: Box::new(problem),
@@ -116,7 +116,7 @@ impl TargetRuntime {
     }
 
     /// Secrets, resolved once per run: a file is read on the target, an env var here.
-    pub fn secrets(&self) -> &BTreeMap<String, Result<String, SecretError>> {
+    pub(crate) fn secrets(&self) -> &BTreeMap<String, Result<String, SecretError>> {
         self.secrets.get_or_init(|| {
             self.target
                 .secrets
@@ -158,7 +158,7 @@ impl TargetRuntime {
     }
 
     /// A redactor that knows every secret of this target.
-    pub fn redactor(&self) -> Redactor {
+    pub(crate) fn redactor(&self) -> Redactor {
         let mut r = Redactor::new();
         for v in self.secrets().values().flatten() {
             r.add_secret(v);
@@ -166,7 +166,7 @@ impl TargetRuntime {
         r
     }
 
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         format!("{} ({})", self.target.name, self.remote.describe())
     }
 }

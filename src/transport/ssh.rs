@@ -60,7 +60,7 @@ pub struct SshConfig {
 impl SshConfig {
     /// The name and port the host key is looked up under, as OpenSSH does: `HostKeyAlias`
     /// as is, else `hostname` (port 22) or `[hostname]:port`.
-    pub fn known_hosts_key(&self) -> (&str, u16) {
+    pub(crate) fn known_hosts_key(&self) -> (&str, u16) {
         match &self.host_key_alias {
             Some(a) => (a, 22),
             None => (&self.hostname, self.port),
@@ -98,17 +98,13 @@ impl SshPool {
         }
     }
 
-    pub fn config(&self) -> &SshConfig {
-        &self.cfg
-    }
-
     /// Number of SSH handshakes done so far (the bench reports it).
     pub fn handshakes(&self) -> usize {
         self.handshakes.load(Ordering::Relaxed)
     }
 
     /// The host key verified against known_hosts on the last connect (`SHA256:… (type)`).
-    pub fn verified_host_key(&self) -> Option<String> {
+    pub(crate) fn verified_host_key(&self) -> Option<String> {
         self.verified
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -389,7 +385,7 @@ impl SshPool {
     /// Start `cmd` on a session of its own and keep it running; `on_line` sees each line it
     /// prints until it returns `true` (the command said what it had to) or the command ends
     /// or `wait` passes. Returns the held command and the line that ended the wait.
-    pub fn hold(
+    pub(crate) fn hold(
         &self,
         cmd: &str,
         wait: Duration,
