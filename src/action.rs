@@ -53,11 +53,11 @@ fn fail(name: &str, problem: ActionProblem) -> ActionUnavailable {
 #[derive(Debug, Clone)]
 pub(crate) struct ActionOutputs {
     /// The outputs as `<action>.<var>` pairs.
-    pub vars: Vec<(String, String)>,
+    pub(crate) vars: Vec<(String, String)>,
     /// How the action's evidence compares with its committed snapshot (`None` when it has
     /// not been compared). Its outputs are what it saw either way: the scenarios judge their
     /// claims on them; the evidence is reported apart.
-    pub evidence: Option<EvidenceCheck>,
+    pub(crate) evidence: Option<EvidenceCheck>,
 }
 
 /// An action's outputs, or why there are none.
@@ -88,16 +88,16 @@ struct Stored {
 /// what it fired or triggered (its outputs: InvocationIDs, build numbers; secrets gone).
 #[derive(Debug, Clone)]
 pub(crate) struct ActionRun {
-    pub name: String,
-    pub title: String,
-    pub mutates: bool,
-    pub started_utc: Option<String>,
-    pub duration_ms: Option<u64>,
+    pub(crate) name: String,
+    pub(crate) title: String,
+    pub(crate) mutates: bool,
+    pub(crate) started_utc: Option<String>,
+    pub(crate) duration_ms: Option<u64>,
     /// `None` when it passed.
-    pub failure: Option<String>,
-    pub outputs: BTreeMap<String, String>,
+    pub(crate) failure: Option<String>,
+    pub(crate) outputs: BTreeMap<String, String>,
     /// What it observed instead of firing (observe mode): which run or build, when it began.
-    pub observed: Vec<String>,
+    pub(crate) observed: Vec<String>,
 }
 
 /// The actions of the gate that ran in this run, by name: their stored results. One

@@ -11,41 +11,41 @@ use std::time::Duration;
 pub(crate) struct Observation {
     /// The command or request, as a person would type it (secrets still in: the engine
     /// redacts before anything is shown).
-    pub command: String,
-    pub stdout: String,
-    pub stderr: String,
-    pub stdout_dropped: u64,
-    pub stderr_dropped: u64,
-    pub exit: Option<i32>,
-    pub signal: Option<String>,
+    pub(crate) command: String,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
+    pub(crate) stdout_dropped: u64,
+    pub(crate) stderr_dropped: u64,
+    pub(crate) exit: Option<i32>,
+    pub(crate) signal: Option<String>,
     /// Whether `expect.exit` applies (not to HTTP or to systemd waits).
-    pub exit_applies: bool,
-    pub timed_out: bool,
-    pub elapsed: Duration,
+    pub(crate) exit_applies: bool,
+    pub(crate) timed_out: bool,
+    pub(crate) elapsed: Duration,
     /// Kind-specific checks, judged alongside the expectations.
-    pub checks: Vec<Outcome>,
+    pub(crate) checks: Vec<Outcome>,
     /// How to reproduce by hand.
-    pub manual: Option<String>,
+    pub(crate) manual: Option<String>,
     /// Variables the step defines itself (journal marks, invocation ids, build numbers).
-    pub defines: Vec<(String, String)>,
+    pub(crate) defines: Vec<(String, String)>,
     /// The step saw what it was waiting for, so a failure now is the answer, not a reason
     /// to look again (a process found whose PATH lacks a tool will not grow it).
-    pub settled: bool,
+    pub(crate) settled: bool,
     /// In observe mode, the natural run the step watched instead of making one: which run
     /// and when it began (for the report's action section; never in the evidence).
-    pub observed: Option<String>,
+    pub(crate) observed: Option<String>,
 }
 
 /// The result of one check.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
-    pub ok: bool,
+    pub(crate) ok: bool,
     /// What was expected, e.g. `stdout matches /^active$/`.
     pub expected: String,
     /// What was seen, when it matters (always on failure).
-    pub seen: Option<String>,
+    pub(crate) seen: Option<String>,
     /// Lines of stdout this check matched (for `record = "matched"`).
-    pub matched_lines: Vec<String>,
+    pub(crate) matched_lines: Vec<String>,
 }
 
 impl Outcome {
@@ -97,27 +97,27 @@ pub enum StepStatus {
 /// One step as reported (all text redacted).
 #[derive(Debug, Clone)]
 pub struct StepReport {
-    pub index: usize,
-    pub name: String,
-    pub kind: &'static str,
+    pub(crate) index: usize,
+    pub(crate) name: String,
+    pub(crate) kind: &'static str,
     pub status: StepStatus,
     pub command: String,
-    pub exit: Option<i32>,
-    pub exit_applies: bool,
-    pub signal: Option<String>,
+    pub(crate) exit: Option<i32>,
+    pub(crate) exit_applies: bool,
+    pub(crate) signal: Option<String>,
     pub timed_out: bool,
-    pub timeout: Duration,
+    pub(crate) timeout: Duration,
     /// Evidence lines, selected by the step's `record` mode.
     pub evidence: Vec<String>,
-    pub evidence_more: usize,
-    pub stdout_tail: Vec<String>,
-    pub stderr_tail: Vec<String>,
+    pub(crate) evidence_more: usize,
+    pub(crate) stdout_tail: Vec<String>,
+    pub(crate) stderr_tail: Vec<String>,
     pub stdout_dropped: u64,
-    pub stderr_dropped: u64,
+    pub(crate) stderr_dropped: u64,
     pub outcomes: Vec<Outcome>,
     pub attempts: u32,
     pub elapsed: Duration,
-    pub manual: Option<String>,
+    pub(crate) manual: Option<String>,
 }
 
 impl StepReport {
@@ -211,7 +211,7 @@ pub struct ScenarioReport {
     pub captures: Vec<(String, String)>,
     /// How its evidence (and that of the actions it observes) compares with the committed
     /// snapshots; `None` when not compared (a claim failed, or nothing ran).
-    pub evidence: Option<Evidence>,
+    pub(crate) evidence: Option<Evidence>,
 }
 
 impl ScenarioReport {

@@ -19,8 +19,8 @@ use crate::scenario::Scenario;
 /// The evidence state and the snapshot file it is about (relative to the project root).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct EvidenceCheck {
-    pub state: Evidence,
-    pub file: String,
+    pub(crate) state: Evidence,
+    pub(crate) file: String,
 }
 
 impl EvidenceCheck {

@@ -56,17 +56,17 @@ pub(crate) const MUST_AGREE: &[&str] = &[
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Difference {
     /// `identity`, `gate` or the scenario's name.
-    pub scope: String,
+    pub(crate) scope: String,
     pub what: String,
-    pub a: String,
-    pub b: String,
+    pub(crate) a: String,
+    pub(crate) b: String,
 }
 
 /// The outcome of comparing two runs.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Comparison {
     /// What makes the runs disagree; empty when they agree.
-    pub disagreements: Vec<Difference>,
+    pub(crate) disagreements: Vec<Difference>,
     /// Fields that differ, as two honest runs' do.
     pub notes: Vec<Difference>,
 }

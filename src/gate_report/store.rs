@@ -23,8 +23,8 @@ use crate::error::ReportError;
 /// steps had in force. Internal to a run (not part of the schema), so it may change freely.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct TrialResult {
-    pub scenario: wire::Scenario,
-    pub waivers: Vec<wire::Waiver>,
+    pub(crate) scenario: wire::Scenario,
+    pub(crate) waivers: Vec<wire::Waiver>,
 }
 
 /// The files of one gate run.

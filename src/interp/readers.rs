@@ -29,18 +29,18 @@
 /// written as `$(`; a witness variable as its name between two [`VAR_MARK`]s).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Word {
-    pub text: String,
+    pub(crate) text: String,
     /// A redirection operator (`>`, `<`, `2>&`, `<<<`): not an argument.
-    pub op: bool,
+    pub(crate) op: bool,
 }
 
 /// A simple command: its words, the pipeline it is a stage of, and, for the commands inside
 /// a `$(…)` or `<(…)`, the command and word the substitution sits in.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Cmd {
-    pub words: Vec<Word>,
-    pub pipeline: usize,
-    pub parent: Option<(usize, usize)>,
+    pub(crate) words: Vec<Word>,
+    pub(crate) pipeline: usize,
+    pub(crate) parent: Option<(usize, usize)>,
 }
 
 /// How a witness variable is written in [`Word::text`] (the shell's own `${X}` stays as is).

@@ -163,11 +163,11 @@ fn escape(value: &str, special: &[char]) -> String {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct CodeSite {
     /// `${name}` for a witness variable, `$NAME` for a shell variable that holds one.
-    pub what: String,
+    pub(crate) what: String,
     /// Byte offset of it in the command.
-    pub at: usize,
+    pub(crate) at: usize,
     /// The program that would parse it as code.
-    pub reader: String,
+    pub(crate) reader: String,
 }
 
 /// Every place in `template` where a second reader would parse a value as code: each

@@ -44,17 +44,17 @@ pub(crate) fn from_output(command: String, out: Output) -> Observation {
 
 /// Everything a step needs from the run.
 pub(crate) struct StepCtx<'a> {
-    pub remote: &'a dyn Exec,
-    pub local: &'a LocalExec,
-    pub vars: &'a Vars,
+    pub(crate) remote: &'a dyn Exec,
+    pub(crate) local: &'a LocalExec,
+    pub(crate) vars: &'a Vars,
     /// Resolved secrets by name (for `bearer_secret`).
-    pub secrets: &'a BTreeMap<String, String>,
-    pub timeout: Duration,
+    pub(crate) secrets: &'a BTreeMap<String, String>,
+    pub(crate) timeout: Duration,
     /// Observe mode: a step with an `observe` alternative watches instead of changing the target.
-    pub observe: bool,
-    pub output_limit: usize,
+    pub(crate) observe: bool,
+    pub(crate) output_limit: usize,
     /// Progress lines for a person watching (already redacted by the caller).
-    pub progress: &'a (dyn Fn(&str) + Sync),
+    pub(crate) progress: &'a (dyn Fn(&str) + Sync),
 }
 
 impl StepCtx<'_> {

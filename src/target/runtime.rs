@@ -13,13 +13,13 @@ use crate::transport::{Exec, ExecOpts, LocalExec, SshPool};
 
 /// A target, connected lazily, shared by all trials of a run.
 pub struct TargetRuntime {
-    pub target: Target,
-    pub remote: Arc<dyn Exec>,
-    pub ssh: Option<Arc<SshPool>>,
-    pub local: LocalExec,
+    pub(crate) target: Target,
+    pub(crate) remote: Arc<dyn Exec>,
+    pub(crate) ssh: Option<Arc<SshPool>>,
+    pub(crate) local: LocalExec,
     pub output_limit: usize,
     /// Run every step of a scenario, also after a failed one (`WITNESS_ALL_STEPS`).
-    pub all_steps: bool,
+    pub(crate) all_steps: bool,
     /// Steps with an `observe` alternative watch instead of changing the target (`WITNESS_OBSERVE`).
     pub observe: bool,
     secrets: OnceLock<BTreeMap<String, Result<String, SecretError>>>,

@@ -25,10 +25,10 @@ pub struct Output {
     /// Exit status; `None` when the command was killed by a signal or hit the deadline.
     pub exit: Option<i32>,
     /// Signal name (`TERM`, `KILL`, …) when the command died of one.
-    pub signal: Option<String>,
+    pub(crate) signal: Option<String>,
     /// The deadline passed before the command finished; it was stopped.
-    pub timed_out: bool,
-    pub elapsed: Duration,
+    pub(crate) timed_out: bool,
+    pub(crate) elapsed: Duration,
 }
 
 /// Options for one command.

@@ -45,7 +45,7 @@ const KEEPALIVE_EVERY: Duration = Duration::from_secs(15);
 #[derive(Debug, Clone)]
 pub struct SshConfig {
     /// The name people use (ssh alias or host), for messages.
-    pub label: String,
+    pub(crate) label: String,
     pub hostname: String,
     pub port: u16,
     pub user: String,
@@ -53,7 +53,7 @@ pub struct SshConfig {
     pub known_hosts: PathBuf,
     /// ssh_config's `HostKeyAlias`: the name the host key is looked up under instead of
     /// `hostname` / `[hostname]:port`, as OpenSSH does.
-    pub host_key_alias: Option<String>,
+    pub(crate) host_key_alias: Option<String>,
     pub connect_timeout: Duration,
 }
 
