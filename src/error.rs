@@ -158,12 +158,14 @@ pub enum TargetProblem {
     #[error(
         "ssh_config {} gives `{option}` for `{alias}`, which witness does not support; it refuses rather than connect differently from OpenSSH (supported: {})",
         file.display(),
-        crate::target::HONOURED.join(", ")
+        supported.join(", ")
     )]
     UnsupportedSshOption {
         file: PathBuf,
         option: String,
         alias: String,
+        /// The options witness follows (`target::HONOURED`).
+        supported: &'static [&'static str],
     },
     #[error(
         "ssh_config {} gives several UserKnownHostsFile for `{alias}` ({}); give the one to use as `known_hosts` in targets.toml",
@@ -527,18 +529,23 @@ pub enum ReportError {
     Junit(#[source] quick_junit::SerializeError),
     #[error("cannot take the target's lock to read the host identity: {0}")]
     TargetLock(#[source] LockError),
-    #[error("{} is not a witness report (schema {})", file.display(), crate::gate_report::wire::SCHEMA)]
+    /// `schema` is the one this witness reads (`gate_report::wire::SCHEMA`).
+    #[error("{} is not a witness report (schema {schema})", file.display())]
     NotAReport {
         file: PathBuf,
+        schema: &'static str,
         #[source]
         source: serde_json::Error,
     },
     #[error(
-        "{} is not a witness report (schema `{found}`, this witness reads `{}`)",
-        file.display(),
-        crate::gate_report::wire::SCHEMA
+        "{} is not a witness report (schema `{found}`, this witness reads `{reads}`)",
+        file.display()
     )]
-    OtherSchema { file: PathBuf, found: String },
+    OtherSchema {
+        file: PathBuf,
+        found: String,
+        reads: &'static str,
+    },
 }
 
 impl ReportError {

@@ -32,12 +32,14 @@ pub fn read(
         std::fs::read_to_string(&file).map_err(|e| ReportError::io("read", file.clone(), e))?;
     let report: Report = serde_json::from_str(&text).map_err(|source| ReportError::NotAReport {
         file: file.clone(),
+        schema: super::wire::SCHEMA,
         source,
     })?;
     if report.schema != super::wire::SCHEMA {
         return Err(ReportError::OtherSchema {
             file,
             found: report.schema,
+            reads: super::wire::SCHEMA,
         });
     }
     Ok((file, report))

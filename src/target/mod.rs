@@ -280,6 +280,7 @@ fn from_ssh_config(
                 file: path,
                 option: refused.clone(),
                 alias: alias.to_string(),
+                supported: HONOURED,
             }),
         });
     }
@@ -311,7 +312,7 @@ fn from_ssh_config(
 }
 
 /// The ssh_config options witness follows as OpenSSH does.
-pub(crate) const HONOURED: &[&str] = &[
+const HONOURED: &[&str] = &[
     "HostName",
     "User",
     "Port",
