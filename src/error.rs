@@ -72,12 +72,15 @@ pub enum LoadError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{}:{line}:{col}: {message}\n{}", file.display(), caret(*line, *col, line_text))]
+    /// A mistake at a place in the file. The diagnostic stays text, as a compiler's does:
+    /// each of the loader's is written once, at the check that finds it, and pinned whole in
+    /// `scenario::load`'s `loader_messages` snapshot.
+    #[error("{}:{line}:{col}: {diagnostic}\n{}", file.display(), caret(*line, *col, line_text))]
     Invalid {
         file: PathBuf,
         line: usize,
         col: usize,
-        message: String,
+        diagnostic: String,
         line_text: String,
     },
 }

@@ -66,12 +66,12 @@ pub(crate) fn defined_vars(sc: &Scenario) -> Vec<String> {
     out
 }
 
-fn at(sc: &Scenario, loc: &Loc, message: String) -> LoadError {
+fn at(sc: &Scenario, loc: &Loc, diagnostic: String) -> LoadError {
     LoadError::Invalid {
         file: sc.path.clone(),
         line: loc.line,
         col: loc.col,
-        message,
+        diagnostic,
         line_text: loc.line_text.clone(),
     }
 }

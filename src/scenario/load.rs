@@ -45,14 +45,14 @@ struct Cx<'a> {
 }
 
 impl Cx<'_> {
-    fn err(&self, span: Range<usize>, message: impl Into<String>) -> LoadError {
+    fn err(&self, span: Range<usize>, diagnostic: impl Into<String>) -> LoadError {
         let (line, col) = line_col(self.src, span.start);
         let line_text = self.src.lines().nth(line - 1).unwrap_or("").to_string();
         LoadError::Invalid {
             file: self.path.to_path_buf(),
             line,
             col,
-            message: message.into(),
+            diagnostic: diagnostic.into(),
             line_text,
         }
     }
