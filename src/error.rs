@@ -560,3 +560,47 @@ impl ReportError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A typed case reads as the sentence it replaced: the context, then each cause once,
+    /// whether a message names its cause (`{failure}`) or leaves it to `#[source]`.
+    #[test]
+    fn a_chain_says_each_cause_once() {
+        let channel = TransportError::Channel {
+            host: "twin".into(),
+            failure: ChannelFailure::Exec(Arc::new(ssh2::Error::new(
+                ssh2::ErrorCode::Session(-9),
+                "timed out waiting for the ssh server",
+            ))),
+        };
+        let e = TargetError::Invalid {
+            name: "twin".into(),
+            problem: Box::new(TargetProblem::ResolveCommit {
+                var: "head_commit".into(),
+                cause: channel,
+            }),
+        };
+        assert_eq!(
+            chain(&e),
+            "target `twin`: resolving `head_commit`: ssh channel to twin failed: exec: [Session(-9)] timed out waiting for the ssh server"
+        );
+        let missing = TargetError::Io {
+            file: "c.toml".into(),
+            source: std::io::Error::from(std::io::ErrorKind::NotFound),
+        };
+        let e = TargetError::Invalid {
+            name: "twin".into(),
+            problem: Box::new(TargetProblem::Connection {
+                cause: Box::new(missing),
+                twin_down: true,
+            }),
+        };
+        assert_eq!(
+            chain(&e),
+            "target `twin`: cannot read c.toml: entity not found; start the twin host first: cargo xtask twin up"
+        );
+    }
+}
