@@ -19,13 +19,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use serde::{Deserialize, Serialize};
 
 use crate::config::RunConfig;
 use crate::engine::run_steps;
-use crate::error::{ActionError, LoadError};
+use crate::error::{ActionError, ActionProblem, ActionRefused, LoadError};
 use crate::evidence::{self, EvidenceCheck};
 use crate::lock::{flock, lock_builds, lock_on_target, lock_target};
 use crate::scenario::check::{check_vars, defined_vars};
@@ -34,22 +34,30 @@ use crate::target::TargetRuntime;
 
 /// Why an action's outputs are not available.
 #[derive(Debug, Clone)]
-pub enum ActionUnavailable {
+pub(crate) enum ActionUnavailable {
     /// It changes the target and mutation is not allowed.
-    Refused(String),
+    Refused(ActionRefused),
     /// It ran and failed, or could not be run.
     Failed(ActionError),
 }
 
+/// `name`'s outputs are unavailable: it failed.
+fn fail(name: &str, problem: ActionProblem) -> ActionUnavailable {
+    ActionUnavailable::Failed(ActionError {
+        action: name.to_string(),
+        problem,
+    })
+}
+
 /// What a scenario gets from an action it uses.
 #[derive(Debug, Clone)]
-pub struct ActionOutputs {
+pub(crate) struct ActionOutputs {
     /// The outputs as `<action>.<var>` pairs.
-    pub vars: Vec<(String, String)>,
+    pub(crate) vars: Vec<(String, String)>,
     /// How the action's evidence compares with its committed snapshot (`None` when it has
     /// not been compared). Its outputs are what it saw either way: the scenarios judge their
     /// claims on them; the evidence is reported apart.
-    pub evidence: Option<EvidenceCheck>,
+    pub(crate) evidence: Option<EvidenceCheck>,
 }
 
 /// An action's outputs, or why there are none.
@@ -79,22 +87,22 @@ struct Stored {
 /// An action as the gate report shows it: what ran once for the run, when, how long, and
 /// what it fired or triggered (its outputs: InvocationIDs, build numbers; secrets gone).
 #[derive(Debug, Clone)]
-pub struct ActionRun {
-    pub name: String,
-    pub title: String,
-    pub mutates: bool,
-    pub started_utc: Option<String>,
-    pub duration_ms: Option<u64>,
+pub(crate) struct ActionRun {
+    pub(crate) name: String,
+    pub(crate) title: String,
+    pub(crate) mutates: bool,
+    pub(crate) started_utc: Option<String>,
+    pub(crate) duration_ms: Option<u64>,
     /// `None` when it passed.
-    pub failure: Option<String>,
-    pub outputs: BTreeMap<String, String>,
+    pub(crate) failure: Option<String>,
+    pub(crate) outputs: BTreeMap<String, String>,
     /// What it observed instead of firing (observe mode): which run or build, when it began.
-    pub observed: Vec<String>,
+    pub(crate) observed: Vec<String>,
 }
 
 /// The actions of the gate that ran in this run, by name: their stored results. One
 /// refused or never used left nothing and is not listed.
-pub fn ran_in(cfg: &RunConfig, gate: &str) -> Vec<ActionRun> {
+pub(crate) fn ran_in(cfg: &RunConfig, gate: &str) -> Vec<ActionRun> {
     let defs = Actions::load(&cfg.root.join("scenarios").join(gate), gate).defs;
     let dir = run_dir(cfg, gate);
     defs.into_iter()
@@ -125,7 +133,7 @@ pub fn ran_in(cfg: &RunConfig, gate: &str) -> Vec<ActionRun> {
 }
 
 /// The actions of one gate, and what each left in this run.
-pub struct Actions {
+pub(crate) struct Actions {
     gate: String,
     defs: BTreeMap<String, Result<Scenario, String>>,
     results: BTreeMap<String, OnceLock<ActionResult>>,
@@ -134,7 +142,7 @@ pub struct Actions {
 impl Actions {
     /// Load `scenarios/<gate>/actions/*.toml` (none is fine). A broken file is kept as its
     /// error, reported to the scenarios that use it.
-    pub fn load(gate_dir: &Path, gate: &str) -> Self {
+    pub(crate) fn load(gate_dir: &Path, gate: &str) -> Self {
         let dir = gate_dir.join("actions");
         let mut defs = BTreeMap::new();
         if let Ok(rd) = std::fs::read_dir(&dir) {
@@ -155,7 +163,7 @@ impl Actions {
     }
 
     /// The outputs of each action, by name (a broken action file has none).
-    pub fn outputs(&self) -> BTreeMap<String, Vec<String>> {
+    pub(crate) fn outputs(&self) -> BTreeMap<String, Vec<String>> {
         self.defs
             .iter()
             .map(|(k, d)| (k.clone(), d.as_ref().map(defined_vars).unwrap_or_default()))
@@ -164,29 +172,28 @@ impl Actions {
 
     /// Does this action change the target (in observe mode, when it has `observe`
     /// alternatives on every such step, it only watches)?
-    pub fn changes_target(&self, name: &str, observe: bool) -> bool {
+    pub(crate) fn changes_target(&self, name: &str, observe: bool) -> bool {
         matches!(self.defs.get(name), Some(Ok(a)) if a.changes_target(observe))
     }
 
     /// The action's outputs as `<name>.<var>` pairs, running it first if nothing in this run
     /// has. Blocks while another thread or process runs it.
-    pub fn get(
+    pub(crate) fn get(
         &self,
         name: &str,
         cfg: &RunConfig,
         rt: &TargetRuntime,
         given: &BTreeSet<String>,
     ) -> ActionResult {
-        let fail = |message: String| {
-            ActionUnavailable::Failed(ActionError {
-                action: name.to_string(),
-                message,
-            })
-        };
+        let fail = |problem| fail(name, problem);
         let (Some(def), Some(cell)) = (self.defs.get(name), self.results.get(name)) else {
-            return Err(fail("no such action".into()));
+            return Err(fail(ActionProblem::NoSuchAction));
         };
-        let def = def.as_ref().map_err(|e| fail(e.clone()))?;
+        let def = def.as_ref().map_err(|e| {
+            fail(ActionProblem::Load {
+                diagnostic: e.clone(),
+            })
+        })?;
         cell.get_or_init(|| self.once(name, def, cfg, rt, given))
             .clone()
     }
@@ -199,26 +206,32 @@ impl Actions {
         rt: &TargetRuntime,
         given: &BTreeSet<String>,
     ) -> ActionResult {
-        let fail = |message: String| {
-            ActionUnavailable::Failed(ActionError {
-                action: name.to_string(),
-                message,
-            })
-        };
+        let fail = |problem| fail(name, problem);
         if def.changes_target(cfg.observe) && !cfg.allow_mutation {
-            return Err(ActionUnavailable::Refused(format!(
-                "REFUSED: action `{name}` ({}) changes the target and WITNESS_ALLOW_MUTATION is not set; \
-                 the scenarios that observe it were not run, so their claims are NOT witnessed",
-                def.title
-            )));
+            return Err(ActionUnavailable::Refused(ActionRefused {
+                action: name.to_string(),
+                title: def.title.clone(),
+            }));
         }
-        check_vars(def, given, &BTreeMap::new()).map_err(|e: LoadError| fail(e.to_string()))?;
+        check_vars(def, given, &BTreeMap::new())
+            .map_err(|e: LoadError| fail(ActionProblem::Vars(Arc::new(e))))?;
         let dir = run_dir(cfg, &self.gate);
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| fail(format!("cannot create {}: {e}", dir.display())))?;
+        if let Err(e) = std::fs::create_dir_all(&dir) {
+            return Err(fail(ActionProblem::CreateDir {
+                dir,
+                source: Arc::new(e),
+            }));
+        }
         let lock_path = dir.join(format!("{name}.lock"));
-        let lock = flock(&lock_path, true)
-            .map_err(|e| fail(format!("cannot lock {}: {e}", lock_path.display())))?;
+        let lock = match flock(&lock_path, true) {
+            Ok(l) => l,
+            Err(e) => {
+                return Err(fail(ActionProblem::Lock {
+                    path: lock_path,
+                    source: Arc::new(e),
+                }));
+            }
+        };
         let stored_path = dir.join(format!("{name}.json"));
         let stored = match read_stored(&stored_path) {
             Some(s) => s,
@@ -231,14 +244,18 @@ impl Actions {
                         .unwrap_or(u64::MAX),
                 );
                 let text = serde_json::to_string_pretty(&s).expect("plain strings serialize");
-                crate::atomic_file::write(&stored_path, text.as_bytes())
-                    .map_err(|e| fail(format!("cannot store {}: {e}", stored_path.display())))?;
+                if let Err(e) = crate::atomic_file::write(&stored_path, text.as_bytes()) {
+                    return Err(fail(ActionProblem::Store {
+                        path: stored_path,
+                        source: Arc::new(e),
+                    }));
+                }
                 s
             }
         };
         drop(lock);
         match stored.failure {
-            Some(f) => Err(fail(f)),
+            Some(failure) => Err(fail(ActionProblem::Ran { failure })),
             None => Ok(ActionOutputs {
                 vars: stored
                     .outputs

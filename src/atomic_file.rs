@@ -10,7 +10,7 @@ use std::path::Path;
 
 /// Replace `path` with `contents` atomically. The file is created as `std::fs::write`
 /// creates one (mode 0666 less the umask), not with a temporary file's 0600.
-pub fn write(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 pub const DEFAULT_OUTPUT_LIMIT: usize = 16 * 1024 * 1024;
 
 /// The target used when `WITNESS_TARGET` is unset.
-pub const DEFAULT_TARGET: &str = "twin";
+pub(crate) const DEFAULT_TARGET: &str = "twin";
 
 /// Settings of one gate run.
 #[derive(Debug, Clone)]
@@ -64,7 +64,7 @@ pub struct RunConfig {
 impl RunConfig {
     /// Who holds the target's mutation lock, for a second run to read: this machine, process,
     /// run, role and what it is doing.
-    pub fn lock_holder(&self, what: &str) -> String {
+    pub(crate) fn lock_holder(&self, what: &str) -> String {
         let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
             .map(|h| h.trim().to_string())
             .unwrap_or_else(|_| "?".into());
@@ -147,7 +147,7 @@ impl RunConfig {
     }
 
     /// A line for a person watching a long run (stderr, plain lines: CI logs keep them), unless quiet.
-    pub fn progress(&self, label: &str, line: &str) {
+    pub(crate) fn progress(&self, label: &str, line: &str) {
         if !self.quiet {
             eprintln!("[{label}] {line}");
         }
@@ -155,7 +155,7 @@ impl RunConfig {
 
     /// Where locks, per-run state and reports live: `WITNESS_STATE_DIR`, else
     /// `target/witness` under the root.
-    pub fn state_dir(&self) -> PathBuf {
+    pub(crate) fn state_dir(&self) -> PathBuf {
         self.state_override
             .clone()
             .unwrap_or_else(|| self.root.join("target").join("witness"))

@@ -33,16 +33,16 @@ pub fn run_scenario(
 
 /// What a run of a scenario's steps left: its report, and the variables its steps defined
 /// (unredacted: an action's outputs are interpolated into later scenarios).
-pub struct StepsRun {
-    pub report: ScenarioReport,
-    pub defined: Vec<(String, String)>,
+pub(crate) struct StepsRun {
+    pub(crate) report: ScenarioReport,
+    pub(crate) defined: Vec<(String, String)>,
     /// The natural runs its observing steps watched (observe mode), one sentence each.
-    pub observed: Vec<String>,
+    pub(crate) observed: Vec<String>,
 }
 
 /// Run a scenario's steps with extra variables `given` (an action's outputs, named
 /// `<action>.<variable>`) on top of the target's.
-pub fn run_steps(
+pub(crate) fn run_steps(
     sc: &Scenario,
     rt: &TargetRuntime,
     given: &[(String, String)],

@@ -32,22 +32,35 @@ pub fn chain(e: &dyn std::error::Error) -> String {
 
 /// A `${name}` that cannot be interpolated (`interp`).
 #[derive(Debug, Error, PartialEq, Eq)]
-pub enum InterpError {
+pub(crate) enum InterpError {
     #[error("unknown variable `${{{name}}}` (known: {known})")]
     Unknown { name: String, known: String },
     #[error("unterminated `${{` at byte {at}")]
     Unterminated { at: usize },
     #[error(
-        "variable `${{{name}}}` cannot be written into {context} of the shell command: {message}"
+        "variable `${{{name}}}` cannot be written into {context} of the shell command: {problem}"
     )]
     Quote {
         name: String,
         context: String,
-        message: String,
+        #[source]
+        problem: QuoteProblem,
     },
     /// Refused when the scenario loads; checked again here so no caller can skip it.
     #[error("variable `{what}` would be read as code by {reader}; pass it through `env`")]
     Code { what: String, reader: String },
+}
+
+/// Why a value cannot be written into its place in a shell command (`interp::shell::write`).
+#[derive(Debug, Error, PartialEq, Eq, Clone)]
+pub(crate) enum QuoteProblem {
+    #[error("it holds a NUL byte, which no shell string can carry")]
+    Nul,
+    #[error("it holds a line `{delimiter}`, which would end the heredoc early")]
+    EndsHeredoc { delimiter: String },
+    /// A place no value may go; the text says why and what to write instead.
+    #[error("{why}")]
+    NoValueHere { why: &'static str },
 }
 
 /// A scenario file that cannot be read or is invalid.
@@ -59,12 +72,15 @@ pub enum LoadError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{}:{line}:{col}: {message}\n{}", file.display(), caret(*line, *col, line_text))]
+    /// A mistake at a place in the file. The diagnostic stays text, as a compiler's does:
+    /// each of the loader's is written once, at the check that finds it, and pinned whole in
+    /// `scenario::load`'s `loader_messages` snapshot.
+    #[error("{}:{line}:{col}: {diagnostic}\n{}", file.display(), caret(*line, *col, line_text))]
     Invalid {
         file: PathBuf,
         line: usize,
         col: usize,
-        message: String,
+        diagnostic: String,
         line_text: String,
     },
 }
@@ -86,21 +102,104 @@ pub enum TargetError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{}: {message}", file.display())]
-    Parse { file: PathBuf, message: String },
+    /// `targets.toml` or the twin's connection file is not valid TOML or not the expected shape.
+    #[error("{}: {source}", file.display())]
+    Toml {
+        file: PathBuf,
+        #[source]
+        source: toml::de::Error,
+    },
+    #[error("{}: {source}", file.display())]
+    SshConfig {
+        file: PathBuf,
+        #[source]
+        source: ssh2_config::SshParserError,
+    },
     #[error("unknown target `{name}` (WITNESS_TARGET); {} defines: {known}", file.display())]
     Unknown {
         name: String,
         file: PathBuf,
         known: String,
     },
-    #[error("target `{name}`: {message}")]
-    Invalid { name: String, message: String },
-    #[error("target `{name}`: secret `{secret}` unavailable: {message}")]
-    Secret {
+    /// Boxed: a problem carries up to four texts, and every `Result<_, TargetError>` would
+    /// carry the size.
+    #[error("target `{name}`: {problem}")]
+    Invalid {
         name: String,
-        secret: String,
-        message: String,
+        #[source]
+        problem: Box<TargetProblem>,
+    },
+}
+
+/// What is wrong with a target's definition, or with what it names.
+#[derive(Debug, Error)]
+pub enum TargetProblem {
+    #[error("connect_timeout `{value}`: {source}")]
+    ConnectTimeout {
+        value: String,
+        #[source]
+        source: humantime::DurationError,
+    },
+    #[error(
+        "give exactly one of `local = true`, `ssh = \"alias\"`, `host = \"…\"` or `connection = \"file\"`"
+    )]
+    NotOneWay,
+    /// Its connection file is unusable. Rendered whole, then the hint: the hint must come
+    /// last, so the cause is part of this message rather than a `#[source]`.
+    #[error(
+        "{}{}",
+        chain(cause.as_ref()),
+        if *twin_down { "; start the twin host first: cargo xtask twin up" } else { "" }
+    )]
+    Connection {
+        cause: Box<TargetError>,
+        /// The default target's file is missing: the twin is not up.
+        twin_down: bool,
+    },
+    #[error("secret `{secret}` needs exactly one of `file` or `env`")]
+    SecretSource { secret: String },
+    #[error(
+        "ssh_config {} gives `{option}` for `{alias}`, which witness does not support; it refuses rather than connect differently from OpenSSH (supported: {})",
+        file.display(),
+        supported.join(", ")
+    )]
+    UnsupportedSshOption {
+        file: PathBuf,
+        option: String,
+        alias: String,
+        /// The options witness follows (`target::HONOURED`).
+        supported: &'static [&'static str],
+    },
+    #[error(
+        "ssh_config {} gives several UserKnownHostsFile for `{alias}` ({}); give the one to use as `known_hosts` in targets.toml",
+        file.display(),
+        files.join(" ")
+    )]
+    SeveralKnownHosts {
+        file: PathBuf,
+        alias: String,
+        files: Vec<String>,
+    },
+    #[error(
+        "`{var}` = `{value}` is not a full commit hash, and there is no `flake` variable naming the checkout to resolve it in; give the full 40-digit hash"
+    )]
+    ShortCommitNoFlake { var: String, value: String },
+    /// Asking the target failed; [`chain`] renders the cause after this.
+    #[error("resolving `{var}`")]
+    ResolveCommit {
+        var: String,
+        #[source]
+        cause: TransportError,
+    },
+    #[error(
+        "`{var}` = `{value}` is not a full commit hash and does not resolve to one in {repo} on the target (`{command}` exited {exit:?}); give the full 40-digit hash"
+    )]
+    CommitUnresolved {
+        var: String,
+        value: String,
+        repo: String,
+        command: String,
+        exit: Option<i32>,
     },
 }
 
@@ -165,8 +264,12 @@ pub enum TransportError {
         #[source]
         source: Arc<ssh2::Error>,
     },
-    #[error("ssh channel to {host} failed: {message}")]
-    Channel { host: String, message: String },
+    #[error("ssh channel to {host} failed: {failure}")]
+    Channel {
+        host: String,
+        #[source]
+        failure: ChannelFailure,
+    },
     #[error("cannot start local command: {what}")]
     Spawn {
         what: String,
@@ -175,6 +278,19 @@ pub enum TransportError {
     },
     #[error("a command holding a NUL byte cannot be run by a shell")]
     NulInCommand,
+}
+
+/// What failed on an open SSH channel.
+#[derive(Debug, Error, Clone)]
+pub enum ChannelFailure {
+    #[error("exec: {0}")]
+    Exec(#[source] Arc<ssh2::Error>),
+    /// Reading a command's stdout or stderr.
+    #[error("reading command output: {0}")]
+    ReadOutput(#[source] Arc<std::io::Error>),
+    /// Reading the lines of a held command (`SshPool::hold`).
+    #[error("reading: {0}")]
+    ReadHeld(#[source] Arc<std::io::Error>),
 }
 
 /// Why a TCP/SSH connection could not be made.
@@ -211,7 +327,7 @@ pub enum SecretErrorKind {
 
 /// A step could not be carried out (as opposed to carried out and judged failing).
 #[derive(Debug, Error)]
-pub enum StepError {
+pub(crate) enum StepError {
     /// Boxed: transport errors carry a lot of context, and this error is returned a lot.
     #[error(transparent)]
     Transport(Box<TransportError>),
@@ -242,7 +358,7 @@ impl From<TransportError> for StepError {
 /// An HTTP request (an `http` step, or one of a `drone` step's calls) failed.
 #[derive(Debug, Error)]
 #[error("{request}")]
-pub struct HttpError {
+pub(crate) struct HttpError {
     /// What was being done, e.g. `GET https://…/healthz` or `drone trigger`.
     pub request: String,
     #[source]
@@ -250,7 +366,7 @@ pub struct HttpError {
 }
 
 #[derive(Debug, Error)]
-pub enum HttpErrorKind {
+pub(crate) enum HttpErrorKind {
     #[error("cannot read ca_file {path}")]
     CaFileRead {
         path: String,
@@ -280,7 +396,7 @@ pub enum HttpErrorKind {
 }
 
 impl HttpError {
-    pub fn new(request: impl Into<String>, kind: HttpErrorKind) -> Self {
+    pub(crate) fn new(request: impl Into<String>, kind: HttpErrorKind) -> Self {
         HttpError {
             request: request.into(),
             kind,
@@ -290,12 +406,58 @@ impl HttpError {
 
 /// A run-scoped action failed; every scenario using it reports this.
 #[derive(Debug, Error, Clone)]
-#[error("action `{action}` failed: {message}")]
-pub struct ActionError {
+#[error("action `{action}` failed: {problem}")]
+pub(crate) struct ActionError {
     pub action: String,
-    /// The action's own failure, rendered and redacted where it happened (another process
-    /// may have run it).
-    pub message: String,
+    #[source]
+    pub problem: ActionProblem,
+}
+
+/// Why an action has no outputs. Clone: every scenario using the action gets the same one,
+/// so the io errors are shared behind `Arc`.
+#[derive(Debug, Error, Clone)]
+pub(crate) enum ActionProblem {
+    #[error("no such action")]
+    NoSuchAction,
+    /// Its file did not load: the loader's diagnostic, rendered when the actions were read.
+    #[error("{diagnostic}")]
+    Load { diagnostic: String },
+    /// It uses a variable nothing defines.
+    #[error("{0}")]
+    Vars(#[source] Arc<LoadError>),
+    #[error("cannot create {}: {source}", dir.display())]
+    CreateDir {
+        dir: PathBuf,
+        #[source]
+        source: Arc<std::io::Error>,
+    },
+    #[error("cannot lock {}: {source}", path.display())]
+    Lock {
+        path: PathBuf,
+        #[source]
+        source: Arc<std::io::Error>,
+    },
+    #[error("cannot store {}: {source}", path.display())]
+    Store {
+        path: PathBuf,
+        #[source]
+        source: Arc<std::io::Error>,
+    },
+    /// It ran and failed: its failure rendered and redacted where it happened (another
+    /// process may have run it, and passed it on in the stored result).
+    #[error("{failure}")]
+    Ran { failure: String },
+}
+
+/// An action that changes the target, in a run that may not: the scenarios observing it
+/// are not run.
+#[derive(Debug, Error, Clone)]
+#[error(
+    "REFUSED: action `{action}` ({title}) changes the target and WITNESS_ALLOW_MUTATION is not set; the scenarios that observe it were not run, so their claims are NOT witnessed"
+)]
+pub(crate) struct ActionRefused {
+    pub action: String,
+    pub title: String,
 }
 
 /// A gate that cannot run at all, before any trial: a role that is not one, no scenario
@@ -370,8 +532,23 @@ pub enum ReportError {
     Junit(#[source] quick_junit::SerializeError),
     #[error("cannot take the target's lock to read the host identity: {0}")]
     TargetLock(#[source] LockError),
-    #[error("{} is not a witness report ({message})", file.display())]
-    NotAReport { file: PathBuf, message: String },
+    /// `schema` is the one this witness reads (`gate_report::wire::SCHEMA`).
+    #[error("{} is not a witness report (schema {schema})", file.display())]
+    NotAReport {
+        file: PathBuf,
+        schema: &'static str,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error(
+        "{} is not a witness report (schema `{found}`, this witness reads `{reads}`)",
+        file.display()
+    )]
+    OtherSchema {
+        file: PathBuf,
+        found: String,
+        reads: &'static str,
+    },
 }
 
 impl ReportError {
@@ -381,5 +558,49 @@ impl ReportError {
             path,
             source,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A typed case reads as the sentence it replaced: the context, then each cause once,
+    /// whether a message names its cause (`{failure}`) or leaves it to `#[source]`.
+    #[test]
+    fn a_chain_says_each_cause_once() {
+        let channel = TransportError::Channel {
+            host: "twin".into(),
+            failure: ChannelFailure::Exec(Arc::new(ssh2::Error::new(
+                ssh2::ErrorCode::Session(-9),
+                "timed out waiting for the ssh server",
+            ))),
+        };
+        let e = TargetError::Invalid {
+            name: "twin".into(),
+            problem: Box::new(TargetProblem::ResolveCommit {
+                var: "head_commit".into(),
+                cause: channel,
+            }),
+        };
+        assert_eq!(
+            chain(&e),
+            "target `twin`: resolving `head_commit`: ssh channel to twin failed: exec: [Session(-9)] timed out waiting for the ssh server"
+        );
+        let missing = TargetError::Io {
+            file: "c.toml".into(),
+            source: std::io::Error::from(std::io::ErrorKind::NotFound),
+        };
+        let e = TargetError::Invalid {
+            name: "twin".into(),
+            problem: Box::new(TargetProblem::Connection {
+                cause: Box::new(missing),
+                twin_down: true,
+            }),
+        };
+        assert_eq!(
+            chain(&e),
+            "target `twin`: cannot read c.toml: entity not found; start the twin host first: cargo xtask twin up"
+        );
     }
 }

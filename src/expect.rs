@@ -13,7 +13,7 @@ use crate::report::{Observation, Outcome};
 use crate::scenario::{Contains, Expect, Normalize, SameAs, SameNormalize, today_utc};
 
 /// Evaluate every expectation of a step against its observation.
-pub fn evaluate(e: &Expect, obs: &Observation, vars: &Vars) -> Vec<Outcome> {
+pub(crate) fn evaluate(e: &Expect, obs: &Observation, vars: &Vars) -> Vec<Outcome> {
     let mut out = Vec::new();
     if let (Some(want), Some(_)) = (e.exit, obs.exit_applies.then_some(())) {
         let seen = match (obs.exit, &obs.signal) {
@@ -340,7 +340,7 @@ fn contains(c: &Contains, text: &str) -> Outcome {
 ///
 /// Follows Nix's `parseDrvName`: the name ends before the first `-` followed by a digit.
 /// An `-env` suffix (python and buildEnv environments) is kept, as it tells what the item is.
-pub fn store_name(path: &str) -> String {
+pub(crate) fn store_name(path: &str) -> String {
     static STORE: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"^/nix/store/[0-9a-z]{32}-([^/]+)").expect("regex"));
     let full = STORE

@@ -2,12 +2,33 @@
 //! the Drone API, recorded as insta snapshots that are the gate's evidence.
 //!
 //! Flow: [`runner`] finds `scenarios/<gate>/*.toml` and makes one libtest-mimic trial each;
-//! [`scenario::load`] validates a file; [`engine`] runs its steps ([`steps`]) through a
-//! [`transport`] chosen by the [`target`]; [`expect`] judges what was seen; [`redact`]
-//! scrubs it; [`evidence`] renders and snapshots it. See ARCHITECTURE.md.
+//! [`scenario::load`] validates a file; [`engine`] runs its steps (`steps`) through a
+//! [`transport`] chosen by the [`target`]; `expect` judges what was seen; `redact` scrubs
+//! it; [`evidence`] renders and snapshots it. See ARCHITECTURE.md.
+
+// The API boundary. What other crates use is `pub`, and nothing else is: the binary
+// (`src/bin/witness.rs`), the integration tests (`tests/`, `schemas/validate/tests/`) and
+// xtask. They reach it through the public modules below and the re-exports at the end:
+//
+// - running a gate: [`gate_main`], [`gate_main_with`], [`run_gate`], [`RunConfig`],
+//   [`runner::check_gate`];
+// - a target and its transports: [`target::load`], [`target::load_with`],
+//   [`target::Target`], [`target::TargetRuntime`], [`target::TwinConnection`],
+//   [`transport::SshPool`], [`transport::Exec`], [`lock_on_target`];
+// - one scenario by hand: [`scenario::load::load_str`], [`engine::run_scenario`],
+//   [`evidence::render`], [`evidence::failure_message`], [`report::ScenarioReport`];
+// - the gate report: [`gate_report::read_json`], [`gate_report::wire::Report`],
+//   [`gate_report::diff`], [`gate_report::metrics`]; [`schema::Kind`];
+// - [`error`]: the error types those return, and [`error::chain`] to render one.
+//
+// Everything else is `pub(crate)`, in the public modules too, and stays so: the rustc lint
+// `unreachable_pub` (on below, an error under clippy's `-D warnings`) refuses a `pub` item no
+// other crate can reach. `atomic_file` and `poll` are also compiled into xtask from their
+// files (`#[path]`), not used through this crate.
+#![warn(unreachable_pub)]
 
 pub(crate) mod action;
-pub mod atomic_file;
+pub(crate) mod atomic_file;
 pub(crate) mod config;
 pub mod engine;
 pub mod error;
@@ -16,7 +37,7 @@ pub(crate) mod expect;
 pub mod gate_report;
 pub(crate) mod interp;
 mod lock;
-pub mod poll;
+pub(crate) mod poll;
 pub(crate) mod redact;
 pub mod report;
 pub mod runner;
@@ -26,9 +47,6 @@ pub(crate) mod steps;
 pub mod target;
 pub mod transport;
 
-// The API boundary: what the binaries (`src/bin/witness.rs`, xtask) and `tests/*.rs` use is
-// `pub` (these re-exports and the public modules' public items); `action`, `config`,
-// `expect`, `interp`, `lock`, `redact` and `steps` are the crate's own.
 pub use config::RunConfig;
 pub use lock::{OnTarget, lock_on_target};
-pub use runner::{GateVerdict, gate_main, gate_main_with, run_gate, run_gate_verdict};
+pub use runner::{gate_main, gate_main_with, run_gate};

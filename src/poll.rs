@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 /// What an attempt knows about the wait it is part of.
 #[derive(Debug)]
-pub struct Attempt {
+pub(crate) struct Attempt {
     number: u32,
     started: Instant,
     last_progress: Instant,
@@ -22,34 +22,34 @@ pub struct Attempt {
 
 impl Attempt {
     /// This attempt's number, from 1.
-    pub fn number(&self) -> u32 {
+    pub(crate) fn number(&self) -> u32 {
         self.number
     }
 
     /// Time since the first attempt began.
-    pub fn elapsed(&self) -> Duration {
+    pub(crate) fn elapsed(&self) -> Duration {
         self.started.elapsed()
     }
 
     /// No other attempt fits: the next would begin (one pause from now) at or after the
     /// deadline.
-    pub fn is_last(&self) -> bool {
+    pub(crate) fn is_last(&self) -> bool {
         self.ends_within(self.interval)
     }
 
     /// The deadline is at most `margin` away (a wait that keeps time for one more call).
-    pub fn ends_within(&self, margin: Duration) -> bool {
+    pub(crate) fn ends_within(&self, margin: Duration) -> bool {
         Instant::now() + margin >= self.deadline
     }
 
     /// The deadline has passed.
-    pub fn past_deadline(&self) -> bool {
+    pub(crate) fn past_deadline(&self) -> bool {
         Instant::now() >= self.deadline
     }
 
     /// `every` has passed since the wait began or since the last time this said yes: time
     /// for a progress line.
-    pub fn progress_due(&mut self, every: Duration) -> bool {
+    pub(crate) fn progress_due(&mut self, every: Duration) -> bool {
         let due = self.last_progress.elapsed() >= every;
         if due {
             self.last_progress = Instant::now();
@@ -61,7 +61,7 @@ impl Attempt {
 /// Call `attempt` until it breaks (with its result, or an error), pausing `interval`
 /// between attempts. `deadline` is what [`Attempt::is_last`] measures against; the attempt,
 /// not this loop, decides to stop.
-pub fn until<T, E>(
+pub(crate) fn until<T, E>(
     deadline: Instant,
     interval: Duration,
     mut attempt: impl FnMut(&mut Attempt) -> Result<ControlFlow<T>, E>,

@@ -10,7 +10,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 /// Placeholders, named so tests and docs can refer to them.
-pub const SECRET: &str = "[secret]";
+pub(crate) const SECRET: &str = "[secret]";
 
 /// The built-in filters, in order: (pattern, replacement).
 static BUILTIN: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
@@ -70,18 +70,18 @@ static BUILTIN: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
 
 /// A redaction pipeline: secrets, built-ins, then extra filters.
 #[derive(Debug, Clone, Default)]
-pub struct Redactor {
+pub(crate) struct Redactor {
     secrets: Vec<String>,
     extra: Vec<(Regex, String)>,
 }
 
 impl Redactor {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::default()
     }
 
     /// Register a secret value; it will be replaced wherever it appears.
-    pub fn add_secret(&mut self, value: &str) {
+    pub(crate) fn add_secret(&mut self, value: &str) {
         let v = value.trim();
         if !v.is_empty() && !self.secrets.iter().any(|s| s == v) {
             self.secrets.push(v.to_string());
@@ -90,13 +90,13 @@ impl Redactor {
         }
     }
 
-    pub fn add_filter(&mut self, re: Regex, replacement: impl Into<String>) {
+    pub(crate) fn add_filter(&mut self, re: Regex, replacement: impl Into<String>) {
         self.extra.push((re, replacement.into()));
     }
 
     /// Only the secrets: for text that must stay byte-exact otherwise (commands shown for
     /// re-running by hand).
-    pub fn secrets_only(&self, text: &str) -> String {
+    pub(crate) fn secrets_only(&self, text: &str) -> String {
         let mut out = text.to_string();
         for s in &self.secrets {
             out = out.replace(s.as_str(), SECRET);
@@ -105,7 +105,7 @@ impl Redactor {
     }
 
     /// The full pipeline.
-    pub fn apply(&self, text: &str) -> String {
+    pub(crate) fn apply(&self, text: &str) -> String {
         let mut out = self.secrets_only(text);
         for (re, rep) in BUILTIN.iter() {
             if re.is_match(&out) {

@@ -8,49 +8,49 @@ use std::time::Duration;
 
 /// What a step saw.
 #[derive(Debug, Clone, Default)]
-pub struct Observation {
+pub(crate) struct Observation {
     /// The command or request, as a person would type it (secrets still in: the engine
     /// redacts before anything is shown).
-    pub command: String,
-    pub stdout: String,
-    pub stderr: String,
-    pub stdout_dropped: u64,
-    pub stderr_dropped: u64,
-    pub exit: Option<i32>,
-    pub signal: Option<String>,
+    pub(crate) command: String,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
+    pub(crate) stdout_dropped: u64,
+    pub(crate) stderr_dropped: u64,
+    pub(crate) exit: Option<i32>,
+    pub(crate) signal: Option<String>,
     /// Whether `expect.exit` applies (not to HTTP or to systemd waits).
-    pub exit_applies: bool,
-    pub timed_out: bool,
-    pub elapsed: Duration,
+    pub(crate) exit_applies: bool,
+    pub(crate) timed_out: bool,
+    pub(crate) elapsed: Duration,
     /// Kind-specific checks, judged alongside the expectations.
-    pub checks: Vec<Outcome>,
+    pub(crate) checks: Vec<Outcome>,
     /// How to reproduce by hand.
-    pub manual: Option<String>,
+    pub(crate) manual: Option<String>,
     /// Variables the step defines itself (journal marks, invocation ids, build numbers).
-    pub defines: Vec<(String, String)>,
+    pub(crate) defines: Vec<(String, String)>,
     /// The step saw what it was waiting for, so a failure now is the answer, not a reason
     /// to look again (a process found whose PATH lacks a tool will not grow it).
-    pub settled: bool,
+    pub(crate) settled: bool,
     /// In observe mode, the natural run the step watched instead of making one: which run
     /// and when it began (for the report's action section; never in the evidence).
-    pub observed: Option<String>,
+    pub(crate) observed: Option<String>,
 }
 
 /// The result of one check.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
-    pub ok: bool,
+    pub(crate) ok: bool,
     /// What was expected, e.g. `stdout matches /^active$/`.
     pub expected: String,
     /// What was seen, when it matters (always on failure).
-    pub seen: Option<String>,
+    pub(crate) seen: Option<String>,
     /// Lines of stdout this check matched (for `record = "matched"`).
-    pub matched_lines: Vec<String>,
+    pub(crate) matched_lines: Vec<String>,
 }
 
 impl Outcome {
     /// A check that held; nothing seen worth showing.
-    pub fn pass(expected: impl Into<String>) -> Self {
+    pub(crate) fn pass(expected: impl Into<String>) -> Self {
         Outcome {
             ok: true,
             expected: expected.into(),
@@ -60,12 +60,12 @@ impl Outcome {
     }
 
     /// A check that did not hold, with what was seen instead.
-    pub fn fail(expected: impl Into<String>, seen: impl Into<String>) -> Self {
+    pub(crate) fn fail(expected: impl Into<String>, seen: impl Into<String>) -> Self {
         Outcome::check(false, expected, seen)
     }
 
     /// A check either way, with what was seen.
-    pub fn check(ok: bool, expected: impl Into<String>, seen: impl Into<String>) -> Self {
+    pub(crate) fn check(ok: bool, expected: impl Into<String>, seen: impl Into<String>) -> Self {
         Outcome {
             ok,
             expected: expected.into(),
@@ -75,7 +75,7 @@ impl Outcome {
     }
 
     /// The stdout lines this check matched, for `record = "matched"`.
-    pub fn with_lines(mut self, lines: Vec<String>) -> Self {
+    pub(crate) fn with_lines(mut self, lines: Vec<String>) -> Self {
         self.matched_lines = lines;
         self
     }
@@ -97,32 +97,32 @@ pub enum StepStatus {
 /// One step as reported (all text redacted).
 #[derive(Debug, Clone)]
 pub struct StepReport {
-    pub index: usize,
-    pub name: String,
-    pub kind: &'static str,
+    pub(crate) index: usize,
+    pub(crate) name: String,
+    pub(crate) kind: &'static str,
     pub status: StepStatus,
     pub command: String,
-    pub exit: Option<i32>,
-    pub exit_applies: bool,
-    pub signal: Option<String>,
+    pub(crate) exit: Option<i32>,
+    pub(crate) exit_applies: bool,
+    pub(crate) signal: Option<String>,
     pub timed_out: bool,
-    pub timeout: Duration,
+    pub(crate) timeout: Duration,
     /// Evidence lines, selected by the step's `record` mode.
     pub evidence: Vec<String>,
-    pub evidence_more: usize,
-    pub stdout_tail: Vec<String>,
-    pub stderr_tail: Vec<String>,
+    pub(crate) evidence_more: usize,
+    pub(crate) stdout_tail: Vec<String>,
+    pub(crate) stderr_tail: Vec<String>,
     pub stdout_dropped: u64,
-    pub stderr_dropped: u64,
+    pub(crate) stderr_dropped: u64,
     pub outcomes: Vec<Outcome>,
     pub attempts: u32,
     pub elapsed: Duration,
-    pub manual: Option<String>,
+    pub(crate) manual: Option<String>,
 }
 
 impl StepReport {
     /// A step that did not run (an earlier one failed), or whose report is filled later.
-    pub fn skipped(index: usize, name: &str, kind: &'static str, timeout: Duration) -> Self {
+    pub(crate) fn skipped(index: usize, name: &str, kind: &'static str, timeout: Duration) -> Self {
         StepReport {
             index,
             name: name.to_string(),
@@ -165,7 +165,7 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Verdict::Passed => "passed",
             Verdict::Failed => "failed",
@@ -193,18 +193,8 @@ pub enum Evidence {
 }
 
 impl Evidence {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Evidence::New => "new",
-            Evidence::Same => "same",
-            Evidence::Differs => "differs",
-        }
-    }
-}
-
-impl Evidence {
     /// The state of several snapshots together: `differs` over `new` over `same`.
-    pub fn worst(states: impl IntoIterator<Item = Evidence>) -> Option<Evidence> {
+    pub(crate) fn worst(states: impl IntoIterator<Item = Evidence>) -> Option<Evidence> {
         states.into_iter().max_by_key(|e| match e {
             Evidence::Same => 0,
             Evidence::New => 1,
@@ -221,7 +211,7 @@ pub struct ScenarioReport {
     pub captures: Vec<(String, String)>,
     /// How its evidence (and that of the actions it observes) compares with the committed
     /// snapshots; `None` when not compared (a claim failed, or nothing ran).
-    pub evidence: Option<Evidence>,
+    pub(crate) evidence: Option<Evidence>,
 }
 
 impl ScenarioReport {
@@ -229,14 +219,14 @@ impl ScenarioReport {
         self.steps.iter().all(|s| s.status == StepStatus::Passed)
     }
 
-    pub fn first_failure(&self) -> Option<&StepReport> {
+    pub(crate) fn first_failure(&self) -> Option<&StepReport> {
         self.steps
             .iter()
             .find(|s| !matches!(s.status, StepStatus::Passed | StepStatus::Skipped))
     }
 
     /// Failed when an expectation did not hold, error when a step could not be carried out.
-    pub fn verdict(&self) -> Verdict {
+    pub(crate) fn verdict(&self) -> Verdict {
         match self.first_failure().map(|s| &s.status) {
             None => Verdict::Passed,
             Some(StepStatus::Error(_)) => Verdict::Error,

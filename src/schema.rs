@@ -45,7 +45,7 @@ impl Kind {
     }
 
     /// The schema as JSON.
-    pub fn schema(self) -> Value {
+    pub(crate) fn schema(self) -> Value {
         // Draft-07 rather than schemars' default 2020-12: it is the draft editors' JSON
         // Schema support (taplo included) handles fully, and jsonschema validates it alike.
         let settings = SchemaSettings::draft07();

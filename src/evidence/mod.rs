@@ -12,20 +12,20 @@ use std::path::Path;
 pub(crate) mod select;
 
 use crate::config::DEFAULT_TARGET;
-pub use crate::report::Evidence;
+pub(crate) use crate::report::Evidence;
 use crate::report::{ScenarioReport, StepReport, StepStatus};
 use crate::scenario::Scenario;
 
 /// The evidence state and the snapshot file it is about (relative to the project root).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct EvidenceCheck {
-    pub state: Evidence,
-    pub file: String,
+pub(crate) struct EvidenceCheck {
+    pub(crate) state: Evidence,
+    pub(crate) file: String,
 }
 
 impl EvidenceCheck {
     /// One line for a person: `same`, `new (recorded for review: …)`, `differs from …`.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self.state {
             Evidence::Same => format!("same as {}", self.file),
             Evidence::New => format!(
@@ -276,7 +276,7 @@ fn output_tails(m: &mut String, st: &StepReport) {
 /// Compare the evidence with `snapshots/<gate>/<id>.snap` (`<id>@<target>.snap` for targets
 /// other than the twin, whose outputs differ). insta settings are thread-local, so they are
 /// built and bound here, inside the trial.
-pub fn compare_snapshot(
+pub(crate) fn compare_snapshot(
     root: &Path,
     gate: &str,
     sc: &Scenario,
@@ -288,7 +288,7 @@ pub fn compare_snapshot(
 
 /// Compare an action's evidence with `snapshots/<gate>/actions/<name>.snap`: recorded once
 /// per gate run, by whichever trial ran the action.
-pub fn compare_action_snapshot(
+pub(crate) fn compare_action_snapshot(
     root: &Path,
     gate: &str,
     action: &Scenario,
@@ -299,7 +299,7 @@ pub fn compare_action_snapshot(
 }
 
 /// How to accept evidence after review, for messages.
-pub fn review_hint(gate: &str, target: &str) -> String {
+pub(crate) fn review_hint(gate: &str, target: &str) -> String {
     format!(
         "review: cargo insta review   (or accept all: INSTA_UPDATE=always WITNESS_TARGET={target} cargo test --test {gate})"
     )

@@ -30,25 +30,23 @@ pub fn read(
     };
     let text =
         std::fs::read_to_string(&file).map_err(|e| ReportError::io("read", file.clone(), e))?;
-    let report: Report = serde_json::from_str(&text).map_err(|e| ReportError::NotAReport {
+    let report: Report = serde_json::from_str(&text).map_err(|source| ReportError::NotAReport {
         file: file.clone(),
-        message: format!("schema {}: {e}", super::wire::SCHEMA),
+        schema: super::wire::SCHEMA,
+        source,
     })?;
     if report.schema != super::wire::SCHEMA {
-        return Err(ReportError::NotAReport {
+        return Err(ReportError::OtherSchema {
             file,
-            message: format!(
-                "schema `{}`, this witness reads `{}`",
-                report.schema,
-                super::wire::SCHEMA
-            ),
+            found: report.schema,
+            reads: super::wire::SCHEMA,
         });
     }
     Ok((file, report))
 }
 
 /// The identity fields two runs must share to witness the same claim on the same system.
-pub const MUST_AGREE: &[&str] = &[
+pub(crate) const MUST_AGREE: &[&str] = &[
     "/run/current-system",
     "/run/booted-system",
     "flake commit",
@@ -60,17 +58,17 @@ pub const MUST_AGREE: &[&str] = &[
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Difference {
     /// `identity`, `gate` or the scenario's name.
-    pub scope: String,
+    pub(crate) scope: String,
     pub what: String,
-    pub a: String,
-    pub b: String,
+    pub(crate) a: String,
+    pub(crate) b: String,
 }
 
 /// The outcome of comparing two runs.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Comparison {
     /// What makes the runs disagree; empty when they agree.
-    pub disagreements: Vec<Difference>,
+    pub(crate) disagreements: Vec<Difference>,
     /// Fields that differ, as two honest runs' do.
     pub notes: Vec<Difference>,
 }

@@ -25,7 +25,7 @@ const REVIEWED: &[&str] = &[
     "reviewed_cc_ci_run",
 ];
 
-pub fn gather(cfg: &RunConfig, gate: &str, rt: &TargetRuntime) -> Identity {
+pub(crate) fn gather(cfg: &RunConfig, gate: &str, rt: &TargetRuntime) -> Identity {
     let started_utc = now_utc();
     let red = rt.redactor();
     let ask = |cmd: &str| -> Option<String> {
@@ -63,7 +63,7 @@ pub fn gather(cfg: &RunConfig, gate: &str, rt: &TargetRuntime) -> Identity {
 }
 
 /// The identity of a run whose target could not even be loaded: only witness's side.
-pub fn unusable_target(cfg: &RunConfig, gate: &str) -> Identity {
+pub(crate) fn unusable_target(cfg: &RunConfig, gate: &str) -> Identity {
     Identity {
         target: cfg.target.clone(),
         transport: "(target unusable)".into(),
@@ -95,7 +95,7 @@ fn reviewed(vars: &BTreeMap<String, String>) -> BTreeMap<String, String> {
         .collect()
 }
 
-pub fn now_utc() -> String {
+pub(crate) fn now_utc() -> String {
     humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
 }
 
@@ -125,7 +125,7 @@ fn witness_commit() -> Option<String> {
 }
 
 /// sha256 of every `.toml` under `scenarios/<gate>` (actions included), by path.
-pub fn scenario_hashes(root: &Path, gate: &str) -> BTreeMap<String, String> {
+pub(crate) fn scenario_hashes(root: &Path, gate: &str) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     let dir = root.join("scenarios").join(gate);
     for sub in [dir.clone(), dir.join("actions")] {

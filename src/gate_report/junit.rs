@@ -18,7 +18,7 @@ use chrono::{DateTime, FixedOffset};
 use super::wire::{Action, Identity, Report, Scenario, Verdict};
 use crate::error::ReportError;
 
-pub fn render(r: &Report) -> Result<String, ReportError> {
+pub(crate) fn render(r: &Report) -> Result<String, ReportError> {
     let mut report = JReport::new(format!("witness {}@{}", r.gate, r.target));
     let mut suite = TestSuite::new(r.gate.clone());
     suite.add_properties(properties(&r.identity));

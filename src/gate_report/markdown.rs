@@ -14,7 +14,7 @@ use super::wire::{Action, Identity, Report, Scenario, Verdict};
 /// Commands longer than this are cut in the step table (report.json has them whole).
 const COMMAND_CELL: usize = 80;
 
-pub fn render(r: &Report) -> String {
+pub(crate) fn render(r: &Report) -> String {
     let mut m = String::new();
     let c = &r.counts;
     let _ = writeln!(

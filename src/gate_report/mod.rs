@@ -29,14 +29,17 @@ use crate::config::RunConfig;
 use crate::error::ReportError;
 use crate::target::TargetRuntime;
 
-pub use identity::scenario_hashes;
 pub use store::read_json;
-pub use trial::TrialRecord;
+pub(crate) use trial::TrialRecord;
 
 /// The start of a gate run (in each of its processes): store the host identity unless
 /// this run already has one. Read before any scenario runs, so it is the system the
 /// scenarios saw, and `started_utc` is the run's start.
-pub fn begin(cfg: &RunConfig, gate: &str, rt: Option<&TargetRuntime>) -> Result<(), ReportError> {
+pub(crate) fn begin(
+    cfg: &RunConfig,
+    gate: &str,
+    rt: Option<&TargetRuntime>,
+) -> Result<(), ReportError> {
     let files = store::RunFiles::new(cfg, gate);
     let _lock = files.lock()?;
     identity_of_run(cfg, gate, rt, &files).map(drop)
@@ -45,7 +48,7 @@ pub fn begin(cfg: &RunConfig, gate: &str, rt: Option<&TargetRuntime>) -> Result<
 /// Store one trial's result (cheap: one small JSON file). The reports are rendered once
 /// per process, by [`finish`], not after every trial: re-reading every result after each
 /// of a hundred trials cost more than the checks themselves.
-pub fn record(
+pub(crate) fn record(
     cfg: &RunConfig,
     rt: Option<&TargetRuntime>,
     gate: &str,
@@ -62,7 +65,7 @@ pub fn record(
 /// directory. Called when a process's trials are done: under `cargo test` that is the whole
 /// gate, under nextest one scenario per process, so the last process leaves it complete.
 /// A report that cannot be written must not change a verdict: the caller says so and goes on.
-pub fn finish(
+pub(crate) fn finish(
     cfg: &RunConfig,
     gate: &str,
     total: usize,
@@ -142,7 +145,7 @@ fn identity_of_run(
 }
 
 /// The report from its parts (counts and completeness derived).
-pub fn assemble(
+pub(crate) fn assemble(
     gate: &str,
     target: &str,
     total: usize,
@@ -174,7 +177,7 @@ pub fn assemble(
 }
 
 /// The gate's verdict in words, as the closing line says it.
-pub fn headline(r: &wire::Report) -> &'static str {
+pub(crate) fn headline(r: &wire::Report) -> &'static str {
     let c = &r.counts;
     if c.failed > 0 {
         "FAILED"

@@ -23,8 +23,8 @@ use crate::error::ReportError;
 /// steps had in force. Internal to a run (not part of the schema), so it may change freely.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct TrialResult {
-    pub scenario: wire::Scenario,
-    pub waivers: Vec<wire::Waiver>,
+    pub(crate) scenario: wire::Scenario,
+    pub(crate) waivers: Vec<wire::Waiver>,
 }
 
 /// The files of one gate run.
@@ -34,7 +34,7 @@ pub(crate) struct RunFiles {
 }
 
 impl RunFiles {
-    pub fn new(cfg: &RunConfig, gate: &str) -> Self {
+    pub(crate) fn new(cfg: &RunConfig, gate: &str) -> Self {
         let state = cfg.state_dir();
         RunFiles {
             run_dir: state.join("runs").join(&cfg.run_id).join(gate),
@@ -44,17 +44,17 @@ impl RunFiles {
 
     /// Hold this until the report is written: trials of one run (threads or nextest's
     /// processes) store and render one at a time.
-    pub fn lock(&self) -> Result<File, ReportError> {
+    pub(crate) fn lock(&self) -> Result<File, ReportError> {
         create_dir(&self.run_dir)?;
         crate::lock::flock(&self.run_dir.join("report.lock"), true)
             .map_err(|source| ReportError::io("lock", self.run_dir.join("report.lock"), source))
     }
 
-    pub fn identity(&self) -> PathBuf {
+    pub(crate) fn identity(&self) -> PathBuf {
         self.run_dir.join("identity.json")
     }
 
-    pub fn store_result(&self, r: &TrialResult) -> Result<(), ReportError> {
+    pub(crate) fn store_result(&self, r: &TrialResult) -> Result<(), ReportError> {
         let dir = self.run_dir.join("results");
         create_dir(&dir)?;
         write_json(
@@ -64,7 +64,7 @@ impl RunFiles {
     }
 
     /// Every result stored so far in this run, sorted by scenario name.
-    pub fn results(&self) -> Result<Vec<TrialResult>, ReportError> {
+    pub(crate) fn results(&self) -> Result<Vec<TrialResult>, ReportError> {
         let dir = self.run_dir.join("results");
         let mut out: Vec<TrialResult> = std::fs::read_dir(&dir)
             .map_err(|source| ReportError::io("read", dir.clone(), source))?
@@ -78,7 +78,7 @@ impl RunFiles {
     }
 
     /// Write report.json, report.md and junit.xml; returns their directory.
-    pub fn write_reports(&self, r: &wire::Report) -> Result<PathBuf, ReportError> {
+    pub(crate) fn write_reports(&self, r: &wire::Report) -> Result<PathBuf, ReportError> {
         create_dir(&self.out_dir)?;
         write_json(&self.out_dir.join("report.json"), r)?;
         write_text(&self.out_dir.join("report.md"), &super::markdown::render(r))?;

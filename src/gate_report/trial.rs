@@ -15,17 +15,17 @@ use crate::report::{ScenarioReport, Verdict};
 use crate::scenario::{Scenario, StepKind, SystemdStep};
 
 /// What one trial contributes to the report.
-pub struct TrialRecord<'a> {
+pub(crate) struct TrialRecord<'a> {
     /// `<gate>::<id>`.
-    pub name: &'a str,
-    pub file: &'a Path,
+    pub(crate) name: &'a str,
+    pub(crate) file: &'a Path,
     /// None when the file did not load.
-    pub scenario: Option<&'a Scenario>,
-    pub verdict: Verdict,
+    pub(crate) scenario: Option<&'a Scenario>,
+    pub(crate) verdict: Verdict,
     /// The failure message (already redacted), when not passed.
-    pub message: Option<String>,
+    pub(crate) message: Option<String>,
     /// None when no step ran (refused, skipped, broken file, unusable target).
-    pub report: Option<&'a ScenarioReport>,
+    pub(crate) report: Option<&'a ScenarioReport>,
 }
 
 /// The trial as stored: `file` relative to the project root, the waivers in force today

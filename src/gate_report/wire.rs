@@ -26,13 +26,13 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-pub const SCHEMA: &str = "witness-report/1";
+pub(crate) const SCHEMA: &str = "witness-report/1";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Report {
     pub schema: String,
-    pub gate: String,
-    pub target: String,
+    pub(crate) gate: String,
+    pub(crate) target: String,
     /// Every scenario of the gate has a result (false while a run is under way, or when
     /// `--exact`/a filter ran only some).
     pub complete: bool,
@@ -40,7 +40,7 @@ pub struct Report {
     pub identity: Identity,
     pub scenarios: Vec<Scenario>,
     /// Waivers in force during the run.
-    pub waivers: Vec<Waiver>,
+    pub(crate) waivers: Vec<Waiver>,
     /// The run-scoped actions that ran in this run (a sweep fire, a Drone build), once
     /// each. Optional field added in witness-report/1.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -51,23 +51,23 @@ pub struct Report {
 pub struct Counts {
     pub passed: u64,
     pub failed: u64,
-    pub error: u64,
-    pub refused: u64,
-    pub skipped: u64,
+    pub(crate) error: u64,
+    pub(crate) refused: u64,
+    pub(crate) skipped: u64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Identity {
-    pub target: String,
+    pub(crate) target: String,
     /// How the target was reached (`twin (root@127.0.0.1:2222)`, `here (local)`).
-    pub transport: String,
+    pub(crate) transport: String,
     /// The target is this machine: there is no SSH host key to verify.
     #[serde(default)]
     pub local: bool,
     /// The host key the SSH transport verified against known_hosts (`SHA256:… (type)`).
     pub host_key: Option<String>,
-    pub current_system: Option<String>,
-    pub booted_system: Option<String>,
+    pub(crate) current_system: Option<String>,
+    pub(crate) booted_system: Option<String>,
     /// The flake checkout on the host (the target's `flake` variable) and its HEAD.
     pub flake: Option<String>,
     pub flake_commit: Option<String>,
@@ -81,13 +81,13 @@ pub struct Identity {
     /// The targets file given by `WITNESS_TARGETS` (outside the checkout) and its sha256:
     /// `<path> sha256:<hex>`. Optional field added in witness-report/1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub targets_file: Option<String>,
+    pub(crate) targets_file: Option<String>,
     pub role: Option<String>,
     /// The target's own host name (`/proc/sys/kernel/hostname` read on it). Optional field
     /// added in witness-report/1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hostname: Option<String>,
-    pub run_id: String,
+    pub(crate) hostname: Option<String>,
+    pub(crate) run_id: String,
     pub started_utc: String,
     pub ended_utc: String,
 }
@@ -96,10 +96,10 @@ pub struct Identity {
 pub struct Scenario {
     /// `<gate>::<id>`.
     pub name: String,
-    pub file: String,
-    pub title: String,
-    pub claim: String,
-    pub verdict: Verdict,
+    pub(crate) file: String,
+    pub(crate) title: String,
+    pub(crate) claim: String,
+    pub(crate) verdict: Verdict,
     /// The failure message, when not passed.
     pub message: Option<String>,
     pub steps: Vec<Step>,
@@ -107,7 +107,7 @@ pub struct Scenario {
     /// `new`, `same` or `differs`; absent when it was not compared (the claim did not hold,
     /// or nothing ran). Added in witness-report/1 as an optional field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub evidence: Option<EvidenceState>,
+    pub(crate) evidence: Option<EvidenceState>,
 }
 
 /// How a scenario's evidence compares with the committed snapshots (the run's
@@ -143,16 +143,16 @@ impl std::fmt::Display for EvidenceState {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Step {
-    pub index: usize,
+    pub(crate) index: usize,
     pub name: String,
-    pub kind: String,
-    pub status: StepStatus,
+    pub(crate) kind: String,
+    pub(crate) status: StepStatus,
     pub command: String,
     pub exit: Option<i32>,
     pub attempts: u32,
-    pub duration_ms: u64,
+    pub(crate) duration_ms: u64,
     /// The evidence excerpt the snapshot keeps for this step.
-    pub evidence: Vec<String>,
+    pub(crate) evidence: Vec<String>,
 }
 
 /// How a scenario ended (the run's [`crate::report::Verdict`], as data).
@@ -217,7 +217,7 @@ pub enum StepStatus {
 }
 
 impl StepStatus {
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             StepStatus::Passed => "passed",
             StepStatus::Failed => "failed",
@@ -252,7 +252,7 @@ pub struct Action {
     /// `<gate>::actions::<name>`.
     pub name: String,
     pub title: String,
-    pub mutates: bool,
+    pub(crate) mutates: bool,
     /// passed or failed (an action refused never ran, and is not listed).
     pub verdict: Verdict,
     /// RFC 3339 UTC; `null` from a result of an older witness.
@@ -260,23 +260,23 @@ pub struct Action {
     pub duration_ms: Option<u64>,
     pub outputs: BTreeMap<String, String>,
     /// Why it failed.
-    pub message: Option<String>,
+    pub(crate) message: Option<String>,
     /// Observe mode (`WITNESS_OBSERVE`): the natural runs it watched instead of firing or
     /// triggering them (which run or build, when it began). Absent when it made them itself.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub observed: Vec<String>,
+    pub(crate) observed: Vec<String>,
 }
 
 /// A waiver in force during the run, and the scenario whose claim it bends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Waiver {
-    pub scenario: String,
+    pub(crate) scenario: String,
     /// The failed unit a `systemctl --failed` waiver tolerates (empty for a parity exception).
     #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub unit: String,
+    pub(crate) unit: String,
     /// The command names a parity exception leaves out of the comparison.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub tools: Vec<String>,
-    pub reason: String,
-    pub expires: String,
+    pub(crate) tools: Vec<String>,
+    pub(crate) reason: String,
+    pub(crate) expires: String,
 }

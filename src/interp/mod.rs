@@ -9,17 +9,17 @@
 //! silently weaken a claim.
 
 mod readers;
-pub mod shell;
+pub(crate) mod shell;
 
 use std::collections::BTreeMap;
 
 use shell::Piece;
 
-pub use crate::error::InterpError;
+pub(crate) use crate::error::InterpError;
 
 /// Where an interpolated string is going.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Quote {
+pub(crate) enum Quote {
     /// A shell command: each value is written for its quoting context.
     Shell,
     /// A URL, header, or expected value: inserted as-is.
@@ -29,7 +29,7 @@ pub enum Quote {
 /// The variables of a run. A secret is a variable like any other here: its value is
 /// replaced by `[secret]` wherever output leaves the engine (the redactor knows it).
 #[derive(Debug, Clone, Default)]
-pub struct Vars {
+pub(crate) struct Vars {
     map: BTreeMap<String, Var>,
 }
 
@@ -39,7 +39,7 @@ struct Var {
 }
 
 impl Vars {
-    pub fn set(&mut self, name: &str, value: impl Into<String>) {
+    pub(crate) fn set(&mut self, name: &str, value: impl Into<String>) {
         self.map.insert(
             name.to_string(),
             Var {
@@ -48,12 +48,12 @@ impl Vars {
         );
     }
 
-    pub fn get(&self, name: &str) -> Option<&str> {
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.map.get(name).map(|v| v.value.as_str())
     }
 
     /// Replace every `${name}`.
-    pub fn interpolate(&self, template: &str, quote: Quote) -> Result<String, InterpError> {
+    pub(crate) fn interpolate(&self, template: &str, quote: Quote) -> Result<String, InterpError> {
         match quote {
             Quote::Raw => self.raw(template),
             Quote::Shell => self.shell(template),
@@ -112,10 +112,10 @@ impl Vars {
                 Piece::Var { name, context } => {
                     let value = &self.var(&name)?.value;
                     let written =
-                        shell::write(value, &context).map_err(|message| InterpError::Quote {
+                        shell::write(value, &context).map_err(|problem| InterpError::Quote {
                             name: name.clone(),
                             context: context.to_string(),
-                            message,
+                            problem,
                         })?;
                     out.push_str(&written);
                 }

@@ -28,27 +28,27 @@
 /// One word of a simple command, as the shell would split it (quotes removed; a `$(…)`
 /// written as `$(`; a witness variable as its name between two [`VAR_MARK`]s).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Word {
-    pub text: String,
+pub(crate) struct Word {
+    pub(crate) text: String,
     /// A redirection operator (`>`, `<`, `2>&`, `<<<`): not an argument.
-    pub op: bool,
+    pub(crate) op: bool,
 }
 
 /// A simple command: its words, the pipeline it is a stage of, and, for the commands inside
 /// a `$(…)` or `<(…)`, the command and word the substitution sits in.
 #[derive(Debug, Clone, Default)]
-pub struct Cmd {
-    pub words: Vec<Word>,
-    pub pipeline: usize,
-    pub parent: Option<(usize, usize)>,
+pub(crate) struct Cmd {
+    pub(crate) words: Vec<Word>,
+    pub(crate) pipeline: usize,
+    pub(crate) parent: Option<(usize, usize)>,
 }
 
 /// How a witness variable is written in [`Word::text`] (the shell's own `${X}` stays as is).
-pub const VAR_MARK: char = '\u{1}';
+pub(crate) const VAR_MARK: char = '\u{1}';
 
 /// Where a value (or a shell variable holding one) lands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Site {
+pub(crate) enum Site {
     /// In word `word` of command `cmd`.
     Word { cmd: usize, word: usize },
     /// On the standard input of command `cmd` (a heredoc body, a `<<<` word).
@@ -160,7 +160,7 @@ fn name_at(args: &[(usize, &str)]) -> Option<usize> {
 
 /// Which program reads the value at `site` as code, if any; `None` when every reader takes
 /// it as data.
-pub fn code_reader(cmds: &[Cmd], site: Site) -> Option<String> {
+pub(crate) fn code_reader(cmds: &[Cmd], site: Site) -> Option<String> {
     let (cmd, why) = match site {
         Site::Word { cmd, word } => (cmd, word_reader(&cmds[cmd], word)),
         Site::Stdin { cmd } => (cmd, stdin_reader(&cmds[cmd])),
@@ -435,7 +435,7 @@ fn option_value(
 }
 
 /// The program that reads `cmd`'s standard input as code.
-pub fn stdin_reader(cmd: &Cmd) -> Option<String> {
+pub(crate) fn stdin_reader(cmd: &Cmd) -> Option<String> {
     let args = args(cmd);
     let start = name_at(&args)?;
     for k in chain(&args, start, args.len()) {
@@ -477,7 +477,7 @@ pub fn stdin_reader(cmd: &Cmd) -> Option<String> {
 
 /// Shell variables that hold a value: the step's `env` names, and the names assigned a word
 /// that includes a witness variable or another such name.
-pub fn tainted(cmds: &[Cmd], env: &[String]) -> Vec<String> {
+pub(crate) fn tainted(cmds: &[Cmd], env: &[String]) -> Vec<String> {
     let mut names: Vec<String> = env.to_vec();
     loop {
         let before = names.len();

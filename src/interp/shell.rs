@@ -26,10 +26,11 @@
 use std::fmt;
 
 use super::readers::{self, Cmd, Site, VAR_MARK, Word};
+use crate::error::QuoteProblem;
 
 /// The quoting context a `${name}` sits in.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Context {
+pub(crate) enum Context {
     Bare,
     Double,
     Single,
@@ -47,7 +48,7 @@ pub enum Context {
 
 impl Context {
     /// Why a value cannot be written here, and what to write instead; `None` when it can.
-    pub fn refusal(&self) -> Option<&'static str> {
+    pub(crate) fn refusal(&self) -> Option<&'static str> {
         match self {
             Context::Backtick => Some(
                 "inside backticks: their backslash rules differ between shells; write `$(…)` instead",
@@ -97,7 +98,7 @@ impl fmt::Display for Context {
 
 /// A command template cut at its `${name}`s.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Piece {
+pub(crate) enum Piece {
     /// Shell text, passed through (`$${` already turned into `${`).
     Text(String),
     /// A witness variable and the context it sits in.
@@ -107,20 +108,21 @@ pub enum Piece {
 /// Cut `template` into text and variables, each variable with its quoting context.
 /// An unterminated `${` is returned as `Err(byte offset)`.
 #[cfg(test)]
-pub fn lex(template: &str) -> Result<Vec<Piece>, usize> {
+pub(crate) fn lex(template: &str) -> Result<Vec<Piece>, usize> {
     Ok(Lexer::new(template).lex()?.pieces)
 }
 
 /// How `value` is written in `context`. `Err` says why it cannot be (the caller names
 /// the variable).
-pub fn write(value: &str, context: &Context) -> Result<String, String> {
+pub(crate) fn write(value: &str, context: &Context) -> Result<String, QuoteProblem> {
     if value.contains('\0') {
-        return Err("it holds a NUL byte, which no shell string can carry".into());
+        return Err(QuoteProblem::Nul);
     }
     match context {
+        // shlex refuses only a NUL byte, ruled out above.
         Context::Bare => shlex::try_quote(value)
             .map(|q| q.into_owned())
-            .map_err(|e| e.to_string()),
+            .map_err(|_| QuoteProblem::Nul),
         Context::Double => Ok(escape(value, &['$', '`', '"', '\\'])),
         Context::Single => Ok(value.replace('\'', r"'\''")),
         Context::Heredoc { delimiter, quoted } => {
@@ -128,9 +130,9 @@ pub fn write(value: &str, context: &Context) -> Result<String, String> {
                 .lines()
                 .any(|l| l.trim_start_matches('\t') == delimiter)
             {
-                return Err(format!(
-                    "it holds a line `{delimiter}`, which would end the heredoc early"
-                ));
+                return Err(QuoteProblem::EndsHeredoc {
+                    delimiter: delimiter.clone(),
+                });
             }
             Ok(if *quoted {
                 value.to_string()
@@ -138,10 +140,11 @@ pub fn write(value: &str, context: &Context) -> Result<String, String> {
                 escape(value, &['$', '`', '\\'])
             })
         }
-        other => Err(other
-            .refusal()
-            .unwrap_or("this context cannot hold a value")
-            .to_string()),
+        other => Err(QuoteProblem::NoValueHere {
+            why: other
+                .refusal()
+                .unwrap_or("this context cannot hold a value"),
+        }),
     }
 }
 
@@ -158,25 +161,28 @@ fn escape(value: &str, special: &[char]) -> String {
 
 /// A place in a shell command where a second program would run a value as code.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CodeSite {
+pub(crate) struct CodeSite {
     /// `${name}` for a witness variable, `$NAME` for a shell variable that holds one.
-    pub what: String,
+    pub(crate) what: String,
     /// Byte offset of it in the command.
-    pub at: usize,
+    pub(crate) at: usize,
     /// The program that would parse it as code.
-    pub reader: String,
+    pub(crate) reader: String,
 }
 
 /// Every place in `template` where a second reader would parse a value as code: each
 /// witness `${name}`, and each `$NAME` the outer shell expands where `NAME` holds a value
 /// (an `env` name of the step, or a variable assigned one). See [`readers`].
 #[cfg(test)]
-pub fn code_sites(template: &str, env: &[String]) -> Result<Vec<CodeSite>, usize> {
+pub(crate) fn code_sites(template: &str, env: &[String]) -> Result<Vec<CodeSite>, usize> {
     analyse(template, env).map(|(_, sites)| sites)
 }
 
 /// [`lex`] and [`code_sites`] from one reading of `template`.
-pub fn analyse(template: &str, env: &[String]) -> Result<(Vec<Piece>, Vec<CodeSite>), usize> {
+pub(crate) fn analyse(
+    template: &str,
+    env: &[String],
+) -> Result<(Vec<Piece>, Vec<CodeSite>), usize> {
     let lexed = Lexer::new(template).lex()?;
     let mut out = Vec::new();
     for (name, site, at) in &lexed.vars {
@@ -970,12 +976,13 @@ echo "$(printf '%s' "${n}")" '"${o}"'
             r#"a'b"c\`d\$(e)\\f"#
         );
         assert_eq!(write(v, &heredoc("EOF", true)).unwrap(), v);
-        assert!(
-            write("x\nEOF\ny", &heredoc("EOF", false))
-                .unwrap_err()
-                .contains("end the heredoc early")
+        assert_eq!(
+            write("x\nEOF\ny", &heredoc("EOF", false)),
+            Err(QuoteProblem::EndsHeredoc {
+                delimiter: "EOF".into()
+            })
         );
-        assert!(write("a\0b", &Context::Double).unwrap_err().contains("NUL"));
+        assert_eq!(write("a\0b", &Context::Double), Err(QuoteProblem::Nul));
         assert!(write("x", &Context::Comment).is_err());
     }
 }

@@ -16,7 +16,7 @@ mod check;
 mod verdict;
 
 pub use check::check_gate;
-pub use verdict::GateVerdict;
+pub(crate) use verdict::GateVerdict;
 
 use crate::lock::{OnTarget, TargetLock, lock_builds, lock_on_target, lock_target};
 
@@ -39,7 +39,7 @@ use crate::target::{self, TargetRuntime};
 use verdict::Tally;
 
 /// Trials run at once when `--test-threads` is not given.
-pub const DEFAULT_THREADS: usize = 4;
+pub(crate) const DEFAULT_THREADS: usize = 4;
 
 /// Entry point of `tests/<gate>.rs`.
 pub fn gate_main(gate: &str) -> ExitCode {
@@ -73,7 +73,7 @@ pub fn run_gate(
 
 /// Run the scenarios of `<root>/scenarios/<gate>` as gate `gate`: libtest's conclusion and
 /// the gate's verdict. Errors are gate-level (no scenarios at all).
-pub fn run_gate_verdict(
+pub(crate) fn run_gate_verdict(
     cfg: &RunConfig,
     gate: &str,
     args: &Arguments,
@@ -381,7 +381,9 @@ fn from_actions(
                 vars.extend(outputs.vars);
                 checks.extend(outputs.evidence.map(|c| (format!("action `{a}`"), c)));
             }
-            Err(ActionUnavailable::Refused(m)) => return Err(stopped(Verdict::Refused, m)),
+            Err(ActionUnavailable::Refused(r)) => {
+                return Err(stopped(Verdict::Refused, r.to_string()));
+            }
             Err(ActionUnavailable::Failed(e)) => {
                 return Err(stopped(
                     Verdict::Error,

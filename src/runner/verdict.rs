@@ -11,7 +11,7 @@ use crate::report::{Evidence, Verdict};
 
 /// How a gate run ended, as its exit status says it (README: exit statuses).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GateVerdict {
+pub(crate) enum GateVerdict {
     /// Every claim that ran holds: exit 0.
     Passed,
     /// A claim is broken: exit 1.
@@ -22,7 +22,7 @@ pub enum GateVerdict {
 }
 
 impl GateVerdict {
-    pub fn exit_code(self) -> u8 {
+    pub(crate) fn exit_code(self) -> u8 {
         match self {
             GateVerdict::Passed => 0,
             GateVerdict::Failed => 1,

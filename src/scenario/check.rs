@@ -15,7 +15,7 @@ use crate::error::LoadError;
 
 /// Check every variable reference of `sc`. `given` are the target's variables and secrets;
 /// `actions` the outputs of each action, by action name.
-pub fn check_vars(
+pub(crate) fn check_vars(
     sc: &Scenario,
     given: &BTreeSet<String>,
     actions: &BTreeMap<String, Vec<String>>,
@@ -56,7 +56,7 @@ pub fn check_vars(
 }
 
 /// Every variable a scenario's steps define (an action's outputs).
-pub fn defined_vars(sc: &Scenario) -> Vec<String> {
+pub(crate) fn defined_vars(sc: &Scenario) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for d in sc.steps.iter().flat_map(|s| &s.defines) {
         if !out.contains(d) {
@@ -66,12 +66,12 @@ pub fn defined_vars(sc: &Scenario) -> Vec<String> {
     out
 }
 
-fn at(sc: &Scenario, loc: &Loc, message: String) -> LoadError {
+fn at(sc: &Scenario, loc: &Loc, diagnostic: String) -> LoadError {
     LoadError::Invalid {
         file: sc.path.clone(),
         line: loc.line,
         col: loc.col,
-        message,
+        diagnostic,
         line_text: loc.line_text.clone(),
     }
 }

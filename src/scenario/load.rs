@@ -17,7 +17,7 @@ use crate::error::LoadError;
 use crate::interp::shell::{self, Piece};
 
 /// Default per-step deadline when a step names none.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Read and validate one scenario file.
 pub fn load_file(path: &Path) -> Result<Scenario, LoadError> {
@@ -45,14 +45,14 @@ struct Cx<'a> {
 }
 
 impl Cx<'_> {
-    fn err(&self, span: Range<usize>, message: impl Into<String>) -> LoadError {
+    fn err(&self, span: Range<usize>, diagnostic: impl Into<String>) -> LoadError {
         let (line, col) = line_col(self.src, span.start);
         let line_text = self.src.lines().nth(line - 1).unwrap_or("").to_string();
         LoadError::Invalid {
             file: self.path.to_path_buf(),
             line,
             col,
-            message: message.into(),
+            diagnostic: diagnostic.into(),
             line_text,
         }
     }
@@ -935,7 +935,7 @@ fn step_templates<'a>(kind: &'a StepKind, e: &'a Expect) -> (Vec<&'a str>, Vec<&
 }
 
 /// The names of the `${name}` in a template (`$${` is a literal `${`, not a variable).
-pub fn template_names(t: &str) -> Vec<String> {
+pub(crate) fn template_names(t: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut rest = t;
     while let Some(i) = rest.find('$') {
@@ -1019,7 +1019,7 @@ fn first_line_of_regex_error(e: &regex::Error) -> String {
 }
 
 /// 1-based line and column (in characters) of a byte offset.
-pub fn line_col(src: &str, offset: usize) -> (usize, usize) {
+pub(crate) fn line_col(src: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(src.len());
     let before = &src[..offset];
     let line = before.matches('\n').count() + 1;

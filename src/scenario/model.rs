@@ -15,16 +15,16 @@ use regex::Regex;
 pub struct Scenario {
     /// File stem, e.g. `no_failed_units`; the trial is `<gate>::<id>`.
     pub id: String,
-    pub path: PathBuf,
-    pub title: String,
-    pub claim: String,
-    pub mutates: bool,
+    pub(crate) path: PathBuf,
+    pub(crate) title: String,
+    pub(crate) claim: String,
+    pub(crate) mutates: bool,
     /// Runs Nix builds on the target: one such scenario or action at a time per target.
-    pub builds: bool,
-    pub ignore: Option<String>,
+    pub(crate) builds: bool,
+    pub(crate) ignore: Option<String>,
     /// Run-scoped actions this scenario observes, with where each is named.
-    pub uses: Vec<(String, Loc)>,
-    pub redact: Vec<(Regex, String)>,
+    pub(crate) uses: Vec<(String, Loc)>,
+    pub(crate) redact: Vec<(Regex, String)>,
     pub steps: Vec<Step>,
 }
 
@@ -32,44 +32,44 @@ pub struct Scenario {
 /// once the target's names are known).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Loc {
-    pub line: usize,
-    pub col: usize,
-    pub line_text: String,
+    pub(crate) line: usize,
+    pub(crate) col: usize,
+    pub(crate) line_text: String,
 }
 
 /// A `${name}` (or a named variable such as `same_as.var`) used by a step.
 #[derive(Debug, Clone)]
 pub struct VarRef {
-    pub name: String,
-    pub loc: Loc,
+    pub(crate) name: String,
+    pub(crate) loc: Loc,
 }
 
 #[derive(Debug, Clone)]
 pub struct Step {
     /// A display name: the `name` key, else derived from the kind.
     pub name: String,
-    pub timeout: Duration,
-    pub expect: Expect,
-    pub capture: Vec<Regex>,
-    pub retry: Option<Retry>,
-    pub record: Record,
-    pub kind: StepKind,
+    pub(crate) timeout: Duration,
+    pub(crate) expect: Expect,
+    pub(crate) capture: Vec<Regex>,
+    pub(crate) retry: Option<Retry>,
+    pub(crate) record: Record,
+    pub(crate) kind: StepKind,
     /// Variables this step reads.
-    pub refs: Vec<VarRef>,
+    pub(crate) refs: Vec<VarRef>,
     /// Variables this step defines for the steps after it (captures, marks, invocation
     /// ids, build numbers).
-    pub defines: Vec<String>,
+    pub(crate) defines: Vec<String>,
     /// What the step does in observe mode instead of changing the target (only on a step
     /// that changes it).
-    pub observe: Option<Observe>,
+    pub(crate) observe: Option<Observe>,
 }
 
 /// The observing counterpart of a step that changes the target: watch for the next natural
 /// run instead of making one, within a bound. It defines the same variables.
 #[derive(Debug, Clone)]
 pub struct Observe {
-    pub within: Duration,
-    pub what: ObserveWhat,
+    pub(crate) within: Duration,
+    pub(crate) what: ObserveWhat,
 }
 
 /// What an observing step waits for.
@@ -83,14 +83,14 @@ pub enum ObserveWhat {
 
 /// How long an observing step waits unless its file says otherwise: a daily timer fires
 /// within 24 hours of any moment; two more cover a randomized delay and a late start.
-pub const DEFAULT_OBSERVE_WITHIN: Duration = Duration::from_secs(26 * 3600);
+pub(crate) const DEFAULT_OBSERVE_WITHIN: Duration = Duration::from_secs(26 * 3600);
 
 impl Scenario {
     /// Does a run of it change the target? In observe mode a scenario that has `observe`
     /// alternatives, one on every step that changes the target, only watches. One marked
     /// `mutates = true` without any (its `run` commands may change the host: the loader
     /// cannot tell) still changes it.
-    pub fn changes_target(&self, observe: bool) -> bool {
+    pub(crate) fn changes_target(&self, observe: bool) -> bool {
         let observes = self.steps.iter().any(|s| s.observe.is_some())
             && self
                 .steps
@@ -102,8 +102,8 @@ impl Scenario {
 
 #[derive(Debug, Clone, Copy)]
 pub struct Retry {
-    pub interval: Duration,
-    pub deadline: Duration,
+    pub(crate) interval: Duration,
+    pub(crate) deadline: Duration,
 }
 
 /// How much of a step's output goes into the evidence.
@@ -129,7 +129,7 @@ pub enum StepKind {
 
 impl StepKind {
     /// Does this step change the target? Such steps need `mutates = true`.
-    pub fn mutates(&self) -> bool {
+    pub(crate) fn mutates(&self) -> bool {
         match self {
             StepKind::Systemd(SystemdStep::Start { .. }) => true,
             StepKind::Http(h) => !matches!(h.method.as_str(), "GET" | "HEAD" | "OPTIONS"),
@@ -138,7 +138,7 @@ impl StepKind {
         }
     }
 
-    pub fn label(&self) -> &'static str {
+    pub(crate) fn label(&self) -> &'static str {
         match self {
             StepKind::Run(_) => "run",
             StepKind::Systemd(_) => "systemd",
@@ -153,11 +153,11 @@ impl StepKind {
 
 #[derive(Debug, Clone)]
 pub struct RunStep {
-    pub cmd: String,
-    pub local: bool,
-    pub cwd: Option<String>,
+    pub(crate) cmd: String,
+    pub(crate) local: bool,
+    pub(crate) cwd: Option<String>,
     /// Exported for the command, values interpolated as-is (templates).
-    pub env: BTreeMap<String, String>,
+    pub(crate) env: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone)]
@@ -185,42 +185,42 @@ pub enum SystemdStep {
 
 /// A process found through its unit's cgroup.
 /// The variable a `process` step with `inventory = true` defines.
-pub const INVENTORY_VAR: &str = "inventory";
+pub(crate) const INVENTORY_VAR: &str = "inventory";
 
 #[derive(Debug, Clone)]
 pub struct ProcessStep {
-    pub unit: String,
-    pub cmdline: Regex,
-    pub env: Vec<String>,
-    pub resolve: Vec<String>,
+    pub(crate) unit: String,
+    pub(crate) cmdline: Regex,
+    pub(crate) env: Vec<String>,
+    pub(crate) resolve: Vec<String>,
     /// A tool missing from the PATH fails the step (else it is only recorded).
-    pub fail_on_missing: bool,
+    pub(crate) fail_on_missing: bool,
     /// Define `${inventory}`: every command resolvable on the process's PATH (`name=path`).
-    pub inventory: bool,
+    pub(crate) inventory: bool,
 }
 
 #[derive(Debug, Clone)]
 pub struct DroneStep {
-    pub server: String,
-    pub repo: String,
-    pub token_secret: String,
-    pub trigger: Option<DroneTrigger>,
-    pub build: Option<String>,
-    pub status: String,
-    pub log_step: Option<String>,
+    pub(crate) server: String,
+    pub(crate) repo: String,
+    pub(crate) token_secret: String,
+    pub(crate) trigger: Option<DroneTrigger>,
+    pub(crate) build: Option<String>,
+    pub(crate) status: String,
+    pub(crate) log_step: Option<String>,
     /// The log to read by (stage, step) number; `log_step` then cross-checks the name.
-    pub log_at: Option<(i64, i64)>,
-    pub poll: Duration,
-    pub build_var: String,
+    pub(crate) log_at: Option<(i64, i64)>,
+    pub(crate) poll: Duration,
+    pub(crate) build_var: String,
     /// Wait for the build to finish (else return once it is created).
-    pub wait: bool,
+    pub(crate) wait: bool,
 }
 
 #[derive(Debug, Clone)]
 pub struct DroneTrigger {
-    pub branch: Option<String>,
-    pub commit: Option<String>,
-    pub params: BTreeMap<String, String>,
+    pub(crate) branch: Option<String>,
+    pub(crate) commit: Option<String>,
+    pub(crate) params: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone)]
@@ -246,54 +246,54 @@ pub enum JournalScope {
 
 #[derive(Debug, Clone)]
 pub struct HttpStep {
-    pub method: String,
-    pub url: String,
-    pub headers: BTreeMap<String, String>,
-    pub bearer_secret: Option<String>,
-    pub body: Option<String>,
-    pub status: u16,
-    pub json: BTreeMap<String, serde_json::Value>,
-    pub ca_file: Option<String>,
+    pub(crate) method: String,
+    pub(crate) url: String,
+    pub(crate) headers: BTreeMap<String, String>,
+    pub(crate) bearer_secret: Option<String>,
+    pub(crate) body: Option<String>,
+    pub(crate) status: u16,
+    pub(crate) json: BTreeMap<String, serde_json::Value>,
+    pub(crate) ca_file: Option<String>,
 }
 
 /// Expectations on one observation. Regexes are compiled in multi-line mode.
 #[derive(Debug, Clone, Default)]
 pub struct Expect {
     /// `None`: any exit status is fine.
-    pub exit: Option<i32>,
-    pub stdout: Vec<Regex>,
-    pub stdout_absent: Vec<Regex>,
-    pub stderr: Vec<Regex>,
-    pub stderr_absent: Vec<Regex>,
-    pub stdout_in_order: Vec<Regex>,
-    pub stdout_equals: Option<String>,
-    pub count: Vec<(Regex, usize)>,
-    pub contains: Option<Contains>,
-    pub same_as: Option<SameAs>,
+    pub(crate) exit: Option<i32>,
+    pub(crate) stdout: Vec<Regex>,
+    pub(crate) stdout_absent: Vec<Regex>,
+    pub(crate) stderr: Vec<Regex>,
+    pub(crate) stderr_absent: Vec<Regex>,
+    pub(crate) stdout_in_order: Vec<Regex>,
+    pub(crate) stdout_equals: Option<String>,
+    pub(crate) count: Vec<(Regex, usize)>,
+    pub(crate) contains: Option<Contains>,
+    pub(crate) same_as: Option<SameAs>,
 }
 
 #[derive(Debug, Clone)]
 pub struct SameAs {
-    pub var: String,
-    pub lines: Option<Regex>,
-    pub normalize: Vec<SameNormalize>,
+    pub(crate) var: String,
+    pub(crate) lines: Option<Regex>,
+    pub(crate) normalize: Vec<SameNormalize>,
     /// Keys (tool names) whose lines are not compared while the exception holds.
-    pub except: Vec<ToolWaiver>,
+    pub(crate) except: Vec<ToolWaiver>,
 }
 
 /// A tolerated difference between two inventories (tool names), with its reason and the
 /// last day it holds (UTC), like a [`Waiver`] of a failed unit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ToolWaiver {
-    pub tools: Vec<String>,
-    pub reason: String,
+    pub(crate) tools: Vec<String>,
+    pub(crate) reason: String,
     /// `YYYY-MM-DD`, validated at load.
-    pub expires: String,
+    pub(crate) expires: String,
 }
 
 impl ToolWaiver {
     /// In force on `today` (`YYYY-MM-DD`, UTC).
-    pub fn in_force(&self, today: &str) -> bool {
+    pub(crate) fn in_force(&self, today: &str) -> bool {
         today <= self.expires.as_str()
     }
 }
@@ -306,9 +306,9 @@ pub enum SameNormalize {
 
 #[derive(Debug, Clone)]
 pub struct Contains {
-    pub item: Regex,
-    pub all_of: Vec<String>,
-    pub normalize: Normalize,
+    pub(crate) item: Regex,
+    pub(crate) all_of: Vec<String>,
+    pub(crate) normalize: Normalize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -322,20 +322,20 @@ pub enum Normalize {
 /// holds (UTC). After that day the claim is judged without it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Waiver {
-    pub unit: String,
-    pub reason: String,
+    pub(crate) unit: String,
+    pub(crate) reason: String,
     /// `YYYY-MM-DD`, validated at load.
-    pub expires: String,
+    pub(crate) expires: String,
 }
 
 impl Waiver {
     /// In force on `today` (`YYYY-MM-DD`, UTC): ISO dates compare as strings.
-    pub fn in_force(&self, today: &str) -> bool {
+    pub(crate) fn in_force(&self, today: &str) -> bool {
         today <= self.expires.as_str()
     }
 }
 
 /// Today's date in UTC, `YYYY-MM-DD`.
-pub fn today_utc() -> String {
+pub(crate) fn today_utc() -> String {
     humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()[..10].to_string()
 }

@@ -19,138 +19,138 @@ use toml::Spanned;
 /// Top level of `scenarios/<gate>/<name>.toml`.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ScenarioWire {
+pub(crate) struct ScenarioWire {
     #[schemars(with = "String")]
-    pub title: Spanned<String>,
+    pub(crate) title: Spanned<String>,
     #[schemars(with = "String")]
-    pub claim: Spanned<String>,
+    pub(crate) claim: Spanned<String>,
     #[serde(default)]
-    pub mutates: bool,
+    pub(crate) mutates: bool,
     /// It runs Nix builds on the target (load on a production host, store paths left): it
     /// says so, and runs with no other building scenario or action on that target.
     #[serde(default)]
-    pub builds: bool,
+    pub(crate) builds: bool,
     /// A reason to skip this scenario unless `--ignored` is given (like `#[ignore]`).
-    pub ignore: Option<String>,
+    pub(crate) ignore: Option<String>,
     /// Run-scoped actions (`scenarios/<gate>/actions/<name>.toml`) this scenario observes:
     /// each runs at most once per gate run, before the scenario, and its variables are
     /// readable as `${<action>.<variable>}`.
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
-    pub uses: Vec<Spanned<String>>,
+    pub(crate) uses: Vec<Spanned<String>>,
     #[serde(default)]
-    pub redact: Vec<RedactWire>,
+    pub(crate) redact: Vec<RedactWire>,
     #[serde(default)]
     #[schemars(with = "Vec<StepWire>")]
-    pub steps: Vec<Spanned<StepWire>>,
+    pub(crate) steps: Vec<Spanned<StepWire>>,
 }
 
 /// An extra redaction filter, applied after the built-in ones.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RedactWire {
+pub(crate) struct RedactWire {
     #[schemars(with = "String")]
-    pub regex: Spanned<String>,
-    pub replace: String,
+    pub(crate) regex: Spanned<String>,
+    pub(crate) replace: String,
 }
 
 /// One `[[steps]]` table: common fields plus exactly one step-kind key.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct StepWire {
-    pub name: Option<String>,
+pub(crate) struct StepWire {
+    pub(crate) name: Option<String>,
     #[schemars(with = "Option<String>")]
-    pub timeout: Option<Spanned<String>>,
+    pub(crate) timeout: Option<Spanned<String>>,
     #[serde(default)]
-    pub expect: ExpectWire,
+    pub(crate) expect: ExpectWire,
     /// Regexes with named groups, matched against stdout; each group becomes `${group}`.
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
-    pub capture: Vec<Spanned<String>>,
-    pub retry: Option<RetryWire>,
+    pub(crate) capture: Vec<Spanned<String>>,
+    pub(crate) retry: Option<RetryWire>,
     /// What output the evidence keeps: `all` (default), `matched`, `none`.
-    pub record: Option<RecordWire>,
+    pub(crate) record: Option<RecordWire>,
 
     #[schemars(with = "Option<RunWire>")]
-    pub run: Option<Spanned<RunWire>>,
+    pub(crate) run: Option<Spanned<RunWire>>,
     #[schemars(with = "Option<SystemdWire>")]
-    pub systemd: Option<Spanned<SystemdWire>>,
+    pub(crate) systemd: Option<Spanned<SystemdWire>>,
     #[schemars(with = "Option<JournalWire>")]
-    pub journal: Option<Spanned<JournalWire>>,
+    pub(crate) journal: Option<Spanned<JournalWire>>,
     #[schemars(with = "Option<HttpWire>")]
-    pub http: Option<Spanned<HttpWire>>,
+    pub(crate) http: Option<Spanned<HttpWire>>,
     #[schemars(with = "Option<DroneWire>")]
-    pub drone: Option<Spanned<DroneWire>>,
+    pub(crate) drone: Option<Spanned<DroneWire>>,
     #[schemars(with = "Option<ProcessWire>")]
-    pub process: Option<Spanned<ProcessWire>>,
+    pub(crate) process: Option<Spanned<ProcessWire>>,
     /// Judge a value the run already holds (an action's captured log or tools), without
     /// running anything: it becomes the step's stdout.
     #[schemars(with = "Option<String>")]
-    pub value: Option<Spanned<String>>,
+    pub(crate) value: Option<Spanned<String>>,
     /// In observe mode (`WITNESS_OBSERVE=1`, the nightly gate), what this step does instead of
     /// changing the target: it watches for the next natural run (a timer's fire, someone
     /// else's build) and records the same variables. Only on a step that changes the target.
     #[schemars(with = "Option<ObserveWire>")]
-    pub observe: Option<Spanned<ObserveWire>>,
+    pub(crate) observe: Option<Spanned<ObserveWire>>,
 }
 
 /// `observe = { systemd = { next = "x.service" } }` or `observe = { drone = { next = true } }`,
 /// with an optional bound `within` (default `26h`: a daily timer's next fire, with slack).
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ObserveWire {
+pub(crate) struct ObserveWire {
     /// How long to wait for the natural run; `26h` unless given.
     #[schemars(with = "Option<String>")]
-    pub within: Option<Spanned<String>>,
+    pub(crate) within: Option<Spanned<String>>,
     /// The next start of this unit that witness did not make (a new InvocationID).
-    pub systemd: Option<ObserveSystemdWire>,
+    pub(crate) systemd: Option<ObserveSystemdWire>,
     /// The next build of the step's repo (a number above the newest when the wait begins).
-    pub drone: Option<ObserveDroneWire>,
+    pub(crate) drone: Option<ObserveDroneWire>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ObserveSystemdWire {
+pub(crate) struct ObserveSystemdWire {
     /// The unit whose next natural start is watched for (the one the step starts).
-    pub next: String,
+    pub(crate) next: String,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ObserveDroneWire {
+pub(crate) struct ObserveDroneWire {
     /// `true`: the next build of the repo, whoever made it.
-    pub next: bool,
+    pub(crate) next: bool,
 }
 
 /// A process of a unit, found through the unit's cgroup (never by command line alone), and
 /// what its environment resolves: `/proc/<pid>/environ` variables and tools on its PATH.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ProcessWire {
+pub(crate) struct ProcessWire {
     /// The unit whose cgroup (and sub-cgroups) holds the process.
-    pub unit: String,
+    pub(crate) unit: String,
     /// Regex on the process's command line (arguments joined by spaces); the newest match wins.
     #[schemars(with = "String")]
-    pub cmdline: Spanned<String>,
+    pub(crate) cmdline: Spanned<String>,
     /// Environment variables of the process to report (`NAME=value` lines).
     #[serde(default)]
-    pub env: Vec<String>,
+    pub(crate) env: Vec<String>,
     /// Tools to resolve on the process's own PATH, each to its real path (`tool=/nix/store/…`).
     #[serde(default)]
-    pub resolve: Vec<String>,
+    pub(crate) resolve: Vec<String>,
     /// A tool not on the PATH: `fail` the step (default) or only `record` it as `tool=MISSING`
     /// (an action observes; the scenarios that read its outputs judge).
-    pub missing: Option<MissingWire>,
+    pub(crate) missing: Option<MissingWire>,
     /// Record the process's whole PATH inventory as `${inventory}`: every command name
     /// resolvable on its PATH, `name=/real/path`, the first directory holding it winning.
     #[serde(default)]
-    pub inventory: bool,
+    pub(crate) inventory: bool,
 }
 
 /// `process.missing`.
 #[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
-pub enum MissingWire {
+pub(crate) enum MissingWire {
     Fail,
     Record,
 }
@@ -158,238 +158,238 @@ pub enum MissingWire {
 /// A Drone CI build: trigger one (or read an existing one), wait for it, read a step's log.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct DroneWire {
+pub(crate) struct DroneWire {
     /// Server URL, e.g. `${drone_url}`.
-    pub server: String,
+    pub(crate) server: String,
     /// `owner/name`.
-    pub repo: String,
+    pub(crate) repo: String,
     /// Name of the target secret holding the API token.
-    pub token_secret: String,
+    pub(crate) token_secret: String,
     /// Trigger a new build (changes the target)…
-    pub trigger: Option<DroneTriggerWire>,
+    pub(crate) trigger: Option<DroneTriggerWire>,
     /// …or look at an existing build number.
-    pub build: Option<String>,
+    pub(crate) build: Option<String>,
     /// Expected final status; `success` unless given.
-    pub status: Option<String>,
+    pub(crate) status: Option<String>,
     /// The step (by name: numbers shift) whose log becomes the step's stdout; with `log`,
     /// only a cross-check of the name of the step found there.
-    pub log_step: Option<String>,
+    pub(crate) log_step: Option<String>,
     /// The log to read by position, `"STAGE/STEP"` (Drone's `logs/1/2`), as a person
     /// reading the build's API does; its log becomes the step's stdout.
     #[schemars(with = "Option<String>")]
-    pub log: Option<Spanned<String>>,
+    pub(crate) log: Option<Spanned<String>>,
     /// How often to poll the build; `5s` unless given.
     #[schemars(with = "Option<String>")]
-    pub poll: Option<Spanned<String>>,
+    pub(crate) poll: Option<Spanned<String>>,
     /// Variable that receives the build number; `build` unless given.
-    pub build_var: Option<String>,
+    pub(crate) build_var: Option<String>,
     /// `false`: return once the build is created (its number in `build_var`), without
     /// waiting; a later `build = "${build}"` step waits for it.
-    pub wait: Option<bool>,
+    pub(crate) wait: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, Default, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct DroneTriggerWire {
-    pub branch: Option<String>,
-    pub commit: Option<String>,
+pub(crate) struct DroneTriggerWire {
+    pub(crate) branch: Option<String>,
+    pub(crate) commit: Option<String>,
     /// Build parameters: they reach the pipeline steps as environment variables.
     #[serde(default)]
-    pub params: BTreeMap<String, String>,
+    pub(crate) params: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RetryWire {
+pub(crate) struct RetryWire {
     #[schemars(with = "String")]
-    pub interval: Spanned<String>,
+    pub(crate) interval: Spanned<String>,
     #[schemars(with = "String")]
-    pub deadline: Spanned<String>,
+    pub(crate) deadline: Spanned<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RunWire {
+pub(crate) struct RunWire {
     #[schemars(with = "String")]
-    pub cmd: Spanned<String>,
+    pub(crate) cmd: Spanned<String>,
     /// Run on the machine running witness instead of the target.
     #[serde(default)]
-    pub local: bool,
+    pub(crate) local: bool,
     /// Working directory (for `local` steps: relative to the workspace root).
-    pub cwd: Option<String>,
+    pub(crate) cwd: Option<String>,
     /// Environment variables exported for the command, each value byte-exact: the way to
     /// hand a value to a program a second shell reads (`bash -c 'echo "$V"'`).
     #[serde(default)]
     #[schemars(with = "Option<BTreeMap<String, String>>")]
-    pub env: Option<Spanned<BTreeMap<String, String>>>,
+    pub(crate) env: Option<Spanned<BTreeMap<String, String>>>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct SystemdWire {
+pub(crate) struct SystemdWire {
     /// `systemctl show` of this unit; with `properties`, each must equal.
-    pub unit: Option<String>,
+    pub(crate) unit: Option<String>,
     #[serde(default)]
-    pub properties: BTreeMap<String, String>,
+    pub(crate) properties: BTreeMap<String, String>,
     /// "No failed units", minus an allowlist.
-    pub failed: Option<FailedWire>,
+    pub(crate) failed: Option<FailedWire>,
     /// Start this unit and wait until it finishes (mutates the target).
-    pub start: Option<String>,
+    pub(crate) start: Option<String>,
     /// Wait (read-only) until this unit's current run finishes.
-    pub wait: Option<String>,
+    pub(crate) wait: Option<String>,
     /// With `start`: return once the start job is queued and the run has begun (its
     /// InvocationID known), instead of waiting for it to finish.
     #[serde(default)]
-    pub no_block: bool,
+    pub(crate) no_block: bool,
     /// With `start`/`wait`: the variable that receives the run's InvocationID;
     /// `invocation` unless given.
-    pub invocation_var: Option<String>,
+    pub(crate) invocation_var: Option<String>,
     /// With `wait`: how the run must end; `success` unless given. `any` records how it
     /// ended (`ActiveState`, `Result` in the evidence) without failing the step: an action
     /// observes, and the scenarios that read its evidence judge (a sweep cut short is a
     /// broken claim, not a run that could not be witnessed).
-    pub result: Option<String>,
+    pub(crate) result: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct FailedWire {
+pub(crate) struct FailedWire {
     /// Waivers: failed units the claim tolerates for a while, each with why and until when.
     #[serde(default)]
     #[schemars(with = "Vec<WaiverWire>")]
-    pub allow: Vec<Spanned<WaiverWire>>,
+    pub(crate) allow: Vec<Spanned<WaiverWire>>,
 }
 
 /// `{ unit = "x.service", reason = "…", expires = "2026-12-31" }`: no waiver without a
 /// reason and an end.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct WaiverWire {
-    pub unit: String,
-    pub reason: String,
+pub(crate) struct WaiverWire {
+    pub(crate) unit: String,
+    pub(crate) reason: String,
     #[schemars(with = "String")]
-    pub expires: Spanned<String>,
+    pub(crate) expires: Spanned<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct JournalWire {
+pub(crate) struct JournalWire {
     /// Record the journal's current cursor as `${<mark>}`.
-    pub mark: Option<String>,
+    pub(crate) mark: Option<String>,
     /// Read this unit's journal…
-    pub unit: Option<String>,
+    pub(crate) unit: Option<String>,
     /// …strictly after the cursor recorded by an earlier `mark` step…
     #[schemars(with = "Option<String>")]
-    pub after: Option<Spanned<String>>,
+    pub(crate) after: Option<Spanned<String>>,
     /// …or the lines of one run of it: an InvocationID (`${invocation}`, `${sweep.invocation}`).
     #[schemars(with = "Option<String>")]
-    pub invocation: Option<Spanned<String>>,
+    pub(crate) invocation: Option<Spanned<String>>,
     /// `journalctl -o` format; `cat` (message only) by default.
-    pub output: Option<String>,
+    pub(crate) output: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct HttpWire {
+pub(crate) struct HttpWire {
     #[schemars(with = "String")]
-    pub url: Spanned<String>,
-    pub method: Option<MethodWire>,
+    pub(crate) url: Spanned<String>,
+    pub(crate) method: Option<MethodWire>,
     #[serde(default)]
-    pub headers: BTreeMap<String, String>,
+    pub(crate) headers: BTreeMap<String, String>,
     /// Name of a target secret sent as `Authorization: Bearer <secret>`.
-    pub bearer_secret: Option<String>,
-    pub body: Option<String>,
-    pub status: Option<u16>,
+    pub(crate) bearer_secret: Option<String>,
+    pub(crate) body: Option<String>,
+    pub(crate) status: Option<u16>,
     /// JSON pointer → expected JSON value.
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, serde_json::Value>")]
-    pub json: BTreeMap<String, toml::Value>,
+    pub(crate) json: BTreeMap<String, toml::Value>,
     /// A PEM file with extra trusted roots (TLS stays verified).
-    pub ca_file: Option<String>,
+    pub(crate) ca_file: Option<String>,
 }
 
 /// Expectations on a step's observed output.
 #[derive(Debug, Deserialize, Default, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ExpectWire {
+pub(crate) struct ExpectWire {
     /// Expected exit status; `0` unless given. Ignored by steps without one (http).
-    pub exit: Option<i32>,
+    pub(crate) exit: Option<i32>,
     /// Accept any exit status (for probes whose status carries no meaning).
     #[serde(default)]
-    pub any_exit: bool,
+    pub(crate) any_exit: bool,
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
-    pub stdout: Vec<Spanned<String>>,
+    pub(crate) stdout: Vec<Spanned<String>>,
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
-    pub stdout_absent: Vec<Spanned<String>>,
+    pub(crate) stdout_absent: Vec<Spanned<String>>,
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
-    pub stderr: Vec<Spanned<String>>,
+    pub(crate) stderr: Vec<Spanned<String>>,
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
-    pub stderr_absent: Vec<Spanned<String>>,
+    pub(crate) stderr_absent: Vec<Spanned<String>>,
     /// Regexes that must match stdout lines in this order.
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
-    pub stdout_in_order: Vec<Spanned<String>>,
+    pub(crate) stdout_in_order: Vec<Spanned<String>>,
     /// Trimmed stdout must equal this (after interpolation, e.g. `"${built}"`).
-    pub stdout_equals: Option<String>,
+    pub(crate) stdout_equals: Option<String>,
     #[serde(default)]
-    pub count: Vec<CountWire>,
-    pub contains: Option<ContainsWire>,
+    pub(crate) count: Vec<CountWire>,
+    pub(crate) contains: Option<ContainsWire>,
     /// Parity: stdout must equal an earlier variable (e.g. a whole-stdout capture of another
     /// probe), after normalization; a difference is shown as a diff.
-    pub same_as: Option<SameAsWire>,
+    pub(crate) same_as: Option<SameAsWire>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct SameAsWire {
-    pub var: String,
+pub(crate) struct SameAsWire {
+    pub(crate) var: String,
     /// Compare only the lines matching this regex (on both sides).
     #[schemars(with = "Option<String>")]
-    pub lines: Option<Spanned<String>>,
+    pub(crate) lines: Option<Spanned<String>>,
     /// `store-path` (hashes and versions away), `sorted-lines`, or `none` (trailing space only).
     #[serde(default)]
-    pub normalize: Vec<SameNormalizeWire>,
+    pub(crate) normalize: Vec<SameNormalizeWire>,
     /// Exceptions, each a waiver: lines whose key (the `key` group, else the text before the
     /// first `=`) is one of `tools` are not compared, for a reason, until a date.
     #[serde(default)]
     #[schemars(with = "Vec<ExceptWire>")]
-    pub except: Vec<Spanned<ExceptWire>>,
+    pub(crate) except: Vec<Spanned<ExceptWire>>,
 }
 
 /// `{ tools = ["ssh", "scp"], reason = "…", expires = "2026-12-31" }`: a difference between
 /// two inventories the claim tolerates for a while, with why and until when.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ExceptWire {
-    pub tools: Vec<String>,
-    pub reason: String,
+pub(crate) struct ExceptWire {
+    pub(crate) tools: Vec<String>,
+    pub(crate) reason: String,
     #[schemars(with = "String")]
-    pub expires: Spanned<String>,
+    pub(crate) expires: Spanned<String>,
 }
 
 /// Exactly `lines` stdout lines match `regex` (the "exactly 1 hit" grep proofs).
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CountWire {
+pub(crate) struct CountWire {
     #[schemars(with = "String")]
-    pub regex: Spanned<String>,
-    pub lines: usize,
+    pub(crate) regex: Spanned<String>,
+    pub(crate) lines: usize,
 }
 
 /// The items found in stdout must contain every listed item (superset-or-equal).
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ContainsWire {
+pub(crate) struct ContainsWire {
     /// Each match of this regex (group `item` if present, else the whole match) is one item.
     #[schemars(with = "String")]
-    pub item: Spanned<String>,
-    pub all_of: Vec<String>,
+    pub(crate) item: Spanned<String>,
+    pub(crate) all_of: Vec<String>,
     /// Normalize items first: `store-path` turns `/nix/store/<hash>-git-lfs-3.6.1/bin` into `git-lfs`.
-    pub normalize: Option<ContainsNormalizeWire>,
+    pub(crate) normalize: Option<ContainsNormalizeWire>,
 }
 
 // Enum-like fields as serde enums: toml then reports the value's span and the choices
@@ -398,7 +398,7 @@ pub struct ContainsWire {
 /// `record = "all" | "matched" | "none"`.
 #[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
-pub enum RecordWire {
+pub(crate) enum RecordWire {
     All,
     Matched,
     None,
@@ -407,7 +407,7 @@ pub enum RecordWire {
 /// An HTTP method, upper case as on the wire.
 #[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
 #[serde(rename_all = "UPPERCASE")]
-pub enum MethodWire {
+pub(crate) enum MethodWire {
     Get,
     Head,
     Post,
@@ -418,7 +418,7 @@ pub enum MethodWire {
 }
 
 impl MethodWire {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             MethodWire::Get => "GET",
             MethodWire::Head => "HEAD",
@@ -434,7 +434,7 @@ impl MethodWire {
 /// `same_as.normalize` items.
 #[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
-pub enum SameNormalizeWire {
+pub(crate) enum SameNormalizeWire {
     StorePath,
     SortedLines,
 }
@@ -442,7 +442,7 @@ pub enum SameNormalizeWire {
 /// `contains.normalize`.
 #[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
-pub enum ContainsNormalizeWire {
+pub(crate) enum ContainsNormalizeWire {
     None,
     StorePath,
 }

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use reqwest::blocking::{Client, RequestBuilder};
 use serde::Deserialize;
 
-use super::{StepCtx, StepError};
+use super::{Observed, StepCtx, StepError};
 use crate::error::{HttpError, HttpErrorKind};
 use crate::interp::Quote;
 use crate::poll;
@@ -59,7 +59,7 @@ struct Line {
 /// `blocked`, which waits for a person and is reported rather than waited out).
 const NOT_DONE: &[&str] = &["pending", "running", "waiting_on_dependencies"];
 
-pub fn run(d: &DroneStep, cx: &StepCtx, deadline: Instant) -> Result<Observation, StepError> {
+pub(crate) fn run(d: &DroneStep, cx: &StepCtx, deadline: Instant) -> Observed {
     let builds = builds_url(d, cx)?;
     let want_status = cx.vars.interpolate(&d.status, Quote::Raw)?;
     let log_step = match &d.log_step {

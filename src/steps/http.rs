@@ -13,7 +13,7 @@ use crate::interp::Quote;
 use crate::report::{Observation, Outcome};
 use crate::scenario::HttpStep;
 
-pub fn run(h: &HttpStep, cx: &StepCtx) -> Result<Observation, StepError> {
+pub(crate) fn run(h: &HttpStep, cx: &StepCtx) -> Result<Observation, StepError> {
     let url = cx.vars.interpolate(&h.url, Quote::Raw)?;
     let command = format!("{} {url}", h.method);
     let fail = |kind: HttpErrorKind| HttpError::new(command.clone(), kind);

@@ -18,12 +18,12 @@
 
 use std::time::Instant;
 
-use super::{StepCtx, StepError, quote};
+use super::{Observed, StepCtx, StepError, quote};
 use crate::interp::Quote;
 use crate::report::{Observation, Outcome};
 use crate::scenario::{JournalScope, JournalStep};
 
-pub fn run(j: &JournalStep, cx: &StepCtx, deadline: Instant) -> Result<Observation, StepError> {
+pub(crate) fn run(j: &JournalStep, cx: &StepCtx, deadline: Instant) -> Observed {
     match j {
         JournalStep::Mark { var } => {
             let mut obs = cx.remote_obs(

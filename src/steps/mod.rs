@@ -22,6 +22,9 @@ use crate::report::Observation;
 use crate::scenario::{Step, StepKind};
 use crate::transport::{Exec, ExecOpts, LocalExec, Output};
 
+/// What a step kind's `run` returns: what it saw, or why it could not be carried out.
+pub(crate) type Observed = Result<Observation, StepError>;
+
 /// The observation of a finished command.
 pub(crate) fn from_output(command: String, out: Output) -> Observation {
     Observation {
@@ -40,18 +43,18 @@ pub(crate) fn from_output(command: String, out: Output) -> Observation {
 }
 
 /// Everything a step needs from the run.
-pub struct StepCtx<'a> {
-    pub remote: &'a dyn Exec,
-    pub local: &'a LocalExec,
-    pub vars: &'a Vars,
+pub(crate) struct StepCtx<'a> {
+    pub(crate) remote: &'a dyn Exec,
+    pub(crate) local: &'a LocalExec,
+    pub(crate) vars: &'a Vars,
     /// Resolved secrets by name (for `bearer_secret`).
-    pub secrets: &'a BTreeMap<String, String>,
-    pub timeout: Duration,
+    pub(crate) secrets: &'a BTreeMap<String, String>,
+    pub(crate) timeout: Duration,
     /// Observe mode: a step with an `observe` alternative watches instead of changing the target.
-    pub observe: bool,
-    pub output_limit: usize,
+    pub(crate) observe: bool,
+    pub(crate) output_limit: usize,
     /// Progress lines for a person watching (already redacted by the caller).
-    pub progress: &'a (dyn Fn(&str) + Sync),
+    pub(crate) progress: &'a (dyn Fn(&str) + Sync),
 }
 
 impl StepCtx<'_> {
@@ -97,7 +100,7 @@ fn quote(s: &str) -> String {
 }
 
 /// Run one attempt of a step.
-pub fn run_step(step: &Step, cx: &StepCtx) -> Result<Observation, StepError> {
+pub(crate) fn run_step(step: &Step, cx: &StepCtx) -> Result<Observation, StepError> {
     if cx.observe
         && let Some(o) = &step.observe
     {

@@ -19,7 +19,7 @@
 
 use std::time::Instant;
 
-use super::{StepCtx, StepError, quote};
+use super::{Observed, StepCtx, quote};
 use crate::interp::Quote;
 use crate::report::{Observation, Outcome};
 use crate::scenario::{INVENTORY_VAR, ProcessStep};
@@ -27,7 +27,7 @@ use crate::scenario::{INVENTORY_VAR, ProcessStep};
 /// Separates the inventory from the environment and resolve lines in the probe's output.
 const INVENTORY_MARK: &str = "--- inventory";
 
-pub fn run(p: &ProcessStep, cx: &StepCtx, deadline: Instant) -> Result<Observation, StepError> {
+pub(crate) fn run(p: &ProcessStep, cx: &StepCtx, deadline: Instant) -> Observed {
     let unit = cx.vars.interpolate(&p.unit, Quote::Raw)?;
     // 1. The unit's processes: `<pid>\t<cmdline with NULs as spaces>` per line.
     let list_cmd = list_script(&unit);

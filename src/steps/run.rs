@@ -26,7 +26,7 @@ fn with_env(r: &RunStep, cx: &StepCtx, cmd: String) -> Result<String, StepError>
     Ok(out)
 }
 
-pub fn run(r: &RunStep, cx: &StepCtx, deadline: Instant) -> Result<Observation, StepError> {
+pub(crate) fn run(r: &RunStep, cx: &StepCtx, deadline: Instant) -> Result<Observation, StepError> {
     let cmd = cx.vars.interpolate(&r.cmd, Quote::Shell)?;
     let cmd = with_env(r, cx, cmd)?;
     if !r.local {

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
-use super::{StepCtx, StepError, quote};
+use super::{Observed, StepCtx, StepError, quote};
 use crate::interp::Quote;
 use crate::poll;
 use crate::report::{Observation, Outcome};
@@ -28,7 +28,7 @@ const DEFAULT_PROPS: &[&str] = &[
 const POLL: Duration = Duration::from_millis(500);
 const PROGRESS_EVERY: Duration = Duration::from_secs(5);
 
-pub fn run(s: &SystemdStep, cx: &StepCtx, deadline: Instant) -> Result<Observation, StepError> {
+pub(crate) fn run(s: &SystemdStep, cx: &StepCtx, deadline: Instant) -> Observed {
     let raw = |t: &str| cx.vars.interpolate(t, Quote::Raw);
     match s {
         SystemdStep::Show { unit, properties } => {

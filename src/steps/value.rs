@@ -8,7 +8,7 @@ use super::{StepCtx, StepError};
 use crate::interp::Quote;
 use crate::report::Observation;
 
-pub fn run(template: &str, cx: &StepCtx) -> Result<Observation, StepError> {
+pub(crate) fn run(template: &str, cx: &StepCtx) -> Result<Observation, StepError> {
     let value = cx.vars.interpolate(template, Quote::Raw)?;
     Ok(Observation {
         command: format!("# the value of {template}"),

@@ -38,14 +38,16 @@ impl TwinConnection {
             file: file.to_path_buf(),
             source,
         })?;
-        toml::from_str(&text).map_err(|e| TargetError::Parse {
+        toml::from_str(&text).map_err(|source| TargetError::Toml {
             file: file.to_path_buf(),
-            message: e.message().to_string(),
+            source,
         })
     }
 
-    /// The file's text, with a header saying who writes it.
-    pub fn to_toml(&self) -> String {
+    /// The file's text, with a header saying who writes it. xtask writes the real file with
+    /// its own writer; this one is the round-trip test's.
+    #[cfg(test)]
+    fn to_toml(&self) -> String {
         let body = toml::to_string(self).expect("a connection always serializes");
         format!("# Written by `cargo xtask twin up`; removed by `cargo xtask twin down`.\n{body}")
     }
@@ -74,6 +76,11 @@ mod tests {
         assert_eq!(TwinConnection::read(&f).unwrap(), c);
         std::fs::write(&f, "host = 1\n").unwrap();
         let e = TwinConnection::read(&f).unwrap_err().to_string();
-        assert!(e.contains("connection.toml: invalid type"), "{e}");
+        // toml's own text, located: the line, a caret, then what is wrong.
+        assert!(
+            e.contains("connection.toml: TOML parse error at line 1"),
+            "{e}"
+        );
+        assert!(e.contains("invalid type: integer `1`"), "{e}");
     }
 }

@@ -23,14 +23,14 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-pub mod connection;
+pub(crate) mod connection;
 mod runtime;
 
 pub use connection::TwinConnection;
 pub use runtime::TargetRuntime;
 
 use crate::config::DEFAULT_TARGET;
-use crate::error::TargetError;
+use crate::error::{TargetError, TargetProblem};
 use crate::transport::SshConfig;
 
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -84,7 +84,7 @@ pub struct Target {
 
 impl Target {
     /// Every name a scenario may read on this target: its variables and its secrets.
-    pub fn var_names(&self) -> BTreeSet<String> {
+    pub(crate) fn var_names(&self) -> BTreeSet<String> {
         self.vars
             .keys()
             .chain(self.secrets.keys())
@@ -136,21 +136,25 @@ fn read_targets(file: &Path) -> Result<BTreeMap<String, TargetWire>, TargetError
         file: file.to_path_buf(),
         source: e,
     })?;
-    let wire: TargetsFileWire = toml::from_str(&text).map_err(|e| TargetError::Parse {
+    let wire: TargetsFileWire = toml::from_str(&text).map_err(|source| TargetError::Toml {
         file: file.to_path_buf(),
-        message: e.to_string(),
+        source,
     })?;
     Ok(wire.targets)
 }
 
 fn build(root: &Path, name: &str, t: TargetWire) -> Result<Target, TargetError> {
-    let invalid = |message: String| TargetError::Invalid {
+    let invalid = |problem: TargetProblem| TargetError::Invalid {
         name: name.to_string(),
-        message,
+        problem: Box::new(problem),
     };
     let connect_timeout = match &t.connect_timeout {
-        Some(s) => humantime::parse_duration(s)
-            .map_err(|e| invalid(format!("connect_timeout `{s}`: {e}")))?,
+        Some(s) => humantime::parse_duration(s).map_err(|source| {
+            invalid(TargetProblem::ConnectTimeout {
+                value: s.clone(),
+                source,
+            })
+        })?,
         None => DEFAULT_CONNECT_TIMEOUT,
     };
     let mut vars = t.vars.clone();
@@ -161,24 +165,17 @@ fn build(root: &Path, name: &str, t: TargetWire) -> Result<Target, TargetError> 
         t.connection.is_some(),
     ];
     if ways.iter().filter(|w| **w).count() != 1 {
-        return Err(invalid(
-            "give exactly one of `local = true`, `ssh = \"alias\"`, `host = \"…\"` or `connection = \"file\"`".into(),
-        ));
+        return Err(invalid(TargetProblem::NotOneWay));
     }
     let transport = if t.local {
         TargetTransport::Local
     } else if let Some(conn) = &t.connection {
         let file = root.join(conn);
         let c = TwinConnection::read(&file).map_err(|e| {
-            invalid(format!(
-                "{}{}",
-                crate::error::chain(&e),
-                if name == DEFAULT_TARGET && matches!(e, TargetError::Io { .. }) {
-                    "; start the twin host first: cargo xtask twin up"
-                } else {
-                    ""
-                }
-            ))
+            invalid(TargetProblem::Connection {
+                twin_down: name == DEFAULT_TARGET && matches!(e, TargetError::Io { .. }),
+                cause: Box::new(e),
+            })
         })?;
         for (k, v) in c.vars {
             vars.entry(k).or_insert(v);
@@ -214,9 +211,7 @@ fn build(root: &Path, name: &str, t: TargetWire) -> Result<Target, TargetError> 
         .map(|(k, s)| match (s.file, s.env) {
             (Some(f), None) => Ok((k, SecretSource::TargetFile(f))),
             (None, Some(e)) => Ok((k, SecretSource::Env(e))),
-            _ => Err(invalid(format!(
-                "secret `{k}` needs exactly one of `file` or `env`"
-            ))),
+            _ => Err(invalid(TargetProblem::SecretSource { secret: k })),
         })
         .collect::<Result<_, _>>()?;
     Ok(Target {
@@ -251,9 +246,9 @@ fn from_ssh_config(
                 &mut reader,
                 ParseRule::ALLOW_UNKNOWN_FIELDS | ParseRule::ALLOW_UNSUPPORTED_FIELDS,
             )
-            .map_err(|e| TargetError::Parse {
+            .map_err(|source| TargetError::SshConfig {
                 file: path.clone(),
-                message: e.to_string(),
+                source,
             })?;
         Some(cfg.query(alias))
     } else {
@@ -281,11 +276,12 @@ fn from_ssh_config(
     if let Some(refused) = options.refused.first() {
         return Err(TargetError::Invalid {
             name: name.to_string(),
-            message: format!(
-                "ssh_config {} gives `{refused}` for `{alias}`, which witness does not support; it refuses rather than connect differently from OpenSSH (supported: {})",
-                path.display(),
-                HONOURED.join(", ")
-            ),
+            problem: Box::new(TargetProblem::UnsupportedSshOption {
+                file: path,
+                option: refused.clone(),
+                alias: alias.to_string(),
+                supported: HONOURED,
+            }),
         });
     }
     let known_hosts = match (&t.known_hosts, options.user_known_hosts.as_slice()) {
@@ -295,11 +291,11 @@ fn from_ssh_config(
         (None, several) => {
             return Err(TargetError::Invalid {
                 name: name.to_string(),
-                message: format!(
-                    "ssh_config {} gives several UserKnownHostsFile for `{alias}` ({}); give the one to use as `known_hosts` in targets.toml",
-                    path.display(),
-                    several.join(" ")
-                ),
+                problem: Box::new(TargetProblem::SeveralKnownHosts {
+                    file: path,
+                    alias: alias.to_string(),
+                    files: several.to_vec(),
+                }),
             });
         }
     };

@@ -7,19 +7,19 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use super::{SecretSource, Target, TargetTransport};
-use crate::error::{SecretError, TargetError};
+use crate::error::{SecretError, TargetError, TargetProblem};
 use crate::redact::Redactor;
 use crate::transport::{Exec, ExecOpts, LocalExec, SshPool};
 
 /// A target, connected lazily, shared by all trials of a run.
 pub struct TargetRuntime {
-    pub target: Target,
-    pub remote: Arc<dyn Exec>,
-    pub ssh: Option<Arc<SshPool>>,
-    pub local: LocalExec,
+    pub(crate) target: Target,
+    pub(crate) remote: Arc<dyn Exec>,
+    pub(crate) ssh: Option<Arc<SshPool>>,
+    pub(crate) local: LocalExec,
     pub output_limit: usize,
     /// Run every step of a scenario, also after a failed one (`WITNESS_ALL_STEPS`).
-    pub all_steps: bool,
+    pub(crate) all_steps: bool,
     /// Steps with an `observe` alternative watch instead of changing the target (`WITNESS_OBSERVE`).
     pub observe: bool,
     secrets: OnceLock<BTreeMap<String, Result<String, SecretError>>>,
@@ -60,10 +60,10 @@ impl TargetRuntime {
     /// else (a short hash, a tag) is resolved on the target with `git rev-parse --verify` in
     /// the `flake` checkout and replaced by the full hash, so no step compares short with
     /// full later; one that does not resolve makes the target unusable, naming it.
-    pub fn resolve_commits(mut self) -> Result<Self, TargetError> {
-        let invalid = |message: String| TargetError::Invalid {
+    pub(crate) fn resolve_commits(mut self) -> Result<Self, TargetError> {
+        let invalid = |problem: TargetProblem| TargetError::Invalid {
             name: self.target.name.clone(),
-            message,
+            problem: Box::new(problem),
         };
         let pending: Vec<(String, String)> = self
             .target
@@ -76,10 +76,8 @@ impl TargetRuntime {
             return Ok(self);
         }
         let Some(repo) = self.target.vars.get("flake").cloned() else {
-            return Err(invalid(format!(
-                "`{}` = `{}` is not a full commit hash, and there is no `flake` variable naming the checkout to resolve it in; give the full 40-digit hash",
-                pending[0].0, pending[0].1
-            )));
+            let (var, value) = pending.into_iter().next().expect("not empty");
+            return Err(invalid(TargetProblem::ShortCommitNoFlake { var, value }));
         };
         for (name, short) in pending {
             let cmd = format!(
@@ -96,13 +94,21 @@ impl TargetRuntime {
                         output_limit: 4096,
                     },
                 )
-                .map_err(|e| invalid(format!("resolving `{name}`: {}", crate::error::chain(&e))))?;
+                .map_err(|cause| {
+                    invalid(TargetProblem::ResolveCommit {
+                        var: name.clone(),
+                        cause,
+                    })
+                })?;
             let full = out.stdout.text().trim().to_string();
             if out.exit != Some(0) || !is_full_hash(&full) {
-                return Err(invalid(format!(
-                    "`{name}` = `{short}` is not a full commit hash and does not resolve to one in {repo} on the target (`{cmd}` exited {:?}); give the full 40-digit hash",
-                    out.exit
-                )));
+                return Err(invalid(TargetProblem::CommitUnresolved {
+                    var: name,
+                    value: short,
+                    repo,
+                    command: cmd,
+                    exit: out.exit,
+                }));
             }
             self.target.vars.insert(name, full);
         }
@@ -110,7 +116,7 @@ impl TargetRuntime {
     }
 
     /// Secrets, resolved once per run: a file is read on the target, an env var here.
-    pub fn secrets(&self) -> &BTreeMap<String, Result<String, SecretError>> {
+    pub(crate) fn secrets(&self) -> &BTreeMap<String, Result<String, SecretError>> {
         self.secrets.get_or_init(|| {
             self.target
                 .secrets
@@ -152,7 +158,7 @@ impl TargetRuntime {
     }
 
     /// A redactor that knows every secret of this target.
-    pub fn redactor(&self) -> Redactor {
+    pub(crate) fn redactor(&self) -> Redactor {
         let mut r = Redactor::new();
         for v in self.secrets().values().flatten() {
             r.add_secret(v);
@@ -160,7 +166,7 @@ impl TargetRuntime {
         r
     }
 
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         format!("{} ({})", self.target.name, self.remote.describe())
     }
 }

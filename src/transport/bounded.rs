@@ -19,7 +19,7 @@ pub struct Bounded {
 }
 
 impl Bounded {
-    pub fn new(limit: usize) -> Self {
+    pub(crate) fn new(limit: usize) -> Self {
         Bounded {
             head: Vec::new(),
             tail: VecDeque::new(),
@@ -36,7 +36,7 @@ impl Bounded {
         self.limit - self.head_cap()
     }
 
-    pub fn push(&mut self, mut bytes: &[u8]) {
+    pub(crate) fn push(&mut self, mut bytes: &[u8]) {
         let room = self.head_cap().saturating_sub(self.head.len());
         if room > 0 && self.tail.is_empty() {
             let take = room.min(bytes.len());
@@ -91,12 +91,6 @@ impl Bounded {
         ));
         out.push_str(&String::from_utf8_lossy(&tail_bytes[tail_start..]));
         out
-    }
-
-    pub fn from_text(s: &str) -> Self {
-        let mut b = Bounded::new(usize::MAX);
-        b.push(s.as_bytes());
-        b
     }
 }
 

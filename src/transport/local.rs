@@ -19,8 +19,8 @@ use crate::error::TransportError;
 
 /// Runs commands with `bash -c` in a working directory.
 #[derive(Debug, Clone)]
-pub struct LocalExec {
-    pub cwd: PathBuf,
+pub(crate) struct LocalExec {
+    pub(crate) cwd: PathBuf,
 }
 
 impl Exec for LocalExec {

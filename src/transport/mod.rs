@@ -9,9 +9,10 @@ mod ssh;
 
 use std::time::Duration;
 
-pub use bounded::Bounded;
-pub use local::LocalExec;
-pub use ssh::{Held, SshConfig, SshPool, handshakes_total};
+pub(crate) use bounded::Bounded;
+pub(crate) use local::LocalExec;
+pub(crate) use ssh::Held;
+pub use ssh::{SshConfig, SshPool, handshakes_total};
 
 pub use crate::config::DEFAULT_OUTPUT_LIMIT;
 use crate::error::TransportError;
@@ -24,10 +25,10 @@ pub struct Output {
     /// Exit status; `None` when the command was killed by a signal or hit the deadline.
     pub exit: Option<i32>,
     /// Signal name (`TERM`, `KILL`, …) when the command died of one.
-    pub signal: Option<String>,
+    pub(crate) signal: Option<String>,
     /// The deadline passed before the command finished; it was stopped.
-    pub timed_out: bool,
-    pub elapsed: Duration,
+    pub(crate) timed_out: bool,
+    pub(crate) elapsed: Duration,
 }
 
 /// Options for one command.

@@ -28,7 +28,7 @@ use base64::Engine as _;
 use ssh2::{BlockDirections, CheckResult, HashType, KnownHostFileKind, Session};
 
 use super::{Bounded, Exec, ExecOpts, Output};
-use crate::error::{ConnectCause, TransportError};
+use crate::error::{ChannelFailure, ConnectCause, TransportError};
 
 /// SSH handshakes done by every pool in this process (the bench reports it).
 static HANDSHAKES: AtomicUsize = AtomicUsize::new(0);
@@ -45,7 +45,7 @@ const KEEPALIVE_EVERY: Duration = Duration::from_secs(15);
 #[derive(Debug, Clone)]
 pub struct SshConfig {
     /// The name people use (ssh alias or host), for messages.
-    pub label: String,
+    pub(crate) label: String,
     pub hostname: String,
     pub port: u16,
     pub user: String,
@@ -53,14 +53,14 @@ pub struct SshConfig {
     pub known_hosts: PathBuf,
     /// ssh_config's `HostKeyAlias`: the name the host key is looked up under instead of
     /// `hostname` / `[hostname]:port`, as OpenSSH does.
-    pub host_key_alias: Option<String>,
+    pub(crate) host_key_alias: Option<String>,
     pub connect_timeout: Duration,
 }
 
 impl SshConfig {
     /// The name and port the host key is looked up under, as OpenSSH does: `HostKeyAlias`
     /// as is, else `hostname` (port 22) or `[hostname]:port`.
-    pub fn known_hosts_key(&self) -> (&str, u16) {
+    pub(crate) fn known_hosts_key(&self) -> (&str, u16) {
         match &self.host_key_alias {
             Some(a) => (a, 22),
             None => (&self.hostname, self.port),
@@ -98,17 +98,13 @@ impl SshPool {
         }
     }
 
-    pub fn config(&self) -> &SshConfig {
-        &self.cfg
-    }
-
     /// Number of SSH handshakes done so far (the bench reports it).
     pub fn handshakes(&self) -> usize {
         self.handshakes.load(Ordering::Relaxed)
     }
 
     /// The host key verified against known_hosts on the last connect (`SHA256:… (type)`).
-    pub fn verified_host_key(&self) -> Option<String> {
+    pub(crate) fn verified_host_key(&self) -> Option<String> {
         self.verified
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -337,9 +333,9 @@ impl Exec for SshPool {
                 }
                 Ok(out)
             }
-            Err(message) => Err(TransportError::Channel {
+            Err(failure) => Err(TransportError::Channel {
                 host: self.cfg.label.clone(),
-                message,
+                failure,
             }),
         }
     }
@@ -389,7 +385,7 @@ impl SshPool {
     /// Start `cmd` on a session of its own and keep it running; `on_line` sees each line it
     /// prints until it returns `true` (the command said what it had to) or the command ends
     /// or `wait` passes. Returns the held command and the line that ended the wait.
-    pub fn hold(
+    pub(crate) fn hold(
         &self,
         cmd: &str,
         wait: Duration,
@@ -397,11 +393,12 @@ impl SshPool {
     ) -> Result<(Held, String), TransportError> {
         let deadline = Instant::now() + wait;
         let (conn, mut ch) = self.open_channel(deadline)?;
-        let channel_err = |message: String| TransportError::Channel {
+        let channel_err = |failure: ChannelFailure| TransportError::Channel {
             host: self.cfg.label.clone(),
-            message,
+            failure,
         };
-        nb(&conn, deadline, || ch.exec(cmd)).map_err(|e| channel_err(format!("exec: {e}")))?;
+        nb(&conn, deadline, || ch.exec(cmd))
+            .map_err(|e| channel_err(ChannelFailure::Exec(Arc::new(e))))?;
         let mut pending = Vec::new();
         let mut buf = [0u8; 4096];
         let last = 'read: loop {
@@ -418,7 +415,7 @@ impl SshPool {
                     }
                 }
                 Err(e) if e.kind() != ErrorKind::WouldBlock => {
-                    return Err(channel_err(format!("reading: {e}")));
+                    return Err(channel_err(ChannelFailure::ReadHeld(Arc::new(e))));
                 }
                 _ => {
                     if Instant::now() >= deadline {
@@ -469,8 +466,8 @@ fn run_channel(
     cmd: &str,
     deadline: Instant,
     limit: usize,
-) -> Result<Output, String> {
-    nb(conn, deadline, || ch.exec(cmd)).map_err(|e| format!("exec: {e}"))?;
+) -> Result<Output, ChannelFailure> {
+    nb(conn, deadline, || ch.exec(cmd)).map_err(|e| ChannelFailure::Exec(Arc::new(e)))?;
     let mut out = Output {
         stdout: Bounded::new(limit),
         stderr: Bounded::new(limit),
@@ -498,7 +495,7 @@ fn run_channel(
                     sink.push(&buf[..n]);
                 }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => open = true,
-                Err(e) => return Err(format!("reading command output: {e}")),
+                Err(e) => return Err(ChannelFailure::ReadOutput(Arc::new(e))),
             }
         }
         if !progressed && !open && ch.eof() {

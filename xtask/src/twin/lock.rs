@@ -2,9 +2,11 @@
 //! test runs started at once) serialize: the second waits, then finds the
 //! twin the first one booted and reuses it. The kernel drops the lock when
 //! the process exits, so a crashed `up` never leaves it stuck.
+//!
+//! Through std's `File::try_lock`/`File::lock` (flock(2) on Linux, stable since Rust 1.89,
+//! the project's `rust-version`): no `unsafe`, no hand-written EINTR loop.
 
-use std::fs::{File, OpenOptions};
-use std::os::fd::AsRawFd;
+use std::fs::{File, OpenOptions, TryLockError};
 use std::path::Path;
 
 use anyhow::{Context, Result};
@@ -23,29 +25,16 @@ pub fn acquire(path: &Path) -> Result<Lock> {
         .open(path)
         .with_context(|| format!("opening lock file {}", path.display()))?;
     // Try first without blocking, only to tell the person why we pause.
-    if !flock(&file, libc::LOCK_EX | libc::LOCK_NB)? {
-        println!(
-            "twin: another `twin` command holds {}; waiting for it",
-            path.display()
-        );
-        flock(&file, libc::LOCK_EX)?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(TryLockError::WouldBlock) => {
+            println!(
+                "twin: another `twin` command holds {}; waiting for it",
+                path.display()
+            );
+            file.lock().context("flock on the twin lock file")?;
+        }
+        Err(TryLockError::Error(e)) => return Err(e).context("flock on the twin lock file"),
     }
     Ok(Lock { _file: file })
-}
-
-/// Ok(false) when a non-blocking request would have blocked.
-fn flock(file: &File, op: libc::c_int) -> Result<bool> {
-    loop {
-        // SAFETY: the descriptor is valid for the lifetime of `file`.
-        let rc = unsafe { libc::flock(file.as_raw_fd(), op) };
-        if rc == 0 {
-            return Ok(true);
-        }
-        let err = std::io::Error::last_os_error();
-        match err.raw_os_error() {
-            Some(libc::EINTR) => continue,
-            Some(libc::EWOULDBLOCK) if op & libc::LOCK_NB != 0 => return Ok(false),
-            _ => return Err(err).context("flock on the twin lock file"),
-        }
-    }
 }
