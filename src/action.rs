@@ -145,13 +145,9 @@ impl Actions {
     pub(crate) fn load(gate_dir: &Path, gate: &str) -> Self {
         let dir = gate_dir.join("actions");
         let mut defs = BTreeMap::new();
-        if let Ok(rd) = std::fs::read_dir(&dir) {
-            for p in rd.filter_map(|e| e.ok().map(|e| e.path())) {
-                if p.extension().is_some_and(|x| x == "toml")
-                    && let Some(name) = p.file_stem().map(|s| s.to_string_lossy().into_owned())
-                {
-                    defs.insert(name, load_file(&p).map_err(|e| e.to_string()));
-                }
+        for p in crate::scenario::load::toml_files(&dir).unwrap_or_default() {
+            if let Some(name) = p.file_stem().map(|s| s.to_string_lossy().into_owned()) {
+                defs.insert(name, load_file(&p).map_err(|e| e.to_string()));
             }
         }
         let results = defs.keys().map(|k| (k.clone(), OnceLock::new())).collect();

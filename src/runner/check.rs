@@ -49,13 +49,5 @@ pub fn check_gate(root: &Path, gate: &str, target: &Target) -> Result<usize, Vec
 }
 
 fn tomls(dir: &Path) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .collect();
-    v.sort();
-    v
+    crate::scenario::load::toml_files(dir).unwrap_or_default()
 }

@@ -525,14 +525,13 @@ fn discover(gate: &str, dir: &Path, args: &Arguments) -> Result<Vec<(String, Pat
 
 /// Every `*.toml` of the gate's folder as (trial name, path), sorted.
 fn scenario_files(gate: &str, dir: &Path) -> Result<Vec<(String, PathBuf)>, GateError> {
-    let mut files: Vec<(String, PathBuf)> = std::fs::read_dir(dir)
-        .map_err(|source| GateError::ReadDir {
-            gate: gate.to_string(),
-            dir: dir.to_path_buf(),
-            source,
-        })?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+    let files = crate::scenario::load::toml_files(dir).map_err(|source| GateError::ReadDir {
+        gate: gate.to_string(),
+        dir: dir.to_path_buf(),
+        source,
+    })?;
+    Ok(files
+        .into_iter()
         .map(|p| {
             let id = p
                 .file_stem()
@@ -541,17 +540,9 @@ fn scenario_files(gate: &str, dir: &Path) -> Result<Vec<(String, PathBuf)>, Gate
                 .into_owned();
             (format!("{gate}::{id}"), p)
         })
-        .collect();
-    files.sort();
-    Ok(files)
+        .collect())
 }
 
 fn count_scenarios(dir: &Path) -> usize {
-    std::fs::read_dir(dir)
-        .map(|rd| {
-            rd.filter_map(|e| e.ok())
-                .filter(|e| e.path().extension().is_some_and(|x| x == "toml"))
-                .count()
-        })
-        .unwrap_or(0)
+    crate::scenario::load::toml_files(dir).map_or(0, |f| f.len())
 }

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::ops::Range;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use regex::Regex;
@@ -18,6 +18,21 @@ use crate::interp::shell::{self, Piece};
 
 /// Default per-step deadline when a step names none.
 pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The scenario (or action) files of a folder: every `*.toml` directly in it, sorted by name.
+/// The one place that says what a scenario file is, for the runner, the actions, `witness
+/// check` and xtask.
+pub fn toml_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|x| x == "toml") {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
 
 /// Read and validate one scenario file.
 pub fn load_file(path: &Path) -> Result<Scenario, LoadError> {

@@ -384,12 +384,8 @@ fn steps_shown_red(rows: &[Row], red: &RedSteps, gate: Option<&str>) -> Result<(
             .join("..")
             .join("scenarios")
             .join(g);
-        let mut files: Vec<_> = std::fs::read_dir(&dir)
-            .with_context(|| format!("reading {}", dir.display()))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-            .collect();
-        files.sort();
+        let files = witness::scenario::load::toml_files(&dir)
+            .with_context(|| format!("reading {}", dir.display()))?;
         for f in files {
             let sc = witness::scenario::load::load_file(&f).map_err(|e| anyhow::anyhow!("{e}"))?;
             let name = format!("{g}::{}", sc.id);
@@ -567,17 +563,16 @@ fn skip_all_but(gate: &str, wanted: &BTreeSet<&str>) -> Result<Vec<String>> {
         .join("scenarios")
         .join(gate);
     let mut args = Vec::new();
-    for e in std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))? {
-        let p = e?.path();
-        if p.extension().is_some_and(|x| x == "toml") {
-            let name = format!(
-                "{gate}::{}",
-                p.file_stem().unwrap_or_default().to_string_lossy()
-            );
-            if !wanted.contains(name.as_str()) {
-                args.push("--skip".to_string());
-                args.push(name);
-            }
+    for p in witness::scenario::load::toml_files(&dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+    {
+        let name = format!(
+            "{gate}::{}",
+            p.file_stem().unwrap_or_default().to_string_lossy()
+        );
+        if !wanted.contains(name.as_str()) {
+            args.push("--skip".to_string());
+            args.push(name);
         }
     }
     Ok(args)
