@@ -3,9 +3,10 @@
 //! build): `nightly-sweep.timer` elapsing on its own (a runtime drop-in, `OnActiveSec=20s`,
 //! put in place once the gate says it waits for the sweep) and a Drone build made by another
 //! party (the bridge's custom build for a recipe PR: a POST to the API twin inside the twin,
-//! naming no commit, once the gate says it waits for a build). The sabotage matrix makes the
-//! same events for its observe-mode rows (`Naturals`, fed the gate's stderr). Each is made only after the gate began to wait, as on cc-ci the
-//! nightly unit starts before the sweep's fire. The timer is restored afterwards.
+//! naming no commit, once the gate says it waits for a build). Each is made only after the
+//! gate began to wait, as on cc-ci the nightly unit starts before the sweep's fire. The timer
+//! is restored afterwards. The sabotage matrix makes the same events for its observe-mode
+//! rows (`Naturals`, fed the gate's stderr).
 
 use std::time::{Duration, Instant};
 

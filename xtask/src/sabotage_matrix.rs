@@ -540,8 +540,9 @@ fn observing(tw: &Twin, mut cmd: Command) -> Result<String> {
     });
     let mut made = Naturals::default();
     let mut followed = Ok(());
-    for line in BufReader::new(gate.stderr.take().context("the gate's stderr")?).lines() {
-        let line = line?;
+    // An unreadable line ends the reading, not the function: the timer is restored below.
+    let stderr = BufReader::new(gate.stderr.take().context("the gate's stderr")?);
+    for line in stderr.lines().map_while(Result::ok) {
         eprintln!("{line}");
         if followed.is_ok() {
             followed = made.on_line(tw, &line);
