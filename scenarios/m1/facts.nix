@@ -52,10 +52,14 @@ let
       files = o: map file (filter (f: !platform f) o.files);
       modules = builtins.sort (a: b: a < b) (builtins.attrNames (builtins.listToAttrs (map (f: { name = f; value = null; })
         (concatMap files [ c.options.environment.systemPackages c.options.systemd.services c.options.systemd.timers c.options.nixpkgs.overlays ]))));
+      # The overlay attributes seed 001 names (`ccciRuntimeTools`, `cc-ci-run`); the Python env
+      # is a `let` there, so it is not asked for here: the scenarios find it in what cc-ci-run
+      # is built of (its built PATH). A tool's dir is where makeBinPath puts it (`getBin`).
+      bin = p: if p.outputSpecified or false then p else p.bin or p.out or p;
       shared = if c.pkgs ? ccciRuntimeTools then [
         "${h}: shared ccciRuntimeTools = ${names c.pkgs.ccciRuntimeTools}"
         "${h}: shared cc-ci-run = ${ccrun}"
-      ] ++ map (p: "${h}: shared dir ${p}/bin") ([ c.pkgs.ccciPyEnv ] ++ c.pkgs.ccciRuntimeTools) else [ ];
+      ] ++ map (p: "${h}: shared dir ${bin p}/bin") c.pkgs.ccciRuntimeTools else [ ];
     in
     systemPackages ++ services ++ shared ++ [
       "${h}: units = ${concatStringsSep " " (attrNames c.config.systemd.services)}"

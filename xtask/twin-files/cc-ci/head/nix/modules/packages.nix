@@ -10,8 +10,6 @@
         ccciPyEnv = final.python3.withPackages (ps: with ps; [ pytest playwright ]);
       in
       {
-        inherit ccciPyEnv;
-
         ccciRuntimeTools = with final; [
           abra
           docker
