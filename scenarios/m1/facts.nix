@@ -9,16 +9,19 @@ let
   inherit (builtins) attrNames concatMap concatStringsSep filter isAttrs isList isString map match;
   root = toString flake.outPath + "/";
   under = dir: f: builtins.substring 0 (builtins.stringLength dir) (toString f) == dir;
-  # mkIf / mkMerge / mkOverride / mkOrder inside a definition, discharged as the module system does.
+  # A definition as the module system discharges it (lib/modules.nix: dischargeProperties,
+  # then mkOverride/mkOrder unwrapped): the values it stands for. A false mkIf is no value,
+  # not null; each part of an mkMerge is a value of its own (a line of its own, never merged
+  # with another part), so the facts do not depend on the order of parts or modules.
   prop = v: if isAttrs v then v._type or null else null;
-  strip = v:
+  values = v:
     let t = prop v; in
-    if t == "if" then (if v.condition then strip v.content else null)
-    else if t == "override" || t == "order" then strip v.content
-    else if t == "merge" then
-      (let parts = filter (x: x != null) (map strip v.contents); in
-      if parts != [ ] && isList (builtins.head parts) then builtins.concatLists parts else builtins.foldl' (a: b: a // b) { } parts)
-    else v;
+    if t == "if" then (if v.condition then values v.content else [ ])
+    else if t == "merge" then concatMap values v.contents
+    else if t == "override" || t == "order" then values v.content
+    else [ v ];
+  # A list's elements, each discharged as listOf does (an element under a false mkIf is dropped).
+  elements = l: concatMap values l;
   storeName = s:
     let m = match "/nix/store/[a-z0-9]{32}-([^/]+).*" s; in
     if m == null then s else (builtins.parseDrvName (builtins.head m)).name;
@@ -26,28 +29,34 @@ let
   host = h:
     let
       c = flake.nixosConfigurations.${h};
-      platform = f: under (toString c.pkgs.path + "/") f;
-      # The file a definition comes from: the flake's own (relative to it) or any other one.
+      # NixOS' own modules: `modulesPath` (a special argument of every NixOS system, also when
+      # `pkgs` comes from another nixpkgs), else the package set's nixpkgs (`pkgs.path`).
+      platformDir = toString (c._module.specialArgs.modulesPath or c.pkgs.path) + "/";
+      platform = f: under platformDir f;
+      # The file a definition comes from: the flake's own (relative to it) or any other one;
+      # another flake input's module (`/nix/store/…-source/…`) and a module inline in flake.nix
+      # (`<unknown-file>`) count as the flake's own: only the platform's are left out.
       file = f: if under root f then builtins.substring (builtins.stringLength root) 4096 (toString f) else toString f;
       ccrun = toString c.pkgs.cc-ci-run or "";
       name = p:
         if isString p then storeName p
         else if (p.name or "") == "cc-ci-run" && toString p != ccrun then "cc-ci-run(NOT-pkgs.cc-ci-run)"
         else p.pname or (builtins.parseDrvName p.name).name;
-      names = l: concatStringsSep " " (map name l);
+      names = l: concatStringsSep " " (map name (elements l));
       own = defs: filter (d: !platform d.file) defs;
       line = d: opt: v: "${h}: ${file d.file}: ${opt} = ${v}";
-      systemPackages = map (d: line d "environment.systemPackages" (names (strip d.value)))
+      systemPackages = concatMap (d: map (v: line d "environment.systemPackages" (names v)) (values d.value))
         (own c.options.environment.systemPackages.definitionsWithLocations);
+      # Per unit definition: a line per `path` value and per `environment.PATH` value.
+      unitLines = d: u: s:
+        map (p: line d "systemd.services.${u}.path" (names p)) (if s ? path then values s.path else [ ])
+        ++ concatMap
+          (env: map
+            (p: line d "systemd.services.${u}.environment.PATH" (concatStringsSep ":" (map storeName (filter (e: isString e && e != "") (builtins.split ":" p)))))
+            (if env ? PATH then values env.PATH else [ ]))
+          (if s ? environment then values s.environment else [ ]);
       services = concatMap
-        (d:
-          let v = strip d.value; in
-          concatMap
-            (u:
-              let s = strip v.${u}; env = strip (s.environment or { }); in
-              (if s ? path then [ (line d "systemd.services.${u}.path" (names (strip s.path))) ] else [ ])
-              ++ (if env ? PATH then [ (line d "systemd.services.${u}.environment.PATH" (concatStringsSep ":" (map storeName (filter (e: isString e && e != "") (builtins.split ":" (strip env.PATH)))))) ] else [ ]))
-            (attrNames v))
+        (d: concatMap (v: concatMap (u: concatMap (unitLines d u) (values v.${u})) (attrNames v)) (values d.value))
         (own c.options.systemd.services.definitionsWithLocations);
       files = o: map file (filter (f: !platform f) o.files);
       modules = builtins.sort (a: b: a < b) (builtins.attrNames (builtins.listToAttrs (map (f: { name = f; value = null; })
@@ -61,7 +70,7 @@ let
         "${h}: shared cc-ci-run = ${ccrun}"
       ] ++ map (p: "${h}: shared dir ${bin p}/bin") c.pkgs.ccciRuntimeTools else [ ];
     in
-    systemPackages ++ services ++ shared ++ [
+    builtins.sort (a: b: a < b) (systemPackages ++ services) ++ shared ++ [
       "${h}: units = ${concatStringsSep " " (attrNames c.config.systemd.services)}"
       "${h}: timers = ${concatStringsSep " " (attrNames (c.config.systemd.timers or { }))}"
       "${h}: modules = ${concatStringsSep " " modules}"

@@ -3,10 +3,10 @@
 [
   ./nixpkgs.nix
   ./system-path.nix
-  ./environment.nix
-  ./networking.nix
+  ./shells-environment.nix
+  ./network-interfaces.nix
   ./systemd.nix
-  ./activation.nix
+  ./activation-script.nix
   ./security-wrappers.nix
   ./wrapped-programs.nix
   ./toplevel.nix

@@ -44,8 +44,9 @@ let
       // lib.optionalAttrs (config.description != "") { Description = config.description; };
   };
 
-  # NixOS' makeJobScript: the script as an executable file in the store.
-  makeJobScript = name: text: "${pkgs.writeShellScript "unit-script-${name}" ("set -e\n" + text)}";
+  # NixOS' makeJobScript: the script as bin/<name> of a store path `unit-script-<name>`.
+  makeJobScript = name: text:
+    "${pkgs.writeTextFile { name = "unit-script-${name}"; executable = true; destination = "/bin/${name}"; text = "#!${pkgs.runtimeShell}\nset -e\n${text}\n"; }}/bin/${name}";
 
   scriptOption = description: mkOption { type = types.lines; default = ""; inherit description; };
 
