@@ -133,21 +133,28 @@ fn path_arg(p: &Path) -> String {
     p.display().to_string()
 }
 
-fn shape_answer(side: Side, shape: &Path, part: &str) -> Result<Answer, Failed> {
+/// An oracle expression (`tests/module-oracle/<file>`) through one module system: every one
+/// takes the side, both module systems' entry points and facts.nix, plus its own arguments.
+fn oracle_eval(file: &str, side: Side, own: &[(&str, &str, &str)]) -> Result<Answer, Failed> {
     let twin = path_arg(&twin_head().join("twinpkgs/nixos.nix"));
     let lib = path_arg(&nixpkgs_lib());
-    let shape = path_arg(shape);
     let facts = path_arg(&root().join("scenarios/m1/facts.nix"));
-    nix_eval(
-        &oracle_dir().join("shape.nix"),
-        &[
-            ("--argstr", "side", side.name()),
-            ("--arg", "twinNixos", &twin),
-            ("--arg", "nixpkgsLib", &lib),
-            ("--arg", "shape", &shape),
-            ("--argstr", "part", part),
-            ("--arg", "facts", &facts),
-        ],
+    let mut args = vec![
+        ("--argstr", "side", side.name()),
+        ("--arg", "twinNixos", twin.as_str()),
+        ("--arg", "nixpkgsLib", lib.as_str()),
+        ("--arg", "facts", facts.as_str()),
+    ];
+    args.extend_from_slice(own);
+    nix_eval(&oracle_dir().join(file), &args)
+}
+
+fn shape_answer(side: Side, shape: &Path, part: &str) -> Result<Answer, Failed> {
+    let shape = path_arg(shape);
+    oracle_eval(
+        "shape.nix",
+        side,
+        &[("--arg", "shape", &shape), ("--argstr", "part", part)],
     )
 }
 
@@ -285,20 +292,7 @@ fn twin_checkout() -> Result<tempfile::TempDir, Failed> {
 }
 
 fn facts_answer(side: Side, head: &Path) -> Result<Answer, Failed> {
-    let twin = path_arg(&twin_head().join("twinpkgs/nixos.nix"));
-    let lib = path_arg(&nixpkgs_lib());
-    let head = path_arg(head);
-    let facts = path_arg(&root().join("scenarios/m1/facts.nix"));
-    nix_eval(
-        &oracle_dir().join("facts.nix"),
-        &[
-            ("--argstr", "side", side.name()),
-            ("--arg", "twinNixos", &twin),
-            ("--arg", "nixpkgsLib", &lib),
-            ("--arg", "head", &head),
-            ("--arg", "facts", &facts),
-        ],
-    )
+    oracle_eval("facts.nix", side, &[("--arg", "head", &path_arg(head))])
 }
 
 /// facts.nix over the twin's cc-ci head: the same lines (sorted) through both systems.
