@@ -12,96 +12,73 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-/// Where a package comes from on NixOS 24.11.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Source {
-    /// `requiredPackages` of nixos/modules/config/system-path.nix (release-24.11).
-    Required,
-    /// `defaultPackages` (`defaultPackageNames`) of the same file.
-    Default,
-    /// `environment.systemPackages` of another module a default server config has (the file).
-    Module(&'static str),
-}
-
-/// NixOS 24.11's system-path packages: (attribute as the twin's list names it, nixpkgs pname,
-/// source). Required and default: nixos/modules/config/system-path.nix; the stored copy read
-/// (NixOS/nixpkgs 0354e8b7, after 24.11) has the same names as `corePackageNames` without
-/// `config.programs.ssh.package`, which 24.11's `requiredPackages` has (here: `openssh`, the
-/// option's default), and `stdenv.cc.libc` after the list. pnames as nixpkgs sets them
-/// (`bash-interactive`, `coreutils-full`; `netcat` is `libressl.nc`, `su` is `shadow.su`,
-/// `getent`/`getconf` glibc's programs).
-const NIXOS: &[(&str, &str, Source)] = &[
-    ("acl", "acl", Source::Required),
-    ("attr", "attr", Source::Required),
-    ("bashInteractive", "bash-interactive", Source::Required),
-    ("bzip2", "bzip2", Source::Required),
-    ("coreutils-full", "coreutils-full", Source::Required),
-    ("cpio", "cpio", Source::Required),
-    ("curl", "curl", Source::Required),
-    ("diffutils", "diffutils", Source::Required),
-    ("findutils", "findutils", Source::Required),
-    ("gawk", "gawk", Source::Required),
-    ("stdenv.cc.libc", "glibc", Source::Required),
-    ("getent", "glibc", Source::Required),
-    ("getconf", "glibc", Source::Required),
-    ("gnugrep", "gnugrep", Source::Required),
-    ("gnupatch", "gnupatch", Source::Required),
-    ("gnused", "gnused", Source::Required),
-    ("gnutar", "gnutar", Source::Required),
-    ("gzip", "gzip", Source::Required),
-    ("xz", "xz", Source::Required),
-    ("less", "less", Source::Required),
-    ("libcap", "libcap", Source::Required),
-    ("ncurses", "ncurses", Source::Required),
-    ("netcat", "libressl", Source::Required),
-    ("openssh", "openssh", Source::Required),
-    ("mkpasswd", "mkpasswd", Source::Required),
-    ("procps", "procps", Source::Required),
-    ("su", "shadow", Source::Required),
-    ("time", "time", Source::Required),
-    ("util-linux", "util-linux", Source::Required),
-    ("which", "which", Source::Required),
-    ("zstd", "zstd", Source::Required),
-    ("perl", "perl", Source::Default),
-    ("rsync", "rsync", Source::Default),
-    ("strace", "strace", Source::Default),
-    ("nix", "nix", Source::Module("nixos/modules/config/nix.nix")),
-    (
-        "nixos-rebuild",
-        "nixos-rebuild",
-        Source::Module("nixos/modules/installer/tools/tools.nix"),
-    ),
-    (
-        "systemd",
-        "systemd",
-        Source::Module("nixos/modules/system/boot/systemd.nix"),
-    ),
-    (
-        "kbd",
-        "kbd",
-        Source::Module("nixos/modules/config/console.nix"),
-    ),
-    (
-        "nano",
-        "nano",
-        Source::Module("nixos/modules/programs/nano.nix"),
-    ),
-    (
-        "hostname-debian",
-        "hostname-debian",
-        Source::Module("nixos/modules/tasks/network-interfaces.nix"),
-    ),
-    (
-        "iproute2",
-        "iproute2",
-        Source::Module("nixos/modules/tasks/network-interfaces.nix"),
-    ),
-    (
-        "sudo",
-        "sudo",
-        Source::Module("nixos/modules/security/sudo.nix"),
-    ),
+/// NixOS 24.11's `requiredPackages` in nixos/modules/config/system-path.nix (release-24.11):
+/// (attribute as the twin's list names it, nixpkgs pname). The stored copy read (NixOS/nixpkgs
+/// 0354e8b7, after 24.11: `corePackageNames`) has the same names without
+/// `config.programs.ssh.package`, which 24.11's list has (here `openssh`, the option's default),
+/// and `stdenv.cc.libc` after the list. pnames as nixpkgs sets them (`bash-interactive`,
+/// `coreutils-full`; `netcat` is `libressl.nc`, `su` is `shadow.su`, `getent`/`getconf` are
+/// glibc's programs).
+const REQUIRED: &[(&str, &str)] = &[
+    ("acl", "acl"),
+    ("attr", "attr"),
+    ("bashInteractive", "bash-interactive"),
+    ("bzip2", "bzip2"),
+    ("coreutils-full", "coreutils-full"),
+    ("cpio", "cpio"),
+    ("curl", "curl"),
+    ("diffutils", "diffutils"),
+    ("findutils", "findutils"),
+    ("gawk", "gawk"),
+    ("stdenv.cc.libc", "glibc"),
+    ("getent", "glibc"),
+    ("getconf", "glibc"),
+    ("gnugrep", "gnugrep"),
+    ("gnupatch", "gnupatch"),
+    ("gnused", "gnused"),
+    ("gnutar", "gnutar"),
+    ("gzip", "gzip"),
+    ("xz", "xz"),
+    ("less", "less"),
+    ("libcap", "libcap"),
+    ("ncurses", "ncurses"),
+    ("netcat", "libressl"),
+    ("openssh", "openssh"),
+    ("mkpasswd", "mkpasswd"),
+    ("procps", "procps"),
+    ("su", "shadow"),
+    ("time", "time"),
+    ("util-linux", "util-linux"),
+    ("which", "which"),
+    ("zstd", "zstd"),
 ];
+
+/// `defaultPackageNames` of the same file.
+const DEFAULT: &[(&str, &str)] = &[("perl", "perl"), ("rsync", "rsync"), ("strace", "strace")];
+
+/// What other modules of a default server configuration add to `environment.systemPackages`:
+/// (attribute, the module under nixos/modules/); each package's pname is its attribute.
+const MODULES: &[(&str, &str)] = &[
+    ("nix", "config/nix.nix"),
+    ("nixos-rebuild", "installer/tools/tools.nix"),
+    ("systemd", "system/boot/systemd.nix"),
+    ("kbd", "config/console.nix"),
+    ("nano", "programs/nano.nix"),
+    ("hostname-debian", "tasks/network-interfaces.nix"),
+    ("iproute2", "tasks/network-interfaces.nix"),
+    ("sudo", "security/sudo.nix"),
+];
+
+/// The nixpkgs pname of a package NixOS 24.11 puts on every system's PATH, by attribute.
+fn nixos_pname(attr: &str) -> Option<&'static str> {
+    REQUIRED
+        .iter()
+        .chain(DEFAULT)
+        .map(|&(a, p)| (a, p))
+        .chain(MODULES.iter().map(|&(a, _)| (a, a)))
+        .find(|(a, _)| *a == attr)
+        .map(|(_, p)| p)
+}
 
 /// Commands Debian's packages install that nixpkgs' packages do not: (command, why).
 const DEBIAN_ONLY: &[(&str, &str)] = &[
@@ -271,7 +248,7 @@ fn the_system_path_is_nixos_packages_under_their_nixpkgs_names() {
     let text = read("default.nix");
     let mut errors = Vec::new();
     for name in &listed {
-        let Some((_, pname, _)) = NIXOS.iter().find(|(a, _, _)| a == name) else {
+        let Some(pname) = nixos_pname(name) else {
             errors.push(format!(
                 "{name}: NixOS 24.11 puts no package of that nixpkgs name on every system's PATH"
             ));
@@ -287,11 +264,10 @@ fn the_system_path_is_nixos_packages_under_their_nixpkgs_names() {
             _ => {}
         }
     }
-    for (attr, _, source) in NIXOS {
-        if matches!(source, Source::Required | Source::Default) && !listed.iter().any(|n| n == attr)
-        {
+    for (attr, _) in REQUIRED.iter().chain(DEFAULT) {
+        if !listed.iter().any(|n| n == attr) {
             errors.push(format!(
-                "{attr}: on every NixOS system ({source:?}), missing"
+                "{attr}: on every NixOS system (system-path.nix), missing"
             ));
         }
     }
@@ -309,7 +285,7 @@ fn no_twin_package_links_a_debian_only_command() {
     // Every system-path package built from Debian's binaries names its commands.
     let mut attrs: BTreeSet<String> = BTreeSet::new();
     for name in system_path() {
-        if !NIXOS.iter().any(|(a, _, _)| *a == name) {
+        if nixos_pname(&name).is_none() {
             continue; // not a NixOS name: the other test says so
         }
         let p = package(&text, &name);
