@@ -95,6 +95,7 @@ const DEBIAN_ONLY: &[(&str, &str)] = &[
     ("rbash", "Debian's bash link"),
     ("clear_console", "Debian's bash"),
     ("md5sum.textutils", "Debian's coreutils link"),
+    ("arch", "Debian's coreutils (--enable-install-program=arch)"),
     ("rgrep", "Debian's grep"),
     ("rmt-tar", "Debian's tar (nixpkgs' rmt is in libexec/)"),
     ("tarcat", "Debian's tar"),
