@@ -851,25 +851,35 @@ fn process_is_found_in_its_units_cgroup_and_its_path_resolved() {
     .unwrap();
 }
 
+/// `wait` waits for the run whatever the unit's type: a oneshot is `activating` while it
+/// runs, a simple or exec service `active (running)` (the seeds do not say which the sweep is).
 #[test]
 fn start_without_blocking_returns_while_the_run_is_under_way() {
     if skip() {
         return;
     }
     let pool = SshPool::new(twin_ssh());
-    let setup = "mkdir -p /run/systemd/system && \
-        printf '[Service]\\nType=oneshot\\nExecStart=/bin/sh -c \"sleep 3; echo finished\"\\n' > /run/systemd/system/witness-long.service && \
-        systemctl daemon-reload";
-    assert_eq!(pool.exec(setup, opts(20)).unwrap().exit, Some(0));
-    let started = Instant::now();
-    let (_, r) = run(
-        "mutates = true\n[[steps]]\nsystemd = { start = 'witness-long.service', no_block = true }\n[[steps]]\nrun = { cmd = 'systemctl is-active witness-long.service' }\nexpect = { any_exit = true, stdout = ['^activating$'] }\n[[steps]]\nsystemd = { wait = 'witness-long.service', invocation_var = 'same' }\n[[steps]]\nretry = { interval = '300ms', deadline = '10s' }\njournal = { unit = 'witness-long.service', invocation = '${invocation}' }\nexpect = { stdout = ['^finished$'] }\n",
-    );
-    assert!(r.passed(), "{r:?}");
-    assert!(
-        started.elapsed() >= Duration::from_secs(3),
-        "wait waited for the run"
-    );
+    for (ty, running) in [
+        ("oneshot", "activating"),
+        ("simple", "active"),
+        ("exec", "active"),
+    ] {
+        let setup = format!(
+            "systemctl stop witness-long.service 2>/dev/null; mkdir -p /run/systemd/system && \
+             printf '[Service]\\nType={ty}\\nExecStart=/bin/sh -c \"sleep 3; echo finished\"\\n' > /run/systemd/system/witness-long.service && \
+             systemctl daemon-reload"
+        );
+        assert_eq!(pool.exec(&setup, opts(20)).unwrap().exit, Some(0));
+        let started = Instant::now();
+        let (_, r) = run(&format!(
+            "mutates = true\n[[steps]]\nsystemd = {{ start = 'witness-long.service', no_block = true }}\n[[steps]]\nrun = {{ cmd = 'systemctl is-active witness-long.service' }}\nexpect = {{ any_exit = true, stdout = ['^{running}$'] }}\n[[steps]]\nsystemd = {{ wait = 'witness-long.service', invocation_var = 'same' }}\n[[steps]]\nrun = {{ cmd = 'systemctl is-active witness-long.service' }}\nexpect = {{ any_exit = true, stdout = ['^inactive$'] }}\n[[steps]]\nretry = {{ interval = '300ms', deadline = '10s' }}\njournal = {{ unit = 'witness-long.service', invocation = '${{invocation}}' }}\nexpect = {{ stdout = ['^finished$'] }}\n",
+        ));
+        assert!(r.passed(), "Type={ty}: {r:?}");
+        assert!(
+            started.elapsed() >= Duration::from_secs(3),
+            "Type={ty}: wait waited for the run"
+        );
+    }
 }
 
 /// A run that fails: `wait` fails the step, `wait` with `result = "any"` records how it ended

@@ -423,10 +423,12 @@ fn wait(
         let p = parse_props(&obs.stdout);
         let get = |k: &str| p.get(k).map(String::as_str).unwrap_or("");
         let state = format!("{}/{}", get("ActiveState"), get("SubState"));
+        // The run is under way while the unit changes state, or while its main process runs:
+        // a oneshot is `activating` then, a simple or exec service `active/running`.
         let busy = matches!(
             get("ActiveState"),
             "activating" | "deactivating" | "reloading"
-        );
+        ) || (get("ActiveState") == "active" && get("SubState") == "running");
         if !get("InvocationID").is_empty() {
             run_id = get("InvocationID").to_string();
         }

@@ -11,6 +11,10 @@ let
     "abra" "docker" "git" "git-lfs" "bash" "coreutils" "util-linux" "curl" "jq" "gnused" "gnugrep" "gnutar"
     "openssl" "procps" "openssh" "findutils" "diffutils" "gzip" "less" "mawk" "hostname" "iproute2" "getent"
     "which" "systemd" "nix" "nixos-rebuild" "hello" "drone-runner-exec"
+    # The rest of NixOS 24.11's system path (requiredPackages, defaultPackages, default modules'),
+    # which the twin's platform module lists.
+    "acl" "attr" "bashInteractive" "bzip2" "coreutils-full" "cpio" "gawk" "getconf" "gnupatch" "xz" "libcap"
+    "ncurses" "netcat" "mkpasswd" "su" "time" "zstd" "perl" "rsync" "strace" "kbd" "nano" "hostname-debian" "sudo"
   ];
   base = final: builtins.listToAttrs (map (n: { name = n; value = stub n; }) tools) // {
     _type = "pkgs";
@@ -26,6 +30,7 @@ let
       withPackages = choose: named "python3-3.11-env";
     };
     playwright-driver.browsers = named "playwright-browsers-chromium";
+    stdenv.cc.libc = stub "glibc";
   };
   make = overlays:
     let

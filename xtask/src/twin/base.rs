@@ -58,6 +58,28 @@ pub const PACKAGES: &[&str] = &[
     "libdbi-perl",
     "sudo",
     "less",
+    // The platform's packages: what NixOS 24.11 puts on every system's PATH
+    // (requiredPackages, defaultPackages, default modules), which twinpkgs
+    // builds under nixpkgs' names (twinpkgs/modules/system-path.nix).
+    "acl",
+    "attr",
+    "bzip2",
+    "cpio",
+    "gawk",
+    "patch",
+    "xz-utils",
+    "xzdec",
+    "libcap2-bin",
+    "netcat-openbsd",
+    // mkpasswd
+    "whois",
+    "time",
+    "zstd",
+    "perl",
+    "rsync",
+    "strace",
+    "nano",
+    "kbd",
 ];
 
 /// Bump when the steps after debootstrap change, to force a rebuild.

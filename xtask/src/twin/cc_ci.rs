@@ -80,7 +80,6 @@ pub const PINNED: &[&str] = &[
     "base_commit",
     "head_commit",
     "canon_commit",
-    "drone_test_step",
     "reviewed_system",
     "reviewed_cc_ci_run",
     "predeploy_since",

@@ -10,7 +10,14 @@
   };
 
   config.environment.systemPackages = with pkgs; [
-    bash coreutils findutils gnugrep gnused mawk diffutils gzip less hostname iproute2
-    getent which util-linux procps systemd nix nixos-rebuild
+    # NixOS 24.11's requiredPackages, then its defaultPackages, then what other default modules
+    # of a server add (nix.nix: nix; installer/tools: nixos-rebuild; systemd.nix: systemd;
+    # console.nix: kbd; programs/nano.nix: nano; network-interfaces.nix: hostname-debian
+    # iproute2; security/sudo.nix: sudo). tests/twin_platform.rs checks the names.
+    acl attr bashInteractive bzip2 coreutils-full cpio curl diffutils findutils gawk stdenv.cc.libc
+    getent getconf gnugrep gnupatch gnused gnutar gzip xz less libcap ncurses netcat openssh mkpasswd
+    procps su time util-linux which zstd
+    perl rsync strace
+    nix nixos-rebuild systemd kbd nano hostname-debian iproute2 sudo
   ];
 }

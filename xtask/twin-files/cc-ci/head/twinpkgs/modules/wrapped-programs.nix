@@ -6,8 +6,8 @@ let
 in
 {
   security.wrappers = {
-    sudo = mkSetuidRoot "/usr/bin/sudo";
-    su = mkSetuidRoot "${lib.getBin pkgs.util-linux}/bin/su";
+    sudo = mkSetuidRoot "${lib.getBin pkgs.sudo}/bin/sudo";
+    su = mkSetuidRoot "${lib.getBin pkgs.su}/bin/su";
     newgrp = mkSetuidRoot "/usr/bin/newgrp";
     passwd = mkSetuidRoot "/usr/bin/passwd";
   };
