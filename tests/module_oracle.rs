@@ -26,10 +26,6 @@ fn nixpkgs_lib() -> PathBuf {
     root().join("../shared/nixpkgs-lib/lib")
 }
 
-fn twin_head() -> PathBuf {
-    root().join("xtask/twin-files/cc-ci/head")
-}
-
 /// Why the oracle cannot run here, if it cannot.
 fn missing_prerequisite() -> Option<String> {
     if !nixpkgs_lib().join("modules.nix").is_file() {
@@ -136,7 +132,7 @@ fn path_arg(p: &Path) -> String {
 /// An oracle expression (`tests/module-oracle/<file>`) through one module system: every one
 /// takes the side, both module systems' entry points and facts.nix, plus its own arguments.
 fn oracle_eval(file: &str, side: Side, own: &[(&str, &str, &str)]) -> Result<Answer, Failed> {
-    let twin = path_arg(&twin_head().join("twinpkgs/nixos.nix"));
+    let twin = path_arg(&root().join("xtask/twin-files/nixpkgs/nixos.nix"));
     let lib = path_arg(&nixpkgs_lib());
     let facts = path_arg(&root().join("scenarios/m1/facts.nix"));
     let mut args = vec![

@@ -121,7 +121,7 @@ const DEBIAN_ONLY: &[(&str, &str)] = &[
 ];
 
 fn twinpkgs() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("xtask/twin-files/cc-ci/head/twinpkgs")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("xtask/twin-files/nixpkgs")
 }
 
 fn read(rel: &str) -> String {

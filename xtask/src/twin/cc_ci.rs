@@ -7,7 +7,7 @@
 //! flake with the twin's real Nix, `nixos-rebuild switch`es to cc-ci-hetzner
 //! and checks that the host is healthy.
 //!
-//! The flake, its stand-in for nixpkgs (`twinpkgs/`), the Drone twin and the
+//! The flake, its stand-in for nixpkgs (`twin-files/nixpkgs/`, the flake's `nixpkgs` input), the Drone twin and the
 //! `cc-ci-twin` script are described in `xtask/twin-files/README.md`.
 
 use std::path::Path;
@@ -25,6 +25,10 @@ pub const SCRIPT: &str = "/usr/local/lib/cc-ci-twin/cc-ci-twin";
 /// Where the flake's sources go in the rootfs; `cc-ci-twin` commits them.
 const SOURCES: &str = "usr/local/share/cc-ci-twin/cc-ci";
 
+/// Where the twin's nixpkgs goes in the rootfs: the cc-ci flake's `nixpkgs` input (a path
+/// outside the checkout, as nixpkgs is for cc-ci), locked by the checkout's flake.lock.
+const NIXPKGS: &str = "usr/local/share/cc-ci-twin/nixpkgs";
+
 /// The Drone API twin's environment file (its port, chosen per boot).
 const API_ENV: &str = "etc/default/drone-twin";
 
@@ -41,6 +45,7 @@ const SETUP_TIMEOUT: Duration = Duration::from_secs(600);
 pub fn prepare(paths: &Paths, api_port: u16) -> Result<()> {
     let root = &paths.rootfs;
     configure::copy_tree(&configure::twin_files("cc-ci"), &root.join(SOURCES))?;
+    configure::copy_tree(&configure::twin_files("nixpkgs"), &root.join(NIXPKGS))?;
     let env = root.join(API_ENV);
     std::fs::create_dir_all(env.parent().unwrap_or(Path::new("/")))?;
     std::fs::write(

@@ -1,12 +1,14 @@
 {
-  description = "cc-ci: CI for Co-op Cloud recipes (witness twin: a miniature with no inputs)";
+  description = "cc-ci: CI for Co-op Cloud recipes (witness twin: a miniature)";
 
-  # No inputs: `twinpkgs/` stands in for nixpkgs and its NixOS module system, building
-  # packages from the host's own Debian binaries (no substituters, no downloads).
-  outputs = { self }:
+  # nixpkgs is the twin's (a flake of its own outside this checkout, built from the host's
+  # Debian binaries: no substituters, no downloads); flake.lock pins it as cc-ci's pins
+  # NixOS/nixpkgs.
+  inputs.nixpkgs.url = "path:/usr/local/share/cc-ci-twin/nixpkgs";
+
+  outputs = { self, nixpkgs }:
     let
-      nixos = import ./twinpkgs/nixos.nix;
-      host = name: nixos.nixosSystem {
+      host = name: nixpkgs.lib.nixosSystem {
         modules = [ (./nix/hosts + "/${name}/configuration.nix") ];
       };
     in
