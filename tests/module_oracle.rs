@@ -1,4 +1,4 @@
-//! The twin's NixOS module system (`twinpkgs/nixos.nix`) against nixpkgs' real
+//! The twin's NixOS module system (`xtask/twin-files/nixpkgs/nixos.nix`) against nixpkgs' real
 //! `lib.evalModules` (`../shared/nixpkgs-lib/lib`, a reference copy outside the project) as an
 //! oracle. Each shape under `tests/module-oracle/shapes/` is an operator module added to a
 //! miniature cc-ci host; both module systems evaluate it (`nix-instantiate --eval --strict

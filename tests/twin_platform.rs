@@ -1,11 +1,11 @@
 //! Offline: the twin's platform is NixOS's. The twin's system path
-//! (`twinpkgs/modules/system-path.nix`, the packages every NixOS system has on its PATH) must
+//! (`xtask/twin-files/nixpkgs/modules/system-path.nix`, the packages every NixOS system has on its PATH) must
 //! name only packages NixOS 24.11 puts there, under their nixpkgs attribute names and pnames,
 //! and hold every required and default one; and no twin package may link a command that only
 //! Debian's build of it has (`mawk`, `which.debianutils`, `run-parts`, `lesspipe`, …): cc-ci is
 //! NixOS, so a scenario that learns such a name on the twin would learn it wrong.
 //!
-//! Reads `system-path.nix` and `twinpkgs/default.nix` as text, in the layout they are written in
+//! Reads `system-path.nix` and `nixpkgs/default.nix` as text, in the layout they are written in
 //! (one attribute per `    name = …;` line or `    name = … {` … `    };` block): a layout it
 //! cannot read fails here rather than passing.
 
@@ -120,12 +120,12 @@ const DEBIAN_ONLY: &[(&str, &str)] = &[
     ("vcstime", "Debian's kbd (contrib)"),
 ];
 
-fn twinpkgs() -> PathBuf {
+fn twin_nixpkgs() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("xtask/twin-files/nixpkgs")
 }
 
 fn read(rel: &str) -> String {
-    let path = twinpkgs().join(rel);
+    let path = twin_nixpkgs().join(rel);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
 }
 

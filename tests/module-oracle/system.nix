@@ -1,5 +1,5 @@
 # One NixOS system from a list of modules, by either module system: the twin's own
-# (`twinpkgs/nixos.nix`'s nixosSystem) or nixpkgs' real lib.evalModules over the NixOS
+# (`xtask/twin-files/nixpkgs/nixos.nix`'s nixosSystem) or nixpkgs' real lib.evalModules over the NixOS
 # declarations ported in ./nixos, as nixpkgs' `nixosSystem` calls it (eval-config.nix:
 # `modulesPath` a special argument, `pkgs` from the nixpkgs module).
 { side, twinNixos, nixpkgsLib }:

@@ -59,8 +59,8 @@ pub const PACKAGES: &[&str] = &[
     "sudo",
     "less",
     // The platform's packages: what NixOS 24.11 puts on every system's PATH
-    // (requiredPackages, defaultPackages, default modules), which twinpkgs
-    // builds under nixpkgs' names (twinpkgs/modules/system-path.nix).
+    // (requiredPackages, defaultPackages, default modules), which the twin's nixpkgs
+    // builds under nixpkgs' names (xtask/twin-files/nixpkgs/modules/system-path.nix).
     "acl",
     "attr",
     "bzip2",

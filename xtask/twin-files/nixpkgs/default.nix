@@ -1,7 +1,7 @@
 # The twin's stand-in for nixpkgs: only the packages the cc-ci flake uses. Tools are built
 # with `builtins.derivation` (builder /bin/sh, no sandbox) from the host's own Debian
 # binaries, under their nixpkgs names and the installed Debian versions; abra and docker,
-# which Debian lacks, are small stand-in scripts. `import ./twinpkgs { overlays = [ … ]; }`.
+# which Debian lacks, are small stand-in scripts. `import <this directory> { overlays = [ … ]; }`.
 { overlays ? [ ] }:
 let
   lib = import ./lib.nix;

@@ -1,6 +1,6 @@
 # nixos/modules/misc/nixpkgs.nix, reduced: `nixpkgs.overlays` and `nixpkgs.pkgs`, and the
 # package set every module gets as `pkgs` (the given one with the overlays appended, else
-# twinpkgs with them).
+# the twin's nixpkgs with them).
 { config, options, lib, ... }:
 let
   # An overlay is a function; two of them are never merged into one.
