@@ -1032,3 +1032,57 @@ fn the_mutation_lock_is_held_on_the_target_and_released_with_its_session() {
     let again = witness::lock_on_target(&b, "run B", Duration::from_secs(10), &progress);
     assert!(again.is_ok(), "{:?}", again.err());
 }
+
+/// Could not witness is not a broken claim: when witness's own `facts.nix` does not evaluate on
+/// a system that does (here it asks for an attribute the host has not, as the first facts.nix
+/// asked cc-ci for `pkgs.ccciPyEnv`, a `let` there), the `reviewed` action fails and gate M1
+/// ends exit 2, naming the action, the expression and the evaluator's message; never exit 1.
+#[test]
+fn m1_whose_facts_do_not_evaluate_is_not_witnessed() {
+    if skip() {
+        return;
+    }
+    let project = root();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("scenarios")).unwrap();
+    let cp = Command::new("cp")
+        .arg("-R")
+        .arg(project.join("scenarios/m1"))
+        .arg(dir.path().join("scenarios"))
+        .status()
+        .unwrap();
+    assert!(cp.success());
+    std::fs::write(
+        dir.path().join("scenarios/m1/facts.nix"),
+        "{ flake, hosts }: map (h: flake.nixosConfigurations.${h}.pkgs.ccciPyEnv.name) hosts\n",
+    )
+    .unwrap();
+    let targets = std::fs::read_to_string(project.join("targets.toml")).unwrap();
+    let conn = project.join("target/twin/connection.toml");
+    let targets = targets.replace(
+        "\"target/twin/connection.toml\"",
+        &format!("{:?}", conn.display().to_string()),
+    );
+    std::fs::write(dir.path().join("targets.toml"), targets).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_witness"))
+        .arg("m1")
+        .env("WITNESS_ROOT", dir.path())
+        .env("WITNESS_TARGET", "twin")
+        .env_remove("WITNESS_ALLOW_MUTATION")
+        .env_remove("WITNESS_EVIDENCE")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    for said in [
+        "action `reviewed` failed",
+        "could not witness: scenarios/m1/facts.nix does not evaluate",
+        "attribute 'ccciPyEnv' missing",
+    ] {
+        assert!(text.contains(said), "the gate says {said:?}:\n{text}");
+    }
+}
