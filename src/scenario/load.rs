@@ -889,7 +889,8 @@ fn kind_defines(kind: &StepKind) -> Vec<String> {
             "build_commit".into(),
         ],
         StepKind::Drone(d) => vec![d.build_var.clone()],
-        StepKind::Process(p) if p.inventory => vec![INVENTORY_VAR.into()],
+        StepKind::Process(p) if p.inventory => vec![INVENTORY_VAR.into(), CWD_VAR.into()],
+        StepKind::Process(_) => vec![CWD_VAR.into()],
         _ => Vec::new(),
     }
 }

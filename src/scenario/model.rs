@@ -186,6 +186,8 @@ pub enum SystemdStep {
 /// A process found through its unit's cgroup.
 /// The variable a `process` step with `inventory = true` defines.
 pub(crate) const INVENTORY_VAR: &str = "inventory";
+/// The variable every `process` step defines: the process's working directory.
+pub(crate) const CWD_VAR: &str = "cwd";
 
 #[derive(Debug, Clone)]
 pub struct ProcessStep {

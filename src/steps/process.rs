@@ -22,7 +22,7 @@ use std::time::Instant;
 use super::{Observed, StepCtx, quote};
 use crate::interp::Quote;
 use crate::report::{Observation, Outcome};
-use crate::scenario::{INVENTORY_VAR, ProcessStep};
+use crate::scenario::{CWD_VAR, INVENTORY_VAR, ProcessStep};
 
 /// Separates the inventory from the environment and resolve lines in the probe's output.
 const INVENTORY_MARK: &str = "--- inventory";
@@ -126,6 +126,17 @@ fn judge_probe(p: &ProcessStep, out: &str, obs: &mut Observation) {
         Some((head, inv)) => (head.to_string(), Some(inv.to_string())),
         None => (out.to_string(), None),
     };
+    // The working directory is a variable, not evidence: a Drone build's differs every build.
+    let cwd = head
+        .lines()
+        .find_map(|l| l.strip_prefix("cwd="))
+        .unwrap_or("");
+    obs.defines.push((CWD_VAR.to_string(), cwd.to_string()));
+    let head: String = head
+        .lines()
+        .filter(|l| !l.starts_with("cwd="))
+        .map(|l| format!("{l}\n"))
+        .collect();
     if p.inventory {
         let inventory = inventory.unwrap_or_default();
         let n = inventory.lines().count();
@@ -139,12 +150,14 @@ fn judge_probe(p: &ProcessStep, out: &str, obs: &mut Observation) {
     obs.stdout = head;
 }
 
-/// The probe of one process: `pid=N`, its environment variables, the tools to resolve
-/// and (with `inventory`) every command name on its PATH, first match wins.
+/// The probe of one process: `pid=N`, its working directory (`cwd=`, where a relative
+/// `runner/…` it runs comes from), its environment variables, the tools to resolve and (with
+/// `inventory`) every command name on its PATH, first match wins.
 fn environ_script(pid: u32, p: &ProcessStep) -> String {
     let mut script = format!(
         "pid={pid}\nenv=/proc/$pid/environ; [ -r $env ] || {{ echo \"process $pid is gone\" >&2; exit 3; }}\n\
-         get() {{ tr '\\0' '\\n' < $env | sed -n \"s/^$1=//p\" | head -n 1; }}\n"
+         get() {{ tr '\\0' '\\n' < $env | sed -n \"s/^$1=//p\" | head -n 1; }}\n\
+         printf 'cwd=%s\\n' \"$(readlink /proc/$pid/cwd)\"\n"
     );
     for v in &p.env {
         script.push_str(&format!(

@@ -205,6 +205,21 @@ pub const MATRIX: &[(&str, &[Case])] = &[
         &[("m1::c1_both_hosts_build", "M1.1", "collision")],
     ),
     (
+        "runner-hotfix-uncommitted",
+        &[
+            (
+                "m2::c1_deployed",
+                "M2.1",
+                "holds nothing but the reviewed commit",
+            ),
+            (
+                "m2::c4_timer_fire",
+                "M2.4",
+                "holds nothing but the reviewed commit",
+            ),
+        ],
+    ),
+    (
         "build-broken",
         &[
             ("m1::c1_both_hosts_build", "M1.1", "exit 0"),

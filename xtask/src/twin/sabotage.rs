@@ -155,6 +155,13 @@ pub const ALL: &[Sabotage] = &[
                  build fails with a collision, so neither host builds (M1.1)",
     },
     Sabotage {
+        name: "runner-hotfix-uncommitted",
+        breaks: "an uncommitted hot-fix in /etc/cc-ci's runner/run_recipe_ci.py (the host's \
+                 sw/bin appended to the tests' PATH), not committed, not switched: HEAD is \
+                 still the reviewed commit, but the checkout the sweep runs runner/ from is not \
+                 (M2.1, M2.4)",
+    },
+    Sabotage {
         name: "build-broken",
         breaks: "the cc-ci host no longer evaluates: a second, conflicting \
                  networking.hostName (claimed) (M1.1, M1.7)",
