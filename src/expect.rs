@@ -9,11 +9,17 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use crate::interp::{Quote, Vars};
+use crate::judging::JudgingDate;
 use crate::report::{Observation, Outcome};
-use crate::scenario::{Contains, Expect, Normalize, SameAs, SameNormalize, today_utc};
+use crate::scenario::{Contains, Expect, Normalize, SameAs, SameNormalize};
 
 /// Evaluate every expectation of a step against its observation.
-pub(crate) fn evaluate(e: &Expect, obs: &Observation, vars: &Vars) -> Vec<Outcome> {
+pub(crate) fn evaluate(
+    e: &Expect,
+    obs: &Observation,
+    vars: &Vars,
+    judging: &JudgingDate,
+) -> Vec<Outcome> {
     let mut out = Vec::new();
     if let (Some(want), Some(_)) = (e.exit, obs.exit_applies.then_some(())) {
         let seen = match (obs.exit, &obs.signal) {
@@ -68,13 +74,13 @@ pub(crate) fn evaluate(e: &Expect, obs: &Observation, vars: &Vars) -> Vec<Outcom
         out.push(contains(c, &obs.stdout));
     }
     if let Some(sa) = &e.same_as {
-        out.push(same_as(sa, &obs.stdout, vars));
+        out.push(same_as(sa, &obs.stdout, vars, judging));
     }
     out
 }
 
 /// Parity: this probe's stdout equals an earlier probe's (a variable), after normalization.
-fn same_as(sa: &SameAs, stdout: &str, vars: &Vars) -> Outcome {
+fn same_as(sa: &SameAs, stdout: &str, vars: &Vars, judging: &JudgingDate) -> Outcome {
     let expected = match &sa.lines {
         Some(re) => format!(
             "stdout lines /{}/ are the same as in ${{{}}}",
@@ -83,7 +89,7 @@ fn same_as(sa: &SameAs, stdout: &str, vars: &Vars) -> Outcome {
         ),
         None => format!("stdout is the same as ${{{}}}", sa.var),
     };
-    if let Some(broken) = missing_or_expired(sa, stdout, vars) {
+    if let Some(broken) = missing_or_expired(sa, stdout, vars, judging) {
         return Outcome::check(false, expected, broken);
     }
     let Some(other) = vars.get(&sa.var) else {
@@ -102,7 +108,12 @@ fn same_as(sa: &SameAs, stdout: &str, vars: &Vars) -> Outcome {
 
 /// Why a parity check fails before any comparison: a tool MISSING on either side, or an
 /// exception past its date.
-fn missing_or_expired(sa: &SameAs, stdout: &str, vars: &Vars) -> Option<String> {
+fn missing_or_expired(
+    sa: &SameAs,
+    stdout: &str,
+    vars: &Vars,
+    judging: &JudgingDate,
+) -> Option<String> {
     // A tool missing on both sides is not "the same": it is missing.
     if let Some(l) = stdout
         .lines()
@@ -112,8 +123,7 @@ fn missing_or_expired(sa: &SameAs, stdout: &str, vars: &Vars) -> Option<String> 
         return Some(format!("`{l}`: MISSING never equals MISSING"));
     }
     // An exception past its date fails the check, naming it (renew it or remove it).
-    let today = today_utc();
-    if let Some(w) = sa.except.iter().find(|w| !w.in_force(&today)) {
+    if let Some(w) = sa.except.iter().find(|w| !w.in_force(judging)) {
         return Some(format!(
             "the exception for `{}` expired on {} ({}): renew it with a new date and reason, or remove it",
             w.tools.join(", "),
@@ -388,11 +398,15 @@ mod tests {
             .expect
     }
 
+    /// Every expectation judged on a pinned day, never the system clock.
+    const ON: &str = "2026-12-05";
+
+    fn judge(e: &Expect, o: &Observation, v: &Vars) -> Vec<Outcome> {
+        evaluate(e, o, v, &JudgingDate::pinned(ON).unwrap())
+    }
+
     fn oks(e: &Expect, o: &Observation) -> Vec<bool> {
-        evaluate(e, o, &Vars::default())
-            .iter()
-            .map(|o| o.ok)
-            .collect()
+        judge(e, o, &Vars::default()).iter().map(|o| o.ok).collect()
     }
 
     #[test]
@@ -413,7 +427,7 @@ mod tests {
             exit_applies: true,
             ..Observation::default()
         };
-        let r = evaluate(&expect(""), &o, &Vars::default());
+        let r = judge(&expect(""), &o, &Vars::default());
         assert_eq!(r[0].seen.as_deref(), Some("killed by signal KILL"));
     }
 
@@ -460,7 +474,7 @@ mod tests {
             ),
             vec![true, true]
         );
-        let r = evaluate(
+        let r = judge(
             &e,
             &obs("sweep: gitea rc=0\ntest_lfs_roundtrip PASSED\n", 0),
             &Vars::default(),
@@ -480,11 +494,11 @@ mod tests {
             "contains = { item = '/nix/store/[^:\"]+', all_of = ['git', 'git-lfs', 'bash'], normalize = 'store-path' }",
         );
         let path = "export PATH=\"/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-git-2.47.2/bin:/nix/store/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb-git-lfs-3.6.1/bin:/nix/store/cccccccccccccccccccccccccccccccc-bash-5.2p37/bin:/nix/store/dddddddddddddddddddddddddddddddd-jq-1.7.1/bin\"";
-        let r = evaluate(&e, &obs(path, 0), &Vars::default());
+        let r = judge(&e, &obs(path, 0), &Vars::default());
         assert!(r[1].ok, "{r:?}");
         assert!(r[1].seen.as_ref().unwrap().contains("extra: [jq]"));
         let without_lfs = path.replace("git-lfs", "curl");
-        let r = evaluate(&e, &obs(&without_lfs, 0), &Vars::default());
+        let r = judge(&e, &obs(&without_lfs, 0), &Vars::default());
         assert!(!r[1].ok);
         assert!(r[1].seen.as_ref().unwrap().contains("MISSING: [git-lfs]"));
     }
@@ -495,9 +509,9 @@ mod tests {
         let mut v = Vars::default();
         v.set("timer", "/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-git-lfs-3.6.1/bin/git-lfs\n/usr/bin/bash\n");
         let drone = "/usr/bin/bash\n/nix/store/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb-git-lfs-3.6.1/bin/git-lfs\n";
-        let r = evaluate(&e, &obs(drone, 0), &v);
+        let r = judge(&e, &obs(drone, 0), &v);
         assert!(r[1].ok, "{r:?}");
-        let r = evaluate(&e, &obs("/usr/bin/bash\n", 0), &v);
+        let r = judge(&e, &obs("/usr/bin/bash\n", 0), &v);
         assert!(!r[1].ok);
         assert!(
             r[1].seen
@@ -506,7 +520,7 @@ mod tests {
                 .contains("- git-lfs/bin/git-lfs"),
             "{r:?}"
         );
-        let r = evaluate(&e, &obs("x", 0), &Vars::default());
+        let r = judge(&e, &obs("x", 0), &Vars::default());
         assert!(r[1].seen.as_ref().unwrap().contains("never captured"));
     }
 
@@ -515,7 +529,7 @@ mod tests {
         let e = expect("same_as = { var = 'timer', lines = '^(git-lfs|bash)=' }");
         let mut v = Vars::default();
         v.set("timer", "git-lfs=MISSING\nbash=/nix/store/b/bin/bash\n");
-        let r = evaluate(
+        let r = judge(
             &e,
             &obs("git-lfs=MISSING\nbash=/nix/store/b/bin/bash\n", 0),
             &v,
@@ -531,7 +545,7 @@ mod tests {
             "timer",
             "git-lfs=/nix/store/l/bin/git-lfs\nbash=/nix/store/b/bin/bash\n",
         );
-        let r = evaluate(
+        let r = judge(
             &e,
             &obs(
                 "git-lfs=/nix/store/l/bin/git-lfs\nbash=/nix/store/b/bin/bash\nother=MISSING\n",
@@ -549,13 +563,13 @@ mod tests {
         );
         let mut v = Vars::default();
         v.set("before", "sweep: a rc=0\nsweep: b promoted b→1\nnoise\n");
-        let r = evaluate(
+        let r = judge(
             &e,
             &obs("sweep: b SKIP no-new-version\nsweep: a rc=0\n", 0),
             &v,
         );
         assert!(r[1].ok, "{r:?}");
-        let r = evaluate(&e, &obs("sweep: a rc=0\n", 0), &v);
+        let r = judge(&e, &obs("sweep: a rc=0\n", 0), &v);
         assert!(
             !r[1].ok && r[1].seen.as_ref().unwrap().contains("- b"),
             "{r:?}"
@@ -570,7 +584,7 @@ mod tests {
         v.set("timer", inventory(""));
         // A name on one side only is a difference; so is one name resolving to two paths.
         let e = expect("same_as = { var = 'timer' }");
-        let r = evaluate(&e, &obs(&inventory("ssh=/nix/store/o/bin/ssh\n"), 0), &v);
+        let r = judge(&e, &obs(&inventory("ssh=/nix/store/o/bin/ssh\n"), 0), &v);
         assert!(!r[1].ok);
         assert!(
             r[1].seen
@@ -580,21 +594,21 @@ mod tests {
             "{r:?}"
         );
         let other_git = inventory("").replace("/nix/store/g/", "/nix/store/h/");
-        let r = evaluate(&e, &obs(&other_git, 0), &v);
+        let r = judge(&e, &obs(&other_git, 0), &v);
         assert!(!r[1].ok, "{r:?}");
         // An exception in force leaves its tools out of the comparison.
         let e = expect(
             "same_as = { var = 'timer', except = [{ tools = ['ssh', 'scp'], reason = 'host sw/bin', expires = '2999-12-31' }] }",
         );
-        let r = evaluate(&e, &obs(&inventory("ssh=/nix/store/o/bin/ssh\n"), 0), &v);
+        let r = judge(&e, &obs(&inventory("ssh=/nix/store/o/bin/ssh\n"), 0), &v);
         assert!(r[1].ok, "{r:?}");
-        let r = evaluate(&e, &obs(&inventory("gzip=/nix/store/z/bin/gzip\n"), 0), &v);
+        let r = judge(&e, &obs(&inventory("gzip=/nix/store/z/bin/gzip\n"), 0), &v);
         assert!(!r[1].ok, "an exception covers only its tools: {r:?}");
         // After its date it is red, naming it, whatever the inventories.
         let e = expect(
             "same_as = { var = 'timer', except = [{ tools = ['ssh'], reason = 'host sw/bin', expires = '2020-01-31' }] }",
         );
-        let r = evaluate(&e, &obs(&inventory(""), 0), &v);
+        let r = judge(&e, &obs(&inventory(""), 0), &v);
         assert!(!r[1].ok);
         assert!(
             r[1].seen
@@ -630,11 +644,11 @@ mod tests {
         let e = expect("stdout_equals = '${built}'");
         let mut v = Vars::default();
         v.set("built", "/nix/store/x-nixos-system");
-        let r = evaluate(&e, &obs("/nix/store/x-nixos-system\n", 0), &v);
+        let r = judge(&e, &obs("/nix/store/x-nixos-system\n", 0), &v);
         assert!(r.iter().all(|o| o.ok));
-        let r = evaluate(&e, &obs("/nix/store/y-nixos-system\n", 0), &v);
+        let r = judge(&e, &obs("/nix/store/y-nixos-system\n", 0), &v);
         assert!(!r[1].ok);
-        let r = evaluate(&e, &obs("x", 0), &Vars::default());
+        let r = judge(&e, &obs("x", 0), &Vars::default());
         assert!(r[1].seen.as_ref().unwrap().contains("unknown variable"));
     }
 }

@@ -36,6 +36,7 @@ pub mod evidence;
 pub(crate) mod expect;
 pub mod gate_report;
 pub(crate) mod interp;
+pub mod judging;
 mod lock;
 pub(crate) mod poll;
 pub(crate) mod redact;

@@ -237,6 +237,14 @@ fn identity(m: &mut String, i: &Identity) {
     if let Some(h) = &i.hostname {
         let _ = writeln!(m, "| host name | `{}` |", cell(h));
     }
+    if let Some(j) = &i.judged_on {
+        let how = if j.pinned {
+            "pinned by the target (`judged_on`)"
+        } else {
+            "today (UTC)"
+        };
+        let _ = writeln!(m, "| waivers judged on | `{}`, {how} |", j.date);
+    }
     if let Some(t) = &i.targets_file {
         let _ = writeln!(m, "| targets file (WITNESS_TARGETS) | `{}` |", cell(t));
     }

@@ -27,6 +27,7 @@ use std::path::PathBuf;
 
 use crate::config::RunConfig;
 use crate::error::ReportError;
+use crate::judging::JudgingDate;
 use crate::target::TargetRuntime;
 
 pub use store::read_json;
@@ -55,7 +56,8 @@ pub(crate) fn record(
     t: &TrialRecord,
 ) -> Result<(), ReportError> {
     let red = rt.map(TargetRuntime::redactor).unwrap_or_default();
-    let result = trial::to_result(t, &cfg.root, &crate::scenario::today_utc(), &red);
+    let judging = rt.map_or_else(JudgingDate::today_utc, |rt| rt.judging.clone());
+    let result = trial::to_result(t, &cfg.root, &judging, &red);
     let files = store::RunFiles::new(cfg, gate);
     let _lock = files.lock()?;
     files.store_result(&result)

@@ -10,6 +10,7 @@ use std::path::Path;
 
 use super::store::TrialResult;
 use super::wire;
+use crate::judging::JudgingDate;
 use crate::redact::Redactor;
 use crate::report::{ScenarioReport, Verdict};
 use crate::scenario::{Scenario, StepKind, SystemdStep};
@@ -28,9 +29,14 @@ pub(crate) struct TrialRecord<'a> {
     pub(crate) report: Option<&'a ScenarioReport>,
 }
 
-/// The trial as stored: `file` relative to the project root, the waivers in force today
+/// The trial as stored: `file` relative to the project root, the waivers in force on the judging date
 /// (for a scenario that ran), every text through the target's secrets.
-pub(crate) fn to_result(t: &TrialRecord, root: &Path, today: &str, red: &Redactor) -> TrialResult {
+pub(crate) fn to_result(
+    t: &TrialRecord,
+    root: &Path,
+    judging: &JudgingDate,
+    red: &Redactor,
+) -> TrialResult {
     let gate = t.name.split("::").next().unwrap_or_default();
     let scenario = wire::Scenario {
         name: t.name.to_string(),
@@ -52,7 +58,7 @@ pub(crate) fn to_result(t: &TrialRecord, root: &Path, today: &str, red: &Redacto
     };
     // Only a scenario whose steps ran had a waiver bend its claim.
     let waivers = match (t.scenario, t.report) {
-        (Some(s), Some(_)) => waivers_in_force(gate, s, today),
+        (Some(s), Some(_)) => waivers_in_force(gate, s, judging),
         _ => Vec::new(),
     };
     TrialResult {
@@ -81,7 +87,7 @@ fn steps(r: &ScenarioReport) -> Vec<wire::Step> {
 /// The waivers of the scenario's steps that hold today: `systemctl --failed` allowlists and
 /// parity exceptions (`same_as.except`). An expired one is not listed: it fails its step,
 /// which says so.
-fn waivers_in_force(gate: &str, sc: &Scenario, today: &str) -> Vec<wire::Waiver> {
+fn waivers_in_force(gate: &str, sc: &Scenario, on: &JudgingDate) -> Vec<wire::Waiver> {
     let scenario = format!("{gate}::{}", sc.id);
     let mut out = Vec::new();
     for step in &sc.steps {
@@ -89,7 +95,7 @@ fn waivers_in_force(gate: &str, sc: &Scenario, today: &str) -> Vec<wire::Waiver>
             out.extend(
                 allow
                     .iter()
-                    .filter(|w| w.in_force(today))
+                    .filter(|w| w.in_force(on))
                     .map(|w| wire::Waiver {
                         scenario: scenario.clone(),
                         unit: w.unit.clone(),
@@ -103,7 +109,7 @@ fn waivers_in_force(gate: &str, sc: &Scenario, today: &str) -> Vec<wire::Waiver>
             out.extend(
                 sa.except
                     .iter()
-                    .filter(|w| w.in_force(today))
+                    .filter(|w| w.in_force(on))
                     .map(|w| wire::Waiver {
                         scenario: scenario.clone(),
                         unit: String::new(),

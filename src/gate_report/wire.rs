@@ -15,7 +15,9 @@
 //! ```
 //! Added within witness-report/1 as optional fields: `Report.actions[]` (absent when the
 //! gate ran no action), `Identity.hostname?`, `Identity.targets_file?`, `Scenario.evidence?`,
-//! `Action.observed[]` (absent when the action fired or triggered its runs itself).
+//! `Action.observed[]` (absent when the action fired or triggered its runs itself),
+//! `Identity.judged_on? { date, pinned }` (the date waivers were judged on), `Report.platform[]`
+//! (differences classed as the platform's, absent when none).
 //! `verdict` is one of passed, failed, error, refused, skipped; `status` one of passed,
 //! failed, error, skipped. `?` marks a field that is `null` when it could not be read (a
 //! fact missing from the host is reported absent, never guessed). Times are RFC 3339 UTC.
@@ -87,9 +89,22 @@ pub struct Identity {
     /// added in witness-report/1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) hostname: Option<String>,
+    /// The date the run's waivers were judged on, and whether the target pinned it
+    /// (`judged_on`) or it was today's (UTC). Optional field added in witness-report/1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) judged_on: Option<JudgedOn>,
     pub(crate) run_id: String,
     pub started_utc: String,
     pub ended_utc: String,
+}
+
+/// The run's judging date (see `crate::judging`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct JudgedOn {
+    /// `YYYY-MM-DD`.
+    pub(crate) date: String,
+    /// Pinned by the target; false: today's date (UTC) when the run began.
+    pub(crate) pinned: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

@@ -10,6 +10,8 @@ use std::time::Duration;
 
 use regex::Regex;
 
+use crate::judging::JudgingDate;
+
 /// A loaded scenario file.
 #[derive(Debug, Clone)]
 pub struct Scenario {
@@ -292,9 +294,9 @@ pub struct ToolWaiver {
 }
 
 impl ToolWaiver {
-    /// In force on `today` (`YYYY-MM-DD`, UTC).
-    pub(crate) fn in_force(&self, today: &str) -> bool {
-        today <= self.expires.as_str()
+    /// In force on the run's judging date.
+    pub(crate) fn in_force(&self, on: &JudgingDate) -> bool {
+        on.holds(&self.expires)
     }
 }
 
@@ -329,13 +331,8 @@ pub struct Waiver {
 }
 
 impl Waiver {
-    /// In force on `today` (`YYYY-MM-DD`, UTC): ISO dates compare as strings.
-    pub(crate) fn in_force(&self, today: &str) -> bool {
-        today <= self.expires.as_str()
+    /// In force on the run's judging date.
+    pub(crate) fn in_force(&self, on: &JudgingDate) -> bool {
+        on.holds(&self.expires)
     }
-}
-
-/// Today's date in UTC, `YYYY-MM-DD`.
-pub(crate) fn today_utc() -> String {
-    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()[..10].to_string()
 }
