@@ -3,10 +3,14 @@
 //! Each outcome says what was expected and, when it failed, what was seen; the engine
 //! puts both in the evidence and in the failure message.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::LazyLock;
 
 use regex::Regex;
+
+mod coverage;
+
+pub(crate) use coverage::by_source;
 
 use crate::interp::{Quote, Vars};
 use crate::judging::JudgingDate;
@@ -76,6 +80,9 @@ pub(crate) fn evaluate(
     if let Some(sa) = &e.same_as {
         out.push(same_as(sa, &obs.stdout, vars, judging));
     }
+    if let Some(so) = &e.subset_of {
+        out.push(coverage::subset_of(so, &obs.stdout, vars, judging));
+    }
     out
 }
 
@@ -99,11 +106,38 @@ fn same_as(sa: &SameAs, stdout: &str, vars: &Vars, judging: &JudgingDate) -> Out
             format!("${{{}}} was never captured", sa.var),
         );
     };
-    let (left, right) = (normalized(sa, other), normalized(sa, stdout));
+    let platform = match coverage::platform_of(sa.platform.as_deref(), vars) {
+        Ok(p) => p,
+        Err(seen) => return Outcome::fail(expected, seen),
+    };
+    // What one side alone has because it is the platform's is its own class, not compared.
+    let classed = coverage::one_sided(platform.as_ref(), &keyed(sa, other), &keyed(sa, stdout));
+    let skip: BTreeSet<&str> = classed.iter().map(|p| p.tool.as_str()).collect();
+    let (left, right) = (normalized(sa, other, &skip), normalized(sa, stdout, &skip));
     if left == right {
-        return Outcome::pass(expected);
+        return coverage::passed(expected, classed, "");
     }
     Outcome::check(false, expected, show_diff(&left, &right))
+}
+
+/// The key of a line a parity check compares: the `key` group of `lines`, else the text
+/// before the first `=`.
+fn key_of<'l>(sa: &SameAs, l: &'l str) -> &'l str {
+    match sa.lines.as_ref().and_then(|re| re.captures(l)?.name("key")) {
+        Some(k) => k.as_str(),
+        None => l.split_once('=').map_or(l, |(k, _)| k),
+    }
+}
+
+/// The lines `lines` selects as `key → value` (the text after the first `=`).
+fn keyed(sa: &SameAs, t: &str) -> BTreeMap<String, String> {
+    t.lines()
+        .filter(|l| sa.lines.as_ref().is_none_or(|re| re.is_match(l)))
+        .map(|l| {
+            let value = l.split_once('=').map_or("", |(_, v)| v.trim_end());
+            (key_of(sa, l).to_string(), value.to_string())
+        })
+        .collect()
 }
 
 /// Why a parity check fails before any comparison: a tool MISSING on either side, or an
@@ -123,26 +157,16 @@ fn missing_or_expired(
         return Some(format!("`{l}`: MISSING never equals MISSING"));
     }
     // An exception past its date fails the check, naming it (renew it or remove it).
-    if let Some(w) = sa.except.iter().find(|w| !w.in_force(judging)) {
-        return Some(format!(
-            "the exception for `{}` expired on {} ({}): renew it with a new date and reason, or remove it",
-            w.tools.join(", "),
-            w.expires,
-            w.reason
-        ));
-    }
-    None
+    coverage::expired(&sa.except, judging)
 }
 
 /// The lines of `t` a parity check compares: those `lines` selects, less the excepted
-/// tools, each cut to its `key` and normalized as asked.
-fn normalized(sa: &SameAs, t: &str) -> String {
+/// tools and those in `skip` (the platform's), each cut to its `key` and normalized as asked.
+fn normalized(sa: &SameAs, t: &str, skip: &BTreeSet<&str>) -> String {
     let excepted = |l: &str| {
-        let key = match sa.lines.as_ref().and_then(|re| re.captures(l)?.name("key")) {
-            Some(k) => k.as_str(),
-            None => l.split_once('=').map_or(l, |(k, _)| k),
-        };
-        sa.except.iter().any(|w| w.tools.iter().any(|t| t == key))
+        let key = key_of(sa, l);
+        let value = l.split_once('=').map_or("", |(_, v)| v.trim_end());
+        skip.contains(key) || sa.except.iter().any(|w| w.covers(key, value))
     };
     let mut lines: Vec<String> = t
         .lines()
@@ -217,6 +241,7 @@ fn present(stream: &str, re: &Regex, text: &str) -> Outcome {
             expected: format!("{stream} matches /{}/", show(re)),
             seen: None,
             matched_lines: lines,
+            platform: Vec::new(),
         }
     } else {
         Outcome::check(
@@ -276,6 +301,7 @@ fn in_order(res: &[Regex], text: &str) -> Outcome {
         expected,
         seen: None,
         matched_lines: matched,
+        platform: Vec::new(),
     }
 }
 
@@ -296,6 +322,7 @@ fn count(re: &Regex, want: usize, text: &str) -> Outcome {
         expected,
         seen: Some(seen),
         matched_lines: lines,
+        platform: Vec::new(),
     }
 }
 
@@ -614,8 +641,125 @@ mod tests {
             r[1].seen
                 .as_ref()
                 .unwrap()
-                .contains("`ssh` expired on 2020-01-31"),
+                .contains("commands ssh expired on 2020-01-31"),
             "{r:?}"
+        );
+    }
+
+    /// Platform facts as an evaluator step prints them.
+    const PLATFORM: &str = "platform package gawk /nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-gawk-5.3.1\n\
+        platform wrapper sudo /run/wrappers/wrappers.x1/sudo\n";
+
+    #[test]
+    fn parity_classes_what_one_side_alone_has_from_the_platform_apart() {
+        let timer = "bash=/nix/store/b/bin/bash\n";
+        let drone = "awk=/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-gawk-5.3.1/bin/gawk\n\
+            bash=/nix/store/b/bin/bash\nsudo=/run/wrappers/wrappers.x1/sudo\n";
+        let mut v = Vars::default();
+        v.set("timer", timer);
+        v.set("facts", PLATFORM);
+        let e = expect("same_as = { var = 'timer', platform = 'facts' }");
+        let r = judge(&e, &obs(drone, 0), &v);
+        assert!(r[1].ok, "{r:?}");
+        assert_eq!(
+            r[1].seen.as_deref(),
+            Some("the platform's: gawk (awk); setuid wrapper (/run/wrappers/bin) (sudo)")
+        );
+        assert_eq!(r[1].platform.len(), 2);
+        // A tool that is not the platform's stays a difference, named.
+        let more = format!("{drone}ssh=/nix/store/o-openssh-9.9/bin/ssh\n");
+        let r = judge(&e, &obs(&more, 0), &v);
+        assert!(!r[1].ok);
+        let seen = r[1].seen.as_deref().unwrap();
+        assert!(
+            seen.contains("+ ssh=/nix/store/o-openssh-9.9/bin/ssh"),
+            "{seen}"
+        );
+        assert!(
+            !seen.contains("awk"),
+            "the platform's are not in the diff: {seen}"
+        );
+        // Without the facts the same inventories are red: the class comes from them alone.
+        let bare = expect("same_as = { var = 'timer' }");
+        assert!(!judge(&bare, &obs(drone, 0), &v)[1].ok);
+        // Facts that name no package (an evaluator that failed) never pass as "none".
+        v.set("facts", "");
+        let r = judge(&e, &obs(drone, 0), &v);
+        assert!(!r[1].ok);
+        assert!(
+            r[1].seen
+                .as_deref()
+                .unwrap()
+                .contains("no `platform package"),
+            "{r:?}"
+        );
+    }
+
+    #[test]
+    fn the_same_name_at_two_paths_is_never_the_platforms() {
+        let mut v = Vars::default();
+        v.set("timer", "awk=/nix/store/c-gawk-5.3.1/bin/gawk\n");
+        v.set("facts", PLATFORM);
+        let e = expect("same_as = { var = 'timer', platform = 'facts' }");
+        let drone = "awk=/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-gawk-5.3.1/bin/gawk\n";
+        assert!(!judge(&e, &obs(drone, 0), &v)[1].ok);
+    }
+
+    #[test]
+    fn coverage_of_a_list_by_another_the_platform_and_waivers() {
+        let old = "git=/nix/store/g-git-2.47/bin/git\n\
+            awk=/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-gawk-5.3.1/bin/gawk\n\
+            ssh=/nix/store/oooooooooooooooooooooooooooooooo-openssh-9.9/bin/ssh\n";
+        let mut v = Vars::default();
+        v.set(
+            "new",
+            "git=/nix/store/g2-git-2.47/bin/git\nbash=/nix/store/b/bin/bash\n",
+        );
+        v.set("facts", PLATFORM);
+        let e = expect(
+            "subset_of = { var = 'new', platform = 'facts', except = [{ packages = ['openssh'], reason = 'kept for operators', expires = '2026-12-31' }] }",
+        );
+        let r = judge(&e, &obs(old, 0), &v);
+        assert!(r[1].ok, "{r:?}");
+        assert_eq!(
+            r[1].seen.as_deref(),
+            Some("3 commands: 1 in ${new}, 1 the platform's, 1 waived; the platform's: gawk (awk)")
+        );
+        // Not in the new list, not the platform's, not waived: red, named with its path.
+        let r = judge(
+            &e,
+            &obs(&format!("{old}xz=/nix/store/x-xz-5.6/bin/xz\n"), 0),
+            &v,
+        );
+        assert!(!r[1].ok);
+        assert_eq!(
+            r[1].seen.as_deref(),
+            Some(
+                "1 of 4 commands are not in ${new}, not the platform's and not waived: xz=/nix/store/x-xz-5.6/bin/xz"
+            )
+        );
+        // Nothing listed is nothing witnessed.
+        assert!(!judge(&e, &obs("", 0), &v)[1].ok);
+    }
+
+    #[test]
+    fn an_exception_holds_through_its_last_day_on_the_judging_date() {
+        let mut v = Vars::default();
+        v.set("new", "git=/nix/store/g/bin/git\n");
+        let e = expect(
+            "subset_of = { var = 'new', except = [{ tools = ['ssh'], reason = 'operators', expires = '2026-12-31' }] }",
+        );
+        let old = obs("ssh=/nix/store/o-openssh-9.9/bin/ssh\n", 0);
+        let on = |d: &str| evaluate(&e, &old, &v, &JudgingDate::pinned(d).unwrap());
+        assert!(on("2026-12-30")[1].ok, "the day before");
+        assert!(on("2026-12-31")[1].ok, "the day of");
+        let after = on("2027-01-01");
+        assert!(!after[1].ok, "the day after");
+        assert_eq!(
+            after[1].seen.as_deref(),
+            Some(
+                "the exception for commands ssh expired on 2026-12-31 (operators): renew it with a new date and reason, or remove it"
+            )
         );
     }
 

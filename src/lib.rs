@@ -38,6 +38,7 @@ pub mod gate_report;
 pub(crate) mod interp;
 pub mod judging;
 mod lock;
+pub(crate) mod platform;
 pub(crate) mod poll;
 pub(crate) mod redact;
 pub mod report;

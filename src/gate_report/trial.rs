@@ -64,7 +64,31 @@ pub(crate) fn to_result(
     TrialResult {
         scenario: redact(scenario, red),
         waivers,
+        platform: t.report.map(|r| platform(&t.name, r)).unwrap_or_default(),
     }
+}
+
+/// The differences the scenario's checks classed as the platform's, by step and source (the
+/// outcomes were redacted in the engine).
+fn platform(scenario: &str, r: &ScenarioReport) -> Vec<wire::Platform> {
+    let mut out: Vec<wire::Platform> = Vec::new();
+    for s in &r.steps {
+        for p in s.outcomes.iter().flat_map(|o| &o.platform) {
+            match out
+                .iter_mut()
+                .find(|w| w.step == s.index && w.from == p.from)
+            {
+                Some(w) => w.tools.push(p.tool.clone()),
+                None => out.push(wire::Platform {
+                    scenario: scenario.to_string(),
+                    step: s.index,
+                    from: p.from.clone(),
+                    tools: vec![p.tool.clone()],
+                }),
+            }
+        }
+    }
+    out
 }
 
 fn steps(r: &ScenarioReport) -> Vec<wire::Step> {
@@ -84,8 +108,8 @@ fn steps(r: &ScenarioReport) -> Vec<wire::Step> {
         .collect()
 }
 
-/// The waivers of the scenario's steps that hold today: `systemctl --failed` allowlists and
-/// parity exceptions (`same_as.except`). An expired one is not listed: it fails its step,
+/// The waivers of the scenario's steps that hold on the judging date: `systemctl --failed`
+/// allowlists and inventory exceptions (`same_as.except`, `subset_of.except`). An expired one is not listed: it fails its step,
 /// which says so.
 fn waivers_in_force(gate: &str, sc: &Scenario, on: &JudgingDate) -> Vec<wire::Waiver> {
     let scenario = format!("{gate}::{}", sc.id);
@@ -100,25 +124,27 @@ fn waivers_in_force(gate: &str, sc: &Scenario, on: &JudgingDate) -> Vec<wire::Wa
                         scenario: scenario.clone(),
                         unit: w.unit.clone(),
                         tools: Vec::new(),
+                        packages: Vec::new(),
                         reason: w.reason.clone(),
                         expires: w.expires.clone(),
                     }),
             );
         }
-        if let Some(sa) = &step.expect.same_as {
-            out.extend(
-                sa.except
-                    .iter()
-                    .filter(|w| w.in_force(on))
-                    .map(|w| wire::Waiver {
-                        scenario: scenario.clone(),
-                        unit: String::new(),
-                        tools: w.tools.clone(),
-                        reason: w.reason.clone(),
-                        expires: w.expires.clone(),
-                    }),
-            );
-        }
+        let except = step.expect.same_as.iter().map(|sa| &sa.except);
+        let except = except.chain(step.expect.subset_of.iter().map(|so| &so.except));
+        out.extend(
+            except
+                .flatten()
+                .filter(|w| w.in_force(on))
+                .map(|w| wire::Waiver {
+                    scenario: scenario.clone(),
+                    unit: String::new(),
+                    tools: w.tools.clone(),
+                    packages: w.packages.clone(),
+                    reason: w.reason.clone(),
+                    expires: w.expires.clone(),
+                }),
+        );
     }
     out
 }

@@ -544,7 +544,20 @@ impl Cx<'_> {
             }),
             None => None,
         };
+        let subset_of = match e.subset_of {
+            Some(so) => Some(SubsetOf {
+                var: so.var,
+                platform: so.platform,
+                except: so
+                    .except
+                    .into_iter()
+                    .map(|w| self.tool_waiver(w.into_inner()))
+                    .collect::<Result<_, _>>()?,
+            }),
+            None => None,
+        };
         Ok(Expect {
+            subset_of,
             exit: if e.any_exit {
                 None
             } else {
@@ -574,6 +587,7 @@ impl Cx<'_> {
                         .map(|w| self.tool_waiver(w.into_inner()))
                         .collect::<Result<_, _>>()?,
                     var: sa.var,
+                    platform: sa.platform,
                     normalize: sa
                         .normalize
                         .iter()
@@ -710,16 +724,29 @@ impl Cx<'_> {
     }
 
     fn tool_waiver(&self, w: ExceptWire) -> Result<ToolWaiver, LoadError> {
-        let what = format!("exception for `{}`", w.tools.join(", "));
+        let what = format!(
+            "exception for `{}`",
+            w.tools
+                .iter()
+                .chain(&w.packages)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
         let date = self.expiry(&w.expires, &what)?;
-        if w.tools.is_empty() || w.tools.iter().any(|t| t.trim().is_empty()) {
-            return Err(self.err(w.expires.span(), format!("{what} names no tool")));
+        let blank = |l: &[String]| l.iter().any(|t| t.trim().is_empty());
+        if (w.tools.is_empty() && w.packages.is_empty()) || blank(&w.tools) || blank(&w.packages) {
+            return Err(self.err(
+                w.expires.span(),
+                format!("{what} names no tool and no package"),
+            ));
         }
         if w.reason.trim().is_empty() {
             return Err(self.err(w.expires.span(), format!("{what} needs a reason")));
         }
         Ok(ToolWaiver {
             tools: w.tools,
+            packages: w.packages,
             reason: w.reason,
             expires: date,
         })
@@ -945,6 +972,11 @@ fn step_templates<'a>(kind: &'a StepKind, e: &'a Expect) -> (Vec<&'a str>, Vec<&
     t.extend(e.stdout_equals.as_deref());
     if let Some(sa) = &e.same_as {
         named.push(&sa.var);
+        named.extend(sa.platform.as_deref());
+    }
+    if let Some(so) = &e.subset_of {
+        named.push(&so.var);
+        named.extend(so.platform.as_deref());
     }
     (t, named)
 }

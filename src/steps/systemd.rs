@@ -98,6 +98,7 @@ fn show(
             expected: format!("{unit} {k}={v}"),
             seen: Some(format!("{k}={got}")),
             matched_lines: vec![format!("{k}={got}")],
+            platform: Vec::new(),
         });
     }
     Ok(obs)
@@ -191,6 +192,7 @@ fn judge_units(failed: &[String], allow: &[Waiver], on: &JudgingDate) -> Outcome
             format!("\n{}", diff.join("\n"))
         }),
         matched_lines: diff,
+        platform: Vec::new(),
     }
 }
 
@@ -368,6 +370,7 @@ fn start(unit: &str, var: &str, cx: &StepCtx, deadline: Instant) -> Result<Obser
                             get("ExecMainStatus")
                         )),
                         matched_lines: Vec::new(),
+                        platform: Vec::new(),
                     });
                     if obs.timed_out {
                         obs.checks.push(Outcome {
@@ -375,6 +378,7 @@ fn start(unit: &str, var: &str, cx: &StepCtx, deadline: Instant) -> Result<Obser
                             expected: format!("{unit} finishes within {:?}", cx.timeout),
                             seen: Some(format!("still {last_state} when the deadline passed")),
                             matched_lines: Vec::new(),
+                            platform: Vec::new(),
                         });
                     }
                     obs.stdout = stable_props(&p);
@@ -449,6 +453,7 @@ fn wait(
                     a.elapsed().as_secs_f64()
                 )),
                 matched_lines: Vec::new(),
+                platform: Vec::new(),
             });
             let run_id = Some(std::mem::take(&mut run_id)).filter(|i| !i.is_empty());
             define_invocation(&mut obs, unit, var, run_id);
