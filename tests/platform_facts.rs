@@ -105,7 +105,11 @@ fn m2_platform_nix_names_only_what_every_definition_gives_the_platform() {
     // ping and sudoedit: false mkIf.
     assert_eq!(got, WANT);
     let got = platform_lines(expr, false).unwrap();
-    assert_eq!(got, &WANT[..2], "no security.wrappers option, no wrapper facts");
+    assert_eq!(
+        got,
+        &WANT[..2],
+        "no security.wrappers option, no wrapper facts"
+    );
 }
 
 #[test]
@@ -118,5 +122,9 @@ fn m1_facts_nix_gives_the_same_platform_facts() {
     assert_eq!(got, WANT);
     let mut got = platform_lines(expr, false).unwrap();
     got.sort();
-    assert_eq!(got, &WANT[..2], "no security.wrappers option, no wrapper facts");
+    assert_eq!(
+        got,
+        &WANT[..2],
+        "no security.wrappers option, no wrapper facts"
+    );
 }

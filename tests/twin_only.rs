@@ -168,7 +168,10 @@ fn hits(file: &str, text: &str) -> Vec<String> {
 /// The files under `scenarios/` that the steps of `text` name (`cat scenarios/m1/facts.nix`).
 fn named_files(text: &str) -> Vec<String> {
     read_part(text, true)
-        .flat_map(|(_, line)| line.match_indices("scenarios/").map(move |(i, _)| &line[i..]))
+        .flat_map(|(_, line)| {
+            line.match_indices("scenarios/")
+                .map(move |(i, _)| &line[i..])
+        })
         .map(|rest| {
             rest.split(|c: char| c.is_whitespace() || "\"'`;|)".contains(c))
                 .next()
