@@ -9,16 +9,19 @@ let
   inherit (builtins) attrNames concatMap concatStringsSep filter isAttrs isList isString map match;
   root = toString flake.outPath + "/";
   under = dir: f: builtins.substring 0 (builtins.stringLength dir) (toString f) == dir;
-  # mkIf / mkMerge / mkOverride / mkOrder inside a definition, discharged as the module system does.
+  # A definition as the module system discharges it (lib/modules.nix: dischargeProperties,
+  # then mkOverride/mkOrder unwrapped): the values it stands for. A false mkIf is no value,
+  # not null; each part of an mkMerge is a value of its own (a line of its own, never merged
+  # with another part), so the facts do not depend on the order of parts or modules.
   prop = v: if isAttrs v then v._type or null else null;
-  strip = v:
+  values = v:
     let t = prop v; in
-    if t == "if" then (if v.condition then strip v.content else null)
-    else if t == "override" || t == "order" then strip v.content
-    else if t == "merge" then
-      (let parts = filter (x: x != null) (map strip v.contents); in
-      if parts != [ ] && isList (builtins.head parts) then builtins.concatLists parts else builtins.foldl' (a: b: a // b) { } parts)
-    else v;
+    if t == "if" then (if v.condition then values v.content else [ ])
+    else if t == "merge" then concatMap values v.contents
+    else if t == "override" || t == "order" then values v.content
+    else [ v ];
+  # A list's elements, each discharged as listOf does (an element under a false mkIf is dropped).
+  elements = l: concatMap values l;
   storeName = s:
     let m = match "/nix/store/[a-z0-9]{32}-([^/]+).*" s; in
     if m == null then s else (builtins.parseDrvName (builtins.head m)).name;
@@ -26,28 +29,34 @@ let
   host = h:
     let
       c = flake.nixosConfigurations.${h};
-      platform = f: under (toString c.pkgs.path + "/") f;
-      # The file a definition comes from: the flake's own (relative to it) or any other one.
+      # NixOS' own modules: `modulesPath` (a special argument of every NixOS system, also when
+      # `pkgs` comes from another nixpkgs), else the package set's nixpkgs (`pkgs.path`).
+      platformDir = toString (c._module.specialArgs.modulesPath or c.pkgs.path) + "/";
+      platform = f: under platformDir f;
+      # The file a definition comes from: the flake's own (relative to it) or any other one;
+      # another flake input's module (`/nix/store/…-source/…`) and a module inline in flake.nix
+      # (`<unknown-file>`) count as the flake's own: only the platform's are left out.
       file = f: if under root f then builtins.substring (builtins.stringLength root) 4096 (toString f) else toString f;
       ccrun = toString c.pkgs.cc-ci-run or "";
       name = p:
         if isString p then storeName p
         else if (p.name or "") == "cc-ci-run" && toString p != ccrun then "cc-ci-run(NOT-pkgs.cc-ci-run)"
         else p.pname or (builtins.parseDrvName p.name).name;
-      names = l: concatStringsSep " " (map name l);
+      names = l: concatStringsSep " " (map name (elements l));
       own = defs: filter (d: !platform d.file) defs;
       line = d: opt: v: "${h}: ${file d.file}: ${opt} = ${v}";
-      systemPackages = map (d: line d "environment.systemPackages" (names (strip d.value)))
+      systemPackages = concatMap (d: map (v: line d "environment.systemPackages" (names v)) (values d.value))
         (own c.options.environment.systemPackages.definitionsWithLocations);
+      # Per unit definition: a line per `path` value and per `environment.PATH` value.
+      unitLines = d: u: s:
+        map (p: line d "systemd.services.${u}.path" (names p)) (if s ? path then values s.path else [ ])
+        ++ concatMap
+          (env: map
+            (p: line d "systemd.services.${u}.environment.PATH" (concatStringsSep ":" (map storeName (filter (e: isString e && e != "") (builtins.split ":" p)))))
+            (if env ? PATH then values env.PATH else [ ]))
+          (if s ? environment then values s.environment else [ ]);
       services = concatMap
-        (d:
-          let v = strip d.value; in
-          concatMap
-            (u:
-              let s = strip v.${u}; env = strip (s.environment or { }); in
-              (if s ? path then [ (line d "systemd.services.${u}.path" (names (strip s.path))) ] else [ ])
-              ++ (if env ? PATH then [ (line d "systemd.services.${u}.environment.PATH" (concatStringsSep ":" (map storeName (filter (e: isString e && e != "") (builtins.split ":" (strip env.PATH)))))) ] else [ ]))
-            (attrNames v))
+        (d: concatMap (v: concatMap (u: concatMap (unitLines d u) (values v.${u})) (attrNames v)) (values d.value))
         (own c.options.systemd.services.definitionsWithLocations);
       files = o: map file (filter (f: !platform f) o.files);
       modules = builtins.sort (a: b: a < b) (builtins.attrNames (builtins.listToAttrs (map (f: { name = f; value = null; })
@@ -69,7 +78,7 @@ let
       # its commands resolve into) and per such wrapper; the scenarios class what one path
       # alone has by these lines (witness's `platform` option). A system without a
       # security.wrappers option has no wrapper facts.
-      listed = v: let s = strip v; in if isList s then s else [ ];
+      listed = v: concatMap (x: if isList x then elements x else [ ]) (values v);
       # Store paths as plain strings (an attribute name carries no store context).
       outPaths = p: map builtins.unsafeDiscardStringContext
         (if isString p then [ p ] else map (o: toString (p.${o} or p)) (p.outputs or [ "out" ]));
@@ -80,9 +89,9 @@ let
         (p: map (o: "${h}: platform package ${name p} ${o}") (filter (o: !(ownPaths ? ${o})) (outPaths p)))
         (concatMap (d: listed d.value) (filter (d: platform d.file) pkgDefs));
       wrapperOpt = c.options.security.wrappers or null;
-      wrapperNames = d:
-        let v = strip d.value; in
-        if isAttrs v then filter (n: strip v.${n} != null) (attrNames v) else [ ];
+      wrapperNames = d: concatMap
+        (v: if isAttrs v then filter (n: values v.${n} != [ ]) (attrNames v) else [ ])
+        (values d.value);
       platformWrappers = if wrapperOpt == null then [ ] else
         let defs = wrapperOpt.definitionsWithLocations; mine = set (concatMap wrapperNames (own defs)); in
         map (n: "${h}: platform wrapper ${n}")
@@ -90,7 +99,7 @@ let
       platformFacts = attrNames (set (platformPackages ++ platformWrappers));
       # ---- end of the platform's contents ----
     in
-    systemPackages ++ services ++ shared ++ platformFacts ++ [
+    builtins.sort (a: b: a < b) (systemPackages ++ services) ++ shared ++ platformFacts ++ [
       "${h}: units = ${concatStringsSep " " (attrNames c.config.systemd.services)}"
       "${h}: timers = ${concatStringsSep " " (attrNames (c.config.systemd.timers or { }))}"
       "${h}: modules = ${concatStringsSep " " modules}"

@@ -2,8 +2,8 @@
 # (NixOS's own), so that M2.6 can class what only the Drone runner's PATH reaches
 # (`/run/current-system/sw/bin:/run/wrappers/bin`) without a list of command names.
 #   - `platform package <name> <store path>`: every output of a package all of whose
-#     definitions in environment.systemPackages come from a platform file (a module under
-#     the nixpkgs the system is built with, `pkgs.path`, as scenarios/m1/facts.nix decides);
+#     definitions in environment.systemPackages come from a platform file (a NixOS module:
+#     under `modulesPath`, else `pkgs.path`, as scenarios/m1/facts.nix decides);
 #   - `platform wrapper <name>`: a security.wrappers entry all of whose definitions do
 #     (none when the system has no such option).
 # M2 does not run gate M1's facts.nix; this file is its own, small on purpose.
@@ -12,7 +12,8 @@
 let
   inherit (builtins) attrNames concatMap filter foldl' isAttrs isList isString map;
   c = flake.nixosConfigurations.${host};
-  anchor = toString c.pkgs.path + "/";
+  # NixOS' own modules, as facts.nix anchors them: `modulesPath`, else the package set's nixpkgs.
+  anchor = toString (c._module.specialArgs.modulesPath or c.pkgs.path) + "/";
   fromPlatform = d: builtins.substring 0 (builtins.stringLength anchor) (toString d.file) == anchor;
   # A definition's value as the module system discharges it: mkIf, mkMerge, mkOverride, mkOrder.
   value = v:

@@ -1,0 +1,2 @@
+# An inline attribute-set module in imports.
+{ pkgs, ... }: { imports = [ { environment.systemPackages = [ pkgs.jq ]; } ]; }

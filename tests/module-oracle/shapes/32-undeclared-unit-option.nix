@@ -1,0 +1,2 @@
+# An option a unit does not have.
+{ pkgs, ... }: { systemd.services.nightly-sweep.pathh = [ pkgs.git-lfs ]; }

@@ -1,0 +1,2 @@
+# Two different host names: conflicting definition values.
+{ ... }: { networking.hostName = "cc-ci-2"; }

@@ -1,0 +1,2 @@
+# A string where a package is expected.
+{ ... }: { environment.systemPackages = [ "git-lfs" ]; }

@@ -1,0 +1,2 @@
+# A second overlay from another module.
+{ ... }: { nixpkgs.overlays = [ (final: prev: { opsTools = [ final.jq ]; }) ]; }

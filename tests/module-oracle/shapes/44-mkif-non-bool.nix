@@ -1,0 +1,2 @@
+# mkIf with a condition that is not a boolean.
+{ lib, pkgs, ... }: { environment.systemPackages = lib.mkIf "yes" [ pkgs.jq ]; }

@@ -1,0 +1,2 @@
+# Imported by file from 04-file-import.nix.
+{ pkgs, ... }: { environment.systemPackages = [ pkgs.git-lfs ]; }

@@ -1,0 +1,9 @@
+# nixos/modules/tasks/network-interfaces.nix, reduced: `networking.hostName`.
+{ lib, ... }:
+{
+  options.networking.hostName = lib.mkOption {
+    default = "nixos";
+    type = lib.types.strMatching "^$|^[[:alnum:]]([[:alnum:]_-]{0,61}[[:alnum:]])?$";
+    description = "The name of the machine.";
+  };
+}

@@ -1,0 +1,20 @@
+# nixos/modules/system/boot/systemd.nix, reduced: `systemd.services` and `systemd.timers`
+# (units rendered by ../toplevel.nix), and a timer for every service with `startAt`.
+{ config, lib, pkgs, ... }:
+let
+  units = import ./systemd-unit-options.nix { inherit lib pkgs; };
+  cfg = config.systemd;
+in
+{
+  options.systemd = {
+    services = lib.mkOption { default = { }; type = lib.types.attrsOf units.service; description = "Definition of systemd service units."; };
+    timers = lib.mkOption { default = { }; type = lib.types.attrsOf units.timer; description = "Definition of systemd timer units."; };
+  };
+
+  config.systemd.timers = builtins.mapAttrs
+    (name: service: {
+      wantedBy = [ "timers.target" ];
+      timerConfig.OnCalendar = service.startAt;
+    })
+    (lib.filterAttrs (name: service: service.enable && service.startAt != [ ]) cfg.services);
+}
