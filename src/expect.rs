@@ -117,7 +117,18 @@ fn same_as(sa: &SameAs, stdout: &str, vars: &Vars, judging: &JudgingDate) -> Out
     if left == right {
         return coverage::passed(expected, classed, "");
     }
-    Outcome::check(false, expected, show_diff(&left, &right))
+    // Red, and still saying which differences were the platform's (they are not in the diff).
+    let mut seen = show_diff(&left, &right);
+    if !classed.is_empty() {
+        seen.push_str(&format!(
+            "\n(not compared, the platform's: {})",
+            coverage::by_source(&classed)
+        ));
+    }
+    Outcome {
+        platform: classed,
+        ..Outcome::fail(expected, seen)
+    }
 }
 
 /// The key of a line a parity check compares: the `key` group of `lines`, else the text
@@ -676,8 +687,14 @@ mod tests {
             "{seen}"
         );
         assert!(
-            !seen.contains("awk"),
-            "the platform's are not in the diff: {seen}"
+            seen.ends_with("\n(not compared, the platform's: gawk (awk); setuid wrapper (/run/wrappers/bin) (sudo))"),
+            "the platform's are not in the diff, and said: {seen}"
+        );
+        assert!(!seen.contains("+ awk"), "{seen}");
+        assert_eq!(
+            r[1].platform.len(),
+            2,
+            "the report lists them on a red run too"
         );
         // Without the facts the same inventories are red: the class comes from them alone.
         let bare = expect("same_as = { var = 'timer' }");
