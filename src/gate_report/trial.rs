@@ -64,7 +64,7 @@ pub(crate) fn to_result(
     TrialResult {
         scenario: redact(scenario, red),
         waivers,
-        platform: t.report.map(|r| platform(&t.name, r)).unwrap_or_default(),
+        platform: t.report.map(|r| platform(t.name, r)).unwrap_or_default(),
     }
 }
 
