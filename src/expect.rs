@@ -177,7 +177,7 @@ fn normalized(sa: &SameAs, t: &str, skip: &BTreeSet<&str>) -> String {
     let excepted = |l: &str| {
         let key = key_of(sa, l);
         let value = l.split_once('=').map_or("", |(_, v)| v.trim_end());
-        skip.contains(key) || sa.except.iter().any(|w| w.covers(key, value))
+        skip.contains(key) || sa.except.iter().any(|w| w.covers(key, &package_of(value)))
     };
     let mut lines: Vec<String> = t
         .lines()
@@ -229,6 +229,15 @@ fn show_diff(left: &str, right: &str) -> String {
         shown.push_str(&format!("\n({equal} equal lines not shown)"));
     }
     shown
+}
+
+/// The store name of the package a resolved path lies in (`openssh`); empty outside the store.
+pub(crate) fn package_of(resolved: &str) -> String {
+    if resolved.starts_with("/nix/store/") {
+        store_name(resolved)
+    } else {
+        String::new()
+    }
 }
 
 /// Every `/nix/store/<hash>-name-version…` in a line becomes its bare name.

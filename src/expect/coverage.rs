@@ -146,7 +146,11 @@ pub(super) fn subset_of(
                 tool: tool.to_string(),
                 from,
             });
-        } else if so.except.iter().any(|w| w.covers(tool, path)) {
+        } else if so
+            .except
+            .iter()
+            .any(|w| w.covers(tool, &super::package_of(path)))
+        {
             waived += 1;
         } else {
             missing.push(format!("{tool}={path}"));

@@ -315,11 +315,11 @@ impl ToolWaiver {
         on.holds(&self.expires)
     }
 
-    /// It names the command `tool`, or the package `resolved` (a store path) lies in.
-    pub(crate) fn covers(&self, tool: &str, resolved: &str) -> bool {
+    /// It names the command `tool`, or `package`, the store name of the package the command
+    /// resolved into (empty when it resolved outside the store).
+    pub(crate) fn covers(&self, tool: &str, package: &str) -> bool {
         self.tools.iter().any(|t| t == tool)
-            || (resolved.starts_with("/nix/store/")
-                && self.packages.contains(&crate::expect::store_name(resolved)))
+            || (!package.is_empty() && self.packages.iter().any(|p| p == package))
     }
 
     /// What it waives, for a person: `commands ssh, scp` and/or `package openssh`.
