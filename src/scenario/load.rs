@@ -724,15 +724,17 @@ impl Cx<'_> {
     }
 
     fn tool_waiver(&self, w: ExceptWire) -> Result<ToolWaiver, LoadError> {
-        let what = format!(
-            "exception for `{}`",
-            w.tools
-                .iter()
-                .chain(&w.packages)
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
+        let named: Vec<&str> = w
+            .tools
+            .iter()
+            .chain(&w.packages)
+            .map(String::as_str)
+            .collect();
+        let what = if named.is_empty() {
+            "an exception".to_string()
+        } else {
+            format!("exception for `{}`", named.join(", "))
+        };
         let date = self.expiry(&w.expires, &what)?;
         let blank = |l: &[String]| l.iter().any(|t| t.trim().is_empty());
         if (w.tools.is_empty() && w.packages.is_empty()) || blank(&w.tools) || blank(&w.packages) {
@@ -755,8 +757,7 @@ impl Cx<'_> {
     /// A waiver's `expires`: a real `YYYY-MM-DD` date.
     fn expiry(&self, expires: &Spanned<String>, what: &str) -> Result<String, LoadError> {
         let date = expires.get_ref();
-        let valid =
-            date.len() == 10 && humantime::parse_rfc3339(&format!("{date}T00:00:00Z")).is_ok();
+        let valid = crate::judging::is_date(date);
         if !valid {
             return Err(self.err(
                 expires.span(),
@@ -768,8 +769,7 @@ impl Cx<'_> {
 
     fn waiver(&self, w: WaiverWire) -> Result<Waiver, LoadError> {
         let date = w.expires.get_ref();
-        let valid =
-            date.len() == 10 && humantime::parse_rfc3339(&format!("{date}T00:00:00Z")).is_ok();
+        let valid = crate::judging::is_date(date);
         if !valid {
             return Err(self.err(
                 w.expires.span(),
@@ -1153,6 +1153,18 @@ mod tests {
                 step("run = { cmd = \"true\" }\ncapture = [\"x(.*)\"]"),
             ),
             ("toml syntax", "title = \"t\nclaim = 1\n".into()),
+            (
+                "inventory exception naming nothing",
+                step(
+                    "run = { cmd = \"true\" }\nexpect = { subset_of = { var = \"x\", except = [{ reason = \"r\", expires = \"2026-12-31\" }] } }",
+                ),
+            ),
+            (
+                "inventory exception without a real date",
+                step(
+                    "run = { cmd = \"true\" }\nexpect = { subset_of = { var = \"x\", platform = \"p\", except = [{ packages = [\"openssh\"], reason = \"r\", expires = \"2026-02-30\" }] } }",
+                ),
+            ),
             (
                 "unknown record mode",
                 step("run = { cmd = \"true\" }\nrecord = \"some\""),
