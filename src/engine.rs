@@ -74,6 +74,7 @@ pub(crate) fn run_steps(
             observe: rt.observe,
             output_limit: rt.output_limit,
             progress: &progress_red,
+            judging: &rt.judging,
         };
         let (report, obs) = run_with_retry(i + 1, step, &cx, &red, &secret_errors);
         observed.extend(obs.as_ref().and_then(|o| o.observed.clone()));
@@ -208,7 +209,7 @@ fn judged(
     retry_left: bool,
 ) -> Option<(StepReport, Option<Observation>)> {
     let mut outcomes = obs.checks.clone();
-    outcomes.extend(expect::evaluate(&step.expect, &obs, cx.vars));
+    outcomes.extend(expect::evaluate(&step.expect, &obs, cx.vars, cx.judging));
     let ok = !obs.timed_out && outcomes.iter().all(|o| o.ok) && check_capture(step, &obs);
     if !(ok || !retry_left || obs.settled) {
         return None;

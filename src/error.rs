@@ -115,6 +115,17 @@ pub enum TargetError {
         #[source]
         source: ssh2_config::SshParserError,
     },
+    /// A target's `judged_on` is not a real `YYYY-MM-DD` day.
+    #[error(
+        "{}:{line}:{col}: `judged_on = \"{value}\"` is not a date (write YYYY-MM-DD)",
+        file.display()
+    )]
+    JudgedOn {
+        file: PathBuf,
+        line: usize,
+        col: usize,
+        value: String,
+    },
     #[error("unknown target `{name}` (WITNESS_TARGET); {} defines: {known}", file.display())]
     Unknown {
         name: String,

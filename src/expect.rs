@@ -3,17 +3,27 @@
 //! Each outcome says what was expected and, when it failed, what was seen; the engine
 //! puts both in the evidence and in the failure message.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::LazyLock;
 
 use regex::Regex;
 
+mod coverage;
+
+pub(crate) use coverage::by_source;
+
 use crate::interp::{Quote, Vars};
+use crate::judging::JudgingDate;
 use crate::report::{Observation, Outcome};
-use crate::scenario::{Contains, Expect, Normalize, SameAs, SameNormalize, today_utc};
+use crate::scenario::{Contains, Expect, Normalize, SameAs, SameNormalize};
 
 /// Evaluate every expectation of a step against its observation.
-pub(crate) fn evaluate(e: &Expect, obs: &Observation, vars: &Vars) -> Vec<Outcome> {
+pub(crate) fn evaluate(
+    e: &Expect,
+    obs: &Observation,
+    vars: &Vars,
+    judging: &JudgingDate,
+) -> Vec<Outcome> {
     let mut out = Vec::new();
     if let (Some(want), Some(_)) = (e.exit, obs.exit_applies.then_some(())) {
         let seen = match (obs.exit, &obs.signal) {
@@ -68,13 +78,16 @@ pub(crate) fn evaluate(e: &Expect, obs: &Observation, vars: &Vars) -> Vec<Outcom
         out.push(contains(c, &obs.stdout));
     }
     if let Some(sa) = &e.same_as {
-        out.push(same_as(sa, &obs.stdout, vars));
+        out.push(same_as(sa, &obs.stdout, vars, judging));
+    }
+    if let Some(so) = &e.subset_of {
+        out.push(coverage::subset_of(so, &obs.stdout, vars, judging));
     }
     out
 }
 
 /// Parity: this probe's stdout equals an earlier probe's (a variable), after normalization.
-fn same_as(sa: &SameAs, stdout: &str, vars: &Vars) -> Outcome {
+fn same_as(sa: &SameAs, stdout: &str, vars: &Vars, judging: &JudgingDate) -> Outcome {
     let expected = match &sa.lines {
         Some(re) => format!(
             "stdout lines /{}/ are the same as in ${{{}}}",
@@ -83,7 +96,7 @@ fn same_as(sa: &SameAs, stdout: &str, vars: &Vars) -> Outcome {
         ),
         None => format!("stdout is the same as ${{{}}}", sa.var),
     };
-    if let Some(broken) = missing_or_expired(sa, stdout, vars) {
+    if let Some(broken) = missing_or_expired(sa, stdout, vars, judging) {
         return Outcome::check(false, expected, broken);
     }
     let Some(other) = vars.get(&sa.var) else {
@@ -93,16 +106,59 @@ fn same_as(sa: &SameAs, stdout: &str, vars: &Vars) -> Outcome {
             format!("${{{}}} was never captured", sa.var),
         );
     };
-    let (left, right) = (normalized(sa, other), normalized(sa, stdout));
+    let platform = match coverage::platform_of(sa.platform.as_deref(), vars) {
+        Ok(p) => p,
+        Err(seen) => return Outcome::fail(expected, seen),
+    };
+    // What one side alone has because it is the platform's is its own class, not compared.
+    let classed = coverage::one_sided(platform.as_ref(), &keyed(sa, other), &keyed(sa, stdout));
+    let skip: BTreeSet<&str> = classed.iter().map(|p| p.tool.as_str()).collect();
+    let (left, right) = (normalized(sa, other, &skip), normalized(sa, stdout, &skip));
     if left == right {
-        return Outcome::pass(expected);
+        return coverage::passed(expected, classed, "");
     }
-    Outcome::check(false, expected, show_diff(&left, &right))
+    // Red, and still saying which differences were the platform's (they are not in the diff).
+    let mut seen = show_diff(&left, &right);
+    if !classed.is_empty() {
+        seen.push_str(&format!(
+            "\n(not compared, the platform's: {})",
+            coverage::by_source(&classed)
+        ));
+    }
+    Outcome {
+        platform: classed,
+        ..Outcome::fail(expected, seen)
+    }
+}
+
+/// The key of a line a parity check compares: the `key` group of `lines`, else the text
+/// before the first `=`.
+fn key_of<'l>(sa: &SameAs, l: &'l str) -> &'l str {
+    match sa.lines.as_ref().and_then(|re| re.captures(l)?.name("key")) {
+        Some(k) => k.as_str(),
+        None => l.split_once('=').map_or(l, |(k, _)| k),
+    }
+}
+
+/// The lines `lines` selects as `key → value` (the text after the first `=`).
+fn keyed(sa: &SameAs, t: &str) -> BTreeMap<String, String> {
+    t.lines()
+        .filter(|l| sa.lines.as_ref().is_none_or(|re| re.is_match(l)))
+        .map(|l| {
+            let value = l.split_once('=').map_or("", |(_, v)| v.trim_end());
+            (key_of(sa, l).to_string(), value.to_string())
+        })
+        .collect()
 }
 
 /// Why a parity check fails before any comparison: a tool MISSING on either side, or an
 /// exception past its date.
-fn missing_or_expired(sa: &SameAs, stdout: &str, vars: &Vars) -> Option<String> {
+fn missing_or_expired(
+    sa: &SameAs,
+    stdout: &str,
+    vars: &Vars,
+    judging: &JudgingDate,
+) -> Option<String> {
     // A tool missing on both sides is not "the same": it is missing.
     if let Some(l) = stdout
         .lines()
@@ -112,27 +168,16 @@ fn missing_or_expired(sa: &SameAs, stdout: &str, vars: &Vars) -> Option<String> 
         return Some(format!("`{l}`: MISSING never equals MISSING"));
     }
     // An exception past its date fails the check, naming it (renew it or remove it).
-    let today = today_utc();
-    if let Some(w) = sa.except.iter().find(|w| !w.in_force(&today)) {
-        return Some(format!(
-            "the exception for `{}` expired on {} ({}): renew it with a new date and reason, or remove it",
-            w.tools.join(", "),
-            w.expires,
-            w.reason
-        ));
-    }
-    None
+    coverage::expired(&sa.except, judging)
 }
 
 /// The lines of `t` a parity check compares: those `lines` selects, less the excepted
-/// tools, each cut to its `key` and normalized as asked.
-fn normalized(sa: &SameAs, t: &str) -> String {
+/// tools and those in `skip` (the platform's), each cut to its `key` and normalized as asked.
+fn normalized(sa: &SameAs, t: &str, skip: &BTreeSet<&str>) -> String {
     let excepted = |l: &str| {
-        let key = match sa.lines.as_ref().and_then(|re| re.captures(l)?.name("key")) {
-            Some(k) => k.as_str(),
-            None => l.split_once('=').map_or(l, |(k, _)| k),
-        };
-        sa.except.iter().any(|w| w.tools.iter().any(|t| t == key))
+        let key = key_of(sa, l);
+        let value = l.split_once('=').map_or("", |(_, v)| v.trim_end());
+        skip.contains(key) || sa.except.iter().any(|w| w.covers(key, &package_of(value)))
     };
     let mut lines: Vec<String> = t
         .lines()
@@ -186,6 +231,15 @@ fn show_diff(left: &str, right: &str) -> String {
     shown
 }
 
+/// The store name of the package a resolved path lies in (`openssh`); empty outside the store.
+pub(crate) fn package_of(resolved: &str) -> String {
+    if resolved.starts_with("/nix/store/") {
+        store_name(resolved)
+    } else {
+        String::new()
+    }
+}
+
 /// Every `/nix/store/<hash>-name-version…` in a line becomes its bare name.
 fn normalize_store_paths(line: &str) -> String {
     static PATH: LazyLock<Regex> =
@@ -207,6 +261,7 @@ fn present(stream: &str, re: &Regex, text: &str) -> Outcome {
             expected: format!("{stream} matches /{}/", show(re)),
             seen: None,
             matched_lines: lines,
+            platform: Vec::new(),
         }
     } else {
         Outcome::check(
@@ -266,6 +321,7 @@ fn in_order(res: &[Regex], text: &str) -> Outcome {
         expected,
         seen: None,
         matched_lines: matched,
+        platform: Vec::new(),
     }
 }
 
@@ -286,6 +342,7 @@ fn count(re: &Regex, want: usize, text: &str) -> Outcome {
         expected,
         seen: Some(seen),
         matched_lines: lines,
+        platform: Vec::new(),
     }
 }
 
@@ -388,11 +445,15 @@ mod tests {
             .expect
     }
 
+    /// Every expectation judged on a pinned day, never the system clock.
+    const ON: &str = "2026-12-05";
+
+    fn judge(e: &Expect, o: &Observation, v: &Vars) -> Vec<Outcome> {
+        evaluate(e, o, v, &JudgingDate::pinned(ON).unwrap())
+    }
+
     fn oks(e: &Expect, o: &Observation) -> Vec<bool> {
-        evaluate(e, o, &Vars::default())
-            .iter()
-            .map(|o| o.ok)
-            .collect()
+        judge(e, o, &Vars::default()).iter().map(|o| o.ok).collect()
     }
 
     #[test]
@@ -413,7 +474,7 @@ mod tests {
             exit_applies: true,
             ..Observation::default()
         };
-        let r = evaluate(&expect(""), &o, &Vars::default());
+        let r = judge(&expect(""), &o, &Vars::default());
         assert_eq!(r[0].seen.as_deref(), Some("killed by signal KILL"));
     }
 
@@ -460,7 +521,7 @@ mod tests {
             ),
             vec![true, true]
         );
-        let r = evaluate(
+        let r = judge(
             &e,
             &obs("sweep: gitea rc=0\ntest_lfs_roundtrip PASSED\n", 0),
             &Vars::default(),
@@ -480,11 +541,11 @@ mod tests {
             "contains = { item = '/nix/store/[^:\"]+', all_of = ['git', 'git-lfs', 'bash'], normalize = 'store-path' }",
         );
         let path = "export PATH=\"/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-git-2.47.2/bin:/nix/store/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb-git-lfs-3.6.1/bin:/nix/store/cccccccccccccccccccccccccccccccc-bash-5.2p37/bin:/nix/store/dddddddddddddddddddddddddddddddd-jq-1.7.1/bin\"";
-        let r = evaluate(&e, &obs(path, 0), &Vars::default());
+        let r = judge(&e, &obs(path, 0), &Vars::default());
         assert!(r[1].ok, "{r:?}");
         assert!(r[1].seen.as_ref().unwrap().contains("extra: [jq]"));
         let without_lfs = path.replace("git-lfs", "curl");
-        let r = evaluate(&e, &obs(&without_lfs, 0), &Vars::default());
+        let r = judge(&e, &obs(&without_lfs, 0), &Vars::default());
         assert!(!r[1].ok);
         assert!(r[1].seen.as_ref().unwrap().contains("MISSING: [git-lfs]"));
     }
@@ -495,9 +556,9 @@ mod tests {
         let mut v = Vars::default();
         v.set("timer", "/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-git-lfs-3.6.1/bin/git-lfs\n/usr/bin/bash\n");
         let drone = "/usr/bin/bash\n/nix/store/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb-git-lfs-3.6.1/bin/git-lfs\n";
-        let r = evaluate(&e, &obs(drone, 0), &v);
+        let r = judge(&e, &obs(drone, 0), &v);
         assert!(r[1].ok, "{r:?}");
-        let r = evaluate(&e, &obs("/usr/bin/bash\n", 0), &v);
+        let r = judge(&e, &obs("/usr/bin/bash\n", 0), &v);
         assert!(!r[1].ok);
         assert!(
             r[1].seen
@@ -506,7 +567,7 @@ mod tests {
                 .contains("- git-lfs/bin/git-lfs"),
             "{r:?}"
         );
-        let r = evaluate(&e, &obs("x", 0), &Vars::default());
+        let r = judge(&e, &obs("x", 0), &Vars::default());
         assert!(r[1].seen.as_ref().unwrap().contains("never captured"));
     }
 
@@ -515,7 +576,7 @@ mod tests {
         let e = expect("same_as = { var = 'timer', lines = '^(git-lfs|bash)=' }");
         let mut v = Vars::default();
         v.set("timer", "git-lfs=MISSING\nbash=/nix/store/b/bin/bash\n");
-        let r = evaluate(
+        let r = judge(
             &e,
             &obs("git-lfs=MISSING\nbash=/nix/store/b/bin/bash\n", 0),
             &v,
@@ -531,7 +592,7 @@ mod tests {
             "timer",
             "git-lfs=/nix/store/l/bin/git-lfs\nbash=/nix/store/b/bin/bash\n",
         );
-        let r = evaluate(
+        let r = judge(
             &e,
             &obs(
                 "git-lfs=/nix/store/l/bin/git-lfs\nbash=/nix/store/b/bin/bash\nother=MISSING\n",
@@ -549,13 +610,13 @@ mod tests {
         );
         let mut v = Vars::default();
         v.set("before", "sweep: a rc=0\nsweep: b promoted b→1\nnoise\n");
-        let r = evaluate(
+        let r = judge(
             &e,
             &obs("sweep: b SKIP no-new-version\nsweep: a rc=0\n", 0),
             &v,
         );
         assert!(r[1].ok, "{r:?}");
-        let r = evaluate(&e, &obs("sweep: a rc=0\n", 0), &v);
+        let r = judge(&e, &obs("sweep: a rc=0\n", 0), &v);
         assert!(
             !r[1].ok && r[1].seen.as_ref().unwrap().contains("- b"),
             "{r:?}"
@@ -570,7 +631,7 @@ mod tests {
         v.set("timer", inventory(""));
         // A name on one side only is a difference; so is one name resolving to two paths.
         let e = expect("same_as = { var = 'timer' }");
-        let r = evaluate(&e, &obs(&inventory("ssh=/nix/store/o/bin/ssh\n"), 0), &v);
+        let r = judge(&e, &obs(&inventory("ssh=/nix/store/o/bin/ssh\n"), 0), &v);
         assert!(!r[1].ok);
         assert!(
             r[1].seen
@@ -580,28 +641,151 @@ mod tests {
             "{r:?}"
         );
         let other_git = inventory("").replace("/nix/store/g/", "/nix/store/h/");
-        let r = evaluate(&e, &obs(&other_git, 0), &v);
+        let r = judge(&e, &obs(&other_git, 0), &v);
         assert!(!r[1].ok, "{r:?}");
         // An exception in force leaves its tools out of the comparison.
         let e = expect(
             "same_as = { var = 'timer', except = [{ tools = ['ssh', 'scp'], reason = 'host sw/bin', expires = '2999-12-31' }] }",
         );
-        let r = evaluate(&e, &obs(&inventory("ssh=/nix/store/o/bin/ssh\n"), 0), &v);
+        let r = judge(&e, &obs(&inventory("ssh=/nix/store/o/bin/ssh\n"), 0), &v);
         assert!(r[1].ok, "{r:?}");
-        let r = evaluate(&e, &obs(&inventory("gzip=/nix/store/z/bin/gzip\n"), 0), &v);
+        let r = judge(&e, &obs(&inventory("gzip=/nix/store/z/bin/gzip\n"), 0), &v);
         assert!(!r[1].ok, "an exception covers only its tools: {r:?}");
         // After its date it is red, naming it, whatever the inventories.
         let e = expect(
             "same_as = { var = 'timer', except = [{ tools = ['ssh'], reason = 'host sw/bin', expires = '2020-01-31' }] }",
         );
-        let r = evaluate(&e, &obs(&inventory(""), 0), &v);
+        let r = judge(&e, &obs(&inventory(""), 0), &v);
         assert!(!r[1].ok);
         assert!(
             r[1].seen
                 .as_ref()
                 .unwrap()
-                .contains("`ssh` expired on 2020-01-31"),
+                .contains("commands ssh expired on 2020-01-31"),
             "{r:?}"
+        );
+    }
+
+    /// Platform facts as an evaluator step prints them.
+    const PLATFORM: &str = "platform package gawk /nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-gawk-5.3.1\n\
+        platform wrapper sudo /run/wrappers/wrappers.x1/sudo\n";
+
+    #[test]
+    fn parity_classes_what_one_side_alone_has_from_the_platform_apart() {
+        let timer = "bash=/nix/store/b/bin/bash\n";
+        let drone = "awk=/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-gawk-5.3.1/bin/gawk\n\
+            bash=/nix/store/b/bin/bash\nsudo=/run/wrappers/wrappers.x1/sudo\n";
+        let mut v = Vars::default();
+        v.set("timer", timer);
+        v.set("facts", PLATFORM);
+        let e = expect("same_as = { var = 'timer', platform = 'facts' }");
+        let r = judge(&e, &obs(drone, 0), &v);
+        assert!(r[1].ok, "{r:?}");
+        assert_eq!(
+            r[1].seen.as_deref(),
+            Some("the platform's: gawk (awk); setuid wrapper (/run/wrappers/bin) (sudo)")
+        );
+        assert_eq!(r[1].platform.len(), 2);
+        // A tool that is not the platform's stays a difference, named.
+        let more = format!("{drone}ssh=/nix/store/o-openssh-9.9/bin/ssh\n");
+        let r = judge(&e, &obs(&more, 0), &v);
+        assert!(!r[1].ok);
+        let seen = r[1].seen.as_deref().unwrap();
+        assert!(
+            seen.contains("+ ssh=/nix/store/o-openssh-9.9/bin/ssh"),
+            "{seen}"
+        );
+        assert!(
+            seen.ends_with("\n(not compared, the platform's: gawk (awk); setuid wrapper (/run/wrappers/bin) (sudo))"),
+            "the platform's are not in the diff, and said: {seen}"
+        );
+        assert!(!seen.contains("+ awk"), "{seen}");
+        assert_eq!(
+            r[1].platform.len(),
+            2,
+            "the report lists them on a red run too"
+        );
+        // Without the facts the same inventories are red: the class comes from them alone.
+        let bare = expect("same_as = { var = 'timer' }");
+        assert!(!judge(&bare, &obs(drone, 0), &v)[1].ok);
+        // Facts that name no package (an evaluator that failed) never pass as "none".
+        v.set("facts", "");
+        let r = judge(&e, &obs(drone, 0), &v);
+        assert!(!r[1].ok);
+        assert!(
+            r[1].seen
+                .as_deref()
+                .unwrap()
+                .contains("no `platform package"),
+            "{r:?}"
+        );
+    }
+
+    #[test]
+    fn the_same_name_at_two_paths_is_never_the_platforms() {
+        let mut v = Vars::default();
+        v.set("timer", "awk=/nix/store/c-gawk-5.3.1/bin/gawk\n");
+        v.set("facts", PLATFORM);
+        let e = expect("same_as = { var = 'timer', platform = 'facts' }");
+        let drone = "awk=/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-gawk-5.3.1/bin/gawk\n";
+        assert!(!judge(&e, &obs(drone, 0), &v)[1].ok);
+    }
+
+    #[test]
+    fn coverage_of_a_list_by_another_the_platform_and_waivers() {
+        let old = "git=/nix/store/g-git-2.47/bin/git\n\
+            awk=/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-gawk-5.3.1/bin/gawk\n\
+            ssh=/nix/store/oooooooooooooooooooooooooooooooo-openssh-9.9/bin/ssh\n";
+        let mut v = Vars::default();
+        v.set(
+            "new",
+            "git=/nix/store/g2-git-2.47/bin/git\nbash=/nix/store/b/bin/bash\n",
+        );
+        v.set("facts", PLATFORM);
+        let e = expect(
+            "subset_of = { var = 'new', platform = 'facts', except = [{ packages = ['openssh'], reason = 'kept for operators', expires = '2026-12-31' }] }",
+        );
+        let r = judge(&e, &obs(old, 0), &v);
+        assert!(r[1].ok, "{r:?}");
+        assert_eq!(
+            r[1].seen.as_deref(),
+            Some("3 commands: 1 in ${new}, 1 the platform's, 1 waived; the platform's: gawk (awk)")
+        );
+        // Not in the new list, not the platform's, not waived: red, named with its path.
+        let r = judge(
+            &e,
+            &obs(&format!("{old}xz=/nix/store/x-xz-5.6/bin/xz\n"), 0),
+            &v,
+        );
+        assert!(!r[1].ok);
+        assert_eq!(
+            r[1].seen.as_deref(),
+            Some(
+                "1 of 4 commands are not in ${new}, not the platform's and not waived: xz=/nix/store/x-xz-5.6/bin/xz"
+            )
+        );
+        // Nothing listed is nothing witnessed.
+        assert!(!judge(&e, &obs("", 0), &v)[1].ok);
+    }
+
+    #[test]
+    fn an_exception_holds_through_its_last_day_on_the_judging_date() {
+        let mut v = Vars::default();
+        v.set("new", "git=/nix/store/g/bin/git\n");
+        let e = expect(
+            "subset_of = { var = 'new', except = [{ tools = ['ssh'], reason = 'operators', expires = '2026-12-31' }] }",
+        );
+        let old = obs("ssh=/nix/store/o-openssh-9.9/bin/ssh\n", 0);
+        let on = |d: &str| evaluate(&e, &old, &v, &JudgingDate::pinned(d).unwrap());
+        assert!(on("2026-12-30")[1].ok, "the day before");
+        assert!(on("2026-12-31")[1].ok, "the day of");
+        let after = on("2027-01-01");
+        assert!(!after[1].ok, "the day after");
+        assert_eq!(
+            after[1].seen.as_deref(),
+            Some(
+                "the exception for commands ssh expired on 2026-12-31 (operators): renew it with a new date and reason, or remove it"
+            )
         );
     }
 
@@ -630,11 +814,11 @@ mod tests {
         let e = expect("stdout_equals = '${built}'");
         let mut v = Vars::default();
         v.set("built", "/nix/store/x-nixos-system");
-        let r = evaluate(&e, &obs("/nix/store/x-nixos-system\n", 0), &v);
+        let r = judge(&e, &obs("/nix/store/x-nixos-system\n", 0), &v);
         assert!(r.iter().all(|o| o.ok));
-        let r = evaluate(&e, &obs("/nix/store/y-nixos-system\n", 0), &v);
+        let r = judge(&e, &obs("/nix/store/y-nixos-system\n", 0), &v);
         assert!(!r[1].ok);
-        let r = evaluate(&e, &obs("x", 0), &Vars::default());
+        let r = judge(&e, &obs("x", 0), &Vars::default());
         assert!(r[1].seen.as_ref().unwrap().contains("unknown variable"));
     }
 }

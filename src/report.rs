@@ -46,6 +46,19 @@ pub struct Outcome {
     pub(crate) seen: Option<String>,
     /// Lines of stdout this check matched (for `record = "matched"`).
     pub(crate) matched_lines: Vec<String>,
+    /// Differences this check found the platform's, not the claim's (a command of a NixOS
+    /// package or setuid wrapper, as the module system says): listed in the report as their
+    /// own class, never as waivers.
+    pub(crate) platform: Vec<PlatformTool>,
+}
+
+/// A command that reached one path and not the other because it is the platform's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlatformTool {
+    pub(crate) tool: String,
+    /// What of the platform it comes from: a package's name (`gawk`) or
+    /// `setuid wrapper` (`/run/wrappers/bin`).
+    pub(crate) from: String,
 }
 
 impl Outcome {
@@ -56,6 +69,7 @@ impl Outcome {
             expected: expected.into(),
             seen: None,
             matched_lines: Vec::new(),
+            platform: Vec::new(),
         }
     }
 
@@ -71,6 +85,7 @@ impl Outcome {
             expected: expected.into(),
             seen: Some(seen.into()),
             matched_lines: Vec::new(),
+            platform: Vec::new(),
         }
     }
 

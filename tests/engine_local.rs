@@ -28,6 +28,7 @@ fn local(secrets: BTreeMap<String, SecretSource>) -> TargetRuntime {
         transport: TargetTransport::Local,
         vars: BTreeMap::new(),
         secrets,
+        judged_on: None,
     };
     TargetRuntime::new(
         target,
@@ -177,6 +178,7 @@ fn a_flood_keeps_its_last_line() {
         transport: TargetTransport::Local,
         vars: BTreeMap::new(),
         secrets: BTreeMap::new(),
+        judged_on: None,
     };
     let rt = TargetRuntime::new(target, Path::new(env!("CARGO_MANIFEST_DIR")), 64 * 1024);
     let started = std::time::Instant::now();

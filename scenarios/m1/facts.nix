@@ -69,8 +69,37 @@ let
         "${h}: shared ccciRuntimeTools = ${names c.pkgs.ccciRuntimeTools}"
         "${h}: shared cc-ci-run = ${ccrun}"
       ] ++ map (p: "${h}: shared dir ${bin p}/bin") c.pkgs.ccciRuntimeTools else [ ];
+
+      # ---- The platform's contents (what a path has because it is NixOS's own) ----
+      # Asked of the module system, never listed by name: a package is the platform's when
+      # every definition putting it into environment.systemPackages comes from a platform
+      # file (`platform`, above); a setuid wrapper when every definition of
+      # security.wrappers.<name> does. One line per output of such a package (the store path
+      # its commands resolve into) and per such wrapper; the scenarios class what one path
+      # alone has by these lines (witness's `platform` option). A system without a
+      # security.wrappers option has no wrapper facts.
+      listed = v: concatMap (x: if isList x then elements x else [ ]) (values v);
+      # Store paths as plain strings (an attribute name carries no store context).
+      outPaths = p: map builtins.unsafeDiscardStringContext
+        (if isString p then [ p ] else map (o: toString (p.${o} or p)) (p.outputs or [ "out" ]));
+      set = l: builtins.listToAttrs (map (n: { name = n; value = null; }) l);
+      pkgDefs = c.options.environment.systemPackages.definitionsWithLocations;
+      ownPaths = set (concatMap (d: concatMap outPaths (listed d.value)) (own pkgDefs));
+      platformPackages = concatMap
+        (p: map (o: "${h}: platform package ${name p} ${o}") (filter (o: !(ownPaths ? ${o})) (outPaths p)))
+        (concatMap (d: listed d.value) (filter (d: platform d.file) pkgDefs));
+      wrapperOpt = c.options.security.wrappers or null;
+      wrapperNames = d: concatMap
+        (v: if isAttrs v then filter (n: values v.${n} != [ ]) (attrNames v) else [ ])
+        (values d.value);
+      platformWrappers = if wrapperOpt == null then [ ] else
+        let defs = wrapperOpt.definitionsWithLocations; mine = set (concatMap wrapperNames (own defs)); in
+        map (n: "${h}: platform wrapper ${n}")
+          (filter (n: !(mine ? ${n})) (concatMap wrapperNames (filter (d: platform d.file) defs)));
+      platformFacts = attrNames (set (platformPackages ++ platformWrappers));
+      # ---- end of the platform's contents ----
     in
-    builtins.sort (a: b: a < b) (systemPackages ++ services) ++ shared ++ [
+    builtins.sort (a: b: a < b) (systemPackages ++ services) ++ shared ++ platformFacts ++ [
       "${h}: units = ${concatStringsSep " " (attrNames c.config.systemd.services)}"
       "${h}: timers = ${concatStringsSep " " (attrNames (c.config.systemd.timers or { }))}"
       "${h}: modules = ${concatStringsSep " " modules}"

@@ -133,6 +133,14 @@ fn render_step(s: &mut String, st: &StepReport) {
         {
             let _ = writeln!(s, "       seen: {seen}");
         }
+        // The platform's class is evidence too: which commands the evaluator explained.
+        if !o.platform.is_empty() {
+            let _ = writeln!(
+                s,
+                "       the platform's: {}",
+                crate::expect::by_source(&o.platform)
+            );
+        }
     }
     if let StepStatus::Error(e) = &st.status {
         let _ = writeln!(s, "  error: {e}");

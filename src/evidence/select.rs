@@ -6,7 +6,7 @@
 //! leaves the engine.
 
 use crate::redact::Redactor;
-use crate::report::{Observation, Outcome, StepReport, StepStatus};
+use crate::report::{Observation, Outcome, PlatformTool, StepReport, StepStatus};
 use crate::scenario::{Record, Step};
 
 /// Most stdout lines a step keeps in the evidence; the rest are counted.
@@ -49,6 +49,14 @@ pub(crate) fn step_report(
                 expected: red.apply(&o.expected),
                 seen: o.seen.map(|s| red.apply(&s)),
                 matched_lines: Vec::new(),
+                platform: o
+                    .platform
+                    .into_iter()
+                    .map(|p| PlatformTool {
+                        tool: red.apply(&p.tool),
+                        from: red.apply(&p.from),
+                    })
+                    .collect(),
             })
             .collect(),
         attempts: 1,

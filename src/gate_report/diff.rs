@@ -320,6 +320,7 @@ mod tests {
                 scenario("m2::c2_host_healthy", Verdict::Passed, &["none failed"]),
             ],
             waivers: vec![],
+            platform: vec![],
             actions: vec![],
         }
     }

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
-use super::wire::Identity;
+use super::wire::{Identity, JudgedOn};
 use crate::config::RunConfig;
 use crate::target::TargetRuntime;
 use crate::transport::ExecOpts;
@@ -54,6 +54,10 @@ pub(crate) fn gather(cfg: &RunConfig, gate: &str, rt: &TargetRuntime) -> Identit
         current_system: ask("readlink -e /run/current-system"),
         booted_system: ask("readlink -e /run/booted-system"),
         hostname: ask("cat /proc/sys/kernel/hostname"),
+        judged_on: Some(JudgedOn {
+            date: rt.judging.date().to_string(),
+            pinned: rt.judging.is_pinned(),
+        }),
         flake,
         flake_commit,
         reviewed: reviewed(&rt.target.vars),

@@ -39,6 +39,7 @@ pub(crate) fn render(r: &Report) -> String {
 
     let order = scenario_table(&mut m, r);
     waivers(&mut m, r);
+    platform(&mut m, r);
     for a in &r.actions {
         action(&mut m, a);
     }
@@ -82,16 +83,52 @@ fn waivers(m: &mut String, r: &Report) {
                 m,
                 "| `{}` | {} | {} | {} |",
                 w.scenario,
-                if w.tools.is_empty() {
-                    format!("`{}`", w.unit)
-                } else {
-                    format!("commands `{}`", w.tools.join("`, `"))
-                },
+                waived(w),
                 w.expires,
                 cell(&w.reason)
             );
         }
     }
+}
+
+/// The differences classed as the platform's: beside the waivers, never among them (the
+/// evaluator said they are NixOS's own; no claim was bent).
+fn platform(m: &mut String, r: &Report) {
+    if r.platform.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        m,
+        "\n## The platform's (classed by the module system, not waived)\n\n\
+         Commands one path reached and the other did not because they are NixOS's own: a package \
+         every definition of which in `environment.systemPackages` is a NixOS module's, or a \
+         setuid wrapper of NixOS's.\n\n| scenario | step | comes from | commands |\n|---|---|---|---|"
+    );
+    for p in &r.platform {
+        let _ = writeln!(
+            m,
+            "| `{}` | {} | {} | `{}` |",
+            p.scenario,
+            p.step,
+            cell(&p.from),
+            p.tools.join("`, `")
+        );
+    }
+}
+
+/// What a waiver waives: a failed unit, commands, packages' commands.
+fn waived(w: &super::wire::Waiver) -> String {
+    if !w.unit.is_empty() {
+        return format!("`{}`", w.unit);
+    }
+    let mut parts = Vec::new();
+    if !w.tools.is_empty() {
+        parts.push(format!("commands `{}`", w.tools.join("`, `")));
+    }
+    if !w.packages.is_empty() {
+        parts.push(format!("the commands of `{}`", w.packages.join("`, `")));
+    }
+    parts.join(" and ")
 }
 
 /// Where a verdict sorts: what needs a reader first.
@@ -237,6 +274,14 @@ fn identity(m: &mut String, i: &Identity) {
     if let Some(h) = &i.hostname {
         let _ = writeln!(m, "| host name | `{}` |", cell(h));
     }
+    if let Some(j) = &i.judged_on {
+        let how = if j.pinned {
+            "pinned by the target (`judged_on`)"
+        } else {
+            "today (UTC)"
+        };
+        let _ = writeln!(m, "| waivers judged on | `{}`, {how} |", j.date);
+    }
     if let Some(t) = &i.targets_file {
         let _ = writeln!(m, "| targets file (WITNESS_TARGETS) | `{}` |", cell(t));
     }
@@ -376,11 +421,22 @@ pub(super) mod tests {
                 scenario: "m2::c2".into(),
                 unit: "x.service".into(),
                 tools: vec![],
+                packages: vec![],
                 reason: "upstream bug | #12".into(),
                 expires: "2026-12-31".into(),
             }],
+            platform: vec![super::super::wire::Platform {
+                scenario: "m2::c2".into(),
+                step: 1,
+                from: "gawk".into(),
+                tools: vec!["awk".into(), "gawk".into()],
+            }],
             actions: Vec::new(),
         };
+        r.identity.judged_on = Some(super::super::wire::JudgedOn {
+            date: "2026-12-05".into(),
+            pinned: true,
+        });
         r.scenarios[0].steps[1].command =
             "set -e\n# a scratch clone\nd=$(mktemp -d)\ngit clone -q /etc/cc-ci \"$d\"".into();
         let mut passed = r.scenarios[0].clone();

@@ -27,6 +27,7 @@ use std::path::PathBuf;
 
 use crate::config::RunConfig;
 use crate::error::ReportError;
+use crate::judging::JudgingDate;
 use crate::target::TargetRuntime;
 
 pub use store::read_json;
@@ -55,7 +56,8 @@ pub(crate) fn record(
     t: &TrialRecord,
 ) -> Result<(), ReportError> {
     let red = rt.map(TargetRuntime::redactor).unwrap_or_default();
-    let result = trial::to_result(t, &cfg.root, &crate::scenario::today_utc(), &red);
+    let judging = rt.map_or_else(JudgingDate::today_utc, |rt| rt.judging.clone());
+    let result = trial::to_result(t, &cfg.root, &judging, &red);
     let files = store::RunFiles::new(cfg, gate);
     let _lock = files.lock()?;
     files.store_result(&result)
@@ -75,19 +77,14 @@ pub(crate) fn finish(
     let _lock = files.lock()?;
     let mut identity = identity_of_run(cfg, gate, rt, &files)?;
     identity.ended_utc = identity::now_utc();
-    let (scenarios, waivers) = files
-        .results()?
-        .into_iter()
-        .map(|r| (r.scenario, r.waivers))
-        .unzip::<_, _, Vec<_>, Vec<_>>();
-    let mut report = assemble(
-        gate,
-        &cfg.target,
-        total,
-        identity,
-        scenarios,
-        waivers.concat(),
-    );
+    let (mut scenarios, mut waivers, mut platform) = (Vec::new(), Vec::new(), Vec::new());
+    for r in files.results()? {
+        scenarios.push(r.scenario);
+        waivers.extend(r.waivers);
+        platform.extend(r.platform);
+    }
+    let mut report = assemble(gate, &cfg.target, total, identity, scenarios, waivers);
+    report.platform = platform;
     let red = rt.map(TargetRuntime::redactor).unwrap_or_default();
     report.actions = crate::action::ran_in(cfg, gate)
         .into_iter()
@@ -172,6 +169,7 @@ pub(crate) fn assemble(
         identity,
         scenarios,
         waivers,
+        platform: Vec::new(),
         actions: Vec::new(),
     }
 }

@@ -25,6 +25,9 @@ use crate::error::ReportError;
 pub(crate) struct TrialResult {
     pub(crate) scenario: wire::Scenario,
     pub(crate) waivers: Vec<wire::Waiver>,
+    /// The differences its checks classed as the platform's.
+    #[serde(default)]
+    pub(crate) platform: Vec<wire::Platform>,
 }
 
 /// The files of one gate run.

@@ -10,6 +10,7 @@ use std::path::Path;
 
 use super::store::TrialResult;
 use super::wire;
+use crate::judging::JudgingDate;
 use crate::redact::Redactor;
 use crate::report::{ScenarioReport, Verdict};
 use crate::scenario::{Scenario, StepKind, SystemdStep};
@@ -28,9 +29,14 @@ pub(crate) struct TrialRecord<'a> {
     pub(crate) report: Option<&'a ScenarioReport>,
 }
 
-/// The trial as stored: `file` relative to the project root, the waivers in force today
+/// The trial as stored: `file` relative to the project root, the waivers in force on the judging date
 /// (for a scenario that ran), every text through the target's secrets.
-pub(crate) fn to_result(t: &TrialRecord, root: &Path, today: &str, red: &Redactor) -> TrialResult {
+pub(crate) fn to_result(
+    t: &TrialRecord,
+    root: &Path,
+    judging: &JudgingDate,
+    red: &Redactor,
+) -> TrialResult {
     let gate = t.name.split("::").next().unwrap_or_default();
     let scenario = wire::Scenario {
         name: t.name.to_string(),
@@ -52,13 +58,37 @@ pub(crate) fn to_result(t: &TrialRecord, root: &Path, today: &str, red: &Redacto
     };
     // Only a scenario whose steps ran had a waiver bend its claim.
     let waivers = match (t.scenario, t.report) {
-        (Some(s), Some(_)) => waivers_in_force(gate, s, today),
+        (Some(s), Some(_)) => waivers_in_force(gate, s, judging),
         _ => Vec::new(),
     };
     TrialResult {
         scenario: redact(scenario, red),
         waivers,
+        platform: t.report.map(|r| platform(t.name, r)).unwrap_or_default(),
     }
+}
+
+/// The differences the scenario's checks classed as the platform's, by step and source (the
+/// outcomes were redacted in the engine).
+fn platform(scenario: &str, r: &ScenarioReport) -> Vec<wire::Platform> {
+    let mut out: Vec<wire::Platform> = Vec::new();
+    for s in &r.steps {
+        for p in s.outcomes.iter().flat_map(|o| &o.platform) {
+            match out
+                .iter_mut()
+                .find(|w| w.step == s.index && w.from == p.from)
+            {
+                Some(w) => w.tools.push(p.tool.clone()),
+                None => out.push(wire::Platform {
+                    scenario: scenario.to_string(),
+                    step: s.index,
+                    from: p.from.clone(),
+                    tools: vec![p.tool.clone()],
+                }),
+            }
+        }
+    }
+    out
 }
 
 fn steps(r: &ScenarioReport) -> Vec<wire::Step> {
@@ -78,10 +108,10 @@ fn steps(r: &ScenarioReport) -> Vec<wire::Step> {
         .collect()
 }
 
-/// The waivers of the scenario's steps that hold today: `systemctl --failed` allowlists and
-/// parity exceptions (`same_as.except`). An expired one is not listed: it fails its step,
+/// The waivers of the scenario's steps that hold on the judging date: `systemctl --failed`
+/// allowlists and inventory exceptions (`same_as.except`, `subset_of.except`). An expired one is not listed: it fails its step,
 /// which says so.
-fn waivers_in_force(gate: &str, sc: &Scenario, today: &str) -> Vec<wire::Waiver> {
+fn waivers_in_force(gate: &str, sc: &Scenario, on: &JudgingDate) -> Vec<wire::Waiver> {
     let scenario = format!("{gate}::{}", sc.id);
     let mut out = Vec::new();
     for step in &sc.steps {
@@ -89,30 +119,32 @@ fn waivers_in_force(gate: &str, sc: &Scenario, today: &str) -> Vec<wire::Waiver>
             out.extend(
                 allow
                     .iter()
-                    .filter(|w| w.in_force(today))
+                    .filter(|w| w.in_force(on))
                     .map(|w| wire::Waiver {
                         scenario: scenario.clone(),
                         unit: w.unit.clone(),
                         tools: Vec::new(),
+                        packages: Vec::new(),
                         reason: w.reason.clone(),
                         expires: w.expires.clone(),
                     }),
             );
         }
-        if let Some(sa) = &step.expect.same_as {
-            out.extend(
-                sa.except
-                    .iter()
-                    .filter(|w| w.in_force(today))
-                    .map(|w| wire::Waiver {
-                        scenario: scenario.clone(),
-                        unit: String::new(),
-                        tools: w.tools.clone(),
-                        reason: w.reason.clone(),
-                        expires: w.expires.clone(),
-                    }),
-            );
-        }
+        let except = step.expect.same_as.iter().map(|sa| &sa.except);
+        let except = except.chain(step.expect.subset_of.iter().map(|so| &so.except));
+        out.extend(
+            except
+                .flatten()
+                .filter(|w| w.in_force(on))
+                .map(|w| wire::Waiver {
+                    scenario: scenario.clone(),
+                    unit: String::new(),
+                    tools: w.tools.clone(),
+                    packages: w.packages.clone(),
+                    reason: w.reason.clone(),
+                    expires: w.expires.clone(),
+                }),
+        );
     }
     out
 }

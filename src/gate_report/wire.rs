@@ -9,13 +9,16 @@
 //!               scenario_files{path: sha256}, role?, run_id, started_utc, ended_utc }
 //! Scenario    { name, file, title, claim, verdict, message?, steps[] }
 //! Step        { index, name, kind, status, command, exit?, attempts, duration_ms, evidence[] }
-//! Waiver      { scenario, unit? | tools[], reason, expires }
+//! Waiver      { scenario, unit? | tools[] packages[], reason, expires }
+//! Platform    { scenario, step, from, tools[] }
 //! Action      { name, title, mutates, verdict, started_utc?, duration_ms?, outputs{name: value},
 //!               message?, observed[]+ }
 //! ```
 //! Added within witness-report/1 as optional fields: `Report.actions[]` (absent when the
 //! gate ran no action), `Identity.hostname?`, `Identity.targets_file?`, `Scenario.evidence?`,
-//! `Action.observed[]` (absent when the action fired or triggered its runs itself).
+//! `Action.observed[]` (absent when the action fired or triggered its runs itself),
+//! `Identity.judged_on? { date, pinned }` (the date waivers were judged on), `Report.platform[]`
+//! (differences classed as the platform's, absent when none).
 //! `verdict` is one of passed, failed, error, refused, skipped; `status` one of passed,
 //! failed, error, skipped. `?` marks a field that is `null` when it could not be read (a
 //! fact missing from the host is reported absent, never guessed). Times are RFC 3339 UTC.
@@ -41,6 +44,11 @@ pub struct Report {
     pub scenarios: Vec<Scenario>,
     /// Waivers in force during the run.
     pub(crate) waivers: Vec<Waiver>,
+    /// Differences classed as the platform's (NixOS's own packages and setuid wrappers, as
+    /// the module system says), beside the waivers and never among them. Optional field
+    /// added in witness-report/1.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) platform: Vec<Platform>,
     /// The run-scoped actions that ran in this run (a sweep fire, a Drone build), once
     /// each. Optional field added in witness-report/1.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -87,9 +95,22 @@ pub struct Identity {
     /// added in witness-report/1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) hostname: Option<String>,
+    /// The date the run's waivers were judged on, and whether the target pinned it
+    /// (`judged_on`) or it was today's (UTC). Optional field added in witness-report/1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) judged_on: Option<JudgedOn>,
     pub(crate) run_id: String,
     pub started_utc: String,
     pub ended_utc: String,
+}
+
+/// The run's judging date (see `crate::judging`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct JudgedOn {
+    /// `YYYY-MM-DD`.
+    pub(crate) date: String,
+    /// Pinned by the target; false: today's date (UTC) when the run began.
+    pub(crate) pinned: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -267,6 +288,18 @@ pub struct Action {
     pub(crate) observed: Vec<String>,
 }
 
+/// Commands one path reached and the other did not because they are the platform's: what
+/// they come from (a package's name, or the setuid wrappers), in which step of which scenario.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Platform {
+    pub(crate) scenario: String,
+    /// The step's index (1-based).
+    pub(crate) step: usize,
+    /// A NixOS package's name (`gawk`) or `setuid wrapper (/run/wrappers/bin)`.
+    pub(crate) from: String,
+    pub(crate) tools: Vec<String>,
+}
+
 /// A waiver in force during the run, and the scenario whose claim it bends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Waiver {
@@ -277,6 +310,9 @@ pub struct Waiver {
     /// The command names a parity exception leaves out of the comparison.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) tools: Vec<String>,
+    /// The packages whose commands an exception covers, whatever they are called.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) packages: Vec<String>,
     pub(crate) reason: String,
     pub(crate) expires: String,
 }

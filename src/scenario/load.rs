@@ -544,7 +544,20 @@ impl Cx<'_> {
             }),
             None => None,
         };
+        let subset_of = match e.subset_of {
+            Some(so) => Some(SubsetOf {
+                var: so.var,
+                platform: so.platform,
+                except: so
+                    .except
+                    .into_iter()
+                    .map(|w| self.tool_waiver(w.into_inner()))
+                    .collect::<Result<_, _>>()?,
+            }),
+            None => None,
+        };
         Ok(Expect {
+            subset_of,
             exit: if e.any_exit {
                 None
             } else {
@@ -574,6 +587,7 @@ impl Cx<'_> {
                         .map(|w| self.tool_waiver(w.into_inner()))
                         .collect::<Result<_, _>>()?,
                     var: sa.var,
+                    platform: sa.platform,
                     normalize: sa
                         .normalize
                         .iter()
@@ -710,16 +724,31 @@ impl Cx<'_> {
     }
 
     fn tool_waiver(&self, w: ExceptWire) -> Result<ToolWaiver, LoadError> {
-        let what = format!("exception for `{}`", w.tools.join(", "));
+        let named: Vec<&str> = w
+            .tools
+            .iter()
+            .chain(&w.packages)
+            .map(String::as_str)
+            .collect();
+        let what = if named.is_empty() {
+            "an exception".to_string()
+        } else {
+            format!("exception for `{}`", named.join(", "))
+        };
         let date = self.expiry(&w.expires, &what)?;
-        if w.tools.is_empty() || w.tools.iter().any(|t| t.trim().is_empty()) {
-            return Err(self.err(w.expires.span(), format!("{what} names no tool")));
+        let blank = |l: &[String]| l.iter().any(|t| t.trim().is_empty());
+        if (w.tools.is_empty() && w.packages.is_empty()) || blank(&w.tools) || blank(&w.packages) {
+            return Err(self.err(
+                w.expires.span(),
+                format!("{what} names no tool and no package"),
+            ));
         }
         if w.reason.trim().is_empty() {
             return Err(self.err(w.expires.span(), format!("{what} needs a reason")));
         }
         Ok(ToolWaiver {
             tools: w.tools,
+            packages: w.packages,
             reason: w.reason,
             expires: date,
         })
@@ -728,8 +757,7 @@ impl Cx<'_> {
     /// A waiver's `expires`: a real `YYYY-MM-DD` date.
     fn expiry(&self, expires: &Spanned<String>, what: &str) -> Result<String, LoadError> {
         let date = expires.get_ref();
-        let valid =
-            date.len() == 10 && humantime::parse_rfc3339(&format!("{date}T00:00:00Z")).is_ok();
+        let valid = crate::judging::is_date(date);
         if !valid {
             return Err(self.err(
                 expires.span(),
@@ -741,8 +769,7 @@ impl Cx<'_> {
 
     fn waiver(&self, w: WaiverWire) -> Result<Waiver, LoadError> {
         let date = w.expires.get_ref();
-        let valid =
-            date.len() == 10 && humantime::parse_rfc3339(&format!("{date}T00:00:00Z")).is_ok();
+        let valid = crate::judging::is_date(date);
         if !valid {
             return Err(self.err(
                 w.expires.span(),
@@ -946,6 +973,11 @@ fn step_templates<'a>(kind: &'a StepKind, e: &'a Expect) -> (Vec<&'a str>, Vec<&
     t.extend(e.stdout_equals.as_deref());
     if let Some(sa) = &e.same_as {
         named.push(&sa.var);
+        named.extend(sa.platform.as_deref());
+    }
+    if let Some(so) = &e.subset_of {
+        named.push(&so.var);
+        named.extend(so.platform.as_deref());
     }
     (t, named)
 }
@@ -1122,6 +1154,18 @@ mod tests {
                 step("run = { cmd = \"true\" }\ncapture = [\"x(.*)\"]"),
             ),
             ("toml syntax", "title = \"t\nclaim = 1\n".into()),
+            (
+                "inventory exception naming nothing",
+                step(
+                    "run = { cmd = \"true\" }\nexpect = { subset_of = { var = \"x\", except = [{ reason = \"r\", expires = \"2026-12-31\" }] } }",
+                ),
+            ),
+            (
+                "inventory exception without a real date",
+                step(
+                    "run = { cmd = \"true\" }\nexpect = { subset_of = { var = \"x\", platform = \"p\", except = [{ packages = [\"openssh\"], reason = \"r\", expires = \"2026-02-30\" }] } }",
+                ),
+            ),
             (
                 "unknown record mode",
                 step("run = { cmd = \"true\" }\nrecord = \"some\""),

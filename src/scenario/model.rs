@@ -10,6 +10,8 @@ use std::time::Duration;
 
 use regex::Regex;
 
+use crate::judging::JudgingDate;
+
 /// A loaded scenario file.
 #[derive(Debug, Clone)]
 pub struct Scenario {
@@ -272,6 +274,17 @@ pub struct Expect {
     pub(crate) count: Vec<(Regex, usize)>,
     pub(crate) contains: Option<Contains>,
     pub(crate) same_as: Option<SameAs>,
+    pub(crate) subset_of: Option<SubsetOf>,
+}
+
+/// Coverage: every command this probe lists (`name=resolved path` lines) is named in an
+/// earlier variable, or is the platform's, or a waiver in force covers it.
+#[derive(Debug, Clone)]
+pub struct SubsetOf {
+    pub(crate) var: String,
+    /// The variable holding the evaluator's platform facts (`crate::platform`).
+    pub(crate) platform: Option<String>,
+    pub(crate) except: Vec<ToolWaiver>,
 }
 
 #[derive(Debug, Clone)]
@@ -281,6 +294,9 @@ pub struct SameAs {
     pub(crate) normalize: Vec<SameNormalize>,
     /// Keys (tool names) whose lines are not compared while the exception holds.
     pub(crate) except: Vec<ToolWaiver>,
+    /// The variable holding the evaluator's platform facts: a command on one side only that
+    /// is the platform's is classed so, not compared (`crate::platform`).
+    pub(crate) platform: Option<String>,
 }
 
 /// A tolerated difference between two inventories (tool names), with its reason and the
@@ -288,15 +304,36 @@ pub struct SameAs {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ToolWaiver {
     pub(crate) tools: Vec<String>,
+    /// Packages (store names, `openssh`) whose commands the waiver covers, whatever their names.
+    pub(crate) packages: Vec<String>,
     pub(crate) reason: String,
     /// `YYYY-MM-DD`, validated at load.
     pub(crate) expires: String,
 }
 
 impl ToolWaiver {
-    /// In force on `today` (`YYYY-MM-DD`, UTC).
-    pub(crate) fn in_force(&self, today: &str) -> bool {
-        today <= self.expires.as_str()
+    /// In force on the run's judging date.
+    pub(crate) fn in_force(&self, on: &JudgingDate) -> bool {
+        on.holds(&self.expires)
+    }
+
+    /// It names the command `tool`, or `package`, the store name of the package the command
+    /// resolved into (empty when it resolved outside the store).
+    pub(crate) fn covers(&self, tool: &str, package: &str) -> bool {
+        self.tools.iter().any(|t| t == tool)
+            || (!package.is_empty() && self.packages.iter().any(|p| p == package))
+    }
+
+    /// What it waives, for a person: `commands ssh, scp` and/or `package openssh`.
+    pub(crate) fn what(&self) -> String {
+        let mut parts = Vec::new();
+        if !self.tools.is_empty() {
+            parts.push(format!("commands {}", self.tools.join(", ")));
+        }
+        if !self.packages.is_empty() {
+            parts.push(format!("package {}", self.packages.join(", ")));
+        }
+        parts.join(" and ")
     }
 }
 
@@ -331,13 +368,8 @@ pub struct Waiver {
 }
 
 impl Waiver {
-    /// In force on `today` (`YYYY-MM-DD`, UTC): ISO dates compare as strings.
-    pub(crate) fn in_force(&self, today: &str) -> bool {
-        today <= self.expires.as_str()
+    /// In force on the run's judging date.
+    pub(crate) fn in_force(&self, on: &JudgingDate) -> bool {
+        on.holds(&self.expires)
     }
-}
-
-/// Today's date in UTC, `YYYY-MM-DD`.
-pub(crate) fn today_utc() -> String {
-    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()[..10].to_string()
 }

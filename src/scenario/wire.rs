@@ -341,6 +341,24 @@ pub(crate) struct ExpectWire {
     /// Parity: stdout must equal an earlier variable (e.g. a whole-stdout capture of another
     /// probe), after normalization; a difference is shown as a diff.
     pub(crate) same_as: Option<SameAsWire>,
+    /// Coverage: every `name=path` line of stdout names a command of `var`, or is the
+    /// platform's (`platform`), or is covered by an exception in force.
+    pub(crate) subset_of: Option<SubsetOfWire>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SubsetOfWire {
+    /// The variable listing the commands that cover (`name=path` or `name` lines).
+    pub(crate) var: String,
+    /// The variable holding the evaluator's platform facts (`platform package <name> <store
+    /// path>`, `platform wrapper <name> <resolved path>` lines).
+    pub(crate) platform: Option<String>,
+    /// Exceptions, each a waiver: commands (`tools`) or packages' commands (`packages`) not
+    /// required, for a reason, until a date.
+    #[serde(default)]
+    #[schemars(with = "Vec<ExceptWire>")]
+    pub(crate) except: Vec<Spanned<ExceptWire>>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -358,14 +376,23 @@ pub(crate) struct SameAsWire {
     #[serde(default)]
     #[schemars(with = "Vec<ExceptWire>")]
     pub(crate) except: Vec<Spanned<ExceptWire>>,
+    /// The variable holding the evaluator's platform facts: a command on one side only that
+    /// resolves into a platform package (or is a platform wrapper) is classed as the
+    /// platform's, not compared.
+    pub(crate) platform: Option<String>,
 }
 
-/// `{ tools = ["ssh", "scp"], reason = "…", expires = "2026-12-31" }`: a difference between
-/// two inventories the claim tolerates for a while, with why and until when.
+/// `{ tools = ["ssh", "scp"], reason = "…", expires = "2026-12-31" }` or `{ packages =
+/// ["openssh"], … }`: a difference between two inventories the claim tolerates for a while,
+/// with why and until when.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ExceptWire {
+    #[serde(default)]
     pub(crate) tools: Vec<String>,
+    /// Packages (store names) whose commands are excepted, whatever the commands are called.
+    #[serde(default)]
+    pub(crate) packages: Vec<String>,
     pub(crate) reason: String,
     #[schemars(with = "String")]
     pub(crate) expires: Spanned<String>,

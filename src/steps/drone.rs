@@ -85,6 +85,7 @@ pub(crate) fn run(d: &DroneStep, cx: &StepCtx, deadline: Instant) -> Observed {
                         "drone answered `null`: it skipped the build (no pipeline matches event `custom`, `[ci skip]` in the commit message, or the repo is inactive)".into(),
                     ),
                     matched_lines: Vec::new(),
+                    platform: Vec::new(),
                 });
                 return Ok(obs);
             }
@@ -121,6 +122,7 @@ pub(crate) fn run(d: &DroneStep, cx: &StepCtx, deadline: Instant) -> Observed {
                 expected: format!("build #{number} finishes within {:?}", cx.timeout),
                 seen: Some(format!("still {} ({})", b.status, step_states(&b))),
                 matched_lines: Vec::new(),
+                platform: Vec::new(),
             });
             return Ok(obs);
         }
@@ -315,6 +317,7 @@ fn judge_build(build: &Build, want_status: &str, obs: &mut Observation) -> Vec<S
             format!("build ends `{}`: {}", build.status, build.error)
         }),
         matched_lines: summary.clone(),
+        platform: Vec::new(),
     });
     if build.status == "blocked" {
         obs.checks.push(Outcome {
@@ -322,6 +325,7 @@ fn judge_build(build: &Build, want_status: &str, obs: &mut Observation) -> Vec<S
             expected: "build runs without approval".into(),
             seen: Some("build is `blocked`: it waits for approval in Drone".into()),
             matched_lines: Vec::new(),
+            platform: Vec::new(),
         });
     }
     summary
@@ -382,6 +386,7 @@ impl Log<'_> {
                 expected: format!("step {stage_no}/{step_no} is named `{name}`"),
                 seen: Some(format!("it is named `{}`", s.name)),
                 matched_lines: Vec::new(),
+                platform: Vec::new(),
             });
         }
         if found.is_none() {
@@ -390,6 +395,7 @@ impl Log<'_> {
                 expected: format!("build has a step {stage_no}/{step_no}"),
                 seen: Some(step_states(self.build)),
                 matched_lines: Vec::new(),
+                platform: Vec::new(),
             });
         }
         let url = self.url(stage_no, step_no);
@@ -420,6 +426,7 @@ impl Log<'_> {
                 expected: format!("build has a step named `{name}`"),
                 seen: Some(format!("steps: [{}]", names.join(", "))),
                 matched_lines: Vec::new(),
+                platform: Vec::new(),
             });
             return Ok(String::new());
         };

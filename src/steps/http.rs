@@ -40,6 +40,7 @@ pub(crate) fn run(h: &HttpStep, cx: &StepCtx) -> Result<Observation, StepError> 
         expected: format!("HTTP status {}", h.status),
         seen: Some(format!("HTTP status {status}")),
         matched_lines: vec![format!("HTTP {status}")],
+        platform: Vec::new(),
     });
     if !h.json.is_empty() {
         json_checks(h, &bytes, &mut obs);
@@ -114,6 +115,7 @@ fn json_checks(h: &HttpStep, bytes: &[u8], obs: &mut Observation) {
             expected: format!("JSON {ptr} = {want}"),
             seen: Some(format!("JSON {ptr} = {seen}")),
             matched_lines: vec![format!("{ptr} = {seen}")],
+            platform: Vec::new(),
         });
     }
 }

@@ -44,6 +44,7 @@ pub(crate) fn run(j: &JournalStep, cx: &StepCtx, deadline: Instant) -> Observed 
                         expected: format!("journal cursor recorded as ${{{var}}}"),
                         seen: None,
                         matched_lines: Vec::new(),
+                        platform: Vec::new(),
                     });
                 }
                 None => obs.checks.push(Outcome {
@@ -51,6 +52,7 @@ pub(crate) fn run(j: &JournalStep, cx: &StepCtx, deadline: Instant) -> Observed 
                     expected: "journalctl prints `-- cursor: …`".into(),
                     seen: Some("no cursor in its output".into()),
                     matched_lines: Vec::new(),
+                    platform: Vec::new(),
                 }),
             }
             // The cursor itself is run-dependent noise in the evidence.

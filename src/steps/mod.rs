@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 
 pub(crate) use crate::error::StepError;
 use crate::interp::Vars;
+use crate::judging::JudgingDate;
 use crate::report::Observation;
 use crate::scenario::{Step, StepKind};
 use crate::transport::{Exec, ExecOpts, LocalExec, Output};
@@ -55,6 +56,8 @@ pub(crate) struct StepCtx<'a> {
     pub(crate) output_limit: usize,
     /// Progress lines for a person watching (already redacted by the caller).
     pub(crate) progress: &'a (dyn Fn(&str) + Sync),
+    /// The date waivers are judged on.
+    pub(crate) judging: &'a JudgingDate,
 }
 
 impl StepCtx<'_> {

@@ -12,9 +12,10 @@ use std::time::{Duration, Instant};
 
 use super::{Observed, StepCtx, StepError, quote};
 use crate::interp::Quote;
+use crate::judging::JudgingDate;
 use crate::poll;
 use crate::report::{Observation, Outcome};
-use crate::scenario::{SystemdStep, Waiver, today_utc};
+use crate::scenario::{SystemdStep, Waiver};
 
 /// Properties shown when a step names none.
 const DEFAULT_PROPS: &[&str] = &[
@@ -48,7 +49,7 @@ pub(crate) fn run(s: &SystemdStep, cx: &StepCtx, deadline: Instant) -> Observed 
                     })
                 })
                 .collect::<Result<Vec<_>, StepError>>()?;
-            no_failed(&allow, &today_utc(), cx, deadline)
+            no_failed(&allow, cx.judging, cx, deadline)
         }
         SystemdStep::Start {
             unit,
@@ -97,6 +98,7 @@ fn show(
             expected: format!("{unit} {k}={v}"),
             seen: Some(format!("{k}={got}")),
             matched_lines: vec![format!("{k}={got}")],
+            platform: Vec::new(),
         });
     }
     Ok(obs)
@@ -106,7 +108,7 @@ fn show(
 /// is tolerated (and shown as such); an expired waiver tolerates nothing and says so.
 fn no_failed(
     allow: &[Waiver],
-    today: &str,
+    on: &JudgingDate,
     cx: &StepCtx,
     deadline: Instant,
 ) -> Result<Observation, StepError> {
@@ -118,7 +120,7 @@ fn no_failed(
         .filter_map(|l| l.trim_start_matches('●').split_whitespace().next())
         .map(str::to_string)
         .collect();
-    obs.checks.extend(judge_failed(&failed, allow, today));
+    obs.checks.extend(judge_failed(&failed, allow, on));
     obs.stdout = if failed.is_empty() {
         String::new()
     } else {
@@ -132,9 +134,9 @@ fn no_failed(
 /// waiver, whether or not its unit failed today: a waiver is a promise to look again by
 /// its date, and the file must be changed (renewed with a reason, or the waiver removed)
 /// for the claim to pass again.
-fn judge_failed(failed: &[String], allow: &[Waiver], today: &str) -> Vec<Outcome> {
-    let mut out = vec![judge_units(failed, allow, today)];
-    out.extend(allow.iter().filter(|w| !w.in_force(today)).map(|w| {
+fn judge_failed(failed: &[String], allow: &[Waiver], on: &JudgingDate) -> Vec<Outcome> {
+    let mut out = vec![judge_units(failed, allow, on)];
+    out.extend(allow.iter().filter(|w| !w.in_force(on)).map(|w| {
         Outcome::fail(
             format!("the waiver of {} in force (until {})", w.unit, w.expires),
             format!(
@@ -146,12 +148,12 @@ fn judge_failed(failed: &[String], allow: &[Waiver], today: &str) -> Vec<Outcome
     out
 }
 
-fn judge_units(failed: &[String], allow: &[Waiver], today: &str) -> Outcome {
+fn judge_units(failed: &[String], allow: &[Waiver], on: &JudgingDate) -> Outcome {
     let mut diff = Vec::new();
     let mut ok = true;
     for u in failed {
         match allow.iter().find(|w| &w.unit == u) {
-            Some(w) if w.in_force(today) => diff.push(format!(
+            Some(w) if w.in_force(on) => diff.push(format!(
                 "  {u} (failed, waived until {}: {})",
                 w.expires, w.reason
             )),
@@ -170,7 +172,7 @@ fn judge_units(failed: &[String], allow: &[Waiver], today: &str) -> Outcome {
     }
     let in_force: Vec<String> = allow
         .iter()
-        .filter(|w| w.in_force(today))
+        .filter(|w| w.in_force(on))
         .map(|w| format!("{} until {}", w.unit, w.expires))
         .collect();
     let expected = if in_force.is_empty() {
@@ -190,6 +192,7 @@ fn judge_units(failed: &[String], allow: &[Waiver], today: &str) -> Outcome {
             format!("\n{}", diff.join("\n"))
         }),
         matched_lines: diff,
+        platform: Vec::new(),
     }
 }
 
@@ -367,6 +370,7 @@ fn start(unit: &str, var: &str, cx: &StepCtx, deadline: Instant) -> Result<Obser
                             get("ExecMainStatus")
                         )),
                         matched_lines: Vec::new(),
+                        platform: Vec::new(),
                     });
                     if obs.timed_out {
                         obs.checks.push(Outcome {
@@ -374,6 +378,7 @@ fn start(unit: &str, var: &str, cx: &StepCtx, deadline: Instant) -> Result<Obser
                             expected: format!("{unit} finishes within {:?}", cx.timeout),
                             seen: Some(format!("still {last_state} when the deadline passed")),
                             matched_lines: Vec::new(),
+                            platform: Vec::new(),
                         });
                     }
                     obs.stdout = stable_props(&p);
@@ -450,6 +455,7 @@ fn wait(
                     a.elapsed().as_secs_f64()
                 )),
                 matched_lines: Vec::new(),
+                platform: Vec::new(),
             });
             let run_id = Some(std::mem::take(&mut run_id)).filter(|i| !i.is_empty());
             define_invocation(&mut obs, unit, var, run_id);
@@ -484,6 +490,11 @@ pub(super) fn parse_props(text: &str) -> BTreeMap<String, String> {
 mod waiver_tests {
     use super::*;
 
+    /// Expiry is judged on a pinned clock, never the system's.
+    fn on(date: &str) -> JudgingDate {
+        JudgingDate::pinned(date).unwrap()
+    }
+
     fn w(unit: &str, expires: &str) -> Waiver {
         Waiver {
             unit: unit.into(),
@@ -496,8 +507,8 @@ mod waiver_tests {
     fn a_waiver_tolerates_its_unit_until_its_last_day_then_fails_the_claim() {
         let failed = vec!["x.service".to_string()];
         let allow = [w("x.service", "2026-12-31")];
-        assert!(judge_failed(&failed, &allow, "2026-12-31")[0].ok);
-        let expired = &judge_failed(&failed, &allow, "2027-01-01")[0];
+        assert!(judge_failed(&failed, &allow, &on("2026-12-31"))[0].ok);
+        let expired = &judge_failed(&failed, &allow, &on("2027-01-01"))[0];
         assert!(!expired.ok);
         assert!(
             expired.seen.as_deref().unwrap().contains(
@@ -506,16 +517,16 @@ mod waiver_tests {
             "{expired:?}"
         );
         // Another failed unit is not covered by x's waiver.
-        let other = &judge_failed(&["y.service".to_string()], &allow, "2026-12-01")[0];
+        let other = &judge_failed(&["y.service".to_string()], &allow, &on("2026-12-01"))[0];
         assert!(!other.ok);
     }
 
     #[test]
     fn an_expired_waiver_fails_the_claim_even_when_its_unit_is_healthy() {
         let allow = [w("x.service", "2026-12-31")];
-        let in_force = judge_failed(&[], &allow, "2026-12-31");
+        let in_force = judge_failed(&[], &allow, &on("2026-12-31"));
         assert!(in_force.iter().all(|o| o.ok), "{in_force:?}");
-        let expired = judge_failed(&[], &allow, "2027-01-01");
+        let expired = judge_failed(&[], &allow, &on("2027-01-01"));
         let failing: Vec<&Outcome> = expired.iter().filter(|o| !o.ok).collect();
         assert_eq!(failing.len(), 1, "{expired:?}");
         assert_eq!(

@@ -11,6 +11,8 @@
 //!
 //! [targets.twin]
 //! connection = "target/twin/connection.toml"   # written by `cargo xtask twin up`
+//! judged_on = "2026-12-05"            # the date waivers are judged on (a fixture's verdicts never
+//!                                     # change with the calendar); unset: today, UTC
 //!
 //! [targets.local]
 //! local = true                        # everything runs on this machine
@@ -31,6 +33,7 @@ pub use runtime::TargetRuntime;
 
 use crate::config::DEFAULT_TARGET;
 use crate::error::{TargetError, TargetProblem};
+use crate::judging::{JudgingDate, is_date};
 use crate::transport::SshConfig;
 
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -58,6 +61,8 @@ struct TargetWire {
     #[serde(default)]
     local: bool,
     connect_timeout: Option<String>,
+    /// The date waivers are judged on (`YYYY-MM-DD`); today's UTC date when unset.
+    judged_on: Option<toml::Spanned<String>>,
     #[serde(default)]
     vars: BTreeMap<String, String>,
     #[serde(default)]
@@ -80,6 +85,8 @@ pub struct Target {
     pub transport: TargetTransport,
     pub vars: BTreeMap<String, String>,
     pub secrets: BTreeMap<String, SecretSource>,
+    /// The date it pins for judging waivers (`judged_on`); `None`: today, UTC.
+    pub judged_on: Option<JudgingDate>,
 }
 
 impl Target {
@@ -140,6 +147,18 @@ fn read_targets(file: &Path) -> Result<BTreeMap<String, TargetWire>, TargetError
         file: file.to_path_buf(),
         source,
     })?;
+    // A pinned judging date is checked here, where the text is, so the error can say where.
+    for t in wire.targets.values() {
+        if let Some(d) = t.judged_on.as_ref().filter(|d| !is_date(d.get_ref())) {
+            let (line, col) = crate::scenario::load::line_col(&text, d.span().start);
+            return Err(TargetError::JudgedOn {
+                file: file.to_path_buf(),
+                line,
+                col,
+                value: d.get_ref().clone(),
+            });
+        }
+    }
     Ok(wire.targets)
 }
 
@@ -219,6 +238,11 @@ fn build(root: &Path, name: &str, t: TargetWire) -> Result<Target, TargetError> 
         transport,
         vars,
         secrets,
+        // Validated when the file was read.
+        judged_on: t
+            .judged_on
+            .as_ref()
+            .and_then(|d| JudgingDate::pinned(d.get_ref())),
     })
 }
 
@@ -608,5 +632,31 @@ mod tests {
         );
         let e = load_text("typo", "[targets.t]\nlocal = true\nvar = {}\n", &[]).unwrap_err();
         assert!(e.to_string().contains("unknown field `var`"), "{e}");
+    }
+
+    #[test]
+    fn a_pinned_judging_date_is_a_real_day_or_refused_where_it_is_written() {
+        let t = load_text(
+            "judged",
+            "[targets.t]\nlocal = true\njudged_on = \"2026-12-05\"\n",
+            &[],
+        )
+        .unwrap();
+        let on = t.judged_on.expect("pinned");
+        assert_eq!((on.date(), on.is_pinned()), ("2026-12-05", true));
+        let t = load_text("unpinned", "[targets.t]\nlocal = true\n", &[]).unwrap();
+        assert!(t.judged_on.is_none());
+        let e = load_text(
+            "misjudged",
+            "[targets.t]\nlocal = true\njudged_on = \"2026-02-30\"\n",
+            &[],
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string().ends_with(
+                "targets.toml:3:13: `judged_on = \"2026-02-30\"` is not a date (write YYYY-MM-DD)"
+            ),
+            "{e}"
+        );
     }
 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use super::{SecretSource, Target, TargetTransport};
 use crate::error::{SecretError, TargetError, TargetProblem};
+use crate::judging::JudgingDate;
 use crate::redact::Redactor;
 use crate::transport::{Exec, ExecOpts, LocalExec, SshPool};
 
@@ -22,6 +23,9 @@ pub struct TargetRuntime {
     pub(crate) all_steps: bool,
     /// Steps with an `observe` alternative watch instead of changing the target (`WITNESS_OBSERVE`).
     pub observe: bool,
+    /// The date every waiver of the run is judged on: the target's pinned `judged_on`, else
+    /// today (UTC) as the runtime was made, so one run never straddles two days.
+    pub(crate) judging: JudgingDate,
     secrets: OnceLock<BTreeMap<String, Result<String, SecretError>>>,
 }
 
@@ -45,6 +49,10 @@ impl TargetRuntime {
             TargetTransport::Local => (Arc::new(local.clone()), None),
         };
         TargetRuntime {
+            judging: target
+                .judged_on
+                .clone()
+                .unwrap_or_else(JudgingDate::today_utc),
             target,
             remote,
             ssh,

@@ -171,8 +171,15 @@ fn pin_claim(
     known_hosts: &Path,
 ) -> Result<std::path::PathBuf> {
     let twin = witness::target::load(root, "twin").context("the twin target")?;
+    // The twin's pinned judging date is part of the claim as pinned: the fixture's verdicts
+    // must not change with the day the adversary runs it.
+    let judged_on = twin
+        .judged_on
+        .as_ref()
+        .map(|on| format!("judged_on = \"{}\"\n", on.date()))
+        .unwrap_or_default();
     let mut targets = format!(
-        "[targets.{ALIAS}]\nssh = \"{ALIAS}\"\nssh_config = \"{}\"\nknown_hosts = \"{}\"\n\n[targets.{ALIAS}.vars]\n",
+        "[targets.{ALIAS}]\nssh = \"{ALIAS}\"\nssh_config = \"{}\"\nknown_hosts = \"{}\"\n{judged_on}\n[targets.{ALIAS}.vars]\n",
         config.display(),
         known_hosts.display()
     );

@@ -293,6 +293,11 @@ fn targets_toml(root: &Path) -> Result<String> {
     }
     let mut twin = toml::Table::new();
     twin.insert("local".into(), toml::Value::Boolean(true));
+    // The twin's pinned judging date goes with it: a fixture judged itself on another day
+    // must give the same verdicts.
+    if let Some(on) = &target.judged_on {
+        twin.insert("judged_on".into(), toml::Value::String(on.date().into()));
+    }
     twin.insert("vars".into(), toml::Value::Table(vars));
     twin.insert("secrets".into(), toml::Value::Table(secrets));
     let mut targets = toml::Table::new();

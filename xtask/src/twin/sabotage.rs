@@ -119,6 +119,12 @@ pub const ALL: &[Sabotage] = &[
                  the Drone path)",
     },
     Sabotage {
+        name: "host-own-tools",
+        breaks: "cc-ci-hetzner's systemPackages gain hello and gzip beside the shared set \
+                 (claimed, switched): two commands on the Drone runner's PATH only that are not \
+                 the platform's (gzip is NixOS's too, but the host lists it) (M2.6)",
+    },
+    Sabotage {
         name: "playwright-dropped",
         breaks: "ccciPyEnv loses playwright (claimed): a package of the prior Python env, \
                  with no command of its own, is gone (M1.4, the Python env)",
