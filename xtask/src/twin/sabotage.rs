@@ -107,6 +107,13 @@ pub const ALL: &[Sabotage] = &[
                  (M1.3), find/xargs/systemctl gone from the timer path (M1.4)",
     },
     Sabotage {
+        name: "runner-hotfix-uncommitted",
+        breaks: "an uncommitted hot-fix in /etc/cc-ci's runner/run_recipe_ci.py (the host's \
+                 sw/bin appended to the tests' PATH), not committed, not switched: HEAD is \
+                 still the reviewed commit, but the checkout the sweep runs runner/ from is not \
+                 (M2.1, M2.4)",
+    },
+    Sabotage {
         name: "timer-lost-bash",
         breaks: "bash dropped from ccciRuntimeTools (\"every system has it\", claimed, \
                  switched): the Drone path keeps it through the host's sw/bin, the timer path, \
@@ -159,13 +166,6 @@ pub const ALL: &[Sabotage] = &[
         name: "build-collision",
         breaks: "ccciPyEnv gets a second pytest (pytest_7, claimed): the Python env's \
                  build fails with a collision, so neither host builds (M1.1)",
-    },
-    Sabotage {
-        name: "runner-hotfix-uncommitted",
-        breaks: "an uncommitted hot-fix in /etc/cc-ci's runner/run_recipe_ci.py (the host's \
-                 sw/bin appended to the tests' PATH), not committed, not switched: HEAD is \
-                 still the reviewed commit, but the checkout the sweep runs runner/ from is not \
-                 (M2.1, M2.4)",
     },
     Sabotage {
         name: "build-broken",
