@@ -44,11 +44,7 @@ pub const MATRIX: &[(&str, &[Case])] = &[
                 "M1.2",
                 "OWN HARNESS LIST nix/hosts/",
             ),
-            (
-                "m1::c4_superset",
-                "M1.4",
-                "not waived: git-lfs=",
-            ),
+            ("m1::c4_superset", "M1.4", "not waived: git-lfs="),
             ("m2::c4_timer_fire", "M2.4", "git-lfs"),
             ("m2::c6_parity", "M2.6", "git-lfs"),
         ],
@@ -129,11 +125,7 @@ pub const MATRIX: &[(&str, &[Case])] = &[
                 "M1.2",
                 "OWN HARNESS LIST nix/modules/ops.nix",
             ),
-            (
-                "m1::c4_superset",
-                "M1.4",
-                "not waived: git-lfs=",
-            ),
+            ("m1::c4_superset", "M1.4", "not waived: git-lfs="),
         ],
     ),
     (
