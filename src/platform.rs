@@ -15,7 +15,9 @@
 //!                                             /run/wrappers/bin/<name> resolves on the host
 //! ```
 //!
-//! and an expectation naming that variable (`platform = "…"` on `same_as` or `subset_of`)
+//! (M1's `facts.nix` prints `platform wrapper <name>` alone: it evaluates scratch clones, not
+//! the host, and the timer path never reaches `/run/wrappers/bin`; such a line classes
+//! nothing), and an expectation naming that variable (`platform = "…"` on `same_as` or `subset_of`)
 //! classes a command that one side alone has as the platform's when it resolves into such a
 //! package's store path or is such a wrapper. Anything else stays a difference.
 
