@@ -121,9 +121,9 @@ pub const ALL: &[Sabotage] = &[
     },
     Sabotage {
         name: "hosts-drop-openssh",
-        breaks: "both hosts' systemPackages lose openssh (claimed): the Drone runner's PATH \
-                 (the host's sw/bin) no longer has ssh/scp, which it had before nixenv (M1.4, \
-                 the Drone path)",
+        breaks: "both hosts' systemPackages lose openssh (claimed): the host configs no longer \
+                 say what the seed's M1.6 line says; the Drone path keeps ssh/scp, which NixOS's \
+                 system path has anyway (programs.ssh.package) (M1.6)",
     },
     Sabotage {
         name: "host-own-tools",
