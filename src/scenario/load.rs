@@ -556,7 +556,13 @@ impl Cx<'_> {
             }),
             None => None,
         };
+        let each_line = e
+            .each_line
+            .into_iter()
+            .map(|k| self.line_kind(k))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Expect {
+            each_line,
             subset_of,
             exit: if e.any_exit {
                 None
@@ -600,6 +606,29 @@ impl Cx<'_> {
                 None => None,
             },
         })
+    }
+
+    /// One declared kind of an `each_line` check.
+    fn line_kind(&self, k: Spanned<LineKindWire>) -> Result<LineKind, LoadError> {
+        let span = k.span();
+        let k = k.into_inner();
+        if k.is.trim().is_empty() {
+            return Err(self.err(
+                span,
+                "`is` must say why lines of this kind belong (it is shown in the evidence)",
+            ));
+        }
+        let matcher = match (&k.regex, k.line_of) {
+            (Some(re), None) => LineMatcher::Regex(self.regex(re)?),
+            (None, Some(var)) => LineMatcher::LineOf(var),
+            _ => {
+                return Err(self.err(
+                    span,
+                    "an `each_line` kind has exactly one of `regex` (the line matches it) and `line_of` (the line is one of a variable's lines)",
+                ));
+            }
+        };
+        Ok(LineKind { matcher, is: k.is })
     }
 
     fn process(&self, p: Spanned<ProcessWire>) -> Result<StepKind, LoadError> {
@@ -971,14 +1000,7 @@ fn step_templates<'a>(kind: &'a StepKind, e: &'a Expect) -> (Vec<&'a str>, Vec<&
         StepKind::Value(v) => t.push(v),
     }
     t.extend(e.stdout_equals.as_deref());
-    if let Some(sa) = &e.same_as {
-        named.push(&sa.var);
-        named.extend(sa.platform.as_deref());
-    }
-    if let Some(so) = &e.subset_of {
-        named.push(&so.var);
-        named.extend(so.platform.as_deref());
-    }
+    named.extend(e.named_vars());
     (t, named)
 }
 
@@ -1178,6 +1200,18 @@ mod tests {
                 "unknown same_as normalize",
                 step(
                     "run = { cmd = \"true\" }\nexpect = { same_as = { var = \"x\", normalize = [\"sorted\"] } }",
+                ),
+            ),
+            (
+                "each_line kind with both a regex and line_of",
+                step(
+                    "run = { cmd = \"true\" }\nexpect = { each_line = [{ regex = \"^a\", line_of = \"x\", is = \"why\" }] }",
+                ),
+            ),
+            (
+                "each_line kind that says not why",
+                step(
+                    "run = { cmd = \"true\" }\nexpect = { each_line = [{ regex = \"^a\", is = \" \" }] }",
                 ),
             ),
             (

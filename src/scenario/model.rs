@@ -275,6 +275,47 @@ pub struct Expect {
     pub(crate) contains: Option<Contains>,
     pub(crate) same_as: Option<SameAs>,
     pub(crate) subset_of: Option<SubsetOf>,
+    /// Closed world: every stdout line is of one of these declared kinds.
+    pub(crate) each_line: Vec<LineKind>,
+}
+
+impl Expect {
+    /// The variables the expectations read by name (not by `${}`): each must have been
+    /// captured when the step runs, or the step could not be judged.
+    pub(crate) fn named_vars(&self) -> Vec<&str> {
+        let mut out = Vec::new();
+        if let Some(sa) = &self.same_as {
+            out.push(sa.var.as_str());
+            out.extend(sa.platform.as_deref());
+        }
+        if let Some(so) = &self.subset_of {
+            out.push(so.var.as_str());
+            out.extend(so.platform.as_deref());
+        }
+        out.extend(self.each_line.iter().filter_map(|k| match &k.matcher {
+            LineMatcher::LineOf(v) => Some(v.as_str()),
+            LineMatcher::Regex(_) => None,
+        }));
+        out
+    }
+}
+
+/// One declared kind of line of a closed-world `each_line` check: what it looks like and
+/// why it is there.
+#[derive(Debug, Clone)]
+pub struct LineKind {
+    pub(crate) matcher: LineMatcher,
+    /// Why a line of this kind belongs (shown in the evidence, e.g. `NixOS' default unit path`).
+    pub(crate) is: String,
+}
+
+/// How a line is recognised as of a kind.
+#[derive(Debug, Clone)]
+pub enum LineMatcher {
+    /// The line matches this regex.
+    Regex(Regex),
+    /// The line equals one of the lines of this captured variable.
+    LineOf(String),
 }
 
 /// Coverage: every command this probe lists (`name=resolved path` lines) is named in an

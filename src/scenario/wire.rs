@@ -344,6 +344,24 @@ pub(crate) struct ExpectWire {
     /// Coverage: every `name=path` line of stdout names a command of `var`, or is the
     /// platform's (`platform`), or is covered by an exception in force.
     pub(crate) subset_of: Option<SubsetOfWire>,
+    /// Closed world: every non-empty stdout line must be of one of these kinds (a regex it
+    /// matches, or a line of a captured variable), each saying why it belongs.
+    #[serde(default)]
+    #[schemars(with = "Vec<LineKindWire>")]
+    pub(crate) each_line: Vec<Spanned<LineKindWire>>,
+}
+
+/// One kind of line an `each_line` check accepts: exactly one of `regex` and `line_of`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct LineKindWire {
+    /// The line matches this regex.
+    #[schemars(with = "Option<String>")]
+    pub(crate) regex: Option<Spanned<String>>,
+    /// The line equals one of the lines of this captured variable (named without `${}`).
+    pub(crate) line_of: Option<String>,
+    /// Why a line of this kind belongs: shown in the evidence and the report.
+    pub(crate) is: String,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
