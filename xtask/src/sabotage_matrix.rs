@@ -6,7 +6,9 @@
 //! Every step of a sabotaged scenario is judged (`WITNESS_ALL_STEPS=1`: the engine does not
 //! skip the steps after a failed one), and the report of each run says which steps failed.
 //! The matrix ends with `steps shown red: X/Y`: of the Y steps of the gates' scenarios it
-//! ran, X failed under at least one sabotage. A step never shown red is listed.
+//! ran, X failed on their own check under at least one sabotage (status `failed`, not an
+//! error, and reading no variable of an earlier step that did not pass: not a cascade). Each
+//! step is printed with the sabotages that showed it red; a step never shown red is listed.
 //!
 //! Runs with `CI=true`, so a sabotaged run can never write or update a snapshot.
 
@@ -386,11 +388,13 @@ pub fn run(args: &[String]) -> Result<()> {
 
 type Row = (String, String, bool, String);
 
-/// Per scenario (`<gate>::<id>`), the step numbers that failed under some sabotage.
-type RedSteps = BTreeMap<String, BTreeSet<u64>>;
+/// Per scenario (`<gate>::<id>`), per step number, the sabotages under which it failed on its
+/// own check.
+type RedSteps = BTreeMap<String, BTreeMap<u64, BTreeSet<String>>>;
 
 /// `steps shown red: X/Y`, over the steps of every scenario of the gates the rows ran (all
-/// of a gate's scenarios count, not only those in the matrix), and the steps never red.
+/// of a gate's scenarios count, not only those in the matrix); each step with the sabotages
+/// that showed it red, and the steps never shown red.
 fn steps_shown_red(rows: &[Row], red: &RedSteps, gate: Option<&str>) -> Result<()> {
     let gates: BTreeSet<&str> = rows
         .iter()
@@ -400,10 +404,7 @@ fn steps_shown_red(rows: &[Row], red: &RedSteps, gate: Option<&str>) -> Result<(
     let (mut shown, mut total) = (0, 0);
     let mut never = Vec::new();
     for g in gates {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("..")
-            .join("scenarios")
-            .join(g);
+        let dir = scenarios_dir(g);
         let files = witness::scenario::load::toml_files(&dir)
             .with_context(|| format!("reading {}", dir.display()))?;
         for f in files {
@@ -412,10 +413,17 @@ fn steps_shown_red(rows: &[Row], red: &RedSteps, gate: Option<&str>) -> Result<(
             for (i, step) in sc.steps.iter().enumerate() {
                 let n = i as u64 + 1;
                 total += 1;
-                if red.get(&name).is_some_and(|s| s.contains(&n)) {
-                    shown += 1;
-                } else {
-                    never.push(format!("{name} step {n} ({})", step.name));
+                match red.get(&name).and_then(|s| s.get(&n)) {
+                    Some(by) if !by.is_empty() => {
+                        shown += 1;
+                        let by: Vec<&str> = by.iter().map(String::as_str).collect();
+                        println!(
+                            "shown red: {name} step {n} ({}) by {}",
+                            step.name,
+                            by.join(", ")
+                        );
+                    }
+                    _ => never.push(format!("{name} step {n} ({})", step.name)),
                 }
             }
         }
@@ -423,21 +431,68 @@ fn steps_shown_red(rows: &[Row], red: &RedSteps, gate: Option<&str>) -> Result<(
     for n in &never {
         println!("never shown red: {n}");
     }
-    println!("steps shown red: {shown}/{total}");
+    println!(
+        "steps shown red: {shown}/{total} (a step counts when it failed on its own check, not as a cascade)"
+    );
     Ok(())
 }
 
-/// The step numbers the last run's report says failed in `scenario`.
-fn failed_steps(gate: &str, scenario: &str) -> BTreeSet<u64> {
+fn scenarios_dir(gate: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("scenarios")
+        .join(gate)
+}
+
+/// The steps of `scenario` that failed on their own check in the last run's report: status
+/// `failed` (an error — a variable never captured, a transport failure — is not a check that
+/// failed), and no variable the step reads comes from an earlier step of the scenario that did
+/// not pass (that failure would be a cascade of the earlier one).
+fn failed_on_own_check(gate: &str, scenario: &str) -> Result<BTreeSet<u64>> {
+    let status = step_statuses(gate, scenario);
+    let id = scenario.split_once("::").map_or(scenario, |(_, id)| id);
+    let file = scenarios_dir(gate).join(format!("{id}.toml"));
+    let sc = witness::scenario::load::load_file(&file).map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(own_failures(&sc.steps, &status))
+}
+
+/// The rule of [`failed_on_own_check`], over loaded steps and `index → status`.
+fn own_failures(
+    steps: &[witness::scenario::Step],
+    status: &BTreeMap<u64, String>,
+) -> BTreeSet<u64> {
+    let not_passed = |n: u64| status.get(&n).is_some_and(|s| s != "passed");
+    steps
+        .iter()
+        .enumerate()
+        .map(|(i, step)| (i as u64 + 1, step))
+        .filter(|(n, _)| status.get(n).is_some_and(|s| s == "failed"))
+        .filter(|(n, step)| {
+            let reads: BTreeSet<&str> = step.reads().collect();
+            !steps[..(*n as usize - 1)]
+                .iter()
+                .enumerate()
+                .any(|(j, earlier)| {
+                    not_passed(j as u64 + 1)
+                        && earlier.defines().iter().any(|d| reads.contains(d.as_str()))
+                })
+        })
+        .map(|(n, _)| n)
+        .collect()
+}
+
+/// Each step's status (`passed`, `failed`, `error`, `skipped`) in the last run's report of
+/// `scenario`.
+fn step_statuses(gate: &str, scenario: &str) -> BTreeMap<u64, String> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../target/witness")
         .join(format!("{gate}@twin"))
         .join("report.json");
     let Ok(text) = std::fs::read_to_string(path) else {
-        return BTreeSet::new();
+        return BTreeMap::new();
     };
     let Ok(report) = serde_json::from_str::<serde_json::Value>(&text) else {
-        return BTreeSet::new();
+        return BTreeMap::new();
     };
     report["scenarios"]
         .as_array()
@@ -445,8 +500,7 @@ fn failed_steps(gate: &str, scenario: &str) -> BTreeSet<u64> {
         .flatten()
         .filter(|s| s["name"] == scenario)
         .flat_map(|s| s["steps"].as_array().into_iter().flatten())
-        .filter(|st| st["status"] == "failed")
-        .filter_map(|st| st["index"].as_u64())
+        .filter_map(|st| Some((st["index"].as_u64()?, st["status"].as_str()?.to_string())))
         .collect()
 }
 
@@ -495,11 +549,10 @@ fn run_matrix(tw: &Twin, only: &[&str], gate: Option<&str>) -> Result<(Vec<Row>,
         }
         for (scenario, claim, why) in cases {
             let (gate, _) = scenario.split_once("::").unwrap_or(("m1", scenario));
-            let red = failed_steps(gate, scenario);
-            red_steps
-                .entry(scenario.to_string())
-                .or_default()
-                .extend(red.iter().copied());
+            let by_step = red_steps.entry(scenario.to_string()).or_default();
+            for n in failed_on_own_check(gate, scenario)? {
+                by_step.entry(n).or_default().insert(sabotage.to_string());
+            }
             let all = &outputs[gate];
             let failed = all.lines().any(|l| {
                 l.strip_prefix("test ")
@@ -579,10 +632,7 @@ fn observing(tw: &Twin, mut cmd: Command) -> Result<String> {
 
 /// `--skip` for every scenario of `gate` but `wanted` (with `--exact`, names match whole).
 fn skip_all_but(gate: &str, wanted: &BTreeSet<&str>) -> Result<Vec<String>> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .join("scenarios")
-        .join(gate);
+    let dir = scenarios_dir(gate);
     let mut args = Vec::new();
     for p in witness::scenario::load::toml_files(&dir)
         .with_context(|| format!("reading {}", dir.display()))?
@@ -622,6 +672,38 @@ fn restore() -> Result<()> {
 mod tests {
     use super::MATRIX;
     use crate::twin::SABOTAGES;
+
+    /// A step counts as shown red when it failed on its own check: not an error, and not
+    /// reading what an earlier step that did not pass captured (a cascade).
+    #[test]
+    fn a_cascade_is_not_shown_red() {
+        let src = r#"title = "t"
+claim = "c"
+[[steps]]
+run = { cmd = "echo a" }
+capture = ['^(?P<a>.*)$']
+[[steps]]
+value = "${a}"
+[[steps]]
+run = { cmd = "true" }
+[[steps]]
+run = { cmd = "true" }
+"#;
+        let sc = witness::scenario::load::load_str(std::path::Path::new("t.toml"), src).unwrap();
+        let st = |v: &[&str]| {
+            v.iter()
+                .enumerate()
+                .map(|(i, s)| (i as u64 + 1, s.to_string()))
+                .collect()
+        };
+        // Step 1 failed: step 2 (reads its capture) is a cascade; step 3 failed on its own;
+        // step 4 could not be judged (an error).
+        let own = super::own_failures(&sc.steps, &st(&["failed", "failed", "failed", "error"]));
+        assert_eq!(own.into_iter().collect::<Vec<_>>(), vec![1, 3]);
+        // With step 1 passing, step 2's failure is its own.
+        let own = super::own_failures(&sc.steps, &st(&["passed", "failed", "passed", "passed"]));
+        assert_eq!(own.into_iter().collect::<Vec<_>>(), vec![2]);
+    }
 
     /// Every switch of the twin is in the matrix (a sabotage that reddens nothing proves
     /// nothing), and the matrix names no switch the twin lacks.
