@@ -138,7 +138,15 @@ pub enum StepKind {
     Drone(DroneStep),
     Process(ProcessStep),
     /// A value already held (a template such as `${drone_build.log}`), judged as stdout.
-    Value(String),
+    Value(ValueStep),
+}
+
+/// What a `value` step judges: the value of a template, or only its lines under a prefix.
+#[derive(Debug, Clone)]
+pub struct ValueStep {
+    pub(crate) of: String,
+    /// Only the lines that begin with this (a template), without it.
+    pub(crate) under: Option<String>,
 }
 
 impl StepKind {

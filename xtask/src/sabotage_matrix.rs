@@ -33,7 +33,11 @@ pub const MATRIX: &[(&str, &[Case])] = &[
         &[
             ("m1::c4_superset", "M1.4", "not waived: git-lfs="),
             ("m1::c6_hosts_converge", "M1.6", "git-lfs"),
-            ("m2::c3_tools_resolve", "M2.3", "git-lfs MISSING"),
+            (
+                "m2::c3_tools_resolve",
+                "M2.3",
+                "git-lfs -> /run/current-system/sw/bin/git-lfs",
+            ),
             ("m2::c4_timer_fire", "M2.4", "git-lfs"),
             ("m2::c5_drone_path", "M2.5", "test_lfs_roundtrip PASSED"),
         ],
@@ -186,7 +190,11 @@ pub const MATRIX: &[(&str, &[Case])] = &[
     ),
     (
         "drone-runner-edited",
-        &[("m1::c8_drone_runner_unchanged", "M1.5", "CHANGED")],
+        &[(
+            "m1::c8_drone_runner_unchanged",
+            "M1.5",
+            "differs from the expected value",
+        )],
     ),
     (
         "unpushed",
@@ -272,7 +280,11 @@ pub const MATRIX: &[(&str, &[Case])] = &[
     ),
     (
         "openssl-live-missing",
-        &[("m2::c3_tools_resolve", "M2.3", "openssl MISSING")],
+        &[(
+            "m2::c3_tools_resolve",
+            "M2.3",
+            "openssl -> /run/current-system/sw/bin/openssl",
+        )],
     ),
     ("bash-timer-missing", &[("m2::c6_parity", "M2.6", "bash")]),
     (
