@@ -621,3 +621,12 @@ mod tests {
         );
     }
 }
+
+/// A `WITNESS_*` variable set to none of its accepted values: a usage error (exit 64).
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[error("{name}={value:?} is not an accepted value (accepted: {accepted})")]
+pub struct ConfigError {
+    pub(crate) name: &'static str,
+    pub(crate) value: String,
+    pub(crate) accepted: String,
+}

@@ -51,7 +51,13 @@ pub fn gate_main(gate: &str) -> ExitCode {
 /// Exit status: 0 when the claims hold, 1 when a claim is broken, 2 when something could
 /// not be witnessed ([`GateVerdict`]).
 pub fn gate_main_with(gate: &str, args: Arguments) -> ExitCode {
-    let mut cfg = RunConfig::from_env();
+    let mut cfg = match RunConfig::from_env() {
+        Ok(cfg) => cfg,
+        Err(e) => {
+            eprintln!("witness: {e}");
+            return ExitCode::from(crate::USAGE_EXIT);
+        }
+    };
     cfg.quiet = args.quiet || matches!(args.format, Some(libtest_mimic::FormatSetting::Terse));
     match run_gate_verdict(&cfg, gate, &args) {
         Ok((_, v)) => ExitCode::from(v.exit_code()),

@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use witness::target::{self, Target};
 
 pub fn root() -> PathBuf {
-    witness::RunConfig::from_env().root
+    witness::RunConfig::from_env()
+        .expect("the WITNESS_* variables are valid")
+        .root
 }
 
 /// These tests need the twin host. Asked for (`WITNESS_TARGET` set, as `cargo xtask test`
