@@ -52,6 +52,23 @@ fn exit_statuses_say_held_broken_or_not_witnessed() {
     // A broken claim outranks what could not be witnessed.
     let r = root("both", &[("b.toml", BROKEN), ("m.toml", MUTATES)]);
     assert_eq!(code(&witness(&r, &["g"])), 1);
+    // No target asked for and no twin up: every scenario ignored, the verdict NOT WITNESSED,
+    // exit 2 (never a pass, never a broken claim).
+    let o = Command::new(env!("CARGO_BIN_EXE_witness"))
+        .arg("g")
+        .env("WITNESS_ROOT", &r)
+        .env_remove("WITNESS_TARGET")
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(code(&o), 2, "{out}");
+    assert!(out.contains("2 ignored"), "{out}");
+    assert!(
+        out.lines()
+            .last()
+            .is_some_and(|l| l.contains("NOT WITNESSED")),
+        "{out}"
+    );
     // An unknown target: nothing witnessed.
     let o = Command::new(env!("CARGO_BIN_EXE_witness"))
         .arg("g")
