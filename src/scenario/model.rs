@@ -139,6 +139,8 @@ pub enum StepKind {
     Process(ProcessStep),
     /// Every command of some directories, resolved.
     Commands(CommandsStep),
+    /// The units that run a store path, and what makes their environment.
+    Units(UnitsStep),
     /// A value already held (a template such as `${drone_build.log}`), judged as stdout.
     Value(ValueStep),
 }
@@ -171,6 +173,7 @@ impl StepKind {
             StepKind::Drone(_) => "drone",
             StepKind::Process(_) => "process",
             StepKind::Commands(_) => "commands",
+            StepKind::Units(_) => "units",
             StepKind::Value(_) => "value",
         }
     }
@@ -232,6 +235,14 @@ pub struct CommandsStep {
     pub(crate) dirs: Vec<String>,
     /// `(prefix, read under)`: a directory beginning with the prefix is read under the other.
     pub(crate) read_under: Vec<(String, String)>,
+}
+
+/// What a `units` step reads: a built system (`Some(toplevel)`) or the live host (`None`).
+#[derive(Debug, Clone)]
+pub struct UnitsStep {
+    pub(crate) system: Option<String>,
+    pub(crate) holding: String,
+    pub(crate) also: Vec<String>,
 }
 
 #[derive(Debug, Clone)]

@@ -12,6 +12,8 @@ mod observe;
 mod process;
 mod run;
 mod systemd;
+mod unit_text;
+mod units;
 mod value;
 
 use std::collections::BTreeMap;
@@ -130,6 +132,7 @@ pub(crate) fn run_step(step: &Step, cx: &StepCtx) -> Result<Observation, StepErr
         StepKind::Drone(d) => drone::run(d, cx, deadline),
         StepKind::Process(p) => process::run(p, cx, deadline),
         StepKind::Commands(c) => commands::run(c, cx, deadline),
+        StepKind::Units(u) => units::run(u, cx, deadline),
         StepKind::Value(v) => value::run(v, cx),
     }
 }
