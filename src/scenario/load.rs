@@ -1323,6 +1323,10 @@ mod tests {
                 "title = \"t\"\nclaim = \"c\"\nsteps_from = \"c1_both_hosts_build\"\n".into(),
             ),
             (
+                "units of both a built system and the live host",
+                step("units = { system = \"/s\", live = true, holding = \"/nix/store/x\" }"),
+            ),
+            (
                 "each_line kind with both a regex and line_of",
                 step(
                     "run = { cmd = \"true\" }\nexpect = { each_line = [{ regex = \"^a\", line_of = \"x\", is = \"why\" }] }",
