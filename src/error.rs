@@ -364,6 +364,9 @@ pub(crate) enum StepError {
         "`${{{name}}}` was never captured (no earlier step printed what its capture looks for), so this step cannot be judged"
     )]
     NeverCaptured { name: String },
+    /// What the target listed could not be read (a step's own listing format).
+    #[error("the target's listing of {what} could not be read: {problem}")]
+    Listing { what: &'static str, problem: String },
 }
 
 impl From<TransportError> for StepError {

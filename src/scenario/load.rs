@@ -252,6 +252,8 @@ impl Cx<'_> {
             ("http", w.http.as_ref().map(Spanned::span)),
             ("drone", w.drone.as_ref().map(Spanned::span)),
             ("process", w.process.as_ref().map(Spanned::span)),
+            ("commands", w.commands.as_ref().map(Spanned::span)),
+            ("units", w.units.as_ref().map(Spanned::span)),
             ("value", w.value.as_ref().map(Spanned::span)),
         ]
         .into_iter()
@@ -260,7 +262,7 @@ impl Cx<'_> {
         match kinds.as_slice() {
             [] => Err(self.err(
                 span,
-                format!("step {n} has no kind: add one of `run`, `systemd`, `journal`, `http`, `drone`, `process`, `value`"),
+                format!("step {n} has no kind: add one of `run`, `systemd`, `journal`, `http`, `drone`, `process`, `commands`, `units`, `value`"),
             )),
             [_] => Ok(()),
             [_, (second, sp), ..] => Err(self.err(
@@ -296,6 +298,26 @@ impl Cx<'_> {
             self.drone(d)?
         } else if let Some(p) = w.process.take() {
             self.process(p)?
+        } else if let Some(c) = w.commands.take() {
+            let c = c.into_inner();
+            StepKind::Commands(CommandsStep {
+                dirs: c.dirs,
+                read_under: c.read_under.into_iter().collect(),
+            })
+        } else if let Some(u) = w.units.take() {
+            let span = u.span();
+            let u = u.into_inner();
+            if u.system.is_some() == u.live {
+                return Err(self.err(
+                    span,
+                    "`units` reads exactly one of a built system (`system = \"<toplevel>\"`) or the running host (`live = true`)",
+                ));
+            }
+            StepKind::Units(UnitsStep {
+                system: u.system,
+                holding: u.holding,
+                also: u.also,
+            })
         } else if let Some(v) = w.value.take() {
             StepKind::Value(match v.into_inner() {
                 ValueWire::Whole(of) => ValueStep { of, under: None },
@@ -989,6 +1011,11 @@ fn default_name(kind: &StepKind) -> String {
             ..
         }) => format!("journal of {unit} run {id}"),
         StepKind::Http(h) => format!("{} {}", h.method, h.url),
+        StepKind::Commands(c) => format!("the commands of {}", c.dirs.join(", ")),
+        StepKind::Units(u) => match &u.system {
+            Some(s) => format!("the units of {s} holding {}", u.holding),
+            None => format!("the running units holding {}", u.holding),
+        },
         StepKind::Value(ValueStep { of, under: None }) => format!("the value of {of}"),
         StepKind::Value(ValueStep { of, under: Some(u) }) => {
             format!("the lines of {of} under `{u}`")
@@ -1063,6 +1090,15 @@ fn step_templates<'a>(kind: &'a StepKind, e: &'a Expect) -> (Vec<&'a str>, Vec<&
             named.push(&d.token_secret);
         }
         StepKind::Process(p) => t.push(&p.unit),
+        StepKind::Units(u) => {
+            t.extend(u.system.as_deref());
+            t.push(&u.holding);
+            t.extend(u.also.iter().map(String::as_str));
+        }
+        StepKind::Commands(c) => {
+            t.extend(c.dirs.iter().map(String::as_str));
+            t.extend(c.read_under.iter().map(|(_, under)| under.as_str()));
+        }
         StepKind::Value(v) => {
             t.push(&v.of);
             t.extend(v.under.as_deref());
@@ -1285,6 +1321,10 @@ mod tests {
             (
                 "steps_from a scenario using an action this one does not",
                 "title = \"t\"\nclaim = \"c\"\nsteps_from = \"c1_both_hosts_build\"\n".into(),
+            ),
+            (
+                "units of both a built system and the live host",
+                step("units = { system = \"/s\", live = true, holding = \"/nix/store/x\" }"),
             ),
             (
                 "each_line kind with both a regex and line_of",

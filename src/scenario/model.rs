@@ -137,6 +137,10 @@ pub enum StepKind {
     Http(HttpStep),
     Drone(DroneStep),
     Process(ProcessStep),
+    /// Every command of some directories, resolved.
+    Commands(CommandsStep),
+    /// The units that run a store path, and what makes their environment.
+    Units(UnitsStep),
     /// A value already held (a template such as `${drone_build.log}`), judged as stdout.
     Value(ValueStep),
 }
@@ -168,6 +172,8 @@ impl StepKind {
             StepKind::Http(_) => "http",
             StepKind::Drone(_) => "drone",
             StepKind::Process(_) => "process",
+            StepKind::Commands(_) => "commands",
+            StepKind::Units(_) => "units",
             StepKind::Value(_) => "value",
         }
     }
@@ -221,6 +227,22 @@ pub struct ProcessStep {
     pub(crate) fail_on_missing: bool,
     /// Define `${inventory}`: every command resolvable on the process's PATH (`name=path`).
     pub(crate) inventory: bool,
+}
+
+/// The directories a `commands` step lists (templates), and the prefixes read elsewhere.
+#[derive(Debug, Clone)]
+pub struct CommandsStep {
+    pub(crate) dirs: Vec<String>,
+    /// `(prefix, read under)`: a directory beginning with the prefix is read under the other.
+    pub(crate) read_under: Vec<(String, String)>,
+}
+
+/// What a `units` step reads: a built system (`Some(toplevel)`) or the live host (`None`).
+#[derive(Debug, Clone)]
+pub struct UnitsStep {
+    pub(crate) system: Option<String>,
+    pub(crate) holding: String,
+    pub(crate) also: Vec<String>,
 }
 
 #[derive(Debug, Clone)]

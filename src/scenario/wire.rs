@@ -88,6 +88,14 @@ pub(crate) struct StepWire {
     pub(crate) drone: Option<Spanned<DroneWire>>,
     #[schemars(with = "Option<ProcessWire>")]
     pub(crate) process: Option<Spanned<ProcessWire>>,
+    /// Every command in some directories, each resolved to its real path (`name=path` lines,
+    /// the first directory holding a name winning, as a shell's PATH lookup does).
+    #[schemars(with = "Option<CommandsWire>")]
+    pub(crate) commands: Option<Spanned<CommandsWire>>,
+    /// Every unit whose closure holds a store path (and units named on purpose): what makes
+    /// its processes' environment, one fact a line, from a built system or the live host.
+    #[schemars(with = "Option<UnitsWire>")]
+    pub(crate) units: Option<Spanned<UnitsWire>>,
     /// Judge a value the run already holds (an action's captured log or tools), without
     /// running anything: it becomes the step's stdout. `{ of, under }` takes only the lines of
     /// `of` that begin with `under`, that prefix cut off.
@@ -151,6 +159,35 @@ pub(crate) struct ProcessWire {
     /// resolvable on its PATH, `name=/real/path`, the first directory holding it winning.
     #[serde(default)]
     pub(crate) inventory: bool,
+}
+
+/// The `commands` step: directories to list, in lookup order.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CommandsWire {
+    /// Directories in lookup order (templates); each may hold several separated by `:` or
+    /// newlines, as a PATH does (`"${process.PATH}"`). Entries that are not absolute are skipped.
+    pub(crate) dirs: Vec<String>,
+    /// A directory that begins with a key is read under its value instead:
+    /// `{ "/run/current-system" = "${top}" }` reads a built system's runtime paths in it.
+    #[serde(default)]
+    pub(crate) read_under: BTreeMap<String, String>,
+}
+
+/// The `units` step: exactly one of `system` and `live`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct UnitsWire {
+    /// A built system (its toplevel, a template): its unit files and drop-ins are read.
+    pub(crate) system: Option<String>,
+    /// The running host, as systemd resolves its units (`systemctl show`).
+    #[serde(default)]
+    pub(crate) live: bool,
+    /// The store path a unit's closure must hold to be listed (a template: `${ccrun}`).
+    pub(crate) holding: String,
+    /// Units listed whatever they hold (e.g. `drone-runner-exec.service`).
+    #[serde(default)]
+    pub(crate) also: Vec<String>,
 }
 
 /// `process.missing`.
