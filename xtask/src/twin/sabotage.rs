@@ -265,6 +265,14 @@ pub const ALL: &[Sabotage] = &[
                  commit, as the bridge's recipe builds do, so the nightly's observed build runs \
                  another commit than the reviewed one (M2.5, observe mode)",
     },
+    Sabotage {
+        name: "other-host-overlay",
+        breaks: "another host's overlay: the cc-ci host's configuration.nix swaps git-lfs for \
+                 another build of its own (a wrapper forcing the basic transfer adapter; same \
+                 command name, another store path) (claimed; the live host is untouched): its \
+                 sw/bin's git-lfs, its ccciRuntimeTools and its cc-ci-run are no longer the live \
+                 host's store paths (M1.6 by store path, M1.6b its sweep unit's build)",
+    },
 ];
 
 /// `cargo xtask twin sabotage <name> | --list`.
