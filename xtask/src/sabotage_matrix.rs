@@ -92,12 +92,16 @@ pub const MATRIX: &[(&str, &[Case])] = &[
                 "M1.2",
                 r"hosts/cc-ci/configuration\.nix:.*ccciRuntimeTools/",
             ),
-            ("m1::c6_hosts_converge", "M1.6", "identical"),
+            (
+                "m1::c6_hosts_converge",
+                "M1.6",
+                "every stdout line is of a declared kind",
+            ),
         ],
     ),
     (
         "host-divergence",
-        &[("m1::c6_hosts_converge", "M1.6", "identical")],
+        &[("m1::c6_hosts_converge", "M1.6", "!= \"openssl\"")],
     ),
     (
         "harness-own-cc-ci-run",
@@ -180,7 +184,11 @@ pub const MATRIX: &[(&str, &[Case])] = &[
     ),
     (
         "host-imports-diverge",
-        &[("m1::c9_hosts_consistent", "Guardrail", "units: DIFFER")],
+        &[(
+            "m1::c9_hosts_consistent",
+            "Guardrail",
+            "- unit nightly-sweep",
+        )],
     ),
     (
         "drone-runner-edited",
@@ -324,6 +332,23 @@ pub const MATRIX: &[(&str, &[Case])] = &[
             "M2.7",
             "- sweep: mattermost-lts rc=1",
         )],
+    ),
+    (
+        "other-host-overlay",
+        &[
+            // The same command, another build: named with both store paths.
+            (
+                "m1::c6_hosts_converge",
+                "M1.6",
+                "+ git-lfs=/nix/store/[hash]-git-lfs/bin/git-lfs",
+            ),
+            // cc-ci-run is built with `final.git-lfs`, so the cc-ci host's sweep unit is another build.
+            (
+                "m1::c9_hosts_consistent",
+                "Guardrail",
+                "+ nightly-sweep.service=/nix/store/",
+            ),
+        ],
     ),
 ];
 

@@ -269,7 +269,7 @@ pub const ALL: &[Sabotage] = &[
         name: "other-host-overlay",
         breaks: "another host's overlay: the cc-ci host's configuration.nix swaps git-lfs for \
                  another build of its own (a wrapper forcing the basic transfer adapter; same \
-                 command name, another store path) (claimed; the live host is untouched): its \
+                 command name, another store path) (committed, pushed, claimed; the live host is untouched, so not switched): its \
                  sw/bin's git-lfs, its ccciRuntimeTools and its cc-ci-run are no longer the live \
                  host's store paths (M1.6 by store path, M1.6b its sweep unit's build)",
     },
