@@ -231,3 +231,22 @@ expect = {{ {expect} }}
         assert_eq!(r.steps[1].attempts, 1, "{expect}: not retried");
     }
 }
+
+/// `value = { of, under }` judges only the lines of a value under a prefix, without it (the
+/// loader's own cut of an action's facts, so no scenario copies an `awk` prefix cut).
+#[test]
+fn a_value_under_a_prefix_is_its_lines_without_it() {
+    let (_, r) = run(
+        &local(BTreeMap::new()),
+        r#"
+[[steps]]
+run = { cmd = "printf 'a: 1\nb: 2\nab: 3\nb: 4\n'" }
+capture = ['(?s)(?P<facts>.*)']
+[[steps]]
+value = { of = "${facts}", under = "b: " }
+expect = { stdout_equals = "2\n4" }
+"#,
+    );
+    assert!(r.passed(), "{:?}", r.steps[1].outcomes);
+    assert_eq!(r.steps[1].command, "# the lines of ${facts} under `b: `");
+}

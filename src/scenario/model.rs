@@ -66,6 +66,18 @@ pub struct Step {
     pub(crate) observe: Option<Observe>,
 }
 
+impl Step {
+    /// The variables this step reads (its `${name}`s and the variables its expectations name).
+    pub fn reads(&self) -> impl Iterator<Item = &str> {
+        self.refs.iter().map(|r| r.name.as_str())
+    }
+
+    /// The variables this step defines for the steps after it.
+    pub fn defines(&self) -> &[String] {
+        &self.defines
+    }
+}
+
 /// The observing counterpart of a step that changes the target: watch for the next natural
 /// run instead of making one, within a bound. It defines the same variables.
 #[derive(Debug, Clone)]
@@ -126,7 +138,15 @@ pub enum StepKind {
     Drone(DroneStep),
     Process(ProcessStep),
     /// A value already held (a template such as `${drone_build.log}`), judged as stdout.
-    Value(String),
+    Value(ValueStep),
+}
+
+/// What a `value` step judges: the value of a template, or only its lines under a prefix.
+#[derive(Debug, Clone)]
+pub struct ValueStep {
+    pub(crate) of: String,
+    /// Only the lines that begin with this (a template), without it.
+    pub(crate) under: Option<String>,
 }
 
 impl StepKind {
