@@ -98,11 +98,17 @@ let
           (filter (n: !(mine ? ${n})) (concatMap wrapperNames (filter (d: platform d.file) defs)));
       platformFacts = attrNames (set (platformPackages ++ platformWrappers));
       # ---- end of the platform's contents ----
+
+      # The units the flake's own modules define (a definition of systemd.services.<name>, not
+      # under a false mkIf, in a file that is not the platform's): the units whose built files
+      # the two hosts must share, store path for store path.
+      ownUnits = attrNames (set (concatMap wrapperNames (own c.options.systemd.services.definitionsWithLocations)));
     in
     builtins.sort (a: b: a < b) (systemPackages ++ services) ++ shared ++ platformFacts ++ [
       "${h}: units = ${concatStringsSep " " (attrNames c.config.systemd.services)}"
       "${h}: timers = ${concatStringsSep " " (attrNames (c.config.systemd.timers or { }))}"
       "${h}: modules = ${concatStringsSep " " modules}"
+      "${h}: own units = ${concatStringsSep " " ownUnits}"
     ];
 in
 concatMap host hosts
