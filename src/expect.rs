@@ -9,8 +9,10 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 mod coverage;
+mod regression;
 
 pub(crate) use coverage::by_source;
+pub(crate) use regression::{LoadCx, Regression, RegressionWire};
 
 use crate::interp::{Quote, Vars};
 use crate::judging::JudgingDate;
@@ -82,6 +84,9 @@ pub(crate) fn evaluate(
     }
     if let Some(so) = &e.subset_of {
         out.push(coverage::subset_of(so, &obs.stdout, vars, judging));
+    }
+    if let Some(r) = &e.regression {
+        out.extend(regression::evaluate(r, &obs.stdout, vars, judging));
     }
     out
 }

@@ -556,8 +556,17 @@ impl Cx<'_> {
             }),
             None => None,
         };
+        let regression = match e.regression {
+            Some(r) => Some(r.load(&crate::expect::LoadCx {
+                regex: &|r| self.regex(r),
+                expiry: &|d, what| self.expiry(d, what),
+                err: &|span, msg| self.err(span, msg),
+            })?),
+            None => None,
+        };
         Ok(Expect {
             subset_of,
+            regression,
             exit: if e.any_exit {
                 None
             } else {
@@ -978,6 +987,9 @@ fn step_templates<'a>(kind: &'a StepKind, e: &'a Expect) -> (Vec<&'a str>, Vec<&
     if let Some(so) = &e.subset_of {
         named.push(&so.var);
         named.extend(so.platform.as_deref());
+    }
+    if let Some(r) = &e.regression {
+        named.extend(r.named());
     }
     (t, named)
 }

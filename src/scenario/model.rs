@@ -275,6 +275,8 @@ pub struct Expect {
     pub(crate) contains: Option<Contains>,
     pub(crate) same_as: Option<SameAs>,
     pub(crate) subset_of: Option<SubsetOf>,
+    /// A sweep fire judged against the last one before the deploy (`crate::expect::regression`).
+    pub(crate) regression: Option<crate::expect::Regression>,
 }
 
 /// Coverage: every command this probe lists (`name=resolved path` lines) is named in an

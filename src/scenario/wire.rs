@@ -344,6 +344,9 @@ pub(crate) struct ExpectWire {
     /// Coverage: every `name=path` line of stdout names a command of `var`, or is the
     /// platform's (`platform`), or is covered by an exception in force.
     pub(crate) subset_of: Option<SubsetOfWire>,
+    /// A sweep fire judged by meaning against the last fire before the deploy: every green
+    /// run promoted, failure signatures, no program missing.
+    pub(crate) regression: Option<crate::expect::RegressionWire>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
