@@ -46,13 +46,10 @@ pub(crate) struct Promoted {
     pub(crate) green: Regex,
     /// A recipe promoted (groups `recipe`, `version`).
     pub(crate) promoted: Regex,
-    /// The variable holding the known-good record after the fire (a JSON object, recipe →
-    /// version).
+    /// The variable holding the known-good record after the fire: `started=@<unix>` (when
+    /// the fire began) and `written=@<unix>` (when the record was last written) lines, each
+    /// optional, then the record, a JSON object recipe → version.
     pub(crate) known_good: String,
-    /// Variables holding when the record was last written and when the fire began (unix
-    /// seconds, `@` allowed).
-    pub(crate) written: Option<String>,
-    pub(crate) started: Option<String>,
     /// The pre-deploy run's journal.
     pub(crate) before: String,
     pub(crate) may_fail: Vec<Known>,
@@ -80,8 +77,6 @@ impl Regression {
         let mut out = Vec::new();
         if let Some(p) = &self.promoted {
             out.extend([p.known_good.as_str(), p.before.as_str()]);
-            out.extend(p.written.as_deref());
-            out.extend(p.started.as_deref());
         }
         if let Some(f) = &self.failures {
             out.push(f.before.as_str());
@@ -127,12 +122,10 @@ pub(crate) struct PromotedWire {
     /// A line saying a recipe was promoted; groups `recipe` and `version`.
     #[schemars(with = "String")]
     pub(crate) promoted: Spanned<String>,
-    /// The variable holding the known-good record after the fire (JSON: recipe → version).
+    /// The variable holding the known-good record after the fire: optional `started=@<unix>`
+    /// (the fire began) and `written=@<unix>` (the record last written) lines, then the
+    /// record, a JSON object recipe → version.
     pub(crate) known_good: String,
-    /// The variable holding when the record was last written (unix seconds).
-    pub(crate) written: Option<String>,
-    /// The variable holding when the fire began (unix seconds).
-    pub(crate) started: Option<String>,
     /// The variable holding the pre-deploy run's journal.
     pub(crate) before: String,
     /// Recipes whose promote may fail, because it failed the same way before the deploy.
@@ -212,8 +205,6 @@ impl RegressionWire {
                 green: group(&p.green, &["recipe"])?,
                 promoted: group(&p.promoted, &["recipe", "version"])?,
                 known_good: p.known_good,
-                written: p.written,
-                started: p.started,
                 before: p.before,
                 may_fail: known(p.may_fail)?,
             }),
@@ -288,26 +279,36 @@ fn recipes(re: &Regex, text: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
-fn unix(vars: &Vars, var: &str) -> Result<i64, String> {
-    let v = vars
-        .get(var)
-        .ok_or_else(|| format!("${{{var}}} was never captured"))?;
-    v.trim()
-        .trim_start_matches('@')
-        .parse()
-        .map_err(|_| format!("${{{var}}} is `{}`, not unix seconds", v.trim()))
+/// The known-good record as probed: the JSON object, and (when both were given) when it was
+/// last written and when the fire began.
+type Record = (BTreeMap<String, String>, Option<(i64, i64)>);
+
+fn read_record(text: &str) -> Result<Record, String> {
+    let json_at = text.find('{').unwrap_or(text.len());
+    let (head, json) = text.split_at(json_at);
+    let map: BTreeMap<String, String> = serde_json::from_str(json.trim())
+        .map_err(|e| format!("not a JSON object of recipe → version: {e}"))?;
+    let stamp = |key: &str| -> Result<Option<i64>, String> {
+        head.lines()
+            .find_map(|l| l.trim().strip_prefix(key)?.strip_prefix('='))
+            .map(|v| {
+                v.trim_start_matches('@')
+                    .parse()
+                    .map_err(|_| format!("`{key}={v}` is not unix seconds"))
+            })
+            .transpose()
+    };
+    let times = match (stamp("written")?, stamp("started")?) {
+        (Some(w), Some(s)) => Some((w, s)),
+        _ => None,
+    };
+    Ok((map, times))
 }
 
 fn promoted(p: &Promoted, stdout: &str, vars: &Vars, on: &JudgingDate) -> Outcome {
     let expected = format!(
         "every green run is promoted: its promote line, and the known-good record (${{{}}}) names the version{}; a promote may fail only where it failed before the deploy (${{{}}}) and a known non-regression names it",
-        p.known_good,
-        if p.written.is_some() {
-            ", written during this fire"
-        } else {
-            ""
-        },
-        p.before
+        p.known_good, ", written during this fire (when the probe says when)", p.before
     );
     if let Some(seen) = expired(&p.may_fail, on) {
         return Outcome::fail(expected, seen);
@@ -320,24 +321,9 @@ fn promoted(p: &Promoted, stdout: &str, vars: &Vars, on: &JudgingDate) -> Outcom
         };
         return Outcome::fail(expected, format!("${{{var}}} was never captured"));
     };
-    let record: BTreeMap<String, String> = match serde_json::from_str(record.trim()) {
+    let (record, written) = match read_record(record) {
         Ok(r) => r,
-        Err(e) => {
-            return Outcome::fail(
-                expected,
-                format!(
-                    "${{{}}} is not a JSON object of recipe → version: {e}",
-                    p.known_good
-                ),
-            );
-        }
-    };
-    let written = match (&p.written, &p.started) {
-        (Some(w), Some(s)) => match (unix(vars, w), unix(vars, s)) {
-            (Ok(w), Ok(s)) => Some((w, s)),
-            (Err(e), _) | (_, Err(e)) => return Outcome::fail(expected, e),
-        },
-        _ => None,
+        Err(e) => return Outcome::fail(expected, format!("${{{}}}: {e}", p.known_good)),
     };
     let green = recipes(&p.green, stdout);
     let done = recipes(&p.promoted, stdout);
@@ -361,9 +347,8 @@ fn promoted(p: &Promoted, stdout: &str, vars: &Vars, on: &JudgingDate) -> Outcom
                 )),
             },
             None => match (in_force(&p.may_fail, recipe), unpromoted_before.contains(recipe)) {
-                (Some(k), true) => seen.push(format!(
-                    "{recipe}: green, not promoted, as before the deploy (known: {}); known-good {}",
-                    k.reason,
+                (Some(_), true) => seen.push(format!(
+                    "{recipe}: green, not promoted, as before the deploy (a known non-regression); known-good {}",
                     record.get(recipe).map_or("nothing", String::as_str)
                 )),
                 (Some(_), false) => red.push(format!(
