@@ -298,7 +298,7 @@ pub const MATRIX: &[(&str, &[Case])] = &[
         &[(
             "m2::c7_no_regression",
             "M2.7",
-            "+ sweep: custom-html rc=0 GREEN-BUT-PROMOTE-FAILED",
+            "custom-html: green and not promoted",
         )],
     ),
     (
@@ -323,6 +323,30 @@ pub const MATRIX: &[(&str, &[Case])] = &[
             "m2::c7_no_regression",
             "M2.7",
             "- sweep: mattermost-lts rc=1",
+        )],
+    ),
+    (
+        "promote-not-recorded",
+        &[(
+            "m2::c7_no_regression",
+            "M2.7",
+            "custom-html: promoted to 1.13.0+1.31.1, but the known-good record says 1.12.0+1.29.0",
+        )],
+    ),
+    (
+        "known-red-new-error",
+        &[(
+            "m2::c7_no_regression",
+            "M2.7",
+            "a new error class: subprocess.CalledProcessError (before the deploy: AssertionError)",
+        )],
+    ),
+    (
+        "git-subcommand-missing",
+        &[(
+            "m2::c7_no_regression",
+            "M2.7",
+            "git-crypt could not be found (git)",
         )],
     ),
 ];

@@ -265,6 +265,27 @@ pub const ALL: &[Sabotage] = &[
                  commit, as the bridge's recipe builds do, so the nightly's observed build runs \
                  another commit than the reviewed one (M2.5, observe mode)",
     },
+    Sabotage {
+        name: "promote-not-recorded",
+        breaks: "the sweep records known-good only after a health check that never holds \
+                 (committed, claimed): custom-html and mumble are still redeployed and printed \
+                 `promoted`, but the known-good record keeps their old versions (M2.7: every \
+                 green run promoted, by the record)",
+    },
+    Sabotage {
+        name: "known-red-new-error",
+        breaks: "discourse's sidekiq test lets the command fail it (committed, claimed): the \
+                 known red fails the same test with a new error class, \
+                 subprocess.CalledProcessError instead of AssertionError (M2.7: failure \
+                 signatures)",
+    },
+    Sabotage {
+        name: "git-subcommand-missing",
+        breaks: "a session fixture of every recipe's tests runs `git crypt unlock` (committed, \
+                 claimed): git says `'crypt' is not a git command` in mattermost's failure \
+                 report, outcomes and failures unchanged (M2.7: a program not found, in a \
+                 spelling the old check missed)",
+    },
 ];
 
 /// `cargo xtask twin sabotage <name> | --list`.
