@@ -165,59 +165,65 @@ pub(crate) struct LoadCx<'a> {
     pub(crate) err: &'a dyn Fn(Range<usize>, String) -> LoadError,
 }
 
+impl LoadCx<'_> {
+    /// Known non-regressions: each with a recipe, a reason and a real date.
+    fn known(&self, list: Vec<Spanned<KnownWire>>) -> Result<Vec<Known>, LoadError> {
+        list.into_iter()
+            .map(|k| {
+                let span = k.span();
+                let k = k.into_inner();
+                let what = format!("known non-regression of `{}`", k.recipe);
+                if k.recipe.trim().is_empty() || k.reason.trim().is_empty() {
+                    return Err((self.err)(
+                        span,
+                        format!("{what} needs a recipe and a reason"),
+                    ));
+                }
+                Ok(Known {
+                    expires: (self.expiry)(&k.expires, &what)?,
+                    recipe: k.recipe,
+                    reason: k.reason,
+                })
+            })
+            .collect()
+    }
+
+    /// A regex that must have the named groups.
+    fn group(&self, r: &Spanned<String>, names: &[&str]) -> Result<Regex, LoadError> {
+        let re = (self.regex)(r)?;
+        match names
+            .iter()
+            .find(|n| !re.capture_names().flatten().any(|g| g == **n))
+        {
+            Some(n) => Err((self.err)(
+                r.span(),
+                format!("this regex needs a `(?P<{n}>…)` group"),
+            )),
+            None => Ok(re),
+        }
+    }
+}
+
 impl RegressionWire {
     pub(crate) fn load(self, cx: &LoadCx<'_>) -> Result<Regression, LoadError> {
-        let known = |list: Vec<Spanned<KnownWire>>| -> Result<Vec<Known>, LoadError> {
-            list.into_iter()
-                .map(|k| {
-                    let span = k.span();
-                    let k = k.into_inner();
-                    let what = format!("known non-regression of `{}`", k.recipe);
-                    if k.recipe.trim().is_empty() || k.reason.trim().is_empty() {
-                        return Err((cx.err)(
-                            span,
-                            format!("{what} needs a recipe and a reason"),
-                        ));
-                    }
-                    Ok(Known {
-                        expires: (cx.expiry)(&k.expires, &what)?,
-                        recipe: k.recipe,
-                        reason: k.reason,
-                    })
-                })
-                .collect()
-        };
-        let group = |r: &Spanned<String>, names: &[&str]| -> Result<Regex, LoadError> {
-            let re = (cx.regex)(r)?;
-            match names
-                .iter()
-                .find(|n| !re.capture_names().flatten().any(|g| g == **n))
-            {
-                Some(n) => Err((cx.err)(
-                    r.span(),
-                    format!("this regex needs a `(?P<{n}>…)` group"),
-                )),
-                None => Ok(re),
-            }
-        };
         let promoted = match self.promoted {
             Some(p) => Some(Promoted {
-                green: group(&p.green, &["recipe"])?,
-                promoted: group(&p.promoted, &["recipe", "version"])?,
+                green: cx.group(&p.green, &["recipe"])?,
+                promoted: cx.group(&p.promoted, &["recipe", "version"])?,
                 known_good: p.known_good,
                 before: p.before,
-                may_fail: known(p.may_fail)?,
+                may_fail: cx.known(p.may_fail)?,
             }),
             None => None,
         };
         let failures = match self.failures {
             Some(f) => Some(Failures {
                 recipe: match &f.recipe {
-                    Some(r) => group(r, &["recipe"])?,
+                    Some(r) => cx.group(r, &["recipe"])?,
                     None => Regex::new(r"^tests/(?P<recipe>[^/]+)/").expect("regex"),
                 },
                 before: f.before,
-                known_reds: known(f.known_reds)?,
+                known_reds: cx.known(f.known_reds)?,
             }),
             None => None,
         };
@@ -333,31 +339,14 @@ fn promoted(p: &Promoted, stdout: &str, vars: &Vars, on: &JudgingDate) -> Outcom
     };
     let (mut seen, mut red) = (Vec::new(), Vec::new());
     for recipe in green.keys() {
-        match done.get(recipe) {
-            Some(version) => match record.get(recipe) {
-                Some(kg) if kg == version => match written {
-                    Some((w, s)) if w < s => red.push(format!(
-                        "{recipe}: promoted to {version}, and the known-good record says {kg}, but it was last written before this fire began ({w} < {s})"
-                    )),
-                    _ => seen.push(format!("{recipe}: promoted {version}; known-good {kg}")),
-                },
-                kg => red.push(format!(
-                    "{recipe}: promoted to {version}, but the known-good record says {}",
-                    kg.map_or("nothing".to_string(), |v| v.clone())
-                )),
-            },
-            None => match (in_force(&p.may_fail, recipe), unpromoted_before.contains(recipe)) {
-                (Some(_), true) => seen.push(format!(
-                    "{recipe}: green, not promoted, as before the deploy (a known non-regression); known-good {}",
-                    record.get(recipe).map_or("nothing", String::as_str)
-                )),
-                (Some(_), false) => red.push(format!(
-                    "{recipe}: green and not promoted, and before the deploy its promote did not fail: a known non-regression names it, but this failure is new"
-                )),
-                (None, _) => red.push(format!(
-                    "{recipe}: green and not promoted, and no known non-regression names it"
-                )),
-            },
+        let kg = record.get(recipe).map_or("nothing", String::as_str);
+        let judged = match done.get(recipe) {
+            Some(version) => recorded(recipe, version, kg, written),
+            None => unpromoted(recipe, kg, p, unpromoted_before.contains(recipe)),
+        };
+        match judged {
+            Ok(line) => seen.push(line),
+            Err(line) => red.push(line),
         }
     }
     if green.is_empty() {
@@ -367,6 +356,39 @@ fn promoted(p: &Promoted, stdout: &str, vars: &Vars, on: &JudgingDate) -> Outcom
         Outcome::pass(expected).with_lines(seen)
     } else {
         Outcome::fail(expected, red.join("\n")).with_lines(seen)
+    }
+}
+
+/// A promoted recipe: the record names the version, written during the fire (when known).
+fn recorded(
+    recipe: &str,
+    version: &str,
+    kg: &str,
+    written: Option<(i64, i64)>,
+) -> Result<String, String> {
+    match written {
+        _ if kg != version => Err(format!(
+            "{recipe}: promoted to {version}, but the known-good record says {kg}"
+        )),
+        Some((w, s)) if w < s => Err(format!(
+            "{recipe}: promoted to {version}, and the known-good record says {kg}, but it was last written before this fire began ({w} < {s})"
+        )),
+        _ => Ok(format!("{recipe}: promoted {version}; known-good {kg}")),
+    }
+}
+
+/// A green recipe without a promote: only a known failed promote that failed before too.
+fn unpromoted(recipe: &str, kg: &str, p: &Promoted, failed_before: bool) -> Result<String, String> {
+    match (in_force(&p.may_fail, recipe), failed_before) {
+        (Some(_), true) => Ok(format!(
+            "{recipe}: green, not promoted, as before the deploy (a known non-regression); known-good {kg}"
+        )),
+        (Some(_), false) => Err(format!(
+            "{recipe}: green and not promoted, and before the deploy its promote did not fail: a known non-regression names it, but this failure is new"
+        )),
+        (None, _) => Err(format!(
+            "{recipe}: green and not promoted, and no known non-regression names it"
+        )),
     }
 }
 
@@ -402,24 +424,53 @@ fn failures(f: &Failures, stdout: &str, vars: &Vars, on: &JudgingDate) -> Outcom
     let mut seen = Vec::new();
     for (id, sig) in &now {
         let recipe = recipe_of(id);
-        match (in_force(&f.known_reds, &recipe), then.get(id)) {
-            (None, _) => red.push(format!("{id}: {sig}\n  a failure of {}, which no known red names", if recipe.is_empty() { "an unknown recipe" } else { &recipe })),
-            (Some(_), None) => red.push(format!("{id}: {sig}\n  a new failure: the test did not fail before the deploy")),
-            (Some(_), Some(old)) if old.kind != sig.kind => red.push(format!(
-                "{id}: a new error class: {} (before the deploy: {})\n  now:    {sig}\n  before: {old}",
-                sig.kind, old.kind
-            )),
-            (Some(_), Some(old)) if old != sig => red.push(format!(
-                "{id}: {} with another message\n  now:    {sig}\n  before: {old}",
-                sig.kind
-            )),
-            (Some(_), Some(_)) => seen.push(format!("{id}: {sig}")),
+        match same_failure(
+            id,
+            sig,
+            in_force(&f.known_reds, &recipe).is_some(),
+            &recipe,
+            then.get(id),
+        ) {
+            Ok(line) => seen.push(line),
+            Err(line) => red.push(line),
         }
     }
     if red.is_empty() {
         Outcome::pass(expected).with_lines(seen)
     } else {
         Outcome::fail(expected, red.join("\n")).with_lines(seen)
+    }
+}
+
+/// A failed test of this fire against the same test before the deploy.
+fn same_failure(
+    id: &str,
+    sig: &pytest::Signature,
+    known: bool,
+    recipe: &str,
+    old: Option<&pytest::Signature>,
+) -> Result<String, String> {
+    match old {
+        _ if !known => Err(format!(
+            "{id}: {sig}\n  a failure of {}, which no known red names",
+            if recipe.is_empty() {
+                "an unknown recipe"
+            } else {
+                recipe
+            }
+        )),
+        None => Err(format!(
+            "{id}: {sig}\n  a new failure: the test did not fail before the deploy"
+        )),
+        Some(old) if old.kind != sig.kind => Err(format!(
+            "{id}: a new error class: {} (before the deploy: {})\n  now:    {sig}\n  before: {old}",
+            sig.kind, old.kind
+        )),
+        Some(old) if old != sig => Err(format!(
+            "{id}: {} with another message\n  now:    {sig}\n  before: {old}",
+            sig.kind
+        )),
+        Some(_) => Ok(format!("{id}: {sig}")),
     }
 }
 

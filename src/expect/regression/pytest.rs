@@ -68,6 +68,24 @@ impl Section {
         }
     }
 
+    /// A line inside the section: an `E` line, the location line that ends a traceback
+    /// entry, or anything else (which ends the entry's `E` lines).
+    fn read(&mut self, line: &str) {
+        if let Some(c) = E_LINE.captures(line) {
+            self.e_lines
+                .push(c.name("t").map_or("", |m| m.as_str()).trim().to_string());
+        } else if let Some(c) = LOCATION.captures(line) {
+            self.kind = Some(c["kind"].to_string());
+            if !self.e_lines.is_empty() {
+                self.last_e_block = std::mem::take(&mut self.e_lines);
+            }
+        } else if !self.e_lines.is_empty() {
+            // A new traceback entry (chained exceptions, a deeper frame): its `E` lines
+            // replace the last entry's.
+            self.last_e_block = std::mem::take(&mut self.e_lines);
+        }
+    }
+
     /// The signature: the last traceback entry's type, qualified by its `E` line when that
     /// names it, and the `E` lines as the message.
     fn signature(&self) -> Signature {
@@ -146,19 +164,8 @@ pub(crate) fn failures(log: &str) -> BTreeMap<String, Signature> {
             }
             continue;
         }
-        let Some(s) = current.as_mut() else { continue };
-        if let Some(c) = E_LINE.captures(line) {
-            s.e_lines
-                .push(c.name("t").map_or("", |m| m.as_str()).trim().to_string());
-        } else if let Some(c) = LOCATION.captures(line) {
-            s.kind = Some(c["kind"].to_string());
-            if !s.e_lines.is_empty() {
-                s.last_e_block = std::mem::take(&mut s.e_lines);
-            }
-        } else if !s.e_lines.is_empty() {
-            // A new traceback entry (chained exceptions, a deeper frame): its `E` lines
-            // replace the last entry's.
-            s.last_e_block = std::mem::take(&mut s.e_lines);
+        if let Some(s) = current.as_mut() {
+            s.read(line);
         }
     }
     pending.extend(current);
@@ -199,49 +206,51 @@ fn summary_signature(msg: &str) -> Signature {
     }
 }
 
+/// The normalizations, in order: times before numbers, paths before hashes.
+static RULES: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
+    [
+        // times before numbers: `2026-06-17T17:57:54.123Z`, `17:57:54`
+        (
+            r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?",
+            "[time]",
+        ),
+        (r"\b\d{2}:\d{2}:\d{2}(?:[.,]\d+)?\b", "[time]"),
+        (
+            r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b",
+            "[uuid]",
+        ),
+        (r"/nix/store/[0-9a-z]{32}-", "/nix/store/[hash]-"),
+        // temporary paths, whatever follows them
+        (
+            r#"(?:/private)?/(?:tmp|var/tmp|run/user/\d+)/[^\s'"),\]]*"#,
+            "[tmp]",
+        ),
+        (r"\b0x[0-9a-fA-F]+\b", "0x[addr]"),
+        (r"\b(?:\d{1,3}\.){3}\d{1,3}\b", "[ip]"),
+        (r"\[[0-9a-fA-F:]*::[0-9a-fA-F:]*\]", "[ip]"),
+        // ports: after a host, or named
+        (
+            r"((?:\[ip\]|localhost|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)):\d{1,5}\b",
+            "$1:[port]",
+        ),
+        (r"(?i)\b(port[=: ]\s*)\d+", "${1}[port]"),
+        (r"(?i)\b(pid[=: ]\s*)\d+", "${1}[pid]"),
+        // hex digests of 7+ characters holding a digit and a letter
+        (r"\b[0-9a-f]{7,64}\b", "[hash?]"),
+        // durations: `0.03s`, `18.66 s`, `250ms`, `3 seconds`
+        (
+            r"\b\d+(?:\.\d+)?\s?(?:ms|s|sec|secs|seconds?|minutes?|min)\b",
+            "[duration]",
+        ),
+    ]
+    .into_iter()
+    .map(|(re, to)| (Regex::new(re).expect("normalize regex"), to))
+    .collect()
+});
+
 /// What differs from run to run taken out of a message line: addresses, ports, durations,
 /// temporary paths, store and other hashes, UUIDs, times, process ids.
 pub(crate) fn normalize(line: &str) -> String {
-    static RULES: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
-        [
-            // times before numbers: `2026-06-17T17:57:54.123Z`, `17:57:54`
-            (
-                r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?",
-                "[time]",
-            ),
-            (r"\b\d{2}:\d{2}:\d{2}(?:[.,]\d+)?\b", "[time]"),
-            (
-                r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b",
-                "[uuid]",
-            ),
-            (r"/nix/store/[0-9a-z]{32}-", "/nix/store/[hash]-"),
-            // temporary paths, whatever follows them
-            (
-                r#"(?:/private)?/(?:tmp|var/tmp|run/user/\d+)/[^\s'"),\]]*"#,
-                "[tmp]",
-            ),
-            (r"\b0x[0-9a-fA-F]+\b", "0x[addr]"),
-            (r"\b(?:\d{1,3}\.){3}\d{1,3}\b", "[ip]"),
-            (r"\[[0-9a-fA-F:]*::[0-9a-fA-F:]*\]", "[ip]"),
-            // ports: after a host, or named
-            (
-                r"((?:\[ip\]|localhost|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)):\d{1,5}\b",
-                "$1:[port]",
-            ),
-            (r"(?i)\b(port[=: ]\s*)\d+", "${1}[port]"),
-            (r"(?i)\b(pid[=: ]\s*)\d+", "${1}[pid]"),
-            // hex digests of 7+ characters holding a digit and a letter
-            (r"\b[0-9a-f]{7,64}\b", "[hash?]"),
-            // durations: `0.03s`, `18.66 s`, `250ms`, `3 seconds`
-            (
-                r"\b\d+(?:\.\d+)?\s?(?:ms|s|sec|secs|seconds?|minutes?|min)\b",
-                "[duration]",
-            ),
-        ]
-        .into_iter()
-        .map(|(re, to)| (Regex::new(re).expect("normalize regex"), to))
-        .collect()
-    });
     let mut s = line.trim().to_string();
     for (re, to) in RULES.iter() {
         if *to == "[hash?]" {
