@@ -158,10 +158,15 @@ pub(crate) struct KnownWire {
     pub(crate) expires: Spanned<String>,
 }
 
+/// The loader's regex compiler (multi-line, errors pointing into the file).
+type RegexFn<'a> = &'a dyn Fn(&Spanned<String>) -> Result<Regex, LoadError>;
+/// The loader's date check of an `expires` (what it is of, for the message).
+type ExpiryFn<'a> = &'a dyn Fn(&Spanned<String>, &str) -> Result<String, LoadError>;
+
 /// The loader's services this conversion needs.
 pub(crate) struct LoadCx<'a> {
-    pub(crate) regex: &'a dyn Fn(&Spanned<String>) -> Result<Regex, LoadError>,
-    pub(crate) expiry: &'a dyn Fn(&Spanned<String>, &str) -> Result<String, LoadError>,
+    pub(crate) regex: RegexFn<'a>,
+    pub(crate) expiry: ExpiryFn<'a>,
     pub(crate) err: &'a dyn Fn(Range<usize>, String) -> LoadError,
 }
 
