@@ -226,3 +226,17 @@ fn a_program_not_found_in_any_spelling_is_red() {
             .starts_with("git-crypt could not be found (git)")
     );
 }
+
+#[test]
+fn a_record_not_found_on_the_host_is_red_saying_so() {
+    let r = regression(PROMOTED);
+    let probed = "started=@100\nwritten=stat: cannot statx '/var/lib/cc-ci/known-good.json': No such file or directory\ncat: /var/lib/cc-ci/known-good.json: No such file or directory\n";
+    let o = judge(&r, AFTER, &[("before", BEFORE), ("kg", probed)]);
+    assert!(!o[0].ok);
+    assert!(
+        o[0].seen
+            .as_deref()
+            .unwrap()
+            .starts_with("${kg}: not a JSON object of recipe → version")
+    );
+}
