@@ -646,9 +646,18 @@ impl Cx<'_> {
             .into_iter()
             .map(|k| self.line_kind(k))
             .collect::<Result<Vec<_>, _>>()?;
+        let regression = match e.regression {
+            Some(r) => Some(r.load(&crate::expect::LoadCx {
+                regex: &|r| self.regex(r),
+                expiry: &|d, what| self.expiry(d, what),
+                err: &|span, msg| self.err(span, msg),
+            })?),
+            None => None,
+        };
         Ok(Expect {
             each_line,
             subset_of,
+            regression,
             exit: if e.any_exit {
                 None
             } else {

@@ -319,6 +319,8 @@ pub struct Expect {
     pub(crate) subset_of: Option<SubsetOf>,
     /// Closed world: every stdout line is of one of these declared kinds.
     pub(crate) each_line: Vec<LineKind>,
+    /// A sweep fire judged against the last one before the deploy (`crate::expect::regression`).
+    pub(crate) regression: Option<crate::expect::Regression>,
 }
 
 impl Expect {
@@ -338,6 +340,9 @@ impl Expect {
             LineMatcher::LineOf(v) => Some(v.as_str()),
             LineMatcher::Regex(_) => None,
         }));
+        if let Some(r) = &self.regression {
+            out.extend(r.named());
+        }
         out
     }
 }

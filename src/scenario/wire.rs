@@ -409,6 +409,9 @@ pub(crate) struct ExpectWire {
     #[serde(default)]
     #[schemars(with = "Vec<LineKindWire>")]
     pub(crate) each_line: Vec<Spanned<LineKindWire>>,
+    /// A sweep fire judged by meaning against the last fire before the deploy: every green
+    /// run promoted, failure signatures, no program missing.
+    pub(crate) regression: Option<crate::expect::RegressionWire>,
 }
 
 /// One kind of line an `each_line` check accepts: exactly one of `regex` and `line_of`.
