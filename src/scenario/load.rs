@@ -307,6 +307,12 @@ impl Cx<'_> {
         } else if let Some(u) = w.units.take() {
             let span = u.span();
             let u = u.into_inner();
+            if u.holding.is_none() && u.also.is_empty() {
+                return Err(self.err(
+                    span,
+                    "`units` lists the units whose closure holds `holding`, and those named in `also`: give one",
+                ));
+            }
             if u.system.is_some() == u.live {
                 return Err(self.err(
                     span,
@@ -1021,10 +1027,14 @@ fn default_name(kind: &StepKind) -> String {
         }) => format!("journal of {unit} run {id}"),
         StepKind::Http(h) => format!("{} {}", h.method, h.url),
         StepKind::Commands(c) => format!("the commands of {}", c.dirs.join(", ")),
-        StepKind::Units(u) => match &u.system {
-            Some(s) => format!("the units of {s} holding {}", u.holding),
-            None => format!("the running units holding {}", u.holding),
-        },
+        StepKind::Units(u) => format!(
+            "the units of {} {}",
+            u.system.as_deref().unwrap_or("the running host"),
+            match &u.holding {
+                Some(h) => format!("holding {h}"),
+                None => format!("named {}", u.also.join(", ")),
+            }
+        ),
         StepKind::Value(ValueStep { of, under: None }) => format!("the value of {of}"),
         StepKind::Value(ValueStep { of, under: Some(u) }) => {
             format!("the lines of {of} under `{u}`")
@@ -1101,7 +1111,7 @@ fn step_templates<'a>(kind: &'a StepKind, e: &'a Expect) -> (Vec<&'a str>, Vec<&
         StepKind::Process(p) => t.push(&p.unit),
         StepKind::Units(u) => {
             t.extend(u.system.as_deref());
-            t.push(&u.holding);
+            t.extend(u.holding.as_deref());
             t.extend(u.also.iter().map(String::as_str));
         }
         StepKind::Commands(c) => {
@@ -1331,6 +1341,7 @@ mod tests {
                 "steps_from a scenario using an action this one does not",
                 "title = \"t\"\nclaim = \"c\"\nsteps_from = \"c1_both_hosts_build\"\n".into(),
             ),
+            ("units that names none", step("units = { live = true }")),
             (
                 "units of both a built system and the live host",
                 step("units = { system = \"/s\", live = true, holding = \"/nix/store/x\" }"),

@@ -241,7 +241,7 @@ pub struct CommandsStep {
 #[derive(Debug, Clone)]
 pub struct UnitsStep {
     pub(crate) system: Option<String>,
-    pub(crate) holding: String,
+    pub(crate) holding: Option<String>,
     pub(crate) also: Vec<String>,
 }
 

@@ -183,8 +183,9 @@ pub(crate) struct UnitsWire {
     /// The running host, as systemd resolves its units (`systemctl show`).
     #[serde(default)]
     pub(crate) live: bool,
-    /// The store path a unit's closure must hold to be listed (a template: `${ccrun}`).
-    pub(crate) holding: String,
+    /// The store path a unit's closure must hold to be listed (a template: `${ccrun}`); without
+    /// it, only the units of `also`.
+    pub(crate) holding: Option<String>,
     /// Units listed whatever they hold (e.g. `drone-runner-exec.service`).
     #[serde(default)]
     pub(crate) also: Vec<String>,

@@ -24,7 +24,11 @@ const SCRIPT_BYTES: usize = 256 * 1024;
 
 pub(crate) fn run(u: &UnitsStep, cx: &StepCtx, deadline: Instant) -> Observed {
     let raw = |t: &str| cx.vars.interpolate(t, Quote::Raw);
-    let holding = raw(&u.holding)?;
+    // No path to hold: no unit holds it (only `also` is listed).
+    let holding = match &u.holding {
+        Some(h) => raw(h)?,
+        None => String::new(),
+    };
     let also: Vec<String> = u.also.iter().map(|a| raw(a)).collect::<Result<_, _>>()?;
     let list = match &u.system {
         Some(system) => built_script(&raw(system)?, &holding, &also),
@@ -87,7 +91,7 @@ fn built_script(system: &str, holding: &str, also: &[String]) -> String {
 [ -d "$sys" ] || {{ echo "$sys: no such directory (not a built system?)" >&2; exit 3; }}
 for u in "$sys"/*.service; do
   [ -e "$u" ] || continue; n=${{u##*/}}; drops=$(ls "$u.d"/*.conf 2> /dev/null | LC_ALL=C sort)
-  held=no; nix-store -qR $(readlink -f "$u" $drops | cut -d/ -f1-4 | sort -u) 2> /dev/null | grep -qxF "$holding" && held=yes
+  held=no; [ -n "$holding" ] && nix-store -qR $(readlink -f "$u" $drops | cut -d/ -f1-4 | sort -u) 2> /dev/null | grep -qxF "$holding" && held=yes
   case "$also" in *" $n "*) ;; *) [ $held = yes ] || continue ;; esac
   printf 'unit\t%s\t%s\t%s\n' "$n" "$held" "$(base64 -w0 < "$u")"
   for d in $drops; do printf 'dropin\t%s\t%s\t%s\n' "$n" "${{d##*/}}" "$(base64 -w0 < "$d")"; done
@@ -106,7 +110,7 @@ fn live_script(holding: &str, also: &[String]) -> String {
 for u in $( {{ systemctl list-units --all --type=service --plain --no-legend; systemctl list-unit-files --type=service --no-legend; }} | awk '{{ print $1 }}' | grep -v '@\.service$' | sort -u); do
   show=$(systemctl show -p {keys} -p Environment -p EnvironmentFiles -p DropInPaths "$u")
   progs=$(printf '%s\n' "$show" | grep -o 'path=/nix/store/[^ ;]*' | cut -d= -f2 | cut -d/ -f1-4 | sort -u)
-  held=no; [ -n "$progs" ] && nix-store -qR $progs 2> /dev/null | grep -qxF "$holding" && held=yes
+  held=no; [ -n "$holding" ] && [ -n "$progs" ] && nix-store -qR $progs 2> /dev/null | grep -qxF "$holding" && held=yes
   case "$also" in *" $u "*) ;; *) [ $held = yes ] || continue ;; esac
   printf 'show\t%s\t%s\t%s\n' "$u" "$held" "$(printf '%s\n' "$show" | base64 -w0)"
 done"#,
