@@ -42,7 +42,7 @@ pub const MATRIX: &[(&str, &[Case])] = &[
             (
                 "m1::c2_single_source",
                 "M1.2",
-                "OWN HARNESS LIST nix/hosts/",
+                "; beyond the shared set: git-lfs;",
             ),
             ("m1::c4_superset", "M1.4", "not waived: git-lfs="),
             ("m2::c4_timer_fire", "M2.4", "git-lfs"),
@@ -71,8 +71,12 @@ pub const MATRIX: &[(&str, &[Case])] = &[
     (
         "sweep-own-tools",
         &[
-            ("m1::c2_single_source", "M1.2", "a harness unit's own list"),
-            ("m1::c3_sweep_module_clean", "M1.3", "NOT DECLARED"),
+            ("m1::c2_single_source", "M1.2", ":: a harness unit;"),
+            (
+                "m1::c3_sweep_module_clean",
+                "M1.3",
+                "`unit nightly-sweep.service: Environment PATH entry: /nix/store/",
+            ),
             ("m2::c4_timer_fire", "M2.4", "git-lfs"),
         ],
     ),
@@ -124,7 +128,7 @@ pub const MATRIX: &[(&str, &[Case])] = &[
             (
                 "m1::c2_single_source",
                 "M1.2",
-                "OWN HARNESS LIST nix/modules/ops.nix",
+                "`nix/modules/ops.nix: environment.systemPackages = ",
             ),
             ("m1::c4_superset", "M1.4", "not waived: git-lfs="),
         ],
@@ -134,17 +138,17 @@ pub const MATRIX: &[(&str, &[Case])] = &[
         &[(
             "m1::c3_sweep_module_clean",
             "M1.3",
-            "NOT DECLARED: /nix/var/nix/profiles/system/sw/bin",
+            "`unit nightly-sweep.service: wrapper PATH entry: /nix/var/nix/profiles/system/sw/bin`",
         )],
     ),
     (
         "sweep-unit-path",
         &[
-            ("m1::c2_single_source", "M1.2", "a harness unit's own list"),
+            ("m1::c2_single_source", "M1.2", ":: a harness unit;"),
             (
                 "m1::c3_sweep_module_clean",
                 "M1.3",
-                "sweep unit: NOT DECLARED",
+                "`unit nightly-sweep.service: Environment PATH entry: /nix/store/",
             ),
         ],
     ),
@@ -283,11 +287,19 @@ pub const MATRIX: &[(&str, &[Case])] = &[
     ),
     (
         "weekly-sweep-own-env",
-        &[(
-            "m2::c9_every_sweep_unit",
-            "M2.4",
-            "OWN ENV: weekly-sweep.service",
-        )],
+        &[
+            ("m1::c2_single_source", "M1.2", ":: a harness unit;"),
+            (
+                "m1::c3_sweep_module_clean",
+                "M1.3",
+                "`unit weekly-sweep.service: Environment PATH entry: /nix/store/",
+            ),
+            (
+                "m2::c9_every_harness_unit",
+                "M2.4",
+                "`unit weekly-sweep.service: Environment PATH entry: /nix/store/",
+            ),
+        ],
     ),
     (
         "docker-timer-missing",
@@ -324,6 +336,51 @@ pub const MATRIX: &[(&str, &[Case])] = &[
             "M2.7",
             "- sweep: mattermost-lts rc=1",
         )],
+    ),
+    (
+        "audit-unit-own-wrapper",
+        &[
+            (
+                "m1::c3_sweep_module_clean",
+                "M1.3",
+                "`unit recipe-audit.service: wrapper PATH entry: /nix/store/",
+            ),
+            (
+                "m2::c9_every_harness_unit",
+                "M2.4",
+                "`unit recipe-audit.service: wrapper PATH entry: /nix/store/",
+            ),
+        ],
+    ),
+    (
+        "sweep-service-environment",
+        &[
+            (
+                "m1::c3_sweep_module_clean",
+                "M1.3",
+                "`unit nightly-sweep.service: Environment PATH entry: /run/current-system/sw/bin`",
+            ),
+            (
+                "m2::c9_every_harness_unit",
+                "M2.4",
+                "`unit nightly-sweep.service: Environment PATH entry: /run/current-system/sw/bin`",
+            ),
+        ],
+    ),
+    (
+        "runner-environment-file",
+        &[
+            (
+                "m1::c3_sweep_module_clean",
+                "M1.3",
+                "`unit drone-runner-exec.service: EnvironmentFile: /etc/cc-ci/runner.env`",
+            ),
+            (
+                "m2::c9_every_harness_unit",
+                "M2.4",
+                "`unit drone-runner-exec.service: EnvironmentFile: /etc/cc-ci/runner.env",
+            ),
+        ],
     ),
 ];
 

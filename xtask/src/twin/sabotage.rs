@@ -265,6 +265,27 @@ pub const ALL: &[Sabotage] = &[
                  commit, as the bridge's recipe builds do, so the nightly's observed build runs \
                  another commit than the reviewed one (M2.5, observe mode)",
     },
+    Sabotage {
+        name: "audit-unit-own-wrapper",
+        breaks: "another unit's wrapper: a weekly `recipe-audit` unit (not named *sweep*, in a \
+                 module of its own, imported by both hosts) whose writeShellApplication wrapper \
+                 has `runtimeInputs = [ pkgs.cc-ci-run pkgs.git-lfs pkgs.openssl ]` (claimed, \
+                 switched): a harness unit's wrapper PATH beyond cc-ci-run (M1.3; M2.4, every \
+                 harness unit)",
+    },
+    Sabotage {
+        name: "sweep-service-environment",
+        breaks: "another spelling of a unit's environment: `serviceConfig.Environment = [ \
+                 \"PATH=/run/current-system/sw/bin:/run/wrappers/bin\" ]` on the sweep unit \
+                 (claimed, switched): systemd keeps that later assignment over NixOS' own \
+                 (M1.3; M2.4, every harness unit)",
+    },
+    Sabotage {
+        name: "runner-environment-file",
+        breaks: "the Drone runner's environment extended outside drone-runner.nix: harness.nix \
+                 sets its `serviceConfig.EnvironmentFile` to a file in the checkout whose PATH \
+                 puts git-lfs first (claimed, switched) (M1.3, M1.5; M2.4, every harness unit)",
+    },
 ];
 
 /// `cargo xtask twin sabotage <name> | --list`.
