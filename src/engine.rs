@@ -240,7 +240,8 @@ fn failed(
 ) -> Option<(StepReport, Option<Observation>)> {
     // Transport failures are not retried: the pool already reconnected once, and a down
     // target must fail fast.
-    let transport = matches!(e, StepError::Transport(_));
+    // Nor is a variable that was never captured: no attempt can capture it now.
+    let transport = matches!(e, StepError::Transport(_) | StepError::NeverCaptured { .. });
     if !transport && retry_left {
         return None;
     }

@@ -358,6 +358,12 @@ pub(crate) enum StepError {
     StartLost { unit: String },
     #[error(transparent)]
     Action(#[from] ActionError),
+    /// A variable an expectation compares with by name was never captured: the step cannot
+    /// be judged either way (not witnessed), never "failed".
+    #[error(
+        "`${{{name}}}` was never captured (no earlier step printed what its capture looks for), so this step cannot be judged"
+    )]
+    NeverCaptured { name: String },
 }
 
 impl From<TransportError> for StepError {

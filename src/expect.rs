@@ -9,6 +9,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 mod coverage;
+mod each_line;
 
 pub(crate) use coverage::by_source;
 
@@ -82,6 +83,9 @@ pub(crate) fn evaluate(
     }
     if let Some(so) = &e.subset_of {
         out.push(coverage::subset_of(so, &obs.stdout, vars, judging));
+    }
+    if !e.each_line.is_empty() {
+        out.push(each_line::each_line(&e.each_line, &obs.stdout, vars));
     }
     out
 }
@@ -569,6 +573,32 @@ mod tests {
         );
         let r = judge(&e, &obs("x", 0), &Vars::default());
         assert!(r[1].seen.as_ref().unwrap().contains("never captured"));
+    }
+
+    #[test]
+    fn each_line_is_a_closed_world() {
+        let e = expect(
+            "each_line = [{ regex = '^PATH=', is = \"set by cc-ci-run\" }, { line_of = 'unit', is = \"the unit's\" }]",
+        );
+        let mut v = Vars::default();
+        v.set("unit", "LANG=C.UTF-8\nTZDIR=/etc/zoneinfo\n");
+        let r = judge(&e, &obs("PATH=/a\nLANG=C.UTF-8\n\n", 0), &v);
+        assert!(r[1].ok, "{r:?}");
+        assert_eq!(
+            r[1].seen.as_deref(),
+            Some("2 line(s): 1 set by cc-ci-run, 1 the unit's")
+        );
+        // A line of no declared kind is red, named, whatever it is.
+        let r = judge(&e, &obs("PATH=/a\nPYTHONPATH=/x\nLANG=C\n", 0), &v);
+        assert!(!r[1].ok);
+        let seen = r[1].seen.as_deref().unwrap();
+        assert!(
+            seen.starts_with("2 line(s) of no declared kind: `PYTHONPATH=/x` | `LANG=C`"),
+            "{seen}"
+        );
+        // A line of a variable matches whole, never as a prefix.
+        let r = judge(&e, &obs("LANG=C.UTF-8x\n", 0), &v);
+        assert!(!r[1].ok);
     }
 
     #[test]

@@ -198,3 +198,55 @@ fn a_flood_keeps_its_last_line() {
     );
     assert!(started.elapsed() < std::time::Duration::from_secs(60));
 }
+
+/// A comparison with a variable no step captured is not witnessed (an error, exit 2), never a
+/// broken claim: the step is not run and not retried, and the report names the variable.
+#[test]
+fn a_comparison_with_a_variable_never_captured_is_not_witnessed() {
+    for expect in [
+        r#"each_line = [{ line_of = "set", is = "a line of the set" }]"#,
+        r#"same_as = { var = "set" }"#,
+        r#"subset_of = { var = "set" }"#,
+    ] {
+        let (_, r) = run(
+            &local(BTreeMap::new()),
+            &format!(
+                r#"
+[[steps]]
+run = {{ cmd = "echo nothing" }}
+# The capture matches, but its `set` group takes no part in the match.
+capture = ['^(?:(?P<set>something)|nothing)$']
+[[steps]]
+run = {{ cmd = "echo a" }}
+retry = {{ interval = "1s", deadline = "60s" }}
+expect = {{ {expect} }}
+"#
+            ),
+        );
+        assert_eq!(r.steps[0].status, StepStatus::Passed, "{expect}");
+        match &r.steps[1].status {
+            StepStatus::Error(m) => assert!(m.contains("`${set}` was never captured"), "{m}"),
+            s => panic!("{expect}: expected an error, got {s:?}"),
+        }
+        assert_eq!(r.steps[1].attempts, 1, "{expect}: not retried");
+    }
+}
+
+/// `value = { of, under }` judges only the lines of a value under a prefix, without it (the
+/// loader's own cut of an action's facts, so no scenario copies an `awk` prefix cut).
+#[test]
+fn a_value_under_a_prefix_is_its_lines_without_it() {
+    let (_, r) = run(
+        &local(BTreeMap::new()),
+        r#"
+[[steps]]
+run = { cmd = "printf 'a: 1\nb: 2\nab: 3\nb: 4\n'" }
+capture = ['(?s)(?P<facts>.*)']
+[[steps]]
+value = { of = "${facts}", under = "b: " }
+expect = { stdout_equals = "2\n4" }
+"#,
+    );
+    assert!(r.passed(), "{:?}", r.steps[1].outcomes);
+    assert_eq!(r.steps[1].command, "# the lines of ${facts} under `b: `");
+}

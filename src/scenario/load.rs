@@ -83,10 +83,10 @@ impl Cx<'_> {
                 return Err(self.err(field.span(), "must not be empty"));
             }
         }
-        if w.steps.is_empty() {
+        if w.steps.is_empty() && w.steps_from.is_none() {
             return Err(self.err(0..0, "a scenario needs at least one `[[steps]]` table"));
         }
-        let redact = w
+        let mut redact = w
             .redact
             .iter()
             .map(|r| Ok((self.regex(&r.regex)?, r.replace.clone())))
@@ -101,6 +101,17 @@ impl Cx<'_> {
         }
         let mut marks: Vec<String> = Vec::new();
         let mut steps = Vec::new();
+        if let Some(from) = &w.steps_from {
+            let sibling = self.steps_from(from, &w.steps, &uses)?;
+            if sibling.mutates && !w.mutates {
+                return Err(self.err(
+                    from.span(),
+                    "these steps change the target, but the scenario is not marked `mutates = true`",
+                ));
+            }
+            redact.extend(sibling.redact);
+            steps = sibling.steps;
+        }
         // A `[[steps]]` element's span may cover only its header; its text runs to the next
         // step (or the end of the file), which is where its `${…}` are looked up.
         let starts: Vec<usize> = w.steps.iter().map(|s| s.span().start).collect();
@@ -139,6 +150,52 @@ impl Cx<'_> {
             redact,
             steps,
         })
+    }
+
+    /// The steps of the sibling scenario `from` names, for `steps_from`: only instead of
+    /// `[[steps]]`, never a chain, and only when this scenario uses every action it does.
+    fn steps_from(
+        &self,
+        from: &Spanned<String>,
+        own: &[Spanned<StepWire>],
+        uses: &[(String, Loc)],
+    ) -> Result<Scenario, LoadError> {
+        let span = from.span();
+        if !own.is_empty() {
+            return Err(self.err(
+                span,
+                "`steps_from` takes the steps of another scenario: remove this file's `[[steps]]`, or `steps_from`",
+            ));
+        }
+        let name = from.get_ref();
+        if !is_ident(name) {
+            return Err(self.err(span, format!("`{name}` is not a scenario's file stem")));
+        }
+        let file = self
+            .path
+            .parent()
+            .unwrap_or(Path::new("."))
+            .join(format!("{name}.toml"));
+        let src = std::fs::read_to_string(&file)
+            .map_err(|e| self.err(span.clone(), format!("{}: {e}", file.display())))?;
+        if toml::from_str::<ScenarioWire>(&src).is_ok_and(|w| w.steps_from.is_some()) {
+            return Err(self.err(
+                span,
+                format!("`{name}` takes its steps from another scenario itself: name that one"),
+            ));
+        }
+        let sibling = load_str(&file, &src)?;
+        if let Some((action, _)) = sibling
+            .uses
+            .iter()
+            .find(|(a, _)| !uses.iter().any(|(u, _)| u == a))
+        {
+            return Err(self.err(
+                span,
+                format!("`{name}` uses the action `{action}`: add it to this scenario's `uses`"),
+            ));
+        }
+        Ok(sibling)
     }
 
     fn step(
@@ -240,7 +297,13 @@ impl Cx<'_> {
         } else if let Some(p) = w.process.take() {
             self.process(p)?
         } else if let Some(v) = w.value.take() {
-            StepKind::Value(v.into_inner())
+            StepKind::Value(match v.into_inner() {
+                ValueWire::Whole(of) => ValueStep { of, under: None },
+                ValueWire::Under(u) => ValueStep {
+                    of: u.of,
+                    under: Some(u.under),
+                },
+            })
         } else {
             unreachable!("exactly one kind was checked above")
         })
@@ -556,7 +619,13 @@ impl Cx<'_> {
             }),
             None => None,
         };
+        let each_line = e
+            .each_line
+            .into_iter()
+            .map(|k| self.line_kind(k))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Expect {
+            each_line,
             subset_of,
             exit: if e.any_exit {
                 None
@@ -600,6 +669,29 @@ impl Cx<'_> {
                 None => None,
             },
         })
+    }
+
+    /// One declared kind of an `each_line` check.
+    fn line_kind(&self, k: Spanned<LineKindWire>) -> Result<LineKind, LoadError> {
+        let span = k.span();
+        let k = k.into_inner();
+        if k.is.trim().is_empty() {
+            return Err(self.err(
+                span,
+                "`is` must say why lines of this kind belong (it is shown in the evidence)",
+            ));
+        }
+        let matcher = match (&k.regex, k.line_of) {
+            (Some(re), None) => LineMatcher::Regex(self.regex(re)?),
+            (None, Some(var)) => LineMatcher::LineOf(var),
+            _ => {
+                return Err(self.err(
+                    span,
+                    "an `each_line` kind has exactly one of `regex` (the line matches it) and `line_of` (the line is one of a variable's lines)",
+                ));
+            }
+        };
+        Ok(LineKind { matcher, is: k.is })
     }
 
     fn process(&self, p: Spanned<ProcessWire>) -> Result<StepKind, LoadError> {
@@ -897,7 +989,10 @@ fn default_name(kind: &StepKind) -> String {
             ..
         }) => format!("journal of {unit} run {id}"),
         StepKind::Http(h) => format!("{} {}", h.method, h.url),
-        StepKind::Value(v) => format!("the value of {v}"),
+        StepKind::Value(ValueStep { of, under: None }) => format!("the value of {of}"),
+        StepKind::Value(ValueStep { of, under: Some(u) }) => {
+            format!("the lines of {of} under `{u}`")
+        }
     }
 }
 
@@ -968,17 +1063,13 @@ fn step_templates<'a>(kind: &'a StepKind, e: &'a Expect) -> (Vec<&'a str>, Vec<&
             named.push(&d.token_secret);
         }
         StepKind::Process(p) => t.push(&p.unit),
-        StepKind::Value(v) => t.push(v),
+        StepKind::Value(v) => {
+            t.push(&v.of);
+            t.extend(v.under.as_deref());
+        }
     }
     t.extend(e.stdout_equals.as_deref());
-    if let Some(sa) = &e.same_as {
-        named.push(&sa.var);
-        named.extend(sa.platform.as_deref());
-    }
-    if let Some(so) = &e.subset_of {
-        named.push(&so.var);
-        named.extend(so.platform.as_deref());
-    }
+    named.extend(e.named_vars());
     (t, named)
 }
 
@@ -1178,6 +1269,33 @@ mod tests {
                 "unknown same_as normalize",
                 step(
                     "run = { cmd = \"true\" }\nexpect = { same_as = { var = \"x\", normalize = [\"sorted\"] } }",
+                ),
+            ),
+            (
+                "steps_from beside [[steps]]",
+                step("run = { cmd = \"true\" }").replace(
+                    "[[steps]]",
+                    "steps_from = \"c8_drone_runner_unchanged\"\n[[steps]]",
+                ),
+            ),
+            (
+                "steps_from a scenario that does not exist",
+                "title = \"t\"\nclaim = \"c\"\nsteps_from = \"no_such_scenario\"\n".into(),
+            ),
+            (
+                "steps_from a scenario using an action this one does not",
+                "title = \"t\"\nclaim = \"c\"\nsteps_from = \"c1_both_hosts_build\"\n".into(),
+            ),
+            (
+                "each_line kind with both a regex and line_of",
+                step(
+                    "run = { cmd = \"true\" }\nexpect = { each_line = [{ regex = \"^a\", line_of = \"x\", is = \"why\" }] }",
+                ),
+            ),
+            (
+                "each_line kind that says not why",
+                step(
+                    "run = { cmd = \"true\" }\nexpect = { each_line = [{ regex = \"^a\", is = \" \" }] }",
                 ),
             ),
             (

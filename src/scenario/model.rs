@@ -66,6 +66,18 @@ pub struct Step {
     pub(crate) observe: Option<Observe>,
 }
 
+impl Step {
+    /// The variables this step reads (its `${name}`s and the variables its expectations name).
+    pub fn reads(&self) -> impl Iterator<Item = &str> {
+        self.refs.iter().map(|r| r.name.as_str())
+    }
+
+    /// The variables this step defines for the steps after it.
+    pub fn defines(&self) -> &[String] {
+        &self.defines
+    }
+}
+
 /// The observing counterpart of a step that changes the target: watch for the next natural
 /// run instead of making one, within a bound. It defines the same variables.
 #[derive(Debug, Clone)]
@@ -126,7 +138,15 @@ pub enum StepKind {
     Drone(DroneStep),
     Process(ProcessStep),
     /// A value already held (a template such as `${drone_build.log}`), judged as stdout.
-    Value(String),
+    Value(ValueStep),
+}
+
+/// What a `value` step judges: the value of a template, or only its lines under a prefix.
+#[derive(Debug, Clone)]
+pub struct ValueStep {
+    pub(crate) of: String,
+    /// Only the lines that begin with this (a template), without it.
+    pub(crate) under: Option<String>,
 }
 
 impl StepKind {
@@ -275,6 +295,47 @@ pub struct Expect {
     pub(crate) contains: Option<Contains>,
     pub(crate) same_as: Option<SameAs>,
     pub(crate) subset_of: Option<SubsetOf>,
+    /// Closed world: every stdout line is of one of these declared kinds.
+    pub(crate) each_line: Vec<LineKind>,
+}
+
+impl Expect {
+    /// The variables the expectations read by name (not by `${}`): each must have been
+    /// captured when the step runs, or the step could not be judged.
+    pub(crate) fn named_vars(&self) -> Vec<&str> {
+        let mut out = Vec::new();
+        if let Some(sa) = &self.same_as {
+            out.push(sa.var.as_str());
+            out.extend(sa.platform.as_deref());
+        }
+        if let Some(so) = &self.subset_of {
+            out.push(so.var.as_str());
+            out.extend(so.platform.as_deref());
+        }
+        out.extend(self.each_line.iter().filter_map(|k| match &k.matcher {
+            LineMatcher::LineOf(v) => Some(v.as_str()),
+            LineMatcher::Regex(_) => None,
+        }));
+        out
+    }
+}
+
+/// One declared kind of line of a closed-world `each_line` check: what it looks like and
+/// why it is there.
+#[derive(Debug, Clone)]
+pub struct LineKind {
+    pub(crate) matcher: LineMatcher,
+    /// Why a line of this kind belongs (shown in the evidence, e.g. `NixOS' default unit path`).
+    pub(crate) is: String,
+}
+
+/// How a line is recognised as of a kind.
+#[derive(Debug, Clone)]
+pub enum LineMatcher {
+    /// The line matches this regex.
+    Regex(Regex),
+    /// The line equals one of the lines of this captured variable.
+    LineOf(String),
 }
 
 /// Coverage: every command this probe lists (`name=resolved path` lines) is named in an

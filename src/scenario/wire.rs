@@ -43,6 +43,11 @@ pub(crate) struct ScenarioWire {
     #[serde(default)]
     #[schemars(with = "Vec<StepWire>")]
     pub(crate) steps: Vec<Spanned<StepWire>>,
+    /// Instead of `[[steps]]`: the steps of a sibling scenario (its file stem), judged again
+    /// under this scenario's claim (e.g. the host's health re-checked after the sweep), so no
+    /// step is copied between files.
+    #[schemars(with = "Option<String>")]
+    pub(crate) steps_from: Option<Spanned<String>>,
 }
 
 /// An extra redaction filter, applied after the built-in ones.
@@ -84,9 +89,10 @@ pub(crate) struct StepWire {
     #[schemars(with = "Option<ProcessWire>")]
     pub(crate) process: Option<Spanned<ProcessWire>>,
     /// Judge a value the run already holds (an action's captured log or tools), without
-    /// running anything: it becomes the step's stdout.
-    #[schemars(with = "Option<String>")]
-    pub(crate) value: Option<Spanned<String>>,
+    /// running anything: it becomes the step's stdout. `{ of, under }` takes only the lines of
+    /// `of` that begin with `under`, that prefix cut off.
+    #[schemars(with = "Option<ValueWire>")]
+    pub(crate) value: Option<Spanned<ValueWire>>,
     /// In observe mode (`WITNESS_OBSERVE=1`, the nightly gate), what this step does instead of
     /// changing the target: it watches for the next natural run (a timer's fire, someone
     /// else's build) and records the same variables. Only on a step that changes the target.
@@ -308,6 +314,23 @@ pub(crate) struct HttpWire {
     pub(crate) ca_file: Option<String>,
 }
 
+/// A `value` step: a template, or the lines of a template under a prefix.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub(crate) enum ValueWire {
+    /// The whole value (e.g. `"${drone_build.log}"`).
+    Whole(String),
+    /// The lines of `of` that begin with `under` (both templates), each without that prefix.
+    Under(ValueUnderWire),
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ValueUnderWire {
+    pub(crate) of: String,
+    pub(crate) under: String,
+}
+
 /// Expectations on a step's observed output.
 #[derive(Debug, Deserialize, Default, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -344,6 +367,24 @@ pub(crate) struct ExpectWire {
     /// Coverage: every `name=path` line of stdout names a command of `var`, or is the
     /// platform's (`platform`), or is covered by an exception in force.
     pub(crate) subset_of: Option<SubsetOfWire>,
+    /// Closed world: every non-empty stdout line must be of one of these kinds (a regex it
+    /// matches, or a line of a captured variable), each saying why it belongs.
+    #[serde(default)]
+    #[schemars(with = "Vec<LineKindWire>")]
+    pub(crate) each_line: Vec<Spanned<LineKindWire>>,
+}
+
+/// One kind of line an `each_line` check accepts: exactly one of `regex` and `line_of`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct LineKindWire {
+    /// The line matches this regex.
+    #[schemars(with = "Option<String>")]
+    pub(crate) regex: Option<Spanned<String>>,
+    /// The line equals one of the lines of this captured variable (named without `${}`).
+    pub(crate) line_of: Option<String>,
+    /// Why a line of this kind belongs: shown in the evidence and the report.
+    pub(crate) is: String,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

@@ -109,6 +109,17 @@ pub(crate) fn run_step(step: &Step, cx: &StepCtx) -> Result<Observation, StepErr
     {
         return observe::run(o, &step.kind, cx);
     }
+    // A comparison with a variable that was never captured can be neither held nor broken.
+    if let Some(name) = step
+        .expect
+        .named_vars()
+        .into_iter()
+        .find(|v| cx.vars.get(v).is_none())
+    {
+        return Err(StepError::NeverCaptured {
+            name: name.to_string(),
+        });
+    }
     let deadline = Instant::now() + cx.timeout;
     match &step.kind {
         StepKind::Run(r) => run::run(r, cx, deadline),
