@@ -1,7 +1,7 @@
 # Gate M1's facts about one commit of the cc-ci flake, asked of the NixOS module system (never
 # read from the text of a .nix file): every definition of a package list that reaches a
 # harness path (`environment.systemPackages`, a unit's `path`, `environment.PATH` or
-# `serviceConfig.Environment`/`EnvironmentFile`) with the
+# `serviceConfig.Environment`/`EnvironmentFile`; `systemd.packages`, whose drop-ins can set a unit's environment) with the
 # file it comes from, as nixpkgs' lib records it (`options.<option>.definitionsWithLocations`);
 # the shared set; the units and modules of each host. One line per fact; the scenarios judge.
 #   nix eval --impure --json --expr '(import ./facts.nix) { flake = builtins.getFlake "git+file://<clone>?submodules=1"; hosts = [ "<host>" … ]; }'
@@ -64,6 +64,9 @@ let
           (v: map (x: line d "systemd.services.${u}.serviceConfig.${k}" (toString x)) (if isList v then elements v else [ v ]))
           (if isAttrs sc && sc ? ${k} then values sc.${k} else [ ]))
         [ "Environment" "EnvironmentFile" ];
+      # systemd.packages: units and drop-ins a package ships (a unit's environment in another spelling).
+      unitPackages = concatMap (d: map (v: line d "systemd.packages" (names v)) (values d.value))
+        (own (c.options.systemd.packages.definitionsWithLocations or [ ]));
       services = concatMap
         (d: concatMap (v: concatMap (u: concatMap (unitLines d u) (values v.${u})) (attrNames v)) (values d.value))
         (own c.options.systemd.services.definitionsWithLocations);
@@ -108,7 +111,7 @@ let
       platformFacts = attrNames (set (platformPackages ++ platformWrappers));
       # ---- end of the platform's contents ----
     in
-    builtins.sort (a: b: a < b) (systemPackages ++ services) ++ shared ++ platformFacts ++ [
+    builtins.sort (a: b: a < b) (systemPackages ++ services ++ unitPackages) ++ shared ++ platformFacts ++ [
       "${h}: units = ${concatStringsSep " " (attrNames c.config.systemd.services)}"
       "${h}: timers = ${concatStringsSep " " (attrNames (c.config.systemd.timers or { }))}"
       "${h}: modules = ${concatStringsSep " " modules}"
