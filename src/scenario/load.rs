@@ -301,7 +301,8 @@ impl Cx<'_> {
         } else if let Some(c) = w.commands.take() {
             let c = c.into_inner();
             StepKind::Commands(CommandsStep {
-                dirs: c.dirs,
+                dirs: c.dirs.into_iter().map(value_step).collect(),
+                names: c.names,
                 read_under: c.read_under.into_iter().collect(),
             })
         } else if let Some(u) = w.units.take() {
@@ -323,15 +324,10 @@ impl Cx<'_> {
                 system: u.system,
                 holding: u.holding,
                 also: u.also,
+                scripts: u.scripts.into_iter().collect(),
             })
         } else if let Some(v) = w.value.take() {
-            StepKind::Value(match v.into_inner() {
-                ValueWire::Whole(of) => ValueStep { of, under: None },
-                ValueWire::Under(u) => ValueStep {
-                    of: u.of,
-                    under: Some(u.under),
-                },
-            })
+            StepKind::Value(value_step(v.into_inner()))
         } else {
             unreachable!("exactly one kind was checked above")
         })
@@ -1026,7 +1022,14 @@ fn default_name(kind: &StepKind) -> String {
             ..
         }) => format!("journal of {unit} run {id}"),
         StepKind::Http(h) => format!("{} {}", h.method, h.url),
-        StepKind::Commands(c) => format!("the commands of {}", c.dirs.join(", ")),
+        StepKind::Commands(c) => format!(
+            "the commands of {}",
+            c.dirs
+                .iter()
+                .map(|d| d.of.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
         StepKind::Units(u) => format!(
             "the units of {} {}",
             u.system.as_deref().unwrap_or("the running host"),
@@ -1039,6 +1042,17 @@ fn default_name(kind: &StepKind) -> String {
         StepKind::Value(ValueStep { of, under: Some(u) }) => {
             format!("the lines of {of} under `{u}`")
         }
+    }
+}
+
+/// A value: a whole template, or its lines under a prefix.
+fn value_step(v: ValueWire) -> ValueStep {
+    match v {
+        ValueWire::Whole(of) => ValueStep { of, under: None },
+        ValueWire::Under(u) => ValueStep {
+            of: u.of,
+            under: Some(u.under),
+        },
     }
 }
 
@@ -1113,9 +1127,13 @@ fn step_templates<'a>(kind: &'a StepKind, e: &'a Expect) -> (Vec<&'a str>, Vec<&
             t.extend(u.system.as_deref());
             t.extend(u.holding.as_deref());
             t.extend(u.also.iter().map(String::as_str));
+            t.extend(u.scripts.iter().map(|(_, p)| p.as_str()));
         }
         StepKind::Commands(c) => {
-            t.extend(c.dirs.iter().map(String::as_str));
+            for d in &c.dirs {
+                t.push(&d.of);
+                t.extend(d.under.as_deref());
+            }
             t.extend(c.read_under.iter().map(|(_, under)| under.as_str()));
         }
         StepKind::Value(v) => {

@@ -232,7 +232,9 @@ pub struct ProcessStep {
 /// The directories a `commands` step lists (templates), and the prefixes read elsewhere.
 #[derive(Debug, Clone)]
 pub struct CommandsStep {
-    pub(crate) dirs: Vec<String>,
+    pub(crate) dirs: Vec<ValueStep>,
+    /// Only these command names (empty: all).
+    pub(crate) names: Vec<String>,
     /// `(prefix, read under)`: a directory beginning with the prefix is read under the other.
     pub(crate) read_under: Vec<(String, String)>,
 }
@@ -243,6 +245,8 @@ pub struct UnitsStep {
     pub(crate) system: Option<String>,
     pub(crate) holding: Option<String>,
     pub(crate) also: Vec<String>,
+    /// `(label, path)`: scripts read as wrappers beside the units.
+    pub(crate) scripts: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone)]

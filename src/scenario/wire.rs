@@ -165,9 +165,14 @@ pub(crate) struct ProcessWire {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CommandsWire {
-    /// Directories in lookup order (templates); each may hold several separated by `:` or
-    /// newlines, as a PATH does (`"${process.PATH}"`). Entries that are not absolute are skipped.
-    pub(crate) dirs: Vec<String>,
+    /// Directories in lookup order: each a template or `{ of, under }` (the lines of a value
+    /// under a prefix, as a `value` step takes them), and each may hold several separated by
+    /// `:` or newlines, as a PATH does. Entries that are not absolute are skipped.
+    #[schemars(with = "Vec<ValueWire>")]
+    pub(crate) dirs: Vec<ValueWire>,
+    /// Only these command names (default: every command).
+    #[serde(default)]
+    pub(crate) names: Vec<String>,
     /// A directory that begins with a key is read under its value instead:
     /// `{ "/run/current-system" = "${top}" }` reads a built system's runtime paths in it.
     #[serde(default)]
@@ -189,6 +194,10 @@ pub(crate) struct UnitsWire {
     /// Units listed whatever they hold (e.g. `drone-runner-exec.service`).
     #[serde(default)]
     pub(crate) also: Vec<String>,
+    /// Scripts read as wrappers too, by label: `{ "cc-ci-run" = "${ccrun}/bin/cc-ci-run" }`
+    /// gives `cc-ci-run PATH entry: …` and `cc-ci-run execs: …` lines.
+    #[serde(default)]
+    pub(crate) scripts: BTreeMap<String, String>,
 }
 
 /// `process.missing`.

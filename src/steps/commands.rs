@@ -16,16 +16,15 @@ use crate::scenario::CommandsStep;
 
 pub(crate) fn run(c: &CommandsStep, cx: &StepCtx, deadline: Instant) -> Observed {
     let mut dirs = Vec::new();
-    for t in &c.dirs {
-        let value = cx.vars.interpolate(t, Quote::Raw)?;
-        dirs.extend(split_dirs(&value));
+    for d in &c.dirs {
+        dirs.extend(split_dirs(&super::value::text(d, cx)?));
     }
     let mut read_under = Vec::new();
     for (prefix, under) in &c.read_under {
         read_under.push((prefix.clone(), cx.vars.interpolate(under, Quote::Raw)?));
     }
     let dirs: Vec<String> = dirs.iter().map(|d| mapped(d, &read_under)).collect();
-    let script = script(&dirs);
+    let script = script(&dirs, &c.names);
     let mut obs = cx.remote_obs(script, deadline)?;
     // The listing is the fact; a directory that does not exist lists nothing, and what must be
     // there is the scenario's expectation to say.
@@ -57,13 +56,22 @@ fn mapped(dir: &str, read_under: &[(String, String)]) -> String {
     dir.to_string()
 }
 
-/// The listing on the target: every executable regular file (after links) of each directory,
-/// in order, the first of a name kept, sorted by name.
-fn script(dirs: &[String]) -> String {
+/// The listing on the target: every executable regular file (after links) of each directory
+/// (only those of `names`, when given), in order, the first of a name kept, sorted by name.
+fn script(dirs: &[String], names: &[String]) -> String {
     let dirs: Vec<String> = dirs.iter().map(|d| quote(d)).collect();
+    let glob = if names.is_empty() {
+        "\"$d\"/*".to_string()
+    } else {
+        names
+            .iter()
+            .map(|n| format!("\"$d\"/{}", quote(n)))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
     format!(
         "for d in {}; do [ -d \"$d\" ] || continue\n\
-         \x20 for f in \"$d\"/*; do [ -f \"$f\" ] && [ -x \"$f\" ] && printf '%s=%s\\n' \"${{f##*/}}\" \"$(readlink -f \"$f\")\"; done\n\
+         \x20 for f in {glob}; do [ -f \"$f\" ] && [ -x \"$f\" ] && printf '%s=%s\\n' \"${{f##*/}}\" \"$(readlink -f \"$f\")\"; done\n\
          done | awk -F= '!seen[$1]++' | LC_ALL=C sort",
         if dirs.is_empty() {
             "''".to_string()
@@ -123,7 +131,7 @@ mod tests {
         ];
         let out = std::process::Command::new("sh")
             .arg("-c")
-            .arg(script(&dirs))
+            .arg(script(&dirs, &[]))
             .output()
             .unwrap();
         let out = String::from_utf8_lossy(&out.stdout);
@@ -132,6 +140,16 @@ mod tests {
         assert_eq!(
             out,
             format!("link={b}/other\nother={b}/other\ntool={a}/tool\n")
+        );
+        // Only the names asked for.
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(script(&dirs, &["tool".to_string(), "absent".to_string()]))
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            format!("tool={a}/tool\n")
         );
         let _ = std::fs::remove_dir_all(&d);
     }

@@ -7,6 +7,7 @@
 //! (`system = "<toplevel>"`: what a commit would run, before it is switched), or the running
 //! host as systemd resolves it (`live = true`: `systemctl show`, drop-ins and defaults applied).
 //! The target only lists and sends texts (base64, one line each); the reading is here, in Rust.
+//! `scripts` reads named scripts the same way (cc-ci-run's own wrapper: `cc-ci-run PATH entry: …`).
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -30,6 +31,11 @@ pub(crate) fn run(u: &UnitsStep, cx: &StepCtx, deadline: Instant) -> Observed {
         None => String::new(),
     };
     let also: Vec<String> = u.also.iter().map(|a| raw(a)).collect::<Result<_, _>>()?;
+    let scripts_asked: Vec<(String, String)> = u
+        .scripts
+        .iter()
+        .map(|(label, p)| Ok((label.clone(), raw(p)?)))
+        .collect::<Result<_, StepError>>()?;
     let list = match &u.system {
         Some(system) => built_script(&raw(system)?, &holding, &also),
         None => live_script(&holding, &also),
@@ -51,10 +57,11 @@ pub(crate) fn run(u: &UnitsStep, cx: &StepCtx, deadline: Instant) -> Observed {
         return Ok(obs);
     }
     let units = decode(&listed.stdout)?;
-    // The programs that are scripts, read in one more round.
+    // The programs that are scripts, and the scripts asked for by label, read in one more round.
     let programs: Vec<&str> = units
         .values()
         .flat_map(|(_, f)| f.programs.iter().map(|(_, p)| p.as_str()))
+        .chain(scripts_asked.iter().map(|(_, p)| p.as_str()))
         .collect();
     let scripts = if programs.is_empty() {
         BTreeMap::new()
@@ -77,6 +84,15 @@ pub(crate) fn run(u: &UnitsStep, cx: &StepCtx, deadline: Instant) -> Observed {
         for l in unit_text::lines(name, facts, |p| scripts.get(p).cloned()) {
             out.push_str(&l);
             out.push('\n');
+        }
+    }
+    for (label, path) in &scripts_asked {
+        let w = unit_text::wrapper(scripts.get(path).map_or("", String::as_str));
+        for e in &w.path_entries {
+            out.push_str(&format!("{label} PATH entry: {e}\n"));
+        }
+        for e in &w.execs {
+            out.push_str(&format!("{label} execs: {e}\n"));
         }
     }
     obs.stdout = out;

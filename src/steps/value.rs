@@ -3,7 +3,6 @@
 //!
 //! A command such as `printf '%s' ${drone_build.log}` would do the same, but would put the
 //! whole value into the evidence's command line; here the evidence shows the template.
-
 //!
 //! `under` picks the lines of a value that begin with a prefix (an action's facts are lines
 //! such as `head cc-ci-hetzner: shared cc-ci-run = /nix/store/…`): the loader's own cut, so
@@ -15,17 +14,11 @@ use crate::report::Observation;
 use crate::scenario::ValueStep;
 
 pub(crate) fn run(v: &ValueStep, cx: &StepCtx) -> Result<Observation, StepError> {
-    let mut value = cx.vars.interpolate(&v.of, Quote::Raw)?;
-    let mut command = format!("# the value of {}", v.of);
-    if let Some(under) = &v.under {
-        let prefix = cx.vars.interpolate(under, Quote::Raw)?;
-        value = value
-            .lines()
-            .filter_map(|l| l.strip_prefix(prefix.as_str()))
-            .map(|l| format!("{l}\n"))
-            .collect();
-        command = format!("# the lines of {} under `{under}`", v.of);
-    }
+    let value = text(v, cx)?;
+    let command = match &v.under {
+        Some(under) => format!("# the lines of {} under `{under}`", v.of),
+        None => format!("# the value of {}", v.of),
+    };
     Ok(Observation {
         command,
         stdout: if value.ends_with('\n') || value.is_empty() {
@@ -36,4 +29,19 @@ pub(crate) fn run(v: &ValueStep, cx: &StepCtx) -> Result<Observation, StepError>
         exit_applies: false,
         ..Observation::default()
     })
+}
+
+/// The text a value names: the template's value, or only its lines under the prefix, without
+/// it (also what a `commands` step's `{ of, under }` directory list reads).
+pub(super) fn text(v: &ValueStep, cx: &StepCtx) -> Result<String, StepError> {
+    let value = cx.vars.interpolate(&v.of, Quote::Raw)?;
+    let Some(under) = &v.under else {
+        return Ok(value);
+    };
+    let prefix = cx.vars.interpolate(under, Quote::Raw)?;
+    Ok(value
+        .lines()
+        .filter_map(|l| l.strip_prefix(prefix.as_str()))
+        .map(|l| format!("{l}\n"))
+        .collect())
 }
