@@ -634,7 +634,15 @@ impl Cx<'_> {
     fn process(&self, p: Spanned<ProcessWire>) -> Result<StepKind, LoadError> {
         let span = p.span();
         let p = p.into_inner();
-        for name in p.env.iter().chain(&p.resolve) {
+        let env = match p.env {
+            EnvWire::Names(names) => EnvSelection::Names(names),
+            EnvWire::All(AllWire::All) => EnvSelection::All,
+        };
+        let named = match &env {
+            EnvSelection::Names(names) => names.as_slice(),
+            EnvSelection::All => &[],
+        };
+        for name in named.iter().chain(&p.resolve) {
             if name.is_empty() || name.contains(['/', '=', ' ', '\'', '"', '$']) {
                 return Err(self.err(
                     span,
@@ -645,10 +653,11 @@ impl Cx<'_> {
         Ok(StepKind::Process(ProcessStep {
             unit: p.unit,
             cmdline: self.regex(&p.cmdline)?,
-            env: p.env,
+            env,
             resolve: p.resolve,
             fail_on_missing: !matches!(p.missing, Some(MissingWire::Record)),
             inventory: p.inventory,
+            poll: p.poll.as_ref().map(|d| self.duration(d)).transpose()?,
         }))
     }
 

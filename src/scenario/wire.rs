@@ -132,9 +132,12 @@ pub(crate) struct ProcessWire {
     /// Regex on the process's command line (arguments joined by spaces); the newest match wins.
     #[schemars(with = "String")]
     pub(crate) cmdline: Spanned<String>,
-    /// Environment variables of the process to report (`NAME=value` lines).
+    /// Environment variables of the process to report: a list of names (`NAME=value` lines, in
+    /// that order), or `"all"`: every variable of its `/proc/<pid>/environ`, one `NAME=value`
+    /// line each (a newline in a value written `\n`), sorted, for a closed-world check
+    /// (`each_line`) on the process's whole environment.
     #[serde(default)]
-    pub(crate) env: Vec<String>,
+    pub(crate) env: EnvWire,
     /// Tools to resolve on the process's own PATH, each to its real path (`tool=/nix/store/…`).
     #[serde(default)]
     pub(crate) resolve: Vec<String>,
@@ -145,6 +148,36 @@ pub(crate) struct ProcessWire {
     /// resolvable on its PATH, `name=/real/path`, the first directory holding it winning.
     #[serde(default)]
     pub(crate) inventory: bool,
+    /// Look for the process on the target itself, every `poll` (e.g. `"20ms"`) until the
+    /// step's timeout, and read it the moment it appears: for a process that lives under a
+    /// second (a recipe's test process), which a `retry` over SSH can miss. The target's bash
+    /// then matches `cmdline` first (`[[ … =~ … ]]`, POSIX extended regex) and witness again:
+    /// write it in what both read alike (e.g. `-m pytest`, `run_recipe_ci\.py`).
+    #[schemars(with = "Option<String>")]
+    pub(crate) poll: Option<Spanned<String>>,
+}
+
+/// `process.env`: the names to report, or `"all"`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub(crate) enum EnvWire {
+    /// These variables, in this order (an unset one prints `NAME=`).
+    Names(Vec<String>),
+    /// `"all"`: every variable the process has.
+    All(AllWire),
+}
+
+impl Default for EnvWire {
+    fn default() -> Self {
+        Self::Names(Vec::new())
+    }
+}
+
+/// The word `"all"`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum AllWire {
+    All,
 }
 
 /// `process.missing`.
