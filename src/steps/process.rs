@@ -115,7 +115,13 @@ fn run_polling(
     // The watch ends before the step's deadline, so a process never seen is reported as
     // such, not as a command killed by its timeout.
     let left = deadline.saturating_duration_since(Instant::now());
-    let limit = left.saturating_sub(Duration::from_secs(3)).max(Duration::from_secs(1));
+    // Rounded up, so the command (shown in the evidence) reads the same every run: the
+    // deadline is a few milliseconds short of the step's timeout when the step begins.
+    let limit = left
+        .saturating_sub(Duration::from_secs(3))
+        .max(Duration::from_secs(1))
+        .as_millis()
+        .div_ceil(1000);
     let script = poll_script(unit, p, every, limit);
     let seen = cx.remote_obs(script.clone(), deadline)?;
     let wanted = format!("a process of {unit} matching /{}/", pattern(p));
@@ -160,7 +166,7 @@ fn run_polling(
 /// when it execs, as `cc-ci-run`'s bash becoming `python3` does); the newest match is printed
 /// as `<pid>\t<cmdline>` and probed at once. Builtins only inside the round (`mapfile`,
 /// `[[ =~ ]]`), so a round costs no process of its own but the pause.
-fn poll_script(unit: &str, p: &ProcessStep, every: Duration, limit: Duration) -> String {
+fn poll_script(unit: &str, p: &ProcessStep, every: Duration, limit: u128) -> String {
     format!(
         r#"unit={unit}; re={re}; end=$((SECONDS + {limit})); cg=
 shopt -s globstar nullglob
@@ -179,8 +185,7 @@ while [ "$SECONDS" -lt "$end" ]; do
   fi
   if [ -n "$best" ]; then
     pid=$best
-    printf '%s	%s
-' "$pid" "$line"
+    printf '%s\t%s\n' "$pid" "$line"
 {body}    exit 0
   fi
   sleep {pause}
@@ -189,7 +194,7 @@ echo "no process of $unit matching /$re/ within {limit}s" >&2; exit 3
 "#,
         unit = quote(unit),
         re = quote(pattern(p)),
-        limit = limit.as_secs(),
+        limit = limit,
         pause = every.as_secs_f64(),
         body = environ_script(p)
             .lines()
