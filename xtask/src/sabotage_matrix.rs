@@ -327,6 +327,13 @@ pub const MATRIX: &[(&str, &[Case])] = &[
             "- sweep: mattermost-lts rc=1",
         )],
     ),
+    (
+        "run-library-path",
+        &[
+            ("m2::c4_timer_fire", "M2.4", "`LD_LIBRARY_PATH=/nix/store/"),
+            ("m2::c5_drone_path", "M2.5", "`LD_LIBRARY_PATH=/nix/store/"),
+        ],
+    ),
 ];
 
 /// Sabotages whose row runs its gate in observe mode, as the nightly does (`WITNESS_OBSERVE=1`,

@@ -265,6 +265,13 @@ pub const ALL: &[Sabotage] = &[
                  commit, as the bridge's recipe builds do, so the nightly's observed build runs \
                  another commit than the reviewed one (M2.5, observe mode)",
     },
+    Sabotage {
+        name: "run-library-path",
+        breaks: "another variable: cc-ci-run's text exports `LD_LIBRARY_PATH` (openssl's \
+                 libraries), PATH untouched (claimed, switched): every process cc-ci-run starts \
+                 has a variable of no declared kind, run_recipe_ci and its test process alike, \
+                 on the timer path (M2.4) and the Drone path (M2.5)",
+    },
 ];
 
 /// `cargo xtask twin sabotage <name> | --list`.
