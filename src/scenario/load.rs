@@ -650,6 +650,18 @@ impl Cx<'_> {
                 ));
             }
         }
+        let poll = p.poll.as_ref().map(|d| self.duration(d)).transpose()?;
+        if poll.is_some_and(|d| d.is_zero()) {
+            return Err(self.err(span, "`poll` must be a pause, not 0".to_string()));
+        }
+        if poll.is_none()
+            && let Some(w) = &p.while_running
+        {
+            return Err(self.err(
+                w.span(),
+                "`while_running` bounds a `poll` watch: add `poll`".to_string(),
+            ));
+        }
         Ok(StepKind::Process(ProcessStep {
             unit: p.unit,
             cmdline: self.regex(&p.cmdline)?,
@@ -657,7 +669,8 @@ impl Cx<'_> {
             resolve: p.resolve,
             fail_on_missing: !matches!(p.missing, Some(MissingWire::Record)),
             inventory: p.inventory,
-            poll: p.poll.as_ref().map(|d| self.duration(d)).transpose()?,
+            poll,
+            while_running: p.while_running.as_ref().map(|r| self.regex(r)).transpose()?,
         }))
     }
 

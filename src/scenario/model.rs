@@ -215,6 +215,8 @@ pub struct ProcessStep {
     pub(crate) inventory: bool,
     /// Catch the process on the target, polling this often (a short-lived test process).
     pub(crate) poll: Option<Duration>,
+    /// With `poll`: watch only while a process of the unit matches this.
+    pub(crate) while_running: Option<Regex>,
 }
 
 /// Which of a process's environment variables a `process` step prints.

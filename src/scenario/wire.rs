@@ -155,6 +155,13 @@ pub(crate) struct ProcessWire {
     /// write it in what both read alike (e.g. `-m pytest`, `run_recipe_ci\.py`).
     #[schemars(with = "Option<String>")]
     pub(crate) poll: Option<Spanned<String>>,
+    /// With `poll`: watch only while a process of the unit matches this regex (the process
+    /// that would start the one looked for, e.g. `run_recipe_ci\.py` for its test process).
+    /// When none is left and none matching `cmdline` came, the step records that (empty
+    /// output) rather than waiting out its timeout: a run that never started its test is a
+    /// fact for the scenarios to judge, not a probe that could not look.
+    #[schemars(with = "Option<String>")]
+    pub(crate) while_running: Option<Spanned<String>>,
 }
 
 /// `process.env`: the names to report, or `"all"`.

@@ -34,6 +34,10 @@ use crate::interp::Quote;
 use crate::report::{Observation, Outcome};
 use crate::scenario::{CWD_VAR, EnvSelection, INVENTORY_VAR, ProcessStep};
 
+/// The watch's exit status when the process that would start the one looked for is gone
+/// and none came (`while_running`).
+const ENDED_WITHOUT: i32 = 4;
+
 /// Separates the inventory from the environment and resolve lines in the probe's output.
 const INVENTORY_MARK: &str = "--- inventory";
 
@@ -139,6 +143,17 @@ fn run_polling(
     };
     let (found, body) = seen.stdout.split_once('\n').unwrap_or((&seen.stdout, ""));
     let cmdline = found.split_once('\t').map(|(_, c)| c.trim_end());
+    if seen.exit == Some(ENDED_WITHOUT) {
+        // Recorded, not judged here: the scenarios see an empty environment.
+        obs.checks.push(Outcome::pass(format!(
+            "watched {unit} while a process matching /{}/ ran: none matching /{}/ came (recorded)",
+            p.while_running.as_ref().map_or("", |r| trimmed(r)),
+            pattern(p)
+        )));
+        obs.settled = true;
+        obs.defines.push((CWD_VAR.to_string(), String::new()));
+        return Ok(obs);
+    }
     match (seen.exit, cmdline) {
         (Some(0), Some(cmdline)) if p.cmdline.is_match(cmdline) => {}
         (Some(0), Some(_)) => {
@@ -169,10 +184,10 @@ fn run_polling(
 fn poll_script(unit: &str, p: &ProcessStep, every: Duration, limit: u128) -> String {
     format!(
         r#"unit={unit}; re={re}; end=$((SECONDS + {limit})); cg=
-shopt -s globstar nullglob
+{while_re}shopt -s globstar nullglob
 while [ "$SECONDS" -lt "$end" ]; do
   [ -n "$cg" ] || cg=$(systemctl show -p ControlGroup --value "$unit")
-  best=
+  best= alive=
   if [ -n "$cg" ]; then
     for base in /sys/fs/cgroup /sys/fs/cgroup/unified /sys/fs/cgroup/systemd; do [ -d "$base$cg" ] && break; done
     for f in "$base$cg"/**/cgroup.procs; do
@@ -180,7 +195,7 @@ while [ "$SECONDS" -lt "$end" ]; do
         mapfile -d '' -t a 2>/dev/null < /proc/$p/cmdline || continue
         c="${{a[*]}}"
         if [[ $c =~ $re ]] && {{ [ -z "$best" ] || [ "$p" -gt "$best" ]; }}; then best=$p; line=$c; fi
-      done < "$f"
+{alive}      done < "$f"
     done
   fi
   if [ -n "$best" ]; then
@@ -188,12 +203,27 @@ while [ "$SECONDS" -lt "$end" ]; do
     printf '%s\t%s\n' "$pid" "$line"
 {body}    exit 0
   fi
-  sleep {pause}
+{ended}  sleep {pause}
 done
 echo "no process of $unit matching /$re/ within {limit}s" >&2; exit 3
 "#,
         unit = quote(unit),
         re = quote(pattern(p)),
+        while_re = p
+            .while_running
+            .as_ref()
+            .map(|w| format!("while_re={}\n", quote(trimmed(w))))
+            .unwrap_or_default(),
+        alive = if p.while_running.is_some() {
+            "        [[ $c =~ $while_re ]] && alive=1\n"
+        } else {
+            ""
+        },
+        ended = if p.while_running.is_some() {
+            format!("  [ -n \"$alive\" ] || {{ echo \"no process of $unit matching /$while_re/ is left\" >&2; exit {ENDED_WITHOUT}; }}\n")
+        } else {
+            String::new()
+        },
         limit = limit,
         pause = every.as_secs_f64(),
         body = environ_script(p)
@@ -314,5 +344,10 @@ fn environ_script(p: &ProcessStep) -> String {
 }
 
 fn pattern(p: &ProcessStep) -> &str {
-    p.cmdline.as_str().trim_start_matches("(?m)")
+    trimmed(&p.cmdline)
+}
+
+/// A regex as the scenario wrote it (the loader's multi-line flag left out).
+fn trimmed(r: &regex::Regex) -> &str {
+    r.as_str().trim_start_matches("(?m)")
 }
