@@ -670,7 +670,11 @@ impl Cx<'_> {
             fail_on_missing: !matches!(p.missing, Some(MissingWire::Record)),
             inventory: p.inventory,
             poll,
-            while_running: p.while_running.as_ref().map(|r| self.regex(r)).transpose()?,
+            while_running: p
+                .while_running
+                .as_ref()
+                .map(|r| self.regex(r))
+                .transpose()?,
         }))
     }
 
@@ -1323,6 +1327,30 @@ mod tests {
             "{HEAD}[[steps]]\nrun = {{ cmd = '''\necho ${{a}} \"${{a}}\" '${{a}}' $(echo \"${{a}}\") # $${{a}}\nx=${{a}}\ncat <<EOF\n${{a}}\nEOF\n''' }}\n"
         );
         assert!(load_str(Path::new("x.toml"), &ok).is_ok());
+    }
+
+    /// `env = "all"` and a `poll` watch load; `while_running` only bounds a `poll` watch, and
+    /// a poll of no pause would spin.
+    #[test]
+    fn process_env_all_and_its_poll_watch() {
+        let step = |p: &str| {
+            format!("{HEAD}[[steps]]\nprocess = {{ unit = \"u.service\", cmdline = \"x\", {p} }}\n")
+        };
+        let sc = load_str(
+            Path::new("x.toml"),
+            &step(r#"env = "all", poll = "20ms", while_running = "y""#),
+        )
+        .unwrap();
+        let StepKind::Process(p) = &sc.steps[0].kind else {
+            panic!("a process step");
+        };
+        assert!(matches!(p.env, EnvSelection::All));
+        assert_eq!(p.poll, Some(Duration::from_millis(20)));
+        let e = load_str(Path::new("x.toml"), &step(r#"while_running = "y""#)).unwrap_err();
+        assert!(e.to_string().contains("add `poll`"), "{e}");
+        let e = load_str(Path::new("x.toml"), &step(r#"poll = "0s""#)).unwrap_err();
+        assert!(e.to_string().contains("not 0"), "{e}");
+        assert!(load_str(Path::new("x.toml"), &step(r#"env = "some""#)).is_err());
     }
 
     #[test]

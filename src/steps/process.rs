@@ -150,8 +150,8 @@ fn run_polling(
             p.while_running.as_ref().map_or("", |r| trimmed(r)),
             pattern(p)
         )));
+        // No `${cwd}` either: an earlier probe's stays what it was.
         obs.settled = true;
-        obs.defines.push((CWD_VAR.to_string(), String::new()));
         return Ok(obs);
     }
     match (seen.exit, cmdline) {
@@ -220,7 +220,9 @@ echo "no process of $unit matching /$re/ within {limit}s" >&2; exit 3
             ""
         },
         ended = if p.while_running.is_some() {
-            format!("  [ -n \"$alive\" ] || {{ echo \"no process of $unit matching /$while_re/ is left\" >&2; exit {ENDED_WITHOUT}; }}\n")
+            format!(
+                "  [ -n \"$alive\" ] || {{ echo \"no process of $unit matching /$while_re/ is left\" >&2; exit {ENDED_WITHOUT}; }}\n"
+            )
         } else {
             String::new()
         },
@@ -320,7 +322,8 @@ fn environ_script(p: &ProcessStep) -> String {
             }
         }
         EnvSelection::All => {
-            script.push_str("for v in \"${E[@]}\"; do printf '%s\\n' \"${v//$'\\n'/\\\\n}\"; done\n");
+            script
+                .push_str("for v in \"${E[@]}\"; do printf '%s\\n' \"${v//$'\\n'/\\\\n}\"; done\n");
         }
     }
     if !p.resolve.is_empty() || p.inventory {
