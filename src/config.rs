@@ -7,6 +7,112 @@
 
 use std::path::PathBuf;
 
+use crate::error::ConfigError;
+
+/// Every environment variable a run of witness reads, with what it means: `witness --help`
+/// lists them (the README's table says the same at length).
+pub const ENV_VARS: &[(&str, &str)] = &[
+    (
+        "WITNESS_TARGET",
+        "the target from targets.toml (default twin)",
+    ),
+    (
+        "WITNESS_TARGETS",
+        "a targets file outside the checkout, added to targets.toml",
+    ),
+    (
+        "WITNESS_ROOT",
+        "the project root: scenarios/, snapshots/, targets.toml (default this checkout)",
+    ),
+    (
+        "WITNESS_ALLOW_MUTATION",
+        "1|true|yes: scenarios that change the target may run (0|false|no: refused)",
+    ),
+    (
+        "WITNESS_READ_ONLY",
+        "1|true|yes: scenarios that change the target are skipped, not refused",
+    ),
+    (
+        "WITNESS_OBSERVE",
+        "1|true|yes: watch for the next natural run instead of making one",
+    ),
+    (
+        "WITNESS_ALL_STEPS",
+        "1|true|yes: the steps after a failed one still run",
+    ),
+    (
+        "WITNESS_EVIDENCE",
+        "report (default) | strict: new or differing evidence fails its scenario",
+    ),
+    (
+        "WITNESS_ROLE",
+        "builder | adversary | nightly: who runs it, shown in the report",
+    ),
+    (
+        "WITNESS_OUTPUT_LIMIT",
+        "bytes kept per output stream, head and tail (default 16777216)",
+    ),
+    (
+        "WITNESS_LOCK_WAIT",
+        "seconds a mutating run waits for the target's lock (default 7200)",
+    ),
+    (
+        "WITNESS_STATE_DIR",
+        "where locks, per-run state and reports go (default target/witness)",
+    ),
+    (
+        "WITNESS_RUN_ID",
+        "one gate run across processes (nextest's NEXTEST_RUN_ID wins)",
+    ),
+    (
+        "CI",
+        "set (not 0/false): snapshots are compared, never written",
+    ),
+];
+
+/// The accepted spellings of a yes/no variable.
+const FLAG_VALUES: &[&str] = &["1", "true", "yes", "0", "false", "no"];
+
+/// A yes/no variable: unset or empty is no; any other value must be one of [`FLAG_VALUES`].
+fn flag(name: &'static str) -> Result<bool, ConfigError> {
+    Ok(matches!(
+        one_of(name, FLAG_VALUES)?.as_deref(),
+        Some("1" | "true" | "yes")
+    ))
+}
+
+/// A variable that takes one of `accepted` (unset or empty: `None`).
+fn one_of(name: &'static str, accepted: &[&str]) -> Result<Option<String>, ConfigError> {
+    match std::env::var(name) {
+        Ok(v) if v.is_empty() => Ok(None),
+        Ok(v) if accepted.contains(&v.as_str()) => Ok(Some(v)),
+        Ok(v) => Err(ConfigError {
+            name,
+            value: v,
+            accepted: accepted.join(", "),
+        }),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(v)) => Err(ConfigError {
+            name,
+            value: v.to_string_lossy().into_owned(),
+            accepted: accepted.join(", "),
+        }),
+    }
+}
+
+/// A whole number (unset or empty: `None`).
+fn number(name: &'static str) -> Result<Option<usize>, ConfigError> {
+    match std::env::var(name) {
+        Ok(v) if v.is_empty() => Ok(None),
+        Ok(v) => v.parse().map(Some).map_err(|_| ConfigError {
+            name,
+            value: v,
+            accepted: "a whole number".into(),
+        }),
+        Err(_) => Ok(None),
+    }
+}
+
 /// Default bound on each output stream (16 MiB); the excess is counted, not kept.
 pub const DEFAULT_OUTPUT_LIMIT: usize = 16 * 1024 * 1024;
 
@@ -79,29 +185,20 @@ impl RunConfig {
 }
 
 impl RunConfig {
-    /// Read the environment.
-    pub fn from_env() -> Self {
+    /// Read the environment. Every `WITNESS_*` value is validated: one that is set but is none
+    /// of its accepted values is an error naming the variable and them (never read as the
+    /// default: `WITNESS_ALLOW_MUTATION=on` does not quietly mean "no").
+    pub fn from_env() -> Result<Self, ConfigError> {
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-        RunConfig {
+        Ok(RunConfig {
             root: var("WITNESS_ROOT")
                 .map(PathBuf::from)
                 .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR"))),
             target: var("WITNESS_TARGET").unwrap_or_else(|| DEFAULT_TARGET.to_string()),
-            allow_mutation: matches!(
-                var("WITNESS_ALLOW_MUTATION").as_deref(),
-                Some("1" | "true" | "yes")
-            ),
-            read_only: matches!(
-                var("WITNESS_READ_ONLY").as_deref(),
-                Some("1" | "true" | "yes")
-            ),
-            observe: matches!(
-                var("WITNESS_OBSERVE").as_deref(),
-                Some("1" | "true" | "yes")
-            ),
-            output_limit: var("WITNESS_OUTPUT_LIMIT")
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(DEFAULT_OUTPUT_LIMIT),
+            allow_mutation: flag("WITNESS_ALLOW_MUTATION")?,
+            read_only: flag("WITNESS_READ_ONLY")?,
+            observe: flag("WITNESS_OBSERVE")?,
+            output_limit: number("WITNESS_OUTPUT_LIMIT")?.unwrap_or(DEFAULT_OUTPUT_LIMIT),
             ci: var("CI").is_some_and(|v| v != "false" && v != "0"),
             run_id: var("NEXTEST_RUN_ID")
                 .or_else(|| var("WITNESS_RUN_ID"))
@@ -109,19 +206,15 @@ impl RunConfig {
             quiet: false,
             state_override: var("WITNESS_STATE_DIR").map(PathBuf::from),
             role: var("WITNESS_ROLE"),
-            evidence_strict: var("WITNESS_EVIDENCE").as_deref() == Some("strict"),
+            evidence_strict: one_of("WITNESS_EVIDENCE", &["report", "strict"])?.as_deref()
+                == Some("strict"),
             targets_file: var("WITNESS_TARGETS").map(PathBuf::from),
             target_explicit: var("WITNESS_TARGET").is_some(),
             lock_wait: std::time::Duration::from_secs(
-                var("WITNESS_LOCK_WAIT")
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or(7200),
+                number("WITNESS_LOCK_WAIT")?.map_or(7200, |n| n as u64),
             ),
-            all_steps: matches!(
-                var("WITNESS_ALL_STEPS").as_deref(),
-                Some("1" | "true" | "yes")
-            ),
-        }
+            all_steps: flag("WITNESS_ALL_STEPS")?,
+        })
     }
 
     /// A configuration for tests: defaults, no environment read.

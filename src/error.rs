@@ -364,6 +364,9 @@ pub(crate) enum StepError {
         "`${{{name}}}` was never captured (no earlier step printed what its capture looks for), so this step cannot be judged"
     )]
     NeverCaptured { name: String },
+    /// What the target listed could not be read (a step's own listing format).
+    #[error("the target's listing of {what} could not be read: {problem}")]
+    Listing { what: &'static str, problem: String },
 }
 
 impl From<TransportError> for StepError {
@@ -620,4 +623,13 @@ mod tests {
             "target `twin`: cannot read c.toml: entity not found; start the twin host first: cargo xtask twin up"
         );
     }
+}
+
+/// A `WITNESS_*` variable set to none of its accepted values: a usage error (exit 64).
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[error("{name}={value:?} is not an accepted value (accepted: {accepted})")]
+pub struct ConfigError {
+    pub(crate) name: &'static str,
+    pub(crate) value: String,
+    pub(crate) accepted: String,
 }

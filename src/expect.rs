@@ -10,8 +10,10 @@ use regex::Regex;
 
 mod coverage;
 mod each_line;
+mod regression;
 
 pub(crate) use coverage::by_source;
+pub(crate) use regression::{LoadCx, Regression, RegressionWire};
 
 use crate::interp::{Quote, Vars};
 use crate::judging::JudgingDate;
@@ -86,6 +88,9 @@ pub(crate) fn evaluate(
     }
     if !e.each_line.is_empty() {
         out.push(each_line::each_line(&e.each_line, &obs.stdout, vars));
+    }
+    if let Some(r) = &e.regression {
+        out.extend(regression::evaluate(r, &obs.stdout, vars, judging));
     }
     out
 }

@@ -49,6 +49,10 @@ pub(crate) mod steps;
 pub mod target;
 pub mod transport;
 
-pub use config::RunConfig;
+pub use config::{ENV_VARS, RunConfig};
+
+/// The exit status of a usage error (sysexits' `EX_USAGE`): a bad command line or a `WITNESS_*`
+/// value none of the accepted ones.
+pub const USAGE_EXIT: u8 = 64;
 pub use lock::{OnTarget, lock_on_target};
 pub use runner::{gate_main, gate_main_with, run_gate};

@@ -52,6 +52,23 @@ fn exit_statuses_say_held_broken_or_not_witnessed() {
     // A broken claim outranks what could not be witnessed.
     let r = root("both", &[("b.toml", BROKEN), ("m.toml", MUTATES)]);
     assert_eq!(code(&witness(&r, &["g"])), 1);
+    // No target asked for and no twin up: every scenario ignored, the verdict NOT WITNESSED,
+    // exit 2 (never a pass, never a broken claim).
+    let o = Command::new(env!("CARGO_BIN_EXE_witness"))
+        .arg("g")
+        .env("WITNESS_ROOT", &r)
+        .env_remove("WITNESS_TARGET")
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(code(&o), 2, "{out}");
+    assert!(out.contains("2 ignored"), "{out}");
+    assert!(
+        out.lines()
+            .last()
+            .is_some_and(|l| l.contains("NOT WITNESSED")),
+        "{out}"
+    );
     // An unknown target: nothing witnessed.
     let o = Command::new(env!("CARGO_BIN_EXE_witness"))
         .arg("g")
@@ -192,4 +209,71 @@ fn the_nightly_runner_keeps_the_last_reports_and_writes_the_textfile() {
     // A report that cannot be read is no metric at all: exit 2, nothing printed.
     let o = witness(&r, &["metrics", "/nonexistent/report.json"]);
     assert_eq!((code(&o), o.stdout.is_empty()), (2, true));
+}
+
+/// A command line like any other: help per command listing the environment, a typo is a
+/// usage error with the name it was probably meant to be, a `WITNESS_*` value none of the
+/// accepted ones is a usage error naming the variable and them, and a closed pipe ends the
+/// process quietly (no panic).
+#[test]
+fn help_typos_bad_values_and_a_closed_pipe() {
+    let r = root("cli-shape", &[("h.toml", HOLDS)]);
+    let o = witness(&r, &["--help"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(code(&o), 0);
+    for (name, _) in witness::ENV_VARS {
+        assert!(out.contains(name), "--help lists {name}:\n{out}");
+    }
+    // The README's table of environment variables says the same.
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    for (name, _) in witness::ENV_VARS {
+        assert!(
+            readme.contains(&format!("| `{name}` |")),
+            "README lists {name}"
+        );
+    }
+    let o = witness(&r, &["check", "--help"]);
+    assert_eq!(code(&o), 0);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("Usage: witness check"));
+    // A typo of a command: no gate is run, the command is suggested.
+    let o = witness(&r, &["chek"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(code(&o), 64, "{err}");
+    assert!(err.contains("a similar name exists: `check`"), "{err}");
+    assert_eq!(code(&witness(&r, &["schema", "scenarios"])), 64);
+    // A value that would silently have meant the default.
+    for (var, value) in [
+        ("WITNESS_ALLOW_MUTATION", "on"),
+        ("WITNESS_EVIDENCE", "STRICT"),
+        ("WITNESS_OUTPUT_LIMIT", "16M"),
+    ] {
+        let o = Command::new(env!("CARGO_BIN_EXE_witness"))
+            .arg("g")
+            .env("WITNESS_ROOT", &r)
+            .env("WITNESS_TARGET", "here")
+            .env(var, value)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(code(&o), 64, "{var}={value}: {err}");
+        assert!(
+            err.contains(&format!("{var}=\"{value}\" is not an accepted value")),
+            "{err}"
+        );
+    }
+    // `witness check | true`: the reader is gone before witness writes.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_witness"))
+        .arg("check")
+        .env("WITNESS_ROOT", &r)
+        .env("WITNESS_TARGET", "here")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let o = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_ne!(o.status.code(), Some(101), "{err}");
 }

@@ -231,3 +231,76 @@ expect = {{ {expect} }}
         assert_eq!(r.steps[1].attempts, 1, "{expect}: not retried");
     }
 }
+
+/// `value = { of, under }` judges only the lines of a value under a prefix, without it (the
+/// loader's own cut of an action's facts, so no scenario copies an `awk` prefix cut).
+#[test]
+fn a_value_under_a_prefix_is_its_lines_without_it() {
+    let (_, r) = run(
+        &local(BTreeMap::new()),
+        r#"
+[[steps]]
+run = { cmd = "printf 'a: 1\nb: 2\nab: 3\nb: 4\n'" }
+capture = ['(?s)(?P<facts>.*)']
+[[steps]]
+value = { of = "${facts}", under = "b: " }
+expect = { stdout_equals = "2\n4" }
+"#,
+    );
+    assert!(r.passed(), "{:?}", r.steps[1].outcomes);
+    assert_eq!(r.steps[1].command, "# the lines of ${facts} under `b: `");
+}
+
+/// `units` on a built system's files (here a made-up one on this machine): the unit file and
+/// its drop-in in systemd's order, its ExecStart wrapper's PATH and exec, one fact a line.
+#[test]
+fn units_of_a_built_system_are_read_whole() {
+    let d = scratch("units");
+    let sys = d.join("etc/systemd/system");
+    std::fs::create_dir_all(sys.join("sweep.service.d")).unwrap();
+    let wrapper = d.join("sweep-wrapper");
+    std::fs::write(
+        &wrapper,
+        "#!/bin/sh\nexport PATH=\"/nix/store/aaaa-cc-ci-run/bin:$PATH\"\nexec cc-ci-run runner/nightly_sweep.py\n",
+    )
+    .unwrap();
+    std::fs::write(
+        sys.join("sweep.service"),
+        format!(
+            "[Service]\nEnvironment=\"PATH=/nix/store/bbbb-coreutils-9.1/bin\"\nExecStart={}\n",
+            wrapper.display()
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        sys.join("sweep.service.d/10-x.conf"),
+        "[Service]\nEnvironment=PYTHONPATH=/p\n",
+    )
+    .unwrap();
+    std::fs::write(
+        sys.join("other.service"),
+        "[Service]\nExecStart=/bin/true\n",
+    )
+    .unwrap();
+    let (_, r) = run(
+        &local(BTreeMap::new()),
+        &format!(
+            "[[steps]]\nunits = {{ system = \"{}\", holding = \"/nix/store/none\", also = [\"sweep.service\"] }}\n",
+            d.display()
+        ),
+    );
+    assert!(r.passed(), "{:?}", r.steps[0]);
+    let out: Vec<&str> = r.steps[0].evidence.iter().map(String::as_str).collect();
+    assert_eq!(
+        out,
+        [
+            "unit sweep.service: drop-in: 10-x.conf",
+            "unit sweep.service: Environment PATH entry: /nix/store/bbbb-coreutils-9.1/bin",
+            "unit sweep.service: Environment: PYTHONPATH=/p",
+            &format!("unit sweep.service: ExecStart: {}", wrapper.display()),
+            "unit sweep.service: wrapper PATH entry: /nix/store/aaaa-cc-ci-run/bin",
+            "unit sweep.service: wrapper PATH entry: $PATH",
+            "unit sweep.service: wrapper execs: cc-ci-run runner/nightly_sweep.py",
+        ]
+    );
+}

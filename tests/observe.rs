@@ -30,10 +30,6 @@ use witness::transport::{Exec, ExecOpts, SshPool};
 mod common;
 use common::{root, twin};
 
-fn skip() -> bool {
-    common::skip("observe")
-}
-
 fn pool() -> SshPool {
     match twin().transport {
         TargetTransport::Ssh(c) => SshPool::new(c),
@@ -102,11 +98,7 @@ fn units<'a>(pool: &'a SshPool, name: &'static str, exec: &str, timer: &str) -> 
     }
 }
 
-#[test]
 fn a_unit_that_does_not_start_on_its_own_is_a_precise_timeout() {
-    if skip() {
-        return;
-    }
     let pool = pool();
     // A oneshot whose timer elapses only in 2099: nothing starts it within the bound.
     let _units = units(&pool, "witness-idle", "/bin/true", "OnCalendar=2099-01-01");
@@ -138,11 +130,7 @@ fn a_unit_that_does_not_start_on_its_own_is_a_precise_timeout() {
     assert_eq!(state.trim(), "", "witness started the unit");
 }
 
-#[test]
 fn a_timer_firing_on_its_own_is_observed_and_its_run_read() {
-    if skip() {
-        return;
-    }
     let pool = pool();
     let units = units(
         &pool,
@@ -173,11 +161,7 @@ const PARAMS: &str = "RECIPE=gitea&REF=357926f2&PR=1&SRC=recipe-maintainers/gite
 
 const DROP_IN: &str = "/run/systemd/system/nightly-sweep.timer.d/witness-observe-test.conf";
 
-#[test]
 fn m2_observes_the_timers_own_fire_and_another_partys_build() {
-    if skip() {
-        return;
-    }
     let pool = pool();
     // `nightly-sweep.timer` back as it was, whatever happens: the drop-in gone and systemd
     // reloaded (no restart: with `Persistent=true` a restart could catch up a missed elapse
@@ -349,4 +333,27 @@ fn m2_observes_the_timers_own_fire_and_another_partys_build() {
         "{junit}"
     );
     let _ = std::fs::remove_dir_all(&state);
+}
+
+/// libtest's own runner, so a test that cannot run here is reported ignored, with why,
+/// never `ok`.
+fn main() -> std::process::ExitCode {
+    common::run_needing(
+        "observe",
+        common::Needs::Twin,
+        &[
+            (
+                "a_unit_that_does_not_start_on_its_own_is_a_precise_timeout",
+                a_unit_that_does_not_start_on_its_own_is_a_precise_timeout as fn(),
+            ),
+            (
+                "a_timer_firing_on_its_own_is_observed_and_its_run_read",
+                a_timer_firing_on_its_own_is_observed_and_its_run_read as fn(),
+            ),
+            (
+                "m2_observes_the_timers_own_fire_and_another_partys_build",
+                m2_observes_the_timers_own_fire_and_another_partys_build as fn(),
+            ),
+        ],
+    )
 }

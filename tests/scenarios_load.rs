@@ -6,7 +6,9 @@
 use std::path::PathBuf;
 
 fn root() -> PathBuf {
-    witness::RunConfig::from_env().root
+    witness::RunConfig::from_env()
+        .expect("the WITNESS_* variables are valid")
+        .root
 }
 
 fn gates() -> Vec<String> {

@@ -21,10 +21,6 @@ use witness::transport::{Exec, ExecOpts, SshConfig, SshPool};
 mod common;
 use common::{root, twin};
 
-fn skip() -> bool {
-    common::skip("twin")
-}
-
 fn twin_ssh() -> SshConfig {
     match twin().transport {
         TargetTransport::Ssh(c) => c,
@@ -61,11 +57,7 @@ fn opts(secs: u64) -> ExecOpts {
     }
 }
 
-#[test]
 fn run_step_passes_and_goes_red_on_exit_status() {
-    if skip() {
-        return;
-    }
     let (_, r) =
         run("[[steps]]\nrun = { cmd = \"echo hello\" }\nexpect = { stdout = ['^hello$'] }\n");
     assert!(r.passed(), "{r:?}");
@@ -86,11 +78,7 @@ fn run_step_passes_and_goes_red_on_exit_status() {
     );
 }
 
-#[test]
 fn local_run_step() {
-    if skip() {
-        return;
-    }
     let (_, r) = run(
         "[[steps]]\nrun = { cmd = \"test -f Cargo.toml && echo here\", local = true }\nexpect = { stdout = ['here'] }\n",
     );
@@ -99,11 +87,7 @@ fn local_run_step() {
     assert!(!r.passed());
 }
 
-#[test]
 fn systemd_properties() {
-    if skip() {
-        return;
-    }
     let (_, r) = run(
         "[[steps]]\nsystemd = { unit = 'ssh.service', properties = { ActiveState = 'active', SubState = 'running' } }\n",
     );
@@ -120,11 +104,7 @@ fn systemd_properties() {
     assert!(m.contains("seen:     ActiveState=inactive"), "{m}");
 }
 
-#[test]
 fn failed_units_with_waivers_shown_as_diff_and_an_expired_waiver_fails() {
-    if skip() {
-        return;
-    }
     let pool = SshPool::new(twin_ssh());
     let unit = format!("witness-fail-{}", std::process::id());
     let out = pool
@@ -172,11 +152,7 @@ fn failed_units_with_waivers_shown_as_diff_and_an_expired_waiver_fails() {
 }
 
 /// Read-only: a waiver past its date fails the claim even though its unit never failed.
-#[test]
 fn an_expired_waiver_of_a_healthy_unit_fails_naming_it() {
-    if skip() {
-        return;
-    }
     let (sc, r) = run(
         "[[steps]]\nsystemd = { failed = { allow = [{ unit = 'witness-never-failed.service', reason = 'a test', expires = '2000-01-01' }] } }\n",
     );
@@ -190,11 +166,7 @@ fn an_expired_waiver_of_a_healthy_unit_fails_naming_it() {
     );
 }
 
-#[test]
 fn start_and_wait_for_a_oneshot() {
-    if skip() {
-        return;
-    }
     let pool = SshPool::new(twin_ssh());
     // The first line waits a moment: journald may not yet know a brand-new process's unit
     // when it reads its very first line under load, and would file it without the unit.
@@ -236,11 +208,7 @@ fn start_and_wait_for_a_oneshot() {
         .unwrap();
 }
 
-#[test]
 fn journal_is_scoped_to_this_run() {
-    if skip() {
-        return;
-    }
     let tag = format!("witness-j{}", std::process::id());
     let body = format!(
         "[[steps]]\nrun = {{ cmd = \"logger -t {tag} old-line\" }}\n[[steps]]\njournal = {{ mark = 'm' }}\n[[steps]]\nrun = {{ cmd = \"logger -t {tag} new-line\" }}\n[[steps]]\nretry = {{ interval = '300ms', deadline = '5s' }}\nrun = {{ cmd = \"journalctl -q --no-pager -t {tag} -o cat --after-cursor=${{m}}\" }}\nexpect = {{ stdout = ['new-line'], stdout_absent = ['old-line'] }}\n"
@@ -345,11 +313,7 @@ fn serve(script: &str, port: u16, dir: PathBuf) -> Server {
     Server { child, port, dir }
 }
 
-#[test]
 fn http_status_body_and_json_pointer() {
-    if skip() {
-        return;
-    }
     let s = server(false);
     let p = s.port;
     let (_, r) = run(&format!(
@@ -373,11 +337,7 @@ fn http_status_body_and_json_pointer() {
     );
 }
 
-#[test]
 fn https_is_verified() {
-    if skip() {
-        return;
-    }
     let s = server(true);
     let p = s.port;
     let (sc, r) = run(&format!(
@@ -394,11 +354,7 @@ fn https_is_verified() {
     assert!(r.passed(), "{r:?}");
 }
 
-#[test]
 fn unknown_host_key_is_refused_with_fingerprint() {
-    if skip() {
-        return;
-    }
     let dir = std::env::temp_dir().join(format!("witness-kh-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let empty = dir.join("known_hosts_empty");
@@ -415,11 +371,7 @@ fn unknown_host_key_is_refused_with_fingerprint() {
     assert!(m.contains("no trust on first use"), "{m}");
 }
 
-#[test]
 fn changed_host_key_is_refused() {
-    if skip() {
-        return;
-    }
     let dir = std::env::temp_dir().join(format!("witness-kh2-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -466,11 +418,7 @@ fn changed_host_key_is_refused() {
     SshPool::new(good).check().unwrap();
 }
 
-#[test]
 fn stderr_flood_does_not_hang() {
-    if skip() {
-        return;
-    }
     let pool = SshPool::new(twin_ssh());
     let t = Instant::now();
     let out = pool
@@ -511,11 +459,7 @@ fn stderr_flood_does_not_hang() {
     );
 }
 
-#[test]
 fn hung_command_hits_its_deadline_and_is_stopped_on_the_target() {
-    if skip() {
-        return;
-    }
     let marker = format!("witness-hang-{}", std::process::id());
     let (sc, r) = run(&format!(
         "[[steps]]\ntimeout = '2s'\nrun = {{ cmd = \"echo started; exec -a {marker} sleep 300\" }}\n"
@@ -544,11 +488,7 @@ fn hung_command_hits_its_deadline_and_is_stopped_on_the_target() {
     assert_eq!(out.stdout.text().trim(), "gone");
 }
 
-#[test]
 fn output_is_bounded_and_the_excess_counted() {
-    if skip() {
-        return;
-    }
     let mut rt = TargetRuntime::new(twin(), &root(), witness::transport::DEFAULT_OUTPUT_LIMIT);
     rt.output_limit = 1024 * 1024;
     let (_, r) = run_on(
@@ -573,11 +513,7 @@ fn output_is_bounded_and_the_excess_counted() {
     );
 }
 
-#[test]
 fn unreachable_target_fails_every_scenario_fast_with_one_message() {
-    if skip() {
-        return;
-    }
     let mut t = twin();
     let port = free_port(); // nothing listens there
     if let TargetTransport::Ssh(c) = &mut t.transport {
@@ -613,11 +549,7 @@ fn unreachable_target_fails_every_scenario_fast_with_one_message() {
     );
 }
 
-#[test]
 fn one_handshake_for_many_checks_and_reconnect_after_a_drop() {
-    if skip() {
-        return;
-    }
     let pool = SshPool::new(twin_ssh());
     for i in 0..30 {
         let out = pool.exec(&format!("echo {i}"), opts(10)).unwrap();
@@ -636,11 +568,7 @@ fn one_handshake_for_many_checks_and_reconnect_after_a_drop() {
     assert_eq!(pool.handshakes(), 2);
 }
 
-#[test]
 fn secrets_never_reach_evidence_or_messages() {
-    if skip() {
-        return;
-    }
     let mut t = twin();
     t.secrets.insert(
         "tok".into(),
@@ -663,11 +591,7 @@ fn secrets_never_reach_evidence_or_messages() {
     assert!(m.contains("token=[secret]"), "{m}");
 }
 
-#[test]
 fn captured_output_is_data_not_shell_code() {
-    if skip() {
-        return;
-    }
     let pwned = format!("/tmp/witness-pwned-{}", std::process::id());
     let (_, r) = run(&format!(
         "[[steps]]\nrun = {{ cmd = \"echo 'value=$(touch {pwned})'\" }}\ncapture = ['value=(?P<v>.*)']\n[[steps]]\nrun = {{ cmd = \"echo got ${{v}}; test ! -e {pwned}\" }}\nexpect = {{ stdout = ['got \\$\\(touch'] }}\n"
@@ -676,11 +600,7 @@ fn captured_output_is_data_not_shell_code() {
     assert_eq!(r.captures[0].0, "v");
 }
 
-#[test]
 fn retry_until_passes_and_reports_the_last_attempt() {
-    if skip() {
-        return;
-    }
     let f = format!("/tmp/witness-retry-{}", std::process::id());
     let (_, r) = run(&format!(
         "[[steps]]\nretry = {{ interval = '200ms', deadline = '5s' }}\nrun = {{ cmd = \"if test -e {f}; then echo ready; rm {f}; else touch {f}; echo notyet; exit 1; fi\" }}\nexpect = {{ stdout = ['ready'] }}\n"
@@ -723,11 +643,7 @@ fn drone_target(var: &str, token: &str) -> TargetRuntime {
 
 const DRONE_TRIGGER: &str = "mutates = true\n[[steps]]\ntimeout = '60s'\n[steps.drone]\nserver = '${url}'\nrepo = 'recipe-maintainers/cc-ci'\ntoken_secret = 'tok'\nlog_step = 'LOGSTEP'\npoll = '500ms'\ntrigger = { params = { RECIPE = 'gitea' } }\n";
 
-#[test]
 fn drone_null_create_response_is_a_clear_failure() {
-    if skip() {
-        return;
-    }
     let s = null_drone();
     let rt = drone_target("WITNESS_TEST_TOKEN_NULL", "any");
     let body = DRONE_TRIGGER.replace("${url}", &format!("http://127.0.0.1:{}", s.port));
@@ -738,11 +654,7 @@ fn drone_null_create_response_is_a_clear_failure() {
     assert!(m.contains("it skipped the build"), "{m}");
 }
 
-#[test]
 fn drone_twin_refuses_a_wrong_token_and_finds_steps_by_name() {
-    if skip() {
-        return;
-    }
     let t = twin();
     let url = t
         .vars
@@ -776,11 +688,7 @@ fn drone_twin_refuses_a_wrong_token_and_finds_steps_by_name() {
     assert!(m.contains("steps: [clone, test]"), "{m}");
 }
 
-#[test]
 fn journal_by_invocation_sees_exactly_one_run() {
-    if skip() {
-        return;
-    }
     let pool = SshPool::new(twin_ssh());
     let setup = "mkdir -p /run/systemd/system && \
         printf '[Service]\\nType=oneshot\\nExecStart=/bin/sh -c \"echo run-$$RANDOM; echo lfs PASSED\"\\n' > /run/systemd/system/witness-inv.service && \
@@ -800,11 +708,7 @@ fn journal_by_invocation_sees_exactly_one_run() {
     assert!(!r.passed(), "an unscoped read sees more than one run");
 }
 
-#[test]
 fn process_is_found_in_its_units_cgroup_and_its_path_resolved() {
-    if skip() {
-        return;
-    }
     let pool = SshPool::new(twin_ssh());
     let setup = "mkdir -p /run/witness-tools/bin && ln -sf /bin/bash /run/witness-tools/bin/mybash && \
         systemctl stop witness-proc.service 2>/dev/null; \
@@ -885,11 +789,7 @@ systemd-run --unit=witness-poll2.service /bin/bash -c ': witness-parent; sleep 1
 
 /// `wait` waits for the run whatever the unit's type: a oneshot is `activating` while it
 /// runs, a simple or exec service `active (running)` (the seeds do not say which the sweep is).
-#[test]
 fn start_without_blocking_returns_while_the_run_is_under_way() {
-    if skip() {
-        return;
-    }
     let pool = SshPool::new(twin_ssh());
     for (ty, running) in [
         ("oneshot", "activating"),
@@ -916,11 +816,7 @@ fn start_without_blocking_returns_while_the_run_is_under_way() {
 
 /// A run that fails: `wait` fails the step, `wait` with `result = "any"` records how it ended
 /// (an action observes; its scenarios judge).
-#[test]
 fn wait_fails_on_a_failed_run_unless_any_result_is_asked_for() {
-    if skip() {
-        return;
-    }
     let pool = SshPool::new(twin_ssh());
     let setup = "mkdir -p /run/systemd/system && \
         printf '[Service]\\nType=oneshot\\nExecStart=/bin/sh -c \"sleep 1; exit 3\"\\n' > /run/systemd/system/witness-fails.service && \
@@ -953,11 +849,7 @@ fn wait_fails_on_a_failed_run_unless_any_result_is_asked_for() {
 /// through an ssh_config alias: `ssh -G` says where the alias goes, `ssh-keyscan` fetches the
 /// key from there, and witness then looks it up exactly where OpenSSH does. With
 /// `HostKeyAlias`, the key recorded under the alias is the one that counts.
-#[test]
 fn the_readme_host_key_advice_works_for_an_alias() {
-    if skip() {
-        return;
-    }
     let tw = twin_ssh();
     let dir = std::env::temp_dir().join(format!("witness-cold-kh-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -1028,11 +920,7 @@ fn the_readme_host_key_advice_works_for_an_alias() {
 /// The mutation lock lives on the target: while one run holds it (on its own SSH session),
 /// a second run — another pool, as from another machine — waits, says who holds it, and is
 /// refused when its wait ends; once the holder's session ends, the lock is free again.
-#[test]
 fn the_mutation_lock_is_held_on_the_target_and_released_with_its_session() {
-    if skip() {
-        return;
-    }
     let rt = |_: ()| TargetRuntime::new(twin(), &root(), witness::transport::DEFAULT_OUTPUT_LIMIT);
     let (a, b) = (rt(()), rt(()));
     let seen = std::sync::Mutex::new(Vec::new());
@@ -1069,11 +957,7 @@ fn the_mutation_lock_is_held_on_the_target_and_released_with_its_session() {
 /// a system that does (here it asks for an attribute the host has not, as the first facts.nix
 /// asked cc-ci for `pkgs.ccciPyEnv`, a `let` there), the `reviewed` action fails and gate M1
 /// ends exit 2, naming the action, the expression and the evaluator's message; never exit 1.
-#[test]
 fn m1_whose_facts_do_not_evaluate_is_not_witnessed() {
-    if skip() {
-        return;
-    }
     let project = root();
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("scenarios")).unwrap();
@@ -1117,4 +1001,118 @@ fn m1_whose_facts_do_not_evaluate_is_not_witnessed() {
     ] {
         assert!(text.contains(said), "the gate says {said:?}:\n{text}");
     }
+}
+
+/// libtest's own runner, so a test that cannot run here is reported ignored, with why,
+/// never `ok`.
+fn main() -> std::process::ExitCode {
+    common::run_needing(
+        "twin",
+        common::Needs::Twin,
+        &[
+            (
+                "run_step_passes_and_goes_red_on_exit_status",
+                run_step_passes_and_goes_red_on_exit_status as fn(),
+            ),
+            ("local_run_step", local_run_step as fn()),
+            ("systemd_properties", systemd_properties as fn()),
+            (
+                "failed_units_with_waivers_shown_as_diff_and_an_expired_waiver_fails",
+                failed_units_with_waivers_shown_as_diff_and_an_expired_waiver_fails as fn(),
+            ),
+            (
+                "an_expired_waiver_of_a_healthy_unit_fails_naming_it",
+                an_expired_waiver_of_a_healthy_unit_fails_naming_it as fn(),
+            ),
+            (
+                "start_and_wait_for_a_oneshot",
+                start_and_wait_for_a_oneshot as fn(),
+            ),
+            (
+                "journal_is_scoped_to_this_run",
+                journal_is_scoped_to_this_run as fn(),
+            ),
+            (
+                "http_status_body_and_json_pointer",
+                http_status_body_and_json_pointer as fn(),
+            ),
+            ("https_is_verified", https_is_verified as fn()),
+            (
+                "unknown_host_key_is_refused_with_fingerprint",
+                unknown_host_key_is_refused_with_fingerprint as fn(),
+            ),
+            (
+                "changed_host_key_is_refused",
+                changed_host_key_is_refused as fn(),
+            ),
+            (
+                "stderr_flood_does_not_hang",
+                stderr_flood_does_not_hang as fn(),
+            ),
+            (
+                "hung_command_hits_its_deadline_and_is_stopped_on_the_target",
+                hung_command_hits_its_deadline_and_is_stopped_on_the_target as fn(),
+            ),
+            (
+                "output_is_bounded_and_the_excess_counted",
+                output_is_bounded_and_the_excess_counted as fn(),
+            ),
+            (
+                "unreachable_target_fails_every_scenario_fast_with_one_message",
+                unreachable_target_fails_every_scenario_fast_with_one_message as fn(),
+            ),
+            (
+                "one_handshake_for_many_checks_and_reconnect_after_a_drop",
+                one_handshake_for_many_checks_and_reconnect_after_a_drop as fn(),
+            ),
+            (
+                "secrets_never_reach_evidence_or_messages",
+                secrets_never_reach_evidence_or_messages as fn(),
+            ),
+            (
+                "captured_output_is_data_not_shell_code",
+                captured_output_is_data_not_shell_code as fn(),
+            ),
+            (
+                "retry_until_passes_and_reports_the_last_attempt",
+                retry_until_passes_and_reports_the_last_attempt as fn(),
+            ),
+            (
+                "drone_null_create_response_is_a_clear_failure",
+                drone_null_create_response_is_a_clear_failure as fn(),
+            ),
+            (
+                "drone_twin_refuses_a_wrong_token_and_finds_steps_by_name",
+                drone_twin_refuses_a_wrong_token_and_finds_steps_by_name as fn(),
+            ),
+            (
+                "journal_by_invocation_sees_exactly_one_run",
+                journal_by_invocation_sees_exactly_one_run as fn(),
+            ),
+            (
+                "process_is_found_in_its_units_cgroup_and_its_path_resolved",
+                process_is_found_in_its_units_cgroup_and_its_path_resolved as fn(),
+            ),
+            (
+                "start_without_blocking_returns_while_the_run_is_under_way",
+                start_without_blocking_returns_while_the_run_is_under_way as fn(),
+            ),
+            (
+                "wait_fails_on_a_failed_run_unless_any_result_is_asked_for",
+                wait_fails_on_a_failed_run_unless_any_result_is_asked_for as fn(),
+            ),
+            (
+                "the_readme_host_key_advice_works_for_an_alias",
+                the_readme_host_key_advice_works_for_an_alias as fn(),
+            ),
+            (
+                "the_mutation_lock_is_held_on_the_target_and_released_with_its_session",
+                the_mutation_lock_is_held_on_the_target_and_released_with_its_session as fn(),
+            ),
+            (
+                "m1_whose_facts_do_not_evaluate_is_not_witnessed",
+                m1_whose_facts_do_not_evaluate_is_not_witnessed as fn(),
+            ),
+        ],
+    )
 }

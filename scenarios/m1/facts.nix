@@ -98,11 +98,26 @@ let
           (filter (n: !(mine ? ${n})) (concatMap wrapperNames (filter (d: platform d.file) defs)));
       platformFacts = attrNames (set (platformPackages ++ platformWrappers));
       # ---- end of the platform's contents ----
+
+      # The units the flake's own modules define (a definition of systemd.services.<name>, not
+      # under a false mkIf, in a file that is not the platform's): the units whose built files
+      # the two hosts must share, store path for store path.
+      ownUnits = attrNames (set (concatMap wrapperNames (own c.options.systemd.services.definitionsWithLocations)));
+      # The host's shape, one fact a line, its own directory written `nix/hosts/<this host>/`
+      # so two hosts' shapes compare line for line.
+      ownDir = "nix/hosts/${h}/";
+      thisHost = f: let n = builtins.stringLength ownDir; in
+        if builtins.substring 0 n f == ownDir
+        then "nix/hosts/<this host>/" + builtins.substring n (builtins.stringLength f) f else f;
+      shape = map (u: "${h}: shape unit ${u}") (attrNames c.config.systemd.services)
+        ++ map (t: "${h}: shape timer ${t}") (attrNames (c.config.systemd.timers or { }))
+        ++ map (f: "${h}: shape module ${thisHost f}") modules;
     in
     builtins.sort (a: b: a < b) (systemPackages ++ services) ++ shared ++ platformFacts ++ [
       "${h}: units = ${concatStringsSep " " (attrNames c.config.systemd.services)}"
       "${h}: timers = ${concatStringsSep " " (attrNames (c.config.systemd.timers or { }))}"
       "${h}: modules = ${concatStringsSep " " modules}"
-    ];
+      "${h}: own units = ${concatStringsSep " " ownUnits}"
+    ] ++ shape;
 in
 concatMap host hosts

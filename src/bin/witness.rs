@@ -16,62 +16,194 @@
 //! failed, the runs disagree), 2 could not witness (an error, a refusal, an unusable
 //! target, an unreadable report), 64 usage.
 
-use std::path::Path;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use libtest_mimic::Arguments;
-use witness::RunConfig;
+use witness::{RunConfig, USAGE_EXIT};
 
-const USAGE: &str = "usage: witness <gate> [--list] [--exact NAME] [--test-threads N] [--format terse] [FILTER]
-       witness check [GATE…]      validate every scenario offline against $WITNESS_TARGET's variables
-       witness diff A B           do two gate runs agree? (report.json files or their directories)
-       witness schema scenario|report   the JSON Schema of scenario files or of report.json
-       witness metrics REPORT…    the runs' verdicts and counts as a node_exporter textfile
-       witness --version
-  exit status: 0 claims hold, 1 a claim is broken, 2 could not witness, 64 usage (see the README)";
+/// End-to-end acceptance gates for NixOS CI hosts: run a gate's scenarios against a target
+/// host and judge its claims.
+#[derive(Parser)]
+#[command(
+    name = "witness",
+    after_help = "Run a gate: witness <GATE> [--list] [--exact NAME] [--test-threads N] [--format terse] [FILTER]\n\
+                  (a gate is a folder of scenarios/, e.g. m1; `witness <GATE> --help` shows the test options).\n\n\
+                  Exit status: 0 the claims hold, 1 a claim is broken, 2 could not witness, 64 usage."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
 
-const USAGE_EXIT: u8 = 64;
+#[derive(Subcommand)]
+enum Command {
+    /// Validate every scenario offline against $WITNESS_TARGET's variables (connects to nothing)
+    Check {
+        /// The gates to check (default: every folder of scenarios/)
+        gates: Vec<String>,
+    },
+    /// Do two gate runs agree? (their report.json files, or the directories holding them)
+    Diff { a: PathBuf, b: PathBuf },
+    /// The JSON Schema of scenario files or of report.json
+    Schema {
+        #[arg(value_enum)]
+        kind: SchemaKind,
+    },
+    /// The runs' verdicts and counts as a node_exporter textfile
+    Metrics {
+        #[arg(required = true)]
+        reports: Vec<PathBuf>,
+    },
+    /// A gate run: the folder scenarios/<GATE>, then the test runner's options
+    #[command(external_subcommand)]
+    Gate(Vec<OsString>),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SchemaKind {
+    Scenario,
+    Report,
+}
 
 fn main() -> ExitCode {
-    let mut args = std::env::args();
-    let program = args.next().unwrap_or_else(|| "witness".into());
-    let Some(first) = args.next() else {
-        eprintln!("{USAGE}");
-        return ExitCode::from(USAGE_EXIT);
+    restore_sigpipe();
+    let args: Vec<OsString> = std::env::args_os().collect();
+    // clap takes `'static` text (without its `string` feature): built once, for the process.
+    let version: &'static str = Box::leak(version().into_boxed_str());
+    let env_help: &'static str = Box::leak(env_help().into_boxed_str());
+    let cmd = Cli::command().version(version).after_long_help(env_help);
+    let cli = match cmd
+        .try_get_matches_from(&args)
+        .and_then(|m| Cli::from_arg_matches(&m))
+    {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    ExitCode::SUCCESS
+                }
+                _ => ExitCode::from(USAGE_EXIT),
+            };
+        }
     };
-    match first.as_str() {
-        "-h" | "--help" => {
-            println!("{USAGE}");
-            ExitCode::SUCCESS
-        }
-        "-V" | "--version" => {
-            println!(
-                "witness {}{}",
-                env!("CARGO_PKG_VERSION"),
-                option_env!("WITNESS_GIT_COMMIT")
-                    .map(|c| format!(" ({c})"))
-                    .unwrap_or_default()
-            );
-            ExitCode::SUCCESS
-        }
-        "check" => check(&args.collect::<Vec<_>>()),
-        "diff" => diff(&args.collect::<Vec<_>>()),
-        "schema" => schema(&args.collect::<Vec<_>>()),
-        "metrics" => metrics(&args.collect::<Vec<_>>()),
-        flag if flag.starts_with('-') => {
-            eprintln!("{USAGE}");
-            ExitCode::from(USAGE_EXIT)
-        }
-        gate => {
-            // libtest-mimic parses the rest as a test binary's arguments.
-            let rest = Arguments::from_iter(std::iter::once(program).chain(args));
-            witness::gate_main_with(gate, rest)
-        }
+    match cli.command {
+        Command::Check { gates } => check(&gates),
+        Command::Diff { a, b } => diff(&a, &b),
+        Command::Schema { kind } => schema(kind),
+        Command::Metrics { reports } => metrics(&reports),
+        Command::Gate(rest) => gate(&args[0], rest),
     }
 }
 
-fn check(gates: &[String]) -> ExitCode {
-    let cfg = RunConfig::from_env();
+/// `witness <gate> …`: a gate that is a folder of scenarios/; anything else is a usage error,
+/// with the command or gate it was probably meant to be.
+fn gate(program: &OsString, rest: Vec<OsString>) -> ExitCode {
+    let name = rest[0].to_string_lossy().into_owned();
+    let root = match RunConfig::from_env() {
+        Ok(cfg) => cfg.root,
+        Err(e) => {
+            eprintln!("witness: {e}");
+            return ExitCode::from(USAGE_EXIT);
+        }
+    };
+    let gates = gates(&root);
+    if !gates.contains(&name) {
+        let commands = ["check", "diff", "schema", "metrics"];
+        let known: Vec<&str> = commands
+            .iter()
+            .copied()
+            .chain(gates.iter().map(String::as_str))
+            .collect();
+        let near = known
+            .iter()
+            .filter(|k| strsim::jaro(&name, k) > 0.8)
+            .max_by(|a, b| strsim::jaro(&name, a).total_cmp(&strsim::jaro(&name, b)));
+        eprintln!(
+            "error: `{name}` is neither a command nor a gate (gates: {}; commands: {})",
+            if gates.is_empty() {
+                "none".to_string()
+            } else {
+                gates.join(", ")
+            },
+            commands.join(", ")
+        );
+        if let Some(n) = near {
+            eprintln!("\n  tip: a similar name exists: `{n}`");
+        }
+        eprintln!("\nFor more information, try `witness --help`.");
+        return ExitCode::from(USAGE_EXIT);
+    }
+    // libtest-mimic parses the rest as a test binary's arguments (its own `--help` included).
+    let args = Arguments::from_iter(
+        std::iter::once(program.clone())
+            .chain(rest.into_iter().skip(1))
+            .map(|a| a.to_string_lossy().into_owned()),
+    );
+    witness::gate_main_with(&name, args)
+}
+
+/// The gates: the folders of `<root>/scenarios`, sorted.
+fn gates(root: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(root.join("scenarios"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+fn version() -> String {
+    format!(
+        "{}{}",
+        env!("CARGO_PKG_VERSION"),
+        option_env!("WITNESS_GIT_COMMIT")
+            .map(|c| format!(" ({c})"))
+            .unwrap_or_default()
+    )
+}
+
+/// `--help`'s list of the environment variables a run reads.
+fn env_help() -> String {
+    let width = witness::ENV_VARS
+        .iter()
+        .map(|(n, _)| n.len())
+        .max()
+        .unwrap_or(0);
+    let mut out = String::from("Environment:\n");
+    for (name, what) in witness::ENV_VARS {
+        out.push_str(&format!("  {name:<width$}  {what}\n"));
+    }
+    out.push_str("\nRun a gate: witness <GATE> [--list] [--exact NAME] [--test-threads N] [--format terse] [FILTER]\n\
+                  Exit status: 0 the claims hold, 1 a claim is broken, 2 could not witness, 64 usage.");
+    out
+}
+
+/// A closed pipe (`witness check | head -1`) ends the process quietly, as it ends `cat`,
+/// instead of a panic in `println!`: the default action of SIGPIPE, which Rust's runtime
+/// ignores.
+fn restore_sigpipe() {
+    // SAFETY: setting a signal's disposition to its default at the start of `main`, before
+    // any thread exists, has no other effect.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
+fn check(gates_asked: &[String]) -> ExitCode {
+    let cfg = match RunConfig::from_env() {
+        Ok(cfg) => cfg,
+        Err(e) => {
+            eprintln!("witness check: {e}");
+            return ExitCode::from(USAGE_EXIT);
+        }
+    };
     let target =
         match witness::target::load_with(&cfg.root, &cfg.target, cfg.targets_file.as_deref()) {
             Ok(t) => t,
@@ -80,18 +212,10 @@ fn check(gates: &[String]) -> ExitCode {
                 return ExitCode::from(2);
             }
         };
-    let gates: Vec<String> = if gates.is_empty() {
-        let mut v: Vec<String> = std::fs::read_dir(cfg.root.join("scenarios"))
-            .into_iter()
-            .flatten()
-            .flatten()
-            .filter(|e| e.path().is_dir())
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .collect();
-        v.sort();
-        v
+    let gates: Vec<String> = if gates_asked.is_empty() {
+        gates(&cfg.root)
     } else {
-        gates.to_vec()
+        gates_asked.to_vec()
     };
     let mut bad = false;
     for gate in &gates {
@@ -112,12 +236,8 @@ fn check(gates: &[String]) -> ExitCode {
     ExitCode::from(u8::from(bad))
 }
 
-fn diff(args: &[String]) -> ExitCode {
-    let [a, b] = args else {
-        eprintln!("{USAGE}");
-        return ExitCode::from(USAGE_EXIT);
-    };
-    let read = |p: &str| witness::gate_report::diff::read(Path::new(p));
+fn diff(a: &Path, b: &Path) -> ExitCode {
+    let read = witness::gate_report::diff::read;
     let ((pa, ra), (pb, rb)) = match (read(a), read(b)) {
         (Ok(x), Ok(y)) => (x, y),
         (Err(e), _) | (_, Err(e)) => {
@@ -137,28 +257,20 @@ fn diff(args: &[String]) -> ExitCode {
     ExitCode::from(u8::from(!c.agree()))
 }
 
-fn schema(args: &[String]) -> ExitCode {
-    let [name] = args else {
-        eprintln!("{USAGE}");
-        return ExitCode::from(USAGE_EXIT);
-    };
-    let Some(kind) = witness::schema::Kind::parse(name) else {
-        eprintln!("witness schema: no schema named {name:?} (scenario, report)\n{USAGE}");
-        return ExitCode::from(USAGE_EXIT);
+fn schema(kind: SchemaKind) -> ExitCode {
+    let kind = match kind {
+        SchemaKind::Scenario => witness::schema::Kind::Scenario,
+        SchemaKind::Report => witness::schema::Kind::Report,
     };
     print!("{}", kind.text());
     ExitCode::SUCCESS
 }
 
 /// Every report must read: a textfile missing a gate would look like a gate that vanished.
-fn metrics(paths: &[String]) -> ExitCode {
-    if paths.is_empty() {
-        eprintln!("{USAGE}");
-        return ExitCode::from(USAGE_EXIT);
-    }
+fn metrics(paths: &[PathBuf]) -> ExitCode {
     let mut reports = Vec::new();
     for p in paths {
-        match witness::gate_report::diff::read(Path::new(p)) {
+        match witness::gate_report::diff::read(p) {
             Ok((_, r)) => reports.push(r),
             Err(e) => {
                 eprintln!("witness metrics: {}", witness::error::chain(&e));

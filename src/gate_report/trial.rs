@@ -145,6 +145,19 @@ fn waivers_in_force(gate: &str, sc: &Scenario, on: &JudgingDate) -> Vec<wire::Wa
                     expires: w.expires.clone(),
                 }),
         );
+        // The known non-regressions of a sweep's outcomes (`expect.regression`).
+        for (what, k) in step.expect.regression.iter().flat_map(|r| r.known()) {
+            if on.holds(&k.expires) {
+                out.push(wire::Waiver {
+                    scenario: scenario.clone(),
+                    unit: what,
+                    tools: Vec::new(),
+                    packages: Vec::new(),
+                    reason: k.reason.clone(),
+                    expires: k.expires.clone(),
+                });
+            }
+        }
     }
     out
 }

@@ -19,6 +19,10 @@ pub(crate) enum GateVerdict {
     /// Something could not be witnessed (an error, a refusal, an unusable target, no
     /// scenarios): exit 2.
     NotWitnessed,
+    /// No target was asked for and the default one (the twin) is not up: nothing ran, every
+    /// trial is ignored. Exit 2 for `witness <gate>`; a fresh clone's `cargo test` reads it as
+    /// libtest does ignored tests (exit 0), its closing line saying NOT WITNESSED.
+    NoTarget,
 }
 
 impl GateVerdict {
@@ -26,7 +30,7 @@ impl GateVerdict {
         match self {
             GateVerdict::Passed => 0,
             GateVerdict::Failed => 1,
-            GateVerdict::NotWitnessed => 2,
+            GateVerdict::NotWitnessed | GateVerdict::NoTarget => 2,
         }
     }
 }

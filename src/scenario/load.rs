@@ -83,10 +83,10 @@ impl Cx<'_> {
                 return Err(self.err(field.span(), "must not be empty"));
             }
         }
-        if w.steps.is_empty() {
+        if w.steps.is_empty() && w.steps_from.is_none() {
             return Err(self.err(0..0, "a scenario needs at least one `[[steps]]` table"));
         }
-        let redact = w
+        let mut redact = w
             .redact
             .iter()
             .map(|r| Ok((self.regex(&r.regex)?, r.replace.clone())))
@@ -101,6 +101,17 @@ impl Cx<'_> {
         }
         let mut marks: Vec<String> = Vec::new();
         let mut steps = Vec::new();
+        if let Some(from) = &w.steps_from {
+            let sibling = self.steps_from(from, &w.steps, &uses)?;
+            if sibling.mutates && !w.mutates {
+                return Err(self.err(
+                    from.span(),
+                    "these steps change the target, but the scenario is not marked `mutates = true`",
+                ));
+            }
+            redact.extend(sibling.redact);
+            steps = sibling.steps;
+        }
         // A `[[steps]]` element's span may cover only its header; its text runs to the next
         // step (or the end of the file), which is where its `${…}` are looked up.
         let starts: Vec<usize> = w.steps.iter().map(|s| s.span().start).collect();
@@ -139,6 +150,52 @@ impl Cx<'_> {
             redact,
             steps,
         })
+    }
+
+    /// The steps of the sibling scenario `from` names, for `steps_from`: only instead of
+    /// `[[steps]]`, never a chain, and only when this scenario uses every action it does.
+    fn steps_from(
+        &self,
+        from: &Spanned<String>,
+        own: &[Spanned<StepWire>],
+        uses: &[(String, Loc)],
+    ) -> Result<Scenario, LoadError> {
+        let span = from.span();
+        if !own.is_empty() {
+            return Err(self.err(
+                span,
+                "`steps_from` takes the steps of another scenario: remove this file's `[[steps]]`, or `steps_from`",
+            ));
+        }
+        let name = from.get_ref();
+        if !is_ident(name) {
+            return Err(self.err(span, format!("`{name}` is not a scenario's file stem")));
+        }
+        let file = self
+            .path
+            .parent()
+            .unwrap_or(Path::new("."))
+            .join(format!("{name}.toml"));
+        let src = std::fs::read_to_string(&file)
+            .map_err(|e| self.err(span.clone(), format!("{}: {e}", file.display())))?;
+        if toml::from_str::<ScenarioWire>(&src).is_ok_and(|w| w.steps_from.is_some()) {
+            return Err(self.err(
+                span,
+                format!("`{name}` takes its steps from another scenario itself: name that one"),
+            ));
+        }
+        let sibling = load_str(&file, &src)?;
+        if let Some((action, _)) = sibling
+            .uses
+            .iter()
+            .find(|(a, _)| !uses.iter().any(|(u, _)| u == a))
+        {
+            return Err(self.err(
+                span,
+                format!("`{name}` uses the action `{action}`: add it to this scenario's `uses`"),
+            ));
+        }
+        Ok(sibling)
     }
 
     fn step(
@@ -195,6 +252,8 @@ impl Cx<'_> {
             ("http", w.http.as_ref().map(Spanned::span)),
             ("drone", w.drone.as_ref().map(Spanned::span)),
             ("process", w.process.as_ref().map(Spanned::span)),
+            ("commands", w.commands.as_ref().map(Spanned::span)),
+            ("units", w.units.as_ref().map(Spanned::span)),
             ("value", w.value.as_ref().map(Spanned::span)),
         ]
         .into_iter()
@@ -203,7 +262,7 @@ impl Cx<'_> {
         match kinds.as_slice() {
             [] => Err(self.err(
                 span,
-                format!("step {n} has no kind: add one of `run`, `systemd`, `journal`, `http`, `drone`, `process`, `value`"),
+                format!("step {n} has no kind: add one of `run`, `systemd`, `journal`, `http`, `drone`, `process`, `commands`, `units`, `value`"),
             )),
             [_] => Ok(()),
             [_, (second, sp), ..] => Err(self.err(
@@ -239,8 +298,40 @@ impl Cx<'_> {
             self.drone(d)?
         } else if let Some(p) = w.process.take() {
             self.process(p)?
+        } else if let Some(c) = w.commands.take() {
+            let c = c.into_inner();
+            StepKind::Commands(CommandsStep {
+                dirs: c.dirs,
+                read_under: c.read_under.into_iter().collect(),
+            })
+        } else if let Some(u) = w.units.take() {
+            let span = u.span();
+            let u = u.into_inner();
+            if u.holding.is_none() && u.also.is_empty() {
+                return Err(self.err(
+                    span,
+                    "`units` lists the units whose closure holds `holding`, and those named in `also`: give one",
+                ));
+            }
+            if u.system.is_some() == u.live {
+                return Err(self.err(
+                    span,
+                    "`units` reads exactly one of a built system (`system = \"<toplevel>\"`) or the running host (`live = true`)",
+                ));
+            }
+            StepKind::Units(UnitsStep {
+                system: u.system,
+                holding: u.holding,
+                also: u.also,
+            })
         } else if let Some(v) = w.value.take() {
-            StepKind::Value(v.into_inner())
+            StepKind::Value(match v.into_inner() {
+                ValueWire::Whole(of) => ValueStep { of, under: None },
+                ValueWire::Under(u) => ValueStep {
+                    of: u.of,
+                    under: Some(u.under),
+                },
+            })
         } else {
             unreachable!("exactly one kind was checked above")
         })
@@ -561,9 +652,18 @@ impl Cx<'_> {
             .into_iter()
             .map(|k| self.line_kind(k))
             .collect::<Result<Vec<_>, _>>()?;
+        let regression = match e.regression {
+            Some(r) => Some(r.load(&crate::expect::LoadCx {
+                regex: &|r| self.regex(r),
+                expiry: &|d, what| self.expiry(d, what),
+                err: &|span, msg| self.err(span, msg),
+            })?),
+            None => None,
+        };
         Ok(Expect {
             each_line,
             subset_of,
+            regression,
             exit: if e.any_exit {
                 None
             } else {
@@ -952,7 +1052,19 @@ fn default_name(kind: &StepKind) -> String {
             ..
         }) => format!("journal of {unit} run {id}"),
         StepKind::Http(h) => format!("{} {}", h.method, h.url),
-        StepKind::Value(v) => format!("the value of {v}"),
+        StepKind::Commands(c) => format!("the commands of {}", c.dirs.join(", ")),
+        StepKind::Units(u) => format!(
+            "the units of {} {}",
+            u.system.as_deref().unwrap_or("the running host"),
+            match &u.holding {
+                Some(h) => format!("holding {h}"),
+                None => format!("named {}", u.also.join(", ")),
+            }
+        ),
+        StepKind::Value(ValueStep { of, under: None }) => format!("the value of {of}"),
+        StepKind::Value(ValueStep { of, under: Some(u) }) => {
+            format!("the lines of {of} under `{u}`")
+        }
     }
 }
 
@@ -1023,7 +1135,19 @@ fn step_templates<'a>(kind: &'a StepKind, e: &'a Expect) -> (Vec<&'a str>, Vec<&
             named.push(&d.token_secret);
         }
         StepKind::Process(p) => t.push(&p.unit),
-        StepKind::Value(v) => t.push(v),
+        StepKind::Units(u) => {
+            t.extend(u.system.as_deref());
+            t.extend(u.holding.as_deref());
+            t.extend(u.also.iter().map(String::as_str));
+        }
+        StepKind::Commands(c) => {
+            t.extend(c.dirs.iter().map(String::as_str));
+            t.extend(c.read_under.iter().map(|(_, under)| under.as_str()));
+        }
+        StepKind::Value(v) => {
+            t.push(&v.of);
+            t.extend(v.under.as_deref());
+        }
     }
     t.extend(e.stdout_equals.as_deref());
     named.extend(e.named_vars());
@@ -1227,6 +1351,26 @@ mod tests {
                 step(
                     "run = { cmd = \"true\" }\nexpect = { same_as = { var = \"x\", normalize = [\"sorted\"] } }",
                 ),
+            ),
+            (
+                "steps_from beside [[steps]]",
+                step("run = { cmd = \"true\" }").replace(
+                    "[[steps]]",
+                    "steps_from = \"c8_drone_runner_unchanged\"\n[[steps]]",
+                ),
+            ),
+            (
+                "steps_from a scenario that does not exist",
+                "title = \"t\"\nclaim = \"c\"\nsteps_from = \"no_such_scenario\"\n".into(),
+            ),
+            (
+                "steps_from a scenario using an action this one does not",
+                "title = \"t\"\nclaim = \"c\"\nsteps_from = \"c1_both_hosts_build\"\n".into(),
+            ),
+            ("units that names none", step("units = { live = true }")),
+            (
+                "units of both a built system and the live host",
+                step("units = { system = \"/s\", live = true, holding = \"/nix/store/x\" }"),
             ),
             (
                 "each_line kind with both a regex and line_of",

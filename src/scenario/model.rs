@@ -137,8 +137,20 @@ pub enum StepKind {
     Http(HttpStep),
     Drone(DroneStep),
     Process(ProcessStep),
+    /// Every command of some directories, resolved.
+    Commands(CommandsStep),
+    /// The units that run a store path, and what makes their environment.
+    Units(UnitsStep),
     /// A value already held (a template such as `${drone_build.log}`), judged as stdout.
-    Value(String),
+    Value(ValueStep),
+}
+
+/// What a `value` step judges: the value of a template, or only its lines under a prefix.
+#[derive(Debug, Clone)]
+pub struct ValueStep {
+    pub(crate) of: String,
+    /// Only the lines that begin with this (a template), without it.
+    pub(crate) under: Option<String>,
 }
 
 impl StepKind {
@@ -160,6 +172,8 @@ impl StepKind {
             StepKind::Http(_) => "http",
             StepKind::Drone(_) => "drone",
             StepKind::Process(_) => "process",
+            StepKind::Commands(_) => "commands",
+            StepKind::Units(_) => "units",
             StepKind::Value(_) => "value",
         }
     }
@@ -226,6 +240,22 @@ pub(crate) enum EnvSelection {
     Names(Vec<String>),
     /// Every variable of its `/proc/<pid>/environ`, sorted.
     All,
+}
+
+/// The directories a `commands` step lists (templates), and the prefixes read elsewhere.
+#[derive(Debug, Clone)]
+pub struct CommandsStep {
+    pub(crate) dirs: Vec<String>,
+    /// `(prefix, read under)`: a directory beginning with the prefix is read under the other.
+    pub(crate) read_under: Vec<(String, String)>,
+}
+
+/// What a `units` step reads: a built system (`Some(toplevel)`) or the live host (`None`).
+#[derive(Debug, Clone)]
+pub struct UnitsStep {
+    pub(crate) system: Option<String>,
+    pub(crate) holding: Option<String>,
+    pub(crate) also: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -302,6 +332,8 @@ pub struct Expect {
     pub(crate) subset_of: Option<SubsetOf>,
     /// Closed world: every stdout line is of one of these declared kinds.
     pub(crate) each_line: Vec<LineKind>,
+    /// A sweep fire judged against the last one before the deploy (`crate::expect::regression`).
+    pub(crate) regression: Option<crate::expect::Regression>,
 }
 
 impl Expect {
@@ -321,6 +353,9 @@ impl Expect {
             LineMatcher::LineOf(v) => Some(v.as_str()),
             LineMatcher::Regex(_) => None,
         }));
+        if let Some(r) = &self.regression {
+            out.extend(r.named());
+        }
         out
     }
 }

@@ -43,6 +43,11 @@ pub(crate) struct ScenarioWire {
     #[serde(default)]
     #[schemars(with = "Vec<StepWire>")]
     pub(crate) steps: Vec<Spanned<StepWire>>,
+    /// Instead of `[[steps]]`: the steps of a sibling scenario (its file stem), judged again
+    /// under this scenario's claim (e.g. the host's health re-checked after the sweep), so no
+    /// step is copied between files.
+    #[schemars(with = "Option<String>")]
+    pub(crate) steps_from: Option<Spanned<String>>,
 }
 
 /// An extra redaction filter, applied after the built-in ones.
@@ -83,10 +88,19 @@ pub(crate) struct StepWire {
     pub(crate) drone: Option<Spanned<DroneWire>>,
     #[schemars(with = "Option<ProcessWire>")]
     pub(crate) process: Option<Spanned<ProcessWire>>,
+    /// Every command in some directories, each resolved to its real path (`name=path` lines,
+    /// the first directory holding a name winning, as a shell's PATH lookup does).
+    #[schemars(with = "Option<CommandsWire>")]
+    pub(crate) commands: Option<Spanned<CommandsWire>>,
+    /// Every unit whose closure holds a store path (and units named on purpose): what makes
+    /// its processes' environment, one fact a line, from a built system or the live host.
+    #[schemars(with = "Option<UnitsWire>")]
+    pub(crate) units: Option<Spanned<UnitsWire>>,
     /// Judge a value the run already holds (an action's captured log or tools), without
-    /// running anything: it becomes the step's stdout.
-    #[schemars(with = "Option<String>")]
-    pub(crate) value: Option<Spanned<String>>,
+    /// running anything: it becomes the step's stdout. `{ of, under }` takes only the lines of
+    /// `of` that begin with `under`, that prefix cut off.
+    #[schemars(with = "Option<ValueWire>")]
+    pub(crate) value: Option<Spanned<ValueWire>>,
     /// In observe mode (`WITNESS_OBSERVE=1`, the nightly gate), what this step does instead of
     /// changing the target: it watches for the next natural run (a timer's fire, someone
     /// else's build) and records the same variables. Only on a step that changes the target.
@@ -185,6 +199,36 @@ impl Default for EnvWire {
 #[serde(rename_all = "lowercase")]
 pub(crate) enum AllWire {
     All,
+}
+
+/// The `commands` step: directories to list, in lookup order.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CommandsWire {
+    /// Directories in lookup order (templates); each may hold several separated by `:` or
+    /// newlines, as a PATH does (`"${process.PATH}"`). Entries that are not absolute are skipped.
+    pub(crate) dirs: Vec<String>,
+    /// A directory that begins with a key is read under its value instead:
+    /// `{ "/run/current-system" = "${top}" }` reads a built system's runtime paths in it.
+    #[serde(default)]
+    pub(crate) read_under: BTreeMap<String, String>,
+}
+
+/// The `units` step: exactly one of `system` and `live`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct UnitsWire {
+    /// A built system (its toplevel, a template): its unit files and drop-ins are read.
+    pub(crate) system: Option<String>,
+    /// The running host, as systemd resolves its units (`systemctl show`).
+    #[serde(default)]
+    pub(crate) live: bool,
+    /// The store path a unit's closure must hold to be listed (a template: `${ccrun}`); without
+    /// it, only the units of `also`.
+    pub(crate) holding: Option<String>,
+    /// Units listed whatever they hold (e.g. `drone-runner-exec.service`).
+    #[serde(default)]
+    pub(crate) also: Vec<String>,
 }
 
 /// `process.missing`.
@@ -348,6 +392,23 @@ pub(crate) struct HttpWire {
     pub(crate) ca_file: Option<String>,
 }
 
+/// A `value` step: a template, or the lines of a template under a prefix.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub(crate) enum ValueWire {
+    /// The whole value (e.g. `"${drone_build.log}"`).
+    Whole(String),
+    /// The lines of `of` that begin with `under` (both templates), each without that prefix.
+    Under(ValueUnderWire),
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ValueUnderWire {
+    pub(crate) of: String,
+    pub(crate) under: String,
+}
+
 /// Expectations on a step's observed output.
 #[derive(Debug, Deserialize, Default, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -389,6 +450,9 @@ pub(crate) struct ExpectWire {
     #[serde(default)]
     #[schemars(with = "Vec<LineKindWire>")]
     pub(crate) each_line: Vec<Spanned<LineKindWire>>,
+    /// A sweep fire judged by meaning against the last fire before the deploy: every green
+    /// run promoted, failure signatures, no program missing.
+    pub(crate) regression: Option<crate::expect::RegressionWire>,
 }
 
 /// One kind of line an `each_line` check accepts: exactly one of `regex` and `line_of`.

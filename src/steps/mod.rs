@@ -4,6 +4,7 @@
 //! Steps never decide pass/fail on the generic expectations; [`crate::expect`] does that,
 //! so retries, captures and evidence work the same for every kind.
 
+mod commands;
 mod drone;
 mod http;
 mod journal;
@@ -11,6 +12,8 @@ mod observe;
 mod process;
 mod run;
 mod systemd;
+mod unit_text;
+mod units;
 mod value;
 
 use std::collections::BTreeMap;
@@ -128,6 +131,8 @@ pub(crate) fn run_step(step: &Step, cx: &StepCtx) -> Result<Observation, StepErr
         StepKind::Http(h) => http::run(h, cx),
         StepKind::Drone(d) => drone::run(d, cx, deadline),
         StepKind::Process(p) => process::run(p, cx, deadline),
+        StepKind::Commands(c) => commands::run(c, cx, deadline),
+        StepKind::Units(u) => units::run(u, cx, deadline),
         StepKind::Value(v) => value::run(v, cx),
     }
 }

@@ -4,14 +4,30 @@
 //! A command such as `printf '%s' ${drone_build.log}` would do the same, but would put the
 //! whole value into the evidence's command line; here the evidence shows the template.
 
+//!
+//! `under` picks the lines of a value that begin with a prefix (an action's facts are lines
+//! such as `head cc-ci-hetzner: shared cc-ci-run = /nix/store/…`): the loader's own cut, so
+//! no scenario copies an `awk` prefix cut.
+
 use super::{StepCtx, StepError};
 use crate::interp::Quote;
 use crate::report::Observation;
+use crate::scenario::ValueStep;
 
-pub(crate) fn run(template: &str, cx: &StepCtx) -> Result<Observation, StepError> {
-    let value = cx.vars.interpolate(template, Quote::Raw)?;
+pub(crate) fn run(v: &ValueStep, cx: &StepCtx) -> Result<Observation, StepError> {
+    let mut value = cx.vars.interpolate(&v.of, Quote::Raw)?;
+    let mut command = format!("# the value of {}", v.of);
+    if let Some(under) = &v.under {
+        let prefix = cx.vars.interpolate(under, Quote::Raw)?;
+        value = value
+            .lines()
+            .filter_map(|l| l.strip_prefix(prefix.as_str()))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        command = format!("# the lines of {} under `{under}`", v.of);
+    }
     Ok(Observation {
-        command: format!("# the value of {template}"),
+        command,
         stdout: if value.ends_with('\n') || value.is_empty() {
             value
         } else {

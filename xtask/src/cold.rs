@@ -38,7 +38,7 @@ pub fn walk_on_twin() -> Result<()> {
 }
 
 fn walk() -> Result<()> {
-    let root = witness::RunConfig::from_env().root;
+    let root = witness::RunConfig::from_env()?.root;
     let tracked_before = tracked_state(&root)?;
     let twin = witness::target::load(&root, "twin").context("the twin target")?;
     let TargetTransport::Ssh(ssh) = &twin.transport else {

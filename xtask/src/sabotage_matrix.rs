@@ -20,328 +20,8 @@ use std::process::{Command, Stdio};
 use anyhow::{Context, Result, bail};
 
 use crate::natural::{self, Naturals};
-use crate::twin::{self, Twin};
+use crate::twin::{self, Reddens, Twin};
 use crate::util::cargo;
-
-/// (scenario, the claim its failure must name, a fragment of the reason it must give).
-type Case = (&'static str, &'static str, &'static str);
-
-/// Sabotage → the scenarios it must turn red.
-pub const MATRIX: &[(&str, &[Case])] = &[
-    (
-        "lfs-dropped",
-        &[
-            ("m1::c4_superset", "M1.4", "not waived: git-lfs="),
-            ("m1::c6_hosts_converge", "M1.6", "git-lfs"),
-            ("m2::c3_tools_resolve", "M2.3", "git-lfs MISSING"),
-            ("m2::c4_timer_fire", "M2.4", "git-lfs"),
-            ("m2::c5_drone_path", "M2.5", "test_lfs_roundtrip PASSED"),
-        ],
-    ),
-    (
-        "defect3",
-        &[
-            (
-                "m1::c2_single_source",
-                "M1.2",
-                "OWN HARNESS LIST nix/hosts/",
-            ),
-            ("m1::c4_superset", "M1.4", "not waived: git-lfs="),
-            ("m2::c4_timer_fire", "M2.4", "git-lfs"),
-            ("m2::c6_parity", "M2.6", "git-lfs"),
-        ],
-    ),
-    (
-        "defect3-drone-busy",
-        &[(
-            "m2::c4_timer_fire",
-            "M2.4",
-            "run_recipe_ci's PATH has /nix/store/",
-        )],
-    ),
-    (
-        "sweep-host-path",
-        &[
-            (
-                "m1::c3_sweep_module_clean",
-                "M1.3",
-                "/run/current-system/sw/bin",
-            ),
-            ("m2::c4_timer_fire", "M2.4", "/run/current-system/sw/bin"),
-        ],
-    ),
-    (
-        "sweep-own-tools",
-        &[
-            ("m1::c2_single_source", "M1.2", "a harness unit's own list"),
-            ("m1::c3_sweep_module_clean", "M1.3", "NOT DECLARED"),
-            ("m2::c4_timer_fire", "M2.4", "git-lfs"),
-        ],
-    ),
-    (
-        "duplicate-pyenv",
-        &[
-            ("m1::c2_single_source", "M1.2", "withPackages"),
-            ("m1::c3_sweep_module_clean", "M1.3", "withPackages"),
-        ],
-    ),
-    (
-        "host-copied-list",
-        &[
-            // The copied list replaces the reference: the host no longer names the shared set.
-            (
-                "m1::c2_single_source",
-                "M1.2",
-                r"hosts/cc-ci/configuration\.nix:.*ccciRuntimeTools/",
-            ),
-            ("m1::c6_hosts_converge", "M1.6", "identical"),
-        ],
-    ),
-    (
-        "host-divergence",
-        &[("m1::c6_hosts_converge", "M1.6", "identical")],
-    ),
-    (
-        "harness-own-cc-ci-run",
-        &[
-            // Its own cc-ci-run needs its own Python env: a second withPackages (the seed's grep).
-            ("m1::c2_single_source", "M1.2", "withPackages"),
-            ("m1::c5_same_entrypoint", "M1.5", "DIFFERENT cc-ci-run"),
-            ("m2::c6_parity", "M2.6", "PLAYWRIGHT_BROWSERS_PATH"),
-        ],
-    ),
-    (
-        "pytest-dropped",
-        &[
-            ("m1::c2_single_source", "M1.2", "pytest playwright"),
-            ("m1::c4_superset", "M1.4", "pytest"),
-            ("m2::c4_timer_fire", "M2.4", "test_lfs_roundtrip PASSED"),
-            ("m2::c5_drone_path", "M2.5", "test_lfs_roundtrip PASSED"),
-            ("m2::c7_no_regression", "M2.7", "gitea"),
-        ],
-    ),
-    (
-        "ops-module-tools",
-        &[
-            (
-                "m1::c2_single_source",
-                "M1.2",
-                "OWN HARNESS LIST nix/modules/ops.nix",
-            ),
-            ("m1::c4_superset", "M1.4", "not waived: git-lfs="),
-        ],
-    ),
-    (
-        "sweep-host-path-profile",
-        &[(
-            "m1::c3_sweep_module_clean",
-            "M1.3",
-            "NOT DECLARED: /nix/var/nix/profiles/system/sw/bin",
-        )],
-    ),
-    (
-        "sweep-unit-path",
-        &[
-            ("m1::c2_single_source", "M1.2", "a harness unit's own list"),
-            (
-                "m1::c3_sweep_module_clean",
-                "M1.3",
-                "sweep unit: NOT DECLARED",
-            ),
-        ],
-    ),
-    (
-        "timer-lost-bash",
-        &[("m1::c4_superset", "M1.4", "not waived: bash=")],
-    ),
-    (
-        "host-own-tools",
-        &[("m2::c6_parity", "M2.6", "+ gzip=/nix/store/")],
-    ),
-    (
-        "hosts-drop-openssh",
-        // NixOS's system path has openssh anyway (`programs.ssh.package` is a required
-        // package), so the Drone path keeps ssh: what breaks is M1.6's line as the seed gives it.
-        &[(
-            "m1::c6_hosts_converge",
-            "M1.6",
-            "environment\\.systemPackages = pkgs\\.ccciRuntimeTools",
-        )],
-    ),
-    (
-        "playwright-dropped",
-        &[(
-            "m1::c4_superset",
-            "M1.4",
-            "MISSING python package: playwright",
-        )],
-    ),
-    (
-        "sixteenth-tool",
-        &[("m1::c4_superset", "M1.4", "cc-ci-run PATH entry")],
-    ),
-    (
-        "host-imports-diverge",
-        &[("m1::c9_hosts_consistent", "Guardrail", "units: DIFFER")],
-    ),
-    (
-        "drone-runner-edited",
-        &[("m1::c8_drone_runner_unchanged", "M1.5", "CHANGED")],
-    ),
-    (
-        "unpushed",
-        &[("m1::c10_guardrail", "Guardrail", "remote branches")],
-    ),
-    (
-        "other-author",
-        &[(
-            "m1::c10_guardrail",
-            "Guardrail",
-            "root <root@cc-ci-hetzner>",
-        )],
-    ),
-    (
-        "build-collision",
-        &[("m1::c1_both_hosts_build", "M1.1", "collision")],
-    ),
-    (
-        "runner-hotfix-uncommitted",
-        &[
-            (
-                "m2::c1_deployed",
-                "M2.1",
-                "holds nothing but the reviewed commit",
-            ),
-            (
-                "m2::c4_timer_fire",
-                "M2.4",
-                "holds nothing but the reviewed commit",
-            ),
-        ],
-    ),
-    (
-        "build-broken",
-        &[
-            ("m1::c1_both_hosts_build", "M1.1", "exit 0"),
-            ("m1::c7_propagation", "M1.7", "LACKS"),
-        ],
-    ),
-    (
-        "other-commit-deployed",
-        &[
-            ("m2::c1_deployed", "M2.1", "stdout equals"),
-            (
-                "m2::c4_timer_fire",
-                "M2.4",
-                "ran from during this fire (its working directory) is at the reviewed commit",
-            ),
-        ],
-    ),
-    (
-        "failed-unit",
-        &[
-            ("m2::c2_host_healthy", "M2.2", "NOT allowed"),
-            ("m2::c2b_healthy_after_sweep", "M2.2", "NOT allowed"),
-        ],
-    ),
-    (
-        "timer-stopped",
-        &[
-            ("m2::c2_host_healthy", "M2.2", "active$/"),
-            ("m2::c2b_healthy_after_sweep", "M2.2", "active$/"),
-        ],
-    ),
-    (
-        "endpoint-500",
-        &[
-            ("m2::c2_host_healthy", "M2.2", "HTTP status 500"),
-            ("m2::c2b_healthy_after_sweep", "M2.2", "HTTP status 500"),
-        ],
-    ),
-    (
-        "drone-build-fails",
-        &[("m2::c5_drone_path", "M2.5", "build ends `failure`")],
-    ),
-    (
-        "diff-scope",
-        &[("m2::c8_diff_scope", "M2.8", "runner/|tests/")],
-    ),
-    (
-        "rebuild-test",
-        &[("m2::c1_deployed", "M2.1", "profiles/system")],
-    ),
-    (
-        "openssl-live-missing",
-        &[("m2::c3_tools_resolve", "M2.3", "openssl MISSING")],
-    ),
-    ("bash-timer-missing", &[("m2::c6_parity", "M2.6", "bash")]),
-    (
-        "host-path-appended",
-        &[(
-            "m2::c4_timer_fire",
-            "M2.4",
-            "UNACCOUNTED: '/nix/var/nix/profiles/system/sw/bin'",
-        )],
-    ),
-    (
-        "weekly-sweep-own-env",
-        &[(
-            "m2::c9_every_sweep_unit",
-            "M2.4",
-            "OWN ENV: weekly-sweep.service",
-        )],
-    ),
-    (
-        "docker-timer-missing",
-        &[("m2::c7_no_regression", "M2.7", "No such file or directory")],
-    ),
-    (
-        "warm-canonical-stuck",
-        &[(
-            "m2::c7_no_regression",
-            "M2.7",
-            "+ sweep: custom-html rc=0 GREEN-BUT-PROMOTE-FAILED",
-        )],
-    ),
-    (
-        "journal-lost",
-        &[("m2::c7_no_regression", "M2.7", "[0-9a-f]{32}")],
-    ),
-    (
-        "predeploy-fire-cut",
-        &[("m2::c7_no_regression", "M2.7", "/^sweep: \\S+ /")],
-    ),
-    (
-        "main-moved-on",
-        &[(
-            "m2::c5_drone_path",
-            "M2.5",
-            "[value] `the build ran the reviewed commit`",
-        )],
-    ),
-    (
-        "sweep-cut-short",
-        &[(
-            "m2::c7_no_regression",
-            "M2.7",
-            "- sweep: mattermost-lts rc=1",
-        )],
-    ),
-    (
-        "run-library-path",
-        &[
-            ("m2::c4_timer_fire", "M2.4", "`LD_LIBRARY_PATH=/nix/store/"),
-            ("m2::c5_drone_path", "M2.5", "`LD_LIBRARY_PATH=/nix/store/"),
-        ],
-    ),
-];
-
-/// Sabotages whose row runs its gate in observe mode, as the nightly does (`WITNESS_OBSERVE=1`,
-/// no mutation allowed): witness fires and triggers nothing, and the twin's natural events
-/// (the sweep timer's own elapse, the bridge's build) are made when the gate waits for them.
-/// Their regression exists only for what the nightly observes (a build naming no commit runs
-/// main's head; witness's own trigger names the reviewed commit).
-const OBSERVED: &[&str] = &["main-moved-on"];
 
 /// `cargo xtask sabotage-matrix [--gate G] [NAME..]`: every sabotage (or the named ones),
 /// each with its scenarios (or only gate G's: the M1 rows alone need no sweep fire).
@@ -514,13 +194,22 @@ fn step_statuses(gate: &str, scenario: &str) -> BTreeMap<u64, String> {
 fn run_matrix(tw: &Twin, only: &[&str], gate: Option<&str>) -> Result<(Vec<Row>, RedSteps)> {
     let mut rows = Vec::new();
     let mut red_steps = RedSteps::new();
-    for (sabotage, cases) in MATRIX {
-        if !only.is_empty() && !only.contains(sabotage) {
+    let all = twin::sabotages()?;
+    if let Some(unknown) = only.iter().find(|n| !all.iter().any(|s| s.name == **n)) {
+        bail!(
+            "no sabotage named `{unknown}` in {}",
+            twin::sabotage_dir().display()
+        );
+    }
+    for s in &all {
+        let sabotage = s.name.as_str();
+        if !only.is_empty() && !only.contains(&sabotage) {
             continue;
         }
-        let cases: Vec<&Case> = cases
+        let cases: Vec<&Reddens> = s
+            .reddens
             .iter()
-            .filter(|(sc, _, _)| gate.is_none_or(|g| sc.starts_with(&format!("{g}::"))))
+            .filter(|r| gate.is_none_or(|g| r.scenario.starts_with(&format!("{g}::"))))
             .collect();
         if cases.is_empty() {
             continue;
@@ -530,14 +219,14 @@ fn run_matrix(tw: &Twin, only: &[&str], gate: Option<&str>) -> Result<(Vec<Row>,
         // One gate run per gate of the row, with only the row's scenarios (the others
         // skipped): the gate's actions run once for all of them, as in a real run.
         let mut outputs: BTreeMap<&str, String> = BTreeMap::new();
-        for (scenario, _, _) in &cases {
-            let (gate, _) = scenario.split_once("::").unwrap_or(("m1", scenario));
+        for r in &cases {
+            let (gate, _) = r.scenario.split_once("::").unwrap_or(("m1", &r.scenario));
             if outputs.contains_key(gate) {
                 continue;
             }
             let wanted: BTreeSet<&str> = cases
                 .iter()
-                .map(|c| c.0)
+                .map(|c| c.scenario.as_str())
                 .filter(|sc| sc.starts_with(&format!("{gate}::")))
                 .collect();
             let mut cmd = Command::new(cargo());
@@ -546,7 +235,7 @@ fn run_matrix(tw: &Twin, only: &[&str], gate: Option<&str>) -> Result<(Vec<Row>,
                 .env("WITNESS_TARGET", "twin")
                 .env("WITNESS_ALL_STEPS", "1")
                 .env("CI", "true");
-            let stdout = if OBSERVED.contains(sabotage) {
+            let stdout = if s.observe {
                 observing(tw, cmd)?
             } else {
                 let out = cmd.env("WITNESS_ALLOW_MUTATION", "1").output()?;
@@ -554,7 +243,13 @@ fn run_matrix(tw: &Twin, only: &[&str], gate: Option<&str>) -> Result<(Vec<Row>,
             };
             outputs.insert(gate, stdout);
         }
-        for (scenario, claim, why) in cases {
+        for Reddens {
+            scenario,
+            claim,
+            because: why,
+        } in cases
+        {
+            let scenario = scenario.as_str();
             let (gate, _) = scenario.split_once("::").unwrap_or(("m1", scenario));
             let by_step = red_steps.entry(scenario.to_string()).or_default();
             for n in failed_on_own_check(gate, scenario)? {
@@ -564,12 +259,12 @@ fn run_matrix(tw: &Twin, only: &[&str], gate: Option<&str>) -> Result<(Vec<Row>,
             let failed = all.lines().any(|l| {
                 l.strip_prefix("test ")
                     .and_then(|r| r.split_once(" ... "))
-                    .is_some_and(|(n, r)| n.trim() == *scenario && r.trim() == "FAILED")
+                    .is_some_and(|(n, r)| n.trim() == scenario && r.trim() == "FAILED")
             });
             // Judged on this scenario's own failure message, not the gate's whole output.
             let text = section(all, scenario);
             let names_claim = text.contains(&format!("claim: {claim}"));
-            let says_why = text.contains(why);
+            let says_why = text.contains(why.as_str());
             // The first `seen:`/`error:` line (or the line after it, when the value is a
             // block such as the failed-units diff).
             let lines: Vec<&str> = text.lines().collect();
@@ -677,8 +372,6 @@ fn restore() -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::MATRIX;
-    use crate::twin::SABOTAGES;
 
     /// A step counts as shown red when it failed on its own check: not an error, and not
     /// reading what an earlier step that did not pass captured (a cascade).
@@ -710,16 +403,5 @@ run = { cmd = "true" }
         // With step 1 passing, step 2's failure is its own.
         let own = super::own_failures(&sc.steps, &st(&["passed", "failed", "passed", "passed"]));
         assert_eq!(own.into_iter().collect::<Vec<_>>(), vec![2]);
-    }
-
-    /// Every switch of the twin is in the matrix (a sabotage that reddens nothing proves
-    /// nothing), and the matrix names no switch the twin lacks.
-    #[test]
-    fn the_matrix_covers_every_sabotage() {
-        let mut in_matrix: Vec<&str> = MATRIX.iter().map(|(s, _)| *s).collect();
-        let mut switches: Vec<&str> = SABOTAGES.iter().map(|s| s.name).collect();
-        in_matrix.sort_unstable();
-        switches.sort_unstable();
-        assert_eq!(in_matrix, switches);
     }
 }

@@ -40,9 +40,9 @@ use anyhow::{Context, Result, bail};
 use crate::util;
 use connection::Connection;
 use paths::Paths;
-/// The sabotage switches (for the sabotage matrix's coverage test).
-#[cfg(test)]
-pub use sabotage::ALL as SABOTAGES;
+/// The sabotage files (for the sabotage matrix).
+#[cfg(feature = "harness")]
+pub use sabotage::{Reddens, all as sabotages, dir as sabotage_dir};
 
 /// How long a boot may take until `systemctl is-system-running` says
 /// `running` (it usually takes seconds; the first boot on a cold page cache
