@@ -1,6 +1,7 @@
 # Gate M1's facts about one commit of the cc-ci flake, asked of the NixOS module system (never
 # read from the text of a .nix file): every definition of a package list that reaches a
-# harness path (`environment.systemPackages`, a unit's `path` or `environment.PATH`) with the
+# harness path (`environment.systemPackages`, a unit's `path`, `environment.PATH` or
+# `serviceConfig.Environment`/`EnvironmentFile`; `systemd.packages`, whose drop-ins can set a unit's environment) with the
 # file it comes from, as nixpkgs' lib records it (`options.<option>.definitionsWithLocations`);
 # the shared set; the units and modules of each host. One line per fact; the scenarios judge.
 #   nix eval --impure --json --expr '(import ./facts.nix) { flake = builtins.getFlake "git+file://<clone>?submodules=1"; hosts = [ "<host>" … ]; }'
@@ -54,7 +55,18 @@ let
           (env: map
             (p: line d "systemd.services.${u}.environment.PATH" (concatStringsSep ":" (map storeName (filter (e: isString e && e != "") (builtins.split ":" p)))))
             (if env ? PATH then values env.PATH else [ ]))
-          (if s ? environment then values s.environment else [ ]);
+          (if s ? environment then values s.environment else [ ])
+        ++ concatMap (serviceEnv d u) (if s ? serviceConfig then values s.serviceConfig else [ ]);
+      # The unit's environment in serviceConfig's spelling (`Environment`, `EnvironmentFile`):
+      # a line per assignment or file, as written (systemd keeps a later PATH= over NixOS' own).
+      serviceEnv = d: u: sc: concatMap
+        (k: concatMap
+          (v: map (x: line d "systemd.services.${u}.serviceConfig.${k}" (toString x)) (if isList v then elements v else [ v ]))
+          (if isAttrs sc && sc ? ${k} then values sc.${k} else [ ]))
+        [ "Environment" "EnvironmentFile" ];
+      # systemd.packages: units and drop-ins a package ships (a unit's environment in another spelling).
+      unitPackages = concatMap (d: map (v: line d "systemd.packages" (names v)) (values d.value))
+        (own (c.options.systemd.packages.definitionsWithLocations or [ ]));
       services = concatMap
         (d: concatMap (v: concatMap (u: concatMap (unitLines d u) (values v.${u})) (attrNames v)) (values d.value))
         (own c.options.systemd.services.definitionsWithLocations);
@@ -113,7 +125,7 @@ let
         ++ map (t: "${h}: shape timer ${t}") (attrNames (c.config.systemd.timers or { }))
         ++ map (f: "${h}: shape module ${thisHost f}") modules;
     in
-    builtins.sort (a: b: a < b) (systemPackages ++ services) ++ shared ++ platformFacts ++ [
+    builtins.sort (a: b: a < b) (systemPackages ++ services ++ unitPackages) ++ shared ++ platformFacts ++ [
       "${h}: units = ${concatStringsSep " " (attrNames c.config.systemd.services)}"
       "${h}: timers = ${concatStringsSep " " (attrNames (c.config.systemd.timers or { }))}"
       "${h}: modules = ${concatStringsSep " " modules}"

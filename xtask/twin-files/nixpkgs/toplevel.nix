@@ -51,5 +51,8 @@ pkgs.mkDerivation {
   systemd = pkgs.systemd;
   inherit activate switch version;
   units = lib.concatMapStringsSep " " (u: "${u.name}=${u.file}/${u.name}") units;
+  # systemd.packages: their drop-ins (`lib/systemd/system/<unit>.d/*.conf`) go beside the units, as
+  # NixOS' generateUnits links a package's units and drop-ins into etc/systemd/system.
+  packages = config.systemd.packages;
   wants = lib.concatStringsSep " " (builtins.concatMap (u: map (t: "${t}=${u.name}") u.wantedBy) units);
 }
