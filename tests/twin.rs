@@ -755,6 +755,38 @@ fn process_is_found_in_its_units_cgroup_and_its_path_resolved() {
     .unwrap();
 }
 
+/// `poll` catches a process that lives a fraction of a second (as a recipe's test process
+/// does) and `env = "all"` prints every variable it has, sorted, a newline in a value escaped;
+/// with `while_running`, a watch whose starter is gone records that none came, at once.
+#[test]
+fn process_poll_catches_a_short_lived_child_and_its_whole_environment() {
+    if skip() {
+        return;
+    }
+    let pool = SshPool::new(twin_ssh());
+    let setup = r#"systemctl stop witness-poll.service witness-poll2.service 2>/dev/null
+systemd-run --unit=witness-poll.service /bin/bash -c ': witness-parent; sleep 1; for i in 1 2 3 4 5; do env -i B="$(printf "x
+y")" A=1 /bin/bash -c "exec -a quick-child sleep 0.15"; sleep 0.5; done' &&
+systemd-run --unit=witness-poll2.service /bin/bash -c ': witness-parent; sleep 1'"#;
+    let out = pool.exec(setup, opts(20)).unwrap();
+    assert_eq!(out.exit, Some(0), "{}", out.stderr.text());
+    let (_, r) = run(
+        "[[steps]]\ntimeout = '20s'\nprocess = { unit = 'witness-poll.service', cmdline = '^quick-child', env = 'all', poll = '20ms', while_running = 'witness-parent' }\nrecord = 'all'\nexpect = { stdout_in_order = ['^A=1$', '^B=x\\\\ny$'] }\n",
+    );
+    assert!(r.passed(), "{r:?}");
+    // The starter ends without starting it: recorded at once, empty, not a 20 s wait.
+    let started = Instant::now();
+    let (_, r) = run(
+        "[[steps]]\ntimeout = '20s'\nprocess = { unit = 'witness-poll2.service', cmdline = '^never-started', env = 'all', poll = '20ms', while_running = 'witness-parent' }\nexpect = { stdout_equals = '' }\n",
+    );
+    assert!(r.passed(), "{r:?}");
+    assert!(started.elapsed() < Duration::from_secs(10), "{r:?}");
+    let _ = pool.exec(
+        "systemctl stop witness-poll.service witness-poll2.service",
+        opts(20),
+    );
+}
+
 /// `wait` waits for the run whatever the unit's type: a oneshot is `activating` while it
 /// runs, a simple or exec service `active (running)` (the seeds do not say which the sweep is).
 fn start_without_blocking_returns_while_the_run_is_under_way() {

@@ -730,7 +730,15 @@ impl Cx<'_> {
     fn process(&self, p: Spanned<ProcessWire>) -> Result<StepKind, LoadError> {
         let span = p.span();
         let p = p.into_inner();
-        for name in p.env.iter().chain(&p.resolve) {
+        let env = match p.env {
+            EnvWire::Names(names) => EnvSelection::Names(names),
+            EnvWire::All(AllWire::All) => EnvSelection::All,
+        };
+        let named = match &env {
+            EnvSelection::Names(names) => names.as_slice(),
+            EnvSelection::All => &[],
+        };
+        for name in named.iter().chain(&p.resolve) {
             if name.is_empty() || name.contains(['/', '=', ' ', '\'', '"', '$']) {
                 return Err(self.err(
                     span,
@@ -738,13 +746,31 @@ impl Cx<'_> {
                 ));
             }
         }
+        let poll = p.poll.as_ref().map(|d| self.duration(d)).transpose()?;
+        if poll.is_some_and(|d| d.is_zero()) {
+            return Err(self.err(span, "`poll` must be a pause, not 0".to_string()));
+        }
+        if poll.is_none()
+            && let Some(w) = &p.while_running
+        {
+            return Err(self.err(
+                w.span(),
+                "`while_running` bounds a `poll` watch: add `poll`".to_string(),
+            ));
+        }
         Ok(StepKind::Process(ProcessStep {
             unit: p.unit,
             cmdline: self.regex(&p.cmdline)?,
-            env: p.env,
+            env,
             resolve: p.resolve,
             fail_on_missing: !matches!(p.missing, Some(MissingWire::Record)),
             inventory: p.inventory,
+            poll,
+            while_running: p
+                .while_running
+                .as_ref()
+                .map(|r| self.regex(r))
+                .transpose()?,
         }))
     }
 
@@ -1463,6 +1489,30 @@ mod tests {
             "{HEAD}[[steps]]\nrun = {{ cmd = '''\necho ${{a}} \"${{a}}\" '${{a}}' $(echo \"${{a}}\") # $${{a}}\nx=${{a}}\ncat <<EOF\n${{a}}\nEOF\n''' }}\n"
         );
         assert!(load_str(Path::new("x.toml"), &ok).is_ok());
+    }
+
+    /// `env = "all"` and a `poll` watch load; `while_running` only bounds a `poll` watch, and
+    /// a poll of no pause would spin.
+    #[test]
+    fn process_env_all_and_its_poll_watch() {
+        let step = |p: &str| {
+            format!("{HEAD}[[steps]]\nprocess = {{ unit = \"u.service\", cmdline = \"x\", {p} }}\n")
+        };
+        let sc = load_str(
+            Path::new("x.toml"),
+            &step(r#"env = "all", poll = "20ms", while_running = "y""#),
+        )
+        .unwrap();
+        let StepKind::Process(p) = &sc.steps[0].kind else {
+            panic!("a process step");
+        };
+        assert!(matches!(p.env, EnvSelection::All));
+        assert_eq!(p.poll, Some(Duration::from_millis(20)));
+        let e = load_str(Path::new("x.toml"), &step(r#"while_running = "y""#)).unwrap_err();
+        assert!(e.to_string().contains("add `poll`"), "{e}");
+        let e = load_str(Path::new("x.toml"), &step(r#"poll = "0s""#)).unwrap_err();
+        assert!(e.to_string().contains("not 0"), "{e}");
+        assert!(load_str(Path::new("x.toml"), &step(r#"env = "some""#)).is_err());
     }
 
     #[test]

@@ -221,12 +221,25 @@ pub(crate) const CWD_VAR: &str = "cwd";
 pub struct ProcessStep {
     pub(crate) unit: String,
     pub(crate) cmdline: Regex,
-    pub(crate) env: Vec<String>,
+    pub(crate) env: EnvSelection,
     pub(crate) resolve: Vec<String>,
     /// A tool missing from the PATH fails the step (else it is only recorded).
     pub(crate) fail_on_missing: bool,
     /// Define `${inventory}`: every command resolvable on the process's PATH (`name=path`).
     pub(crate) inventory: bool,
+    /// Catch the process on the target, polling this often (a short-lived test process).
+    pub(crate) poll: Option<Duration>,
+    /// With `poll`: watch only while a process of the unit matches this.
+    pub(crate) while_running: Option<Regex>,
+}
+
+/// Which of a process's environment variables a `process` step prints.
+#[derive(Debug, Clone)]
+pub(crate) enum EnvSelection {
+    /// These, in this order.
+    Names(Vec<String>),
+    /// Every variable of its `/proc/<pid>/environ`, sorted.
+    All,
 }
 
 /// The directories a `commands` step lists (templates), and the prefixes read elsewhere.

@@ -146,9 +146,12 @@ pub(crate) struct ProcessWire {
     /// Regex on the process's command line (arguments joined by spaces); the newest match wins.
     #[schemars(with = "String")]
     pub(crate) cmdline: Spanned<String>,
-    /// Environment variables of the process to report (`NAME=value` lines).
+    /// Environment variables of the process to report: a list of names (`NAME=value` lines, in
+    /// that order), or `"all"`: every variable of its `/proc/<pid>/environ`, one `NAME=value`
+    /// line each (a newline in a value written `\n`), sorted, for a closed-world check
+    /// (`each_line`) on the process's whole environment.
     #[serde(default)]
-    pub(crate) env: Vec<String>,
+    pub(crate) env: EnvWire,
     /// Tools to resolve on the process's own PATH, each to its real path (`tool=/nix/store/…`).
     #[serde(default)]
     pub(crate) resolve: Vec<String>,
@@ -159,6 +162,43 @@ pub(crate) struct ProcessWire {
     /// resolvable on its PATH, `name=/real/path`, the first directory holding it winning.
     #[serde(default)]
     pub(crate) inventory: bool,
+    /// Look for the process on the target itself, every `poll` (e.g. `"20ms"`) until the
+    /// step's timeout, and read it the moment it appears: for a process that lives under a
+    /// second (a recipe's test process), which a `retry` over SSH can miss. The target's bash
+    /// then matches `cmdline` first (`[[ … =~ … ]]`, POSIX extended regex) and witness again:
+    /// write it in what both read alike (e.g. `-m pytest`, `run_recipe_ci\.py`).
+    #[schemars(with = "Option<String>")]
+    pub(crate) poll: Option<Spanned<String>>,
+    /// With `poll`: watch only while a process of the unit matches this regex (the process
+    /// that would start the one looked for, e.g. `run_recipe_ci\.py` for its test process).
+    /// When none is left and none matching `cmdline` came, the step records that (empty
+    /// output) rather than waiting out its timeout: a run that never started its test is a
+    /// fact for the scenarios to judge, not a probe that could not look.
+    #[schemars(with = "Option<String>")]
+    pub(crate) while_running: Option<Spanned<String>>,
+}
+
+/// `process.env`: the names to report, or `"all"`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub(crate) enum EnvWire {
+    /// These variables, in this order (an unset one prints `NAME=`).
+    Names(Vec<String>),
+    /// `"all"`: every variable the process has.
+    All(AllWire),
+}
+
+impl Default for EnvWire {
+    fn default() -> Self {
+        Self::Names(Vec::new())
+    }
+}
+
+/// The word `"all"`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum AllWire {
+    All,
 }
 
 /// The `commands` step: directories to list, in lookup order.

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Twin of drone-runner-exec: takes the builds the API twin queued and runs their pipeline
-on this host, as the exec runner does, with this process's own environment (the unit's
-`PATH=/run/current-system/sw/bin:/run/wrappers/bin`) plus the build's params and DRONE_*.
+on this host, as the exec runner does: a step's environment is what drone-runner-exec gives
+one (the build's params, the unit's PATH and USER, DRONE_* …; `environment()`), never the
+rest of the runner's own.
 
 Steps: `clone` (number 1: clones the repository from the forge — here /etc/cc-ci stands in
 for it — into the build's own workspace, `<tmp>/drone-<n>/drone/src`, and checks out the
@@ -38,10 +39,33 @@ def new_step(stage, number, name):
     }
 
 
+# The runner's own variables a step gets, as drone-runner-exec's compiler passes them
+# (engine/compiler/vars.go `hostVars`): nothing else of the unit's environment (its
+# INVOCATION_ID, JOURNAL_STREAM, LANG, DRONE_RPC_HOST …) reaches a step.
+HOST_VARS = ("PATH", "USER")
+
+
+def proxy():
+    """runner-go's environ.Proxy(): the runner's proxy settings, in both spellings."""
+    env = {}
+    for name in ("no_proxy", "http_proxy", "https_proxy"):
+        value = os.environ.get(name.upper()) or os.environ.get(name)
+        if value:
+            env[name] = value
+            env[name.upper()] = value
+    return env
+
+
 def environment(build, stage, step, step_env):
-    env = dict(os.environ)
-    env.update(build.get("params") or {})
-    env.update({k: str(v) for k, v in (step_env or {}).items()})
+    """A step's whole environment, as drone-runner-exec builds it (compiler.go: the build's
+    params, the host variables, the proxy, Drone's system/repo/build/stage variables, the
+    clone's, then the step's own `environment:`), with DRONE_STEP_* as runner-go adds them.
+    drone-runner-exec also sets HOME to the build's own `<root>/home/drone`; the twin leaves
+    HOME unset, as the unit has none, because its abra stand-in keeps its state under
+    $HOME/.abra (else /root/.abra), where the real host's abra configuration is its own."""
+    env = dict(build.get("params") or {})
+    env.update({k: os.environ[k] for k in HOST_VARS if os.environ.get(k)})
+    env.update(proxy())
     env.update({
         "CI": "true",
         "DRONE": "true",
@@ -55,8 +79,11 @@ def environment(build, stage, step, step_env):
         "DRONE_STAGE_NUMBER": str(stage["number"]),
         "DRONE_STEP_NAME": step["name"],
         "DRONE_STEP_NUMBER": str(step["number"]),
+        "DRONE_HOME": workspace(build),
         "DRONE_WORKSPACE": workspace(build),
+        "GIT_TERMINAL_PROMPT": "0",
     })
+    env.update({k: str(v) for k, v in (step_env or {}).items()})
     return env
 
 
