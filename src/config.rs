@@ -7,7 +7,17 @@
 
 use std::path::PathBuf;
 
-use crate::error::ConfigError;
+use thiserror::Error;
+
+/// A `WITNESS_*` variable set to none of its accepted values: a usage error (exit 64). Here,
+/// not in `crate::error`, so the configuration stays a leaf of the module graph.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[error("{name}={value:?} is not an accepted value (accepted: {accepted})")]
+pub struct ConfigError {
+    pub(crate) name: &'static str,
+    pub(crate) value: String,
+    pub(crate) accepted: String,
+}
 
 /// Every environment variable a run of witness reads, with what it means: `witness --help`
 /// lists them (the README's table says the same at length).

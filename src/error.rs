@@ -13,6 +13,8 @@ use std::time::Duration;
 
 use thiserror::Error;
 
+pub use crate::config::ConfigError;
+
 /// An error and every cause below it, joined by `: ` (reqwest's and io's own Display hide
 /// their causes).
 pub fn chain(e: &dyn std::error::Error) -> String {
@@ -625,11 +627,3 @@ mod tests {
     }
 }
 
-/// A `WITNESS_*` variable set to none of its accepted values: a usage error (exit 64).
-#[derive(Debug, Error, Clone, PartialEq, Eq)]
-#[error("{name}={value:?} is not an accepted value (accepted: {accepted})")]
-pub struct ConfigError {
-    pub(crate) name: &'static str,
-    pub(crate) value: String,
-    pub(crate) accepted: String,
-}

@@ -13,7 +13,6 @@ mod each_line;
 mod regression;
 
 pub(crate) use coverage::by_source;
-pub(crate) use regression::{LoadCx, Regression, RegressionWire};
 
 use crate::interp::{Quote, Vars};
 use crate::judging::JudgingDate;

@@ -3,6 +3,7 @@
 pub(crate) mod check;
 pub mod load;
 pub(crate) mod model;
+pub(crate) mod regression;
 pub(crate) mod wire;
 
 pub use model::*;

@@ -337,7 +337,7 @@ pub struct Expect {
     /// Closed world: every stdout line is of one of these declared kinds.
     pub(crate) each_line: Vec<LineKind>,
     /// A sweep fire judged against the last one before the deploy (`crate::expect::regression`).
-    pub(crate) regression: Option<crate::expect::Regression>,
+    pub(crate) regression: Option<super::regression::Regression>,
 }
 
 impl Expect {

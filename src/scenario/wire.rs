@@ -461,7 +461,7 @@ pub(crate) struct ExpectWire {
     pub(crate) each_line: Vec<Spanned<LineKindWire>>,
     /// A sweep fire judged by meaning against the last fire before the deploy: every green
     /// run promoted, failure signatures, no program missing.
-    pub(crate) regression: Option<crate::expect::RegressionWire>,
+    pub(crate) regression: Option<super::regression::RegressionWire>,
 }
 
 /// One kind of line an `each_line` check accepts: exactly one of `regex` and `line_of`.

@@ -216,33 +216,7 @@ fn run_matrix(tw: &Twin, only: &[&str], gate: Option<&str>) -> Result<(Vec<Row>,
         }
         eprintln!("sabotage-matrix: {sabotage}");
         twin::run(&["sabotage".to_string(), sabotage.to_string()])?;
-        // One gate run per gate of the row, with only the row's scenarios (the others
-        // skipped): the gate's actions run once for all of them, as in a real run.
-        let mut outputs: BTreeMap<&str, String> = BTreeMap::new();
-        for r in &cases {
-            let (gate, _) = r.scenario.split_once("::").unwrap_or(("m1", &r.scenario));
-            if outputs.contains_key(gate) {
-                continue;
-            }
-            let wanted: BTreeSet<&str> = cases
-                .iter()
-                .map(|c| c.scenario.as_str())
-                .filter(|sc| sc.starts_with(&format!("{gate}::")))
-                .collect();
-            let mut cmd = Command::new(cargo());
-            cmd.args(["test", "--quiet", "--test", gate, "--", "--exact"])
-                .args(skip_all_but(gate, &wanted)?)
-                .env("WITNESS_TARGET", "twin")
-                .env("WITNESS_ALL_STEPS", "1")
-                .env("CI", "true");
-            let stdout = if s.observe {
-                observing(tw, cmd)?
-            } else {
-                let out = cmd.env("WITNESS_ALLOW_MUTATION", "1").output()?;
-                String::from_utf8_lossy(&out.stdout).into_owned()
-            };
-            outputs.insert(gate, stdout);
-        }
+        let outputs = gate_runs(tw, s, &cases)?;
         for Reddens {
             scenario,
             claim,
@@ -255,48 +229,84 @@ fn run_matrix(tw: &Twin, only: &[&str], gate: Option<&str>) -> Result<(Vec<Row>,
             for n in failed_on_own_check(gate, scenario)? {
                 by_step.entry(n).or_default().insert(sabotage.to_string());
             }
-            let all = &outputs[gate];
-            let failed = all.lines().any(|l| {
-                l.strip_prefix("test ")
-                    .and_then(|r| r.split_once(" ... "))
-                    .is_some_and(|(n, r)| n.trim() == scenario && r.trim() == "FAILED")
-            });
-            // Judged on this scenario's own failure message, not the gate's whole output.
-            let text = section(all, scenario);
-            let names_claim = text.contains(&format!("claim: {claim}"));
-            let says_why = text.contains(why.as_str());
-            // The first `seen:`/`error:` line (or the line after it, when the value is a
-            // block such as the failed-units diff).
-            let lines: Vec<&str> = text.lines().collect();
-            let msg = lines
-                .iter()
-                .position(|l| {
-                    let t = l.trim_start();
-                    t.starts_with("seen:") || t.starts_with("error:")
-                })
-                .map(|i| {
-                    let here = lines[i].trim();
-                    if here == "seen:" {
-                        format!("seen: {}", lines.get(i + 1).unwrap_or(&"").trim())
-                    } else {
-                        here.to_string()
-                    }
-                })
-                .unwrap_or_else(|| "(no failure message)".to_string());
-            let msg: String = msg.chars().take(160).collect();
-            if failed && !(names_claim && says_why) {
-                eprintln!("{text}");
-            }
-            rows.push((
-                sabotage.to_string(),
-                scenario.to_string(),
-                failed && names_claim && says_why,
-                msg,
-            ));
+            let (red, msg) = judge_case(&outputs[gate], scenario, claim, why);
+            rows.push((sabotage.to_string(), scenario.to_string(), red, msg));
         }
         restore()?;
     }
     Ok((rows, red_steps))
+}
+
+/// One gate run per gate of the row, with only the row's scenarios (the others skipped): the
+/// gate's actions run once for all of them, as in a real run. Gate → its stdout.
+fn gate_runs<'c>(
+    tw: &Twin,
+    s: &twin::Sabotage,
+    cases: &[&'c Reddens],
+) -> Result<BTreeMap<&'c str, String>> {
+    let mut outputs: BTreeMap<&str, String> = BTreeMap::new();
+    for r in cases {
+        let (gate, _) = r.scenario.split_once("::").unwrap_or(("m1", &r.scenario));
+        if outputs.contains_key(gate) {
+            continue;
+        }
+        let wanted: BTreeSet<&str> = cases
+            .iter()
+            .map(|c| c.scenario.as_str())
+            .filter(|sc| sc.starts_with(&format!("{gate}::")))
+            .collect();
+        let mut cmd = Command::new(cargo());
+        cmd.args(["test", "--quiet", "--test", gate, "--", "--exact"])
+            .args(skip_all_but(gate, &wanted)?)
+            .env("WITNESS_TARGET", "twin")
+            .env("WITNESS_ALL_STEPS", "1")
+            .env("CI", "true");
+        let stdout = if s.observe {
+            observing(tw, cmd)?
+        } else {
+            let out = cmd.env("WITNESS_ALLOW_MUTATION", "1").output()?;
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        };
+        outputs.insert(gate, stdout);
+    }
+    Ok(outputs)
+}
+
+/// Did `scenario` go red in the gate's output `all`, naming its claim and the reason; and the
+/// first line of what it saw (its `seen:`/`error:` line, or the line after a block's label).
+fn judge_case(all: &str, scenario: &str, claim: &str, why: &str) -> (bool, String) {
+    let failed = all.lines().any(|l| {
+        l.strip_prefix("test ")
+            .and_then(|r| r.split_once(" ... "))
+            .is_some_and(|(n, r)| n.trim() == scenario && r.trim() == "FAILED")
+    });
+    // Judged on this scenario's own failure message, not the gate's whole output.
+    let text = section(all, scenario);
+    let names_claim = text.contains(&format!("claim: {claim}"));
+    let says_why = text.contains(why);
+    let lines: Vec<&str> = text.lines().collect();
+    let msg = lines
+        .iter()
+        .position(|l| {
+            let t = l.trim_start();
+            t.starts_with("seen:") || t.starts_with("error:")
+        })
+        .map(|i| {
+            let here = lines[i].trim();
+            if here == "seen:" {
+                format!("seen: {}", lines.get(i + 1).unwrap_or(&"").trim())
+            } else {
+                here.to_string()
+            }
+        })
+        .unwrap_or_else(|| "(no failure message)".to_string());
+    if failed && !(names_claim && says_why) {
+        eprintln!("{text}");
+    }
+    (
+        failed && names_claim && says_why,
+        msg.chars().take(160).collect(),
+    )
 }
 
 /// Runs the gate `cmd` in observe mode, making the twin's natural events as its stderr says

@@ -42,7 +42,7 @@ use connection::Connection;
 use paths::Paths;
 /// The sabotage files (for the sabotage matrix).
 #[cfg(feature = "harness")]
-pub use sabotage::{Reddens, all as sabotages, dir as sabotage_dir};
+pub use sabotage::{Reddens, Sabotage, all as sabotages, dir as sabotage_dir};
 
 /// How long a boot may take until `systemctl is-system-running` says
 /// `running` (it usually takes seconds; the first boot on a cold page cache
