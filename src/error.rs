@@ -13,8 +13,6 @@ use std::time::Duration;
 
 use thiserror::Error;
 
-pub use crate::config::ConfigError;
-
 /// An error and every cause below it, joined by `: ` (reqwest's and io's own Display hide
 /// their causes).
 pub fn chain(e: &dyn std::error::Error) -> String {
@@ -626,4 +624,3 @@ mod tests {
         );
     }
 }
-
