@@ -249,6 +249,19 @@ expect = { stdout_equals = "2\n4" }
     );
     assert!(r.passed(), "{:?}", r.steps[1].outcomes);
     assert_eq!(r.steps[1].command, "# the lines of ${facts} under `b: `");
+    // A PATH under its name, one entry a line.
+    let (_, r) = run(
+        &local(BTreeMap::new()),
+        r#"
+[[steps]]
+run = { cmd = "printf 'HOME=/root\nPATH=/a/bin:/b/bin\n'" }
+capture = ['(?s)(?P<env>.*)']
+[[steps]]
+value = { of = "${env}", under = "PATH=", split = ":" }
+expect = { stdout_equals = "/a/bin\n/b/bin" }
+"#,
+    );
+    assert!(r.passed(), "{:?}", r.steps[1].outcomes);
 }
 
 /// `units` on a built system's files (here a made-up one on this machine): the unit file and

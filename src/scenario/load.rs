@@ -1064,8 +1064,12 @@ fn default_name(kind: &StepKind) -> String {
                 None => format!("named {}", u.also.join(", ")),
             }
         ),
-        StepKind::Value(ValueStep { of, under: None }) => format!("the value of {of}"),
-        StepKind::Value(ValueStep { of, under: Some(u) }) => {
+        StepKind::Value(ValueStep {
+            of, under: None, ..
+        }) => format!("the value of {of}"),
+        StepKind::Value(ValueStep {
+            of, under: Some(u), ..
+        }) => {
             format!("the lines of {of} under `{u}`")
         }
     }
@@ -1074,10 +1078,15 @@ fn default_name(kind: &StepKind) -> String {
 /// A value: a whole template, or its lines under a prefix.
 fn value_step(v: ValueWire) -> ValueStep {
     match v {
-        ValueWire::Whole(of) => ValueStep { of, under: None },
+        ValueWire::Whole(of) => ValueStep {
+            of,
+            under: None,
+            split: None,
+        },
         ValueWire::Under(u) => ValueStep {
             of: u.of,
             under: Some(u.under),
+            split: u.split.filter(|s| !s.is_empty()),
         },
     }
 }

@@ -151,6 +151,8 @@ pub struct ValueStep {
     pub(crate) of: String,
     /// Only the lines that begin with this (a template), without it.
     pub(crate) under: Option<String>,
+    /// Each line taken split at this into lines of its own.
+    pub(crate) split: Option<String>,
 }
 
 impl StepKind {

@@ -416,6 +416,8 @@ pub(crate) enum ValueWire {
 pub(crate) struct ValueUnderWire {
     pub(crate) of: String,
     pub(crate) under: String,
+    /// Each line taken is split at this separator into lines of its own (a PATH at `:`).
+    pub(crate) split: Option<String>,
 }
 
 /// Expectations on a step's observed output.

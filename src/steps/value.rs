@@ -15,9 +15,12 @@ use crate::scenario::ValueStep;
 
 pub(crate) fn run(v: &ValueStep, cx: &StepCtx) -> Result<Observation, StepError> {
     let value = text(v, cx)?;
-    let command = match &v.under {
-        Some(under) => format!("# the lines of {} under `{under}`", v.of),
-        None => format!("# the value of {}", v.of),
+    let command = match (&v.under, &v.split) {
+        (Some(under), Some(sep)) => {
+            format!("# the lines of {} under `{under}`, split at `{sep}`", v.of)
+        }
+        (Some(under), None) => format!("# the lines of {} under `{under}`", v.of),
+        _ => format!("# the value of {}", v.of),
     };
     Ok(Observation {
         command,
@@ -39,9 +42,15 @@ pub(super) fn text(v: &ValueStep, cx: &StepCtx) -> Result<String, StepError> {
         return Ok(value);
     };
     let prefix = cx.vars.interpolate(under, Quote::Raw)?;
-    Ok(value
+    let lines = value
         .lines()
-        .filter_map(|l| l.strip_prefix(prefix.as_str()))
-        .map(|l| format!("{l}\n"))
-        .collect())
+        .filter_map(|l| l.strip_prefix(prefix.as_str()));
+    Ok(match &v.split {
+        // A PATH judged entry by entry: one line each.
+        Some(sep) => lines
+            .flat_map(|l| l.split(sep.as_str()))
+            .map(|l| format!("{l}\n"))
+            .collect(),
+        None => lines.map(|l| format!("{l}\n")).collect(),
+    })
 }
