@@ -603,6 +603,25 @@ mod tests {
         // A line of a variable matches whole, never as a prefix.
         let r = judge(&e, &obs("LANG=C.UTF-8x\n", 0), &v);
         assert!(!r[1].ok);
+        // A regex's `value` group that must be a line of a variable.
+        let e = expect(
+            "each_line = [{ regex = '^unit \\S+: wrapper PATH entry: (?P<value>.*)$', line_of = 'unit', is = \"declared\" }]",
+        );
+        let ok = judge(
+            &e,
+            &obs(
+                "unit a.service: wrapper PATH entry: TZDIR=/etc/zoneinfo\n",
+                0,
+            ),
+            &v,
+        );
+        assert!(ok[1].ok, "{ok:?}");
+        let red = judge(
+            &e,
+            &obs("unit a.service: wrapper PATH entry: /x/bin\n", 0),
+            &v,
+        );
+        assert!(!red[1].ok);
     }
 
     #[test]

@@ -71,15 +71,27 @@ pub(super) fn each_line(kinds: &[LineKind], stdout: &str, vars: &Vars) -> Outcom
 fn is_of(kind: &LineKind, line: &str, vars: &Vars) -> bool {
     match &kind.matcher {
         LineMatcher::Regex(re) => re.is_match(line),
-        LineMatcher::LineOf(var) => vars
-            .get(var)
-            .is_some_and(|v| v.lines().any(|l| l.trim_end() == line)),
+        LineMatcher::LineOf(var) => is_line_of(vars, var, line),
+        LineMatcher::ValueOf(re, var) => re
+            .captures(line)
+            .and_then(|c| c.name("value"))
+            .is_some_and(|v| is_line_of(vars, var, v.as_str())),
     }
+}
+
+fn is_line_of(vars: &Vars, var: &str, text: &str) -> bool {
+    vars.get(var)
+        .is_some_and(|v| v.lines().any(|l| l.trim_end() == text))
 }
 
 fn describe(kind: &LineKind) -> String {
     match &kind.matcher {
         LineMatcher::Regex(re) => format!("/{}/ ({})", super::show(re), kind.is),
         LineMatcher::LineOf(var) => format!("a line of ${{{var}}} ({})", kind.is),
+        LineMatcher::ValueOf(re, var) => format!(
+            "/{}/ whose value is a line of ${{{var}}} ({})",
+            super::show(re),
+            kind.is
+        ),
     }
 }

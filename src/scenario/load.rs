@@ -717,10 +717,20 @@ impl Cx<'_> {
         let matcher = match (&k.regex, k.line_of) {
             (Some(re), None) => LineMatcher::Regex(self.regex(re)?),
             (None, Some(var)) => LineMatcher::LineOf(var),
-            _ => {
+            (Some(re), Some(var)) => {
+                let compiled = self.regex(re)?;
+                if !compiled.capture_names().flatten().any(|n| n == "value") {
+                    return Err(self.err(
+                        re.span(),
+                        "with `line_of`, the regex picks the part of the line that must be one of the variable's lines: give it a `(?P<value>…)` group",
+                    ));
+                }
+                LineMatcher::ValueOf(compiled, var)
+            }
+            (None, None) => {
                 return Err(self.err(
                     span,
-                    "an `each_line` kind has exactly one of `regex` (the line matches it) and `line_of` (the line is one of a variable's lines)",
+                    "an `each_line` kind has a `regex` (the line matches it), a `line_of` (the line is one of a variable's lines), or both (its `value` group is)",
                 ));
             }
         };
@@ -1410,7 +1420,7 @@ mod tests {
                 step("units = { system = \"/s\", live = true, holding = \"/nix/store/x\" }"),
             ),
             (
-                "each_line kind with both a regex and line_of",
+                "each_line kind with a regex and line_of but no value group",
                 step(
                     "run = { cmd = \"true\" }\nexpect = { each_line = [{ regex = \"^a\", line_of = \"x\", is = \"why\" }] }",
                 ),

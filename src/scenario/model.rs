@@ -356,7 +356,7 @@ impl Expect {
             out.extend(so.platform.as_deref());
         }
         out.extend(self.each_line.iter().filter_map(|k| match &k.matcher {
-            LineMatcher::LineOf(v) => Some(v.as_str()),
+            LineMatcher::LineOf(v) | LineMatcher::ValueOf(_, v) => Some(v.as_str()),
             LineMatcher::Regex(_) => None,
         }));
         if let Some(r) = &self.regression {
@@ -382,6 +382,9 @@ pub enum LineMatcher {
     Regex(Regex),
     /// The line equals one of the lines of this captured variable.
     LineOf(String),
+    /// The line matches the regex, and its `value` group is one of the lines of the variable
+    /// (`unit <any>: wrapper PATH entry: <one of ${declared}>`).
+    ValueOf(Regex, String),
 }
 
 /// Coverage: every command this probe lists (`name=resolved path` lines) is named in an

@@ -466,7 +466,8 @@ pub(crate) struct ExpectWire {
     pub(crate) regression: Option<super::regression::RegressionWire>,
 }
 
-/// One kind of line an `each_line` check accepts: exactly one of `regex` and `line_of`.
+/// One kind of line an `each_line` check accepts: a `regex`, a `line_of`, or both (the regex's
+/// `value` group is one of the variable's lines).
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct LineKindWire {
