@@ -302,6 +302,9 @@ pub enum ChannelFailure {
     /// Reading the lines of a held command (`SshPool::hold`).
     #[error("reading: {0}")]
     ReadHeld(#[source] Arc<std::io::Error>),
+    /// Sending a long command's script on its stdin.
+    #[error("sending the command's script: {0}")]
+    WriteScript(#[source] Arc<std::io::Error>),
 }
 
 /// Why a TCP/SSH connection could not be made.

@@ -317,3 +317,18 @@ fn units_of_a_built_system_are_read_whole() {
         ]
     );
 }
+
+/// A system that did not build has no unit directory: `units` says so as a fact (the scenarios
+/// judge it red), never fails as a probe (which would leave the claim unwitnessed).
+#[test]
+fn units_of_a_system_that_did_not_build_is_a_fact() {
+    let (_, r) = run(
+        &local(BTreeMap::new()),
+        "[[steps]]\nunits = { system = \"/nonexistent/top\", also = [\"x.service\"] }\n",
+    );
+    assert!(r.passed(), "{:?}", r.steps[0]);
+    assert_eq!(
+        r.steps[0].evidence,
+        ["no unit directory: /nonexistent/top/etc/systemd/system (not a built system)"]
+    );
+}

@@ -57,6 +57,16 @@ fn opts(secs: u64) -> ExecOpts {
     }
 }
 
+/// A command longer than an SSH packet holds (an action's facts written into it) runs whole,
+/// with its exit status, its stdin at its end as a short command's is.
+fn a_command_longer_than_an_ssh_packet_runs_whole() {
+    let long = "x".repeat(100_000);
+    let (_, r) = run(&format!(
+        "[[steps]]\nrun = {{ cmd = \"printf '%s' '{long}' | wc -c; read -r line || echo stdin-at-end; exit 7\" }}\nexpect = {{ exit = 7, stdout = ['^100000$', '^stdin-at-end$'] }}\n"
+    ));
+    assert!(r.passed(), "{:?}", r.steps[0]);
+}
+
 fn run_step_passes_and_goes_red_on_exit_status() {
     let (_, r) =
         run("[[steps]]\nrun = { cmd = \"echo hello\" }\nexpect = { stdout = ['^hello$'] }\n");
@@ -1010,6 +1020,10 @@ fn main() -> std::process::ExitCode {
         "twin",
         common::Needs::Twin,
         &[
+            (
+                "a_command_longer_than_an_ssh_packet_runs_whole",
+                a_command_longer_than_an_ssh_packet_runs_whole as fn(),
+            ),
             (
                 "run_step_passes_and_goes_red_on_exit_status",
                 run_step_passes_and_goes_red_on_exit_status as fn(),

@@ -15,7 +15,7 @@
 //!   remembered: every later step on this target fails at once with the same message
 //!   instead of each waiting out its own connect timeout.
 
-use std::io::{ErrorKind, Read};
+use std::io::{ErrorKind, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::os::fd::{AsRawFd, RawFd};
 use std::path::PathBuf;
@@ -460,6 +460,15 @@ fn entry(host: &str, port: u16) -> String {
     }
 }
 
+/// Commands longer than this travel on the channel's stdin, not in the exec request: an SSH
+/// packet holds about 32 KiB, and a command carrying an action's facts can be longer.
+const LONG_COMMAND: usize = 16 * 1024;
+
+/// What runs a long command: its script is written to a file from stdin, then run by the same
+/// login shell that runs a short one (`$SHELL -c`), with stdin at its end as a short one has
+/// it. The file is removed whatever the script does.
+const LONG_COMMAND_LAUNCHER: &str = r#"f=$(mktemp) || exit 125; trap 'rm -f "$f"' EXIT; cat > "$f" && "${SHELL:-sh}" "$f" < /dev/null"#;
+
 fn run_channel(
     conn: &mut Conn,
     ch: &mut ssh2::Channel,
@@ -467,7 +476,13 @@ fn run_channel(
     deadline: Instant,
     limit: usize,
 ) -> Result<Output, ChannelFailure> {
-    nb(conn, deadline, || ch.exec(cmd)).map_err(|e| ChannelFailure::Exec(Arc::new(e)))?;
+    if cmd.len() > LONG_COMMAND {
+        nb(conn, deadline, || ch.exec(LONG_COMMAND_LAUNCHER))
+            .map_err(|e| ChannelFailure::Exec(Arc::new(e)))?;
+        write_script(conn, ch, cmd.as_bytes(), deadline)?;
+    } else {
+        nb(conn, deadline, || ch.exec(cmd)).map_err(|e| ChannelFailure::Exec(Arc::new(e)))?;
+    }
     let mut out = Output {
         stdout: Bounded::new(limit),
         stderr: Bounded::new(limit),
@@ -529,6 +544,27 @@ fn run_channel(
         out.exit = None;
     }
     Ok(out)
+}
+
+/// Write `script` to the channel's stdin, then end it.
+fn write_script(
+    conn: &Conn,
+    ch: &mut ssh2::Channel,
+    script: &[u8],
+    deadline: Instant,
+) -> Result<(), ChannelFailure> {
+    let mut sent = 0;
+    while sent < script.len() {
+        match ch.write(&script[sent..]) {
+            Ok(n) => sent += n,
+            Err(e) if e.kind() == ErrorKind::WouldBlock && Instant::now() < deadline => {
+                wait_socket(conn, deadline);
+            }
+            Err(e) => return Err(ChannelFailure::WriteScript(Arc::new(e))),
+        }
+    }
+    nb(conn, deadline, || ch.send_eof())
+        .map_err(|e| ChannelFailure::WriteScript(Arc::new(std::io::Error::other(e))))
 }
 
 /// Retry a non-blocking libssh2 call until it stops saying "would block" or the deadline passes.
