@@ -153,20 +153,22 @@ pub(crate) fn lines(
     for (key, prog) in &facts.programs {
         out.push(format!("unit {unit}: {key}: {prog}"));
         if let Some(text) = script(prog) {
-            let w = wrapper(&text);
-            out.extend(
-                w.path_entries
-                    .iter()
-                    .map(|e| format!("unit {unit}: wrapper PATH entry: {e}")),
-            );
-            out.extend(
-                w.execs
-                    .iter()
-                    .map(|e| format!("unit {unit}: wrapper execs: {e}")),
-            );
+            out.extend(wrapper_lines(&format!("unit {unit}: wrapper"), &text));
         }
     }
     out
+}
+
+/// The fact lines of a wrapper script under a label: `<label> PATH entry: …` for each entry
+/// of its PATH, then `<label> execs: …` for each `exec`.
+pub(crate) fn wrapper_lines(label: &str, script: &str) -> Vec<String> {
+    let w = wrapper(script);
+    let paths = w
+        .path_entries
+        .iter()
+        .map(|e| format!("{label} PATH entry: {e}"));
+    let execs = w.execs.iter().map(|e| format!("{label} execs: {e}"));
+    paths.chain(execs).collect()
 }
 
 #[cfg(test)]

@@ -94,12 +94,10 @@ pub(crate) fn run(u: &UnitsStep, cx: &StepCtx, deadline: Instant) -> Observed {
         }
     }
     for (label, path) in &scripts_asked {
-        let w = unit_text::wrapper(scripts.get(path).map_or("", String::as_str));
-        for e in &w.path_entries {
-            out.push_str(&format!("{label} PATH entry: {e}\n"));
-        }
-        for e in &w.execs {
-            out.push_str(&format!("{label} execs: {e}\n"));
+        let text = scripts.get(path).map_or("", String::as_str);
+        for l in unit_text::wrapper_lines(label, text) {
+            out.push_str(&l);
+            out.push('\n');
         }
     }
     obs.stdout = out;
