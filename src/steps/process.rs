@@ -231,8 +231,13 @@ while [ "$SECONDS" -lt "$end" ]; do
   fi
   if [ -n "$best" ]; then
     pid=$best
-    printf '%s\t%s\n' "$pid" "$line"
-{body}    exit 0
+    # Read at once. A process gone while it was read (a test process can live a few
+    # milliseconds) was not seen whole: watch on.
+    if probe=$(
+{body}    ); then
+      printf '%s\t%s\n%s\n' "$pid" "$line" "$probe"
+      exit 0
+    fi
   fi
 {ended}  sleep {pause}
 done
@@ -341,7 +346,7 @@ fn environ_script(p: &ProcessStep) -> String {
     let mut script = String::from(
         "env=/proc/$pid/environ\n\
          mapfile -d '' -t E 2>/dev/null < $env || { echo \"process $pid is gone\" >&2; exit 3; }\n\
-         cwd=$(readlink /proc/$pid/cwd)\n\
+         cwd=$(readlink /proc/$pid/cwd) || { echo \"process $pid is gone\" >&2; exit 3; }\n\
          get() { local v; for v in \"${E[@]}\"; do [[ $v == \"$1=\"* ]] && { printf '%s' \"${v#*=}\"; return; }; done; }\n\
          printf 'cwd=%s\\n' \"$cwd\"\n",
     );
