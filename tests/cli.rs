@@ -247,6 +247,8 @@ fn help_typos_bad_values_and_a_closed_pipe() {
         ("WITNESS_ALLOW_MUTATION", "on"),
         ("WITNESS_EVIDENCE", "STRICT"),
         ("WITNESS_OUTPUT_LIMIT", "16M"),
+        ("WITNESS_SIGNING_KEY", "/nonexistent/id_ed25519"),
+        ("WITNESS_SIGNING_KEY", "key::ssh-ed25519"),
     ] {
         let o = Command::new(env!("CARGO_BIN_EXE_witness"))
             .arg("g")
