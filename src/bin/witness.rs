@@ -17,8 +17,8 @@
 //! - `witness metrics REPORT…`: the runs as a node_exporter textfile (the nightly unit's).
 //! - `witness --version`.
 //!
-//! Exit statuses: 0 the claims hold (or: checked, agree), 1 a claim is broken (a check
-//! failed, the runs disagree), 2 could not witness (an error, a refusal, an unusable
+//! Exit statuses: 0 the claims hold (or: checked, agree, verified), 1 a claim is broken (a
+//! check failed, the runs disagree, the attestation is not verified), 2 could not witness (an error, a refusal, an unusable
 //! target, an unreadable report), 64 usage.
 
 use std::ffi::OsString;
