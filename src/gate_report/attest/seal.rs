@@ -44,40 +44,42 @@ pub(crate) fn seal(
         path: report_file.clone(),
         source,
     })?;
-    let statement = Statement::of_report(report, &report_json);
     let statement_file = out_dir.join(STATEMENT_FILE);
-    let mut body = serde_json::to_vec_pretty(&statement).map_err(|source| AttestError::Json {
-        path: statement_file.clone(),
-        source,
-    })?;
-    body.push(b'\n');
+    let body = json(&statement_file, &Statement::of_report(report, &report_json))?;
     write(&statement_file, &body)?;
     let envelope_file = out_dir.join(ENVELOPE_FILE);
-    match std::fs::remove_file(&envelope_file) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-            return Err(AttestError::Io {
-                action: "remove the stale",
-                path: envelope_file,
-                source: e,
-            });
-        }
-        _ => {}
-    }
+    remove_stale(&envelope_file)?;
     let Some(key) = &cfg.signing_key else {
         return Ok(Sealed::Unsigned);
     };
     let sig = sshsig::sign(key, &pae(PAYLOAD_TYPE, &body))?;
     let envelope = Envelope::new(PAYLOAD_TYPE, &body, &sig.fingerprint(), sig.bytes());
-    let mut text = serde_json::to_vec_pretty(&envelope).map_err(|source| AttestError::Json {
-        path: envelope_file.clone(),
-        source,
-    })?;
-    text.push(b'\n');
-    write(&envelope_file, &text)?;
+    write(&envelope_file, &json(&envelope_file, &envelope)?)?;
     Ok(Sealed::Signed {
         fingerprint: sig.fingerprint(),
         key_type: sig.key_type(),
     })
+}
+
+/// Pretty JSON and a final newline: the bytes written (and, for the Statement, signed).
+fn json<T: serde::Serialize>(path: &Path, value: &T) -> Result<Vec<u8>, AttestError> {
+    let mut bytes = serde_json::to_vec_pretty(value).map_err(|source| AttestError::Json {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    bytes.push(b'\n');
+    Ok(bytes)
+}
+
+fn remove_stale(path: &Path) -> Result<(), AttestError> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(AttestError::Io {
+            action: "remove the stale",
+            path: path.to_path_buf(),
+            source: e,
+        }),
+        _ => Ok(()),
+    }
 }
 
 fn write(path: &Path, bytes: &[u8]) -> Result<(), AttestError> {

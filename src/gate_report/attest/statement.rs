@@ -100,53 +100,28 @@ pub struct WitnessRun {
 impl Statement {
     /// The Statement of a run, from its report and the bytes of its `report.json`.
     pub(crate) fn of_report(r: &Report, report_json: &[u8]) -> Statement {
-        let names = |v: &[Verdict]| -> Vec<String> {
-            r.scenarios
-                .iter()
-                .filter(|s| v.contains(&s.verdict))
-                .map(|s| s.name.clone())
-                .collect()
-        };
         let verdict = super::super::headline(r);
         let result = match verdict {
             "PASSED" => "PASSED",
             "INCOMPLETE" => "WARNED",
             _ => "FAILED",
         };
-        let id = &r.identity;
         Statement {
             type_: STATEMENT_TYPE.into(),
             subject: subjects(r),
             predicate_type: TEST_RESULT_TYPE.into(),
             predicate: TestResult {
                 result: result.into(),
-                configuration: id
+                configuration: r
+                    .identity
                     .scenario_files
                     .iter()
                     .map(|(path, sha)| descriptor(path, "sha256", sha))
                     .collect(),
-                passed_tests: names(&[Verdict::Passed]),
+                passed_tests: named(r, &[Verdict::Passed]),
                 warned_tests: Vec::new(),
-                failed_tests: names(&[Verdict::Failed]),
-                witness_run: WitnessRun {
-                    verdict: verdict.into(),
-                    gate: r.gate.clone(),
-                    target: r.target.clone(),
-                    complete: r.complete,
-                    not_witnessed_tests: names(&[Verdict::Error, Verdict::Refused]),
-                    skipped_tests: names(&[Verdict::Skipped]),
-                    role: id.role.clone(),
-                    witness_version: id.witness_version.clone(),
-                    witness_commit: id.witness_commit.clone(),
-                    run_id: id.run_id.clone(),
-                    started_utc: id.started_utc.clone(),
-                    ended_utc: id.ended_utc.clone(),
-                    report: descriptor(
-                        "report.json",
-                        "sha256",
-                        &format!("{:x}", Sha256::digest(report_json)),
-                    ),
-                },
+                failed_tests: named(r, &[Verdict::Failed]),
+                witness_run: WitnessRun::of_report(r, verdict, report_json),
             },
         }
     }
@@ -154,6 +129,40 @@ impl Statement {
     pub(crate) fn subjects(&self) -> &[ResourceDescriptor] {
         &self.subject
     }
+}
+
+impl WitnessRun {
+    fn of_report(r: &Report, verdict: &str, report_json: &[u8]) -> WitnessRun {
+        let id = &r.identity;
+        WitnessRun {
+            verdict: verdict.into(),
+            gate: r.gate.clone(),
+            target: r.target.clone(),
+            complete: r.complete,
+            not_witnessed_tests: named(r, &[Verdict::Error, Verdict::Refused]),
+            skipped_tests: named(r, &[Verdict::Skipped]),
+            role: id.role.clone(),
+            witness_version: id.witness_version.clone(),
+            witness_commit: id.witness_commit.clone(),
+            run_id: id.run_id.clone(),
+            started_utc: id.started_utc.clone(),
+            ended_utc: id.ended_utc.clone(),
+            report: descriptor(
+                "report.json",
+                "sha256",
+                &format!("{:x}", Sha256::digest(report_json)),
+            ),
+        }
+    }
+}
+
+/// The scenarios of the report whose verdict is one of `verdicts`.
+fn named(r: &Report, verdicts: &[Verdict]) -> Vec<String> {
+    r.scenarios
+        .iter()
+        .filter(|s| verdicts.contains(&s.verdict))
+        .map(|s| s.name.clone())
+        .collect()
 }
 
 fn descriptor(name: &str, algorithm: &str, value: &str) -> ResourceDescriptor {
@@ -217,7 +226,7 @@ fn host_key_sha256(fingerprint: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gate_report::wire::{Counts, Identity, SCHEMA, Scenario};
+    use crate::gate_report::wire::{Identity, Scenario};
 
     fn scenario(name: &str, verdict: Verdict) -> Scenario {
         Scenario {
@@ -232,46 +241,29 @@ mod tests {
         }
     }
 
+    const SYSTEM: &str = "/nix/store/s082w0pl51kwnfg87y1xfcs9mz7lyv84-nixos-system-twin";
+    const HEAD: &str = "706631bbc58071a89c67ffb978f8d44045faceff";
+
+    /// A run's report (counts and completeness as the runner derives them).
     fn report(verdicts: &[(&str, Verdict)]) -> Report {
-        Report {
-            schema: SCHEMA.into(),
-            gate: "m1".into(),
-            target: "twin".into(),
-            complete: true,
-            counts: Counts::default(),
-            identity: Identity {
-                host_key: Some(
-                    "SHA256:6qWkjUJCzAUlnzUBkKBEz0jJASl5ZmFyoZ5itA4ylOY (Ed25519)".into(),
-                ),
-                current_system: Some(
-                    "/nix/store/s082w0pl51kwnfg87y1xfcs9mz7lyv84-nixos-system-twin".into(),
-                ),
-                flake_commit: Some("706631bbc58071a89c67ffb978f8d44045faceff".into()),
-                reviewed: [
-                    (
-                        "head_commit".to_string(),
-                        "706631bbc58071a89c67ffb978f8d44045faceff".to_string(),
-                    ),
-                    (
-                        "reviewed_system".to_string(),
-                        "/nix/store/s082w0pl51kwnfg87y1xfcs9mz7lyv84-nixos-system-twin".to_string(),
-                    ),
-                ]
+        let identity = Identity {
+            host_key: Some("SHA256:6qWkjUJCzAUlnzUBkKBEz0jJASl5ZmFyoZ5itA4ylOY (Ed25519)".into()),
+            current_system: Some(SYSTEM.into()),
+            flake_commit: Some(HEAD.into()),
+            reviewed: [("head_commit", HEAD), ("reviewed_system", SYSTEM)]
+                .map(|(k, v)| (k.to_string(), v.to_string()))
                 .into(),
-                scenario_files: [("scenarios/m1/c1.toml".to_string(), "ab".repeat(32))].into(),
-                witness_version: "0.1.0".into(),
-                witness_commit: Some("1234".into()),
-                role: Some("adversary".into()),
-                run_id: "run-1".into(),
-                started_utc: "2026-12-06T06:05:25Z".into(),
-                ended_utc: "2026-12-06T06:05:32Z".into(),
-                ..Identity::default()
-            },
-            scenarios: verdicts.iter().map(|(n, v)| scenario(n, *v)).collect(),
-            waivers: vec![],
-            platform: vec![],
-            actions: vec![],
-        }
+            scenario_files: [("scenarios/m1/c1.toml".to_string(), "ab".repeat(32))].into(),
+            witness_version: "0.1.0".into(),
+            witness_commit: Some("1234".into()),
+            role: Some("adversary".into()),
+            run_id: "run-1".into(),
+            started_utc: "2026-12-06T06:05:25Z".into(),
+            ended_utc: "2026-12-06T06:05:32Z".into(),
+            ..Identity::default()
+        };
+        let scenarios = verdicts.iter().map(|(n, v)| scenario(n, *v)).collect();
+        crate::gate_report::assemble("m1", "twin", verdicts.len(), identity, scenarios, vec![])
     }
 
     /// The whole Statement of a passed run, in the shape of the Test Result spec's example:
@@ -307,17 +299,7 @@ mod tests {
             ),
         ];
         for (verdicts, result, word) in cases {
-            let mut r = report(&verdicts);
-            for s in &r.scenarios {
-                *match s.verdict {
-                    Verdict::Passed => &mut r.counts.passed,
-                    Verdict::Failed => &mut r.counts.failed,
-                    Verdict::Error => &mut r.counts.error,
-                    Verdict::Refused => &mut r.counts.refused,
-                    Verdict::Skipped => &mut r.counts.skipped,
-                } += 1;
-            }
-            let p = Statement::of_report(&r, b"").predicate;
+            let p = Statement::of_report(&report(&verdicts), b"").predicate;
             assert_eq!(
                 (p.result.as_str(), p.witness_run.verdict.as_str()),
                 (result, word)

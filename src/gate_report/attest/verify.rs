@@ -78,45 +78,65 @@ pub fn open(envelope_file: &Path, allowed: &Path) -> Result<Opened, AttestError>
         problem,
     };
     let body = envelope.body().map_err(reject)?;
+    let signers = signers(&envelope, &body, allowed, envelope_file)?;
+    let statement = statement_of(&envelope.payload_type, &body).map_err(reject)?;
+    Ok(Opened { signers, statement })
+}
+
+/// Every signature of the envelope, each verified over `PAE(payloadType, body)`.
+fn signers(
+    envelope: &Envelope,
+    body: &[u8],
+    allowed: &Path,
+    envelope_file: &Path,
+) -> Result<Vec<Signer>, AttestError> {
+    let reject = |problem| AttestError::Rejected {
+        file: envelope_file.to_path_buf(),
+        problem,
+    };
     if envelope.signatures.is_empty() {
         return Err(reject(Rejection::NoSignature));
     }
-    let signed = pae(&envelope.payload_type, &body);
+    let signed = pae(&envelope.payload_type, body);
     let mut signers = Vec::new();
     for (i, s) in envelope.signatures.iter().enumerate() {
         let index = i + 1;
         let sig = dsse::decode(&format!("signature {index}"), &s.sig).map_err(reject)?;
         let sig = SshSig::parse(sig).map_err(|why| reject(Rejection::NotSshsig { index, why }))?;
-        let principals = sshsig::principals(allowed, &sig)?;
         let one = Signed {
             index,
             keyid: &s.keyid,
+            principals: sshsig::principals(allowed, &sig)?,
             sig: &sig,
-            principals,
         };
-        let checked = one.check(allowed, &signed, &body)?;
-        signers.push(checked.map_err(|r| reject(beside(r, envelope_file, &body)))?);
+        let checked = one.check(allowed, &signed, body)?;
+        signers.push(checked.map_err(|r| reject(beside(r, envelope_file, body)))?);
     }
-    if envelope.payload_type != PAYLOAD_TYPE {
-        return Err(reject(Rejection::PayloadType {
-            found: envelope.payload_type,
+    Ok(signers)
+}
+
+/// The payload, once its signatures hold: of the in-toto type, an in-toto Statement v1 of
+/// the Test Result predicate.
+fn statement_of(payload_type: &str, body: &[u8]) -> Result<Statement, Rejection> {
+    if payload_type != PAYLOAD_TYPE {
+        return Err(Rejection::PayloadType {
+            found: payload_type.to_string(),
             expected: PAYLOAD_TYPE,
-        }));
+        });
     }
-    let statement: Statement =
-        serde_json::from_slice(&body).map_err(|e| reject(Rejection::NotAStatement(e)))?;
+    let statement: Statement = serde_json::from_slice(body).map_err(Rejection::NotAStatement)?;
     for (found, expected) in [
         (&statement.type_, STATEMENT_TYPE),
         (&statement.predicate_type, TEST_RESULT_TYPE),
     ] {
         if found != expected {
-            return Err(reject(Rejection::StatementType {
+            return Err(Rejection::StatementType {
                 found: found.clone(),
                 expected,
-            }));
+            });
         }
     }
-    Ok(Opened { signers, statement })
+    Ok(statement)
 }
 
 /// A signature that does not match: say, when the run's Statement file is beside the
@@ -171,15 +191,11 @@ impl Signed<'_> {
     ) -> Result<Result<Signer, Rejection>, AttestError> {
         let fingerprint = self.sig.fingerprint();
         if self.principals.is_empty() {
+            let keyid = Some(self.keyid).filter(|k| !k.is_empty());
             return Ok(Err(Rejection::UnknownKey {
                 index: self.index,
                 fingerprint,
-                keyid: if self.keyid.is_empty() {
-                    "nothing"
-                } else {
-                    self.keyid
-                }
-                .to_string(),
+                keyid: keyid.unwrap_or("nothing").to_string(),
                 allowed: allowed.to_path_buf(),
             }));
         }
@@ -303,37 +319,13 @@ pub fn signed_report(report_file: &Path, allowed: &Path) -> Result<Option<Opened
 
 /// The check as a person reads it, ending in `VERIFIED` or `NOT VERIFIED: …`.
 pub fn render(envelope_label: &str, v: &Verified) -> String {
-    let mut m = String::new();
-    let s = &v.opened.statement;
-    let p = &s.predicate;
-    let w = &p.witness_run;
-    let _ = writeln!(m, "witness verify: {envelope_label}");
+    let mut m = format!("witness verify: {envelope_label}\n");
     let _ = writeln!(
         m,
         "  signed by {} (SSH signature, namespace {NAMESPACE})",
         v.opened.signed_by()
     );
-    let _ = writeln!(
-        m,
-        "  the run: gate {} on target {}, role {}: {} (test result {}: {} passed, {} failed, {} not witnessed, {} skipped), {} to {}, witness {} ({})",
-        w.gate,
-        w.target,
-        w.role.as_deref().unwrap_or("unset"),
-        w.verdict,
-        p.result,
-        p.passed_tests.len(),
-        p.failed_tests.len(),
-        w.not_witnessed_tests.len(),
-        w.skipped_tests.len(),
-        w.started_utc,
-        w.ended_utc,
-        w.witness_version,
-        w.witness_commit.as_deref().unwrap_or("commit unknown"),
-    );
-    for d in s.subjects() {
-        let digests: Vec<String> = d.digest.iter().map(|(k, x)| format!("{k}:{x}")).collect();
-        let _ = writeln!(m, "  subject: {} {}", d.name, digests.join(" "));
-    }
+    m.push_str(&run_lines(&v.opened.statement));
     let differ: Vec<(&String, &FileCheck)> = v
         .files
         .iter()
@@ -357,18 +349,42 @@ pub fn render(envelope_label: &str, v: &Verified) -> String {
         v.checkout.display()
     );
     for (path, c) in differ {
-        let _ = match c {
-            FileCheck::Changed { run, here } => writeln!(
-                m,
-                "    {path}: changed (the run's sha256 {run}, this checkout's {here})"
-            ),
-            FileCheck::Missing => {
-                writeln!(m, "    {path}: the run used it; this checkout has none")
+        let what = match c {
+            FileCheck::Changed { run, here } => {
+                format!("changed (the run's sha256 {run}, this checkout's {here})")
             }
-            FileCheck::Added => writeln!(m, "    {path}: in this checkout; the run did not use it"),
-            FileCheck::Same => Ok(()),
+            FileCheck::Missing => "the run used it; this checkout has none".into(),
+            FileCheck::Added => "in this checkout; the run did not use it".into(),
+            FileCheck::Same => continue,
         };
+        let _ = writeln!(m, "    {path}: {what}");
     }
     m.push_str("NOT VERIFIED: the scenario files of this checkout are not the ones the run used\n");
+    m
+}
+
+/// What the run attests: who ran which gate where, its verdict, when, and its subjects.
+fn run_lines(s: &Statement) -> String {
+    let (p, w) = (&s.predicate, &s.predicate.witness_run);
+    let mut m = format!(
+        "  the run: gate {} on target {}, role {}: {} (test result {}: {} passed, {} failed, {} not witnessed, {} skipped), {} to {}, witness {} ({})\n",
+        w.gate,
+        w.target,
+        w.role.as_deref().unwrap_or("unset"),
+        w.verdict,
+        p.result,
+        p.passed_tests.len(),
+        p.failed_tests.len(),
+        w.not_witnessed_tests.len(),
+        w.skipped_tests.len(),
+        w.started_utc,
+        w.ended_utc,
+        w.witness_version,
+        w.witness_commit.as_deref().unwrap_or("commit unknown"),
+    );
+    for d in s.subjects() {
+        let digests: Vec<String> = d.digest.iter().map(|(k, x)| format!("{k}:{x}")).collect();
+        let _ = writeln!(m, "  subject: {} {}", d.name, digests.join(" "));
+    }
     m
 }
