@@ -116,7 +116,9 @@ pub enum TargetError {
         command: String,
         stderr: String,
     },
-    #[error("cannot run `{command}` to resolve the ssh_config alias `{alias}` (OpenSSH's `ssh` is needed)")]
+    #[error(
+        "cannot run `{command}` to resolve the ssh_config alias `{alias}` (OpenSSH's `ssh` is needed)"
+    )]
     OpenSshSpawn {
         alias: String,
         command: String,
@@ -251,35 +253,33 @@ pub enum TransportError {
         cause: ConnectCause,
     },
     #[error(
-        "host key of {host} is NOT in {} (looked up as `{entry}`, as OpenSSH does): refusing to connect (no trust on first use).\n  offered {key}\n  if this host is the one you mean, verify the fingerprint out of band, then add it: {add} >> {}",
-        searched.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", "),
-        known_hosts.display()
+        "host key of {host} is NOT in {} (looked up as `{entry}`, as OpenSSH does): refusing to connect (no trust on first use).\n  offered {key}\n  if this host is the one you mean, verify the fingerprint out of band, then add it: {add}",
+        searched.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", ")
     )]
     UnknownHostKey {
         host: String,
         /// The known_hosts entry name it was looked up under.
         entry: String,
-        /// The command that fetches the key under that name.
+        /// The command that fetches the key under that name into the first user known_hosts
+        /// file.
         add: String,
         /// `<type> key SHA256:<fingerprint>`.
         key: String,
-        /// The file a new key goes into (the first user known_hosts file).
-        known_hosts: PathBuf,
         /// Every file read (the user's, then the global ones), as OpenSSH reads them.
         searched: Vec<PathBuf>,
     },
     #[error(
-        "host key of {host} CHANGED: the {key_type} key it offers (SHA256:{fingerprint}) does not match {place}. Refusing to connect: this may be a man-in-the-middle or a reinstalled host. If the change is expected, remove the old entry (ssh-keygen -R '{entry}' -f {}) and add the verified new key",
-        known_hosts.display()
+        "host key of {host} CHANGED: the {key} it offers does not match {}:{line}. Refusing to connect: this may be a man-in-the-middle or a reinstalled host. If the change is expected, remove the old entry (ssh-keygen -R '{entry}' -f {}) and add the verified new key",
+        known_hosts.display(), known_hosts.display()
     )]
     HostKeyMismatch {
         host: String,
         entry: String,
-        key_type: String,
-        fingerprint: String,
-        /// `file:line` of the entry of that type.
-        place: String,
+        /// `<type> key SHA256:<fingerprint>`.
+        key: String,
+        /// The file and line of the entry of that type.
         known_hosts: PathBuf,
+        line: usize,
     },
     #[error(
         "host key of {host} is REVOKED: the {key} it offers is marked `@revoked` at {place}. Refusing to connect, whatever other lines say"

@@ -370,7 +370,7 @@ fn unknown_host_key_is_refused_with_fingerprint() {
     let empty = dir.join("known_hosts_empty");
     std::fs::write(&empty, "").unwrap();
     let mut cfg = twin_ssh();
-    cfg.known_hosts = empty.clone();
+    cfg.known_hosts = vec![empty.clone()];
     let err = SshPool::new(cfg).check().unwrap_err();
     let m = err.to_string();
     assert!(matches!(err, TransportError::UnknownHostKey { .. }), "{m}");
@@ -406,7 +406,7 @@ fn changed_host_key_is_refused() {
     assert!(st.success());
     assert!(std::fs::read_to_string(&kh).unwrap().starts_with("|1|"));
     let mut bad = cfg.clone();
-    bad.known_hosts = kh.clone();
+    bad.known_hosts = vec![kh.clone()];
     let err = SshPool::new(bad).check().unwrap_err();
     assert!(
         matches!(err, TransportError::HostKeyMismatch { .. }),
@@ -416,7 +416,7 @@ fn changed_host_key_is_refused() {
 
     // The genuine key, hashed, is accepted.
     let genuine = dir.join("known_hosts_genuine");
-    std::fs::copy(&cfg.known_hosts, &genuine).unwrap();
+    std::fs::copy(&cfg.known_hosts[0], &genuine).unwrap();
     let st = Command::new("ssh-keygen")
         .args(["-q", "-H", "-f"])
         .arg(&genuine)
@@ -424,7 +424,7 @@ fn changed_host_key_is_refused() {
         .unwrap();
     assert!(st.success());
     let mut good = cfg;
-    good.known_hosts = genuine;
+    good.known_hosts = vec![genuine];
     SshPool::new(good).check().unwrap();
 }
 
@@ -1013,6 +1013,178 @@ fn m1_whose_facts_do_not_evaluate_is_not_witnessed() {
     }
 }
 
+/// A second sshd in the twin, on its own loopback port with its own host key: a bastion in
+/// front of the twin's sshd. Stopped (by its pid file) when dropped.
+struct Bastion {
+    pool: SshPool,
+    port: u16,
+}
+
+const BASTION_DIR: &str = "/run/witness-bastion";
+
+impl Bastion {
+    fn start() -> Bastion {
+        // A free port on the loopback the twin shares with this machine.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let pool = SshPool::new(twin_ssh());
+        let config = format!(
+            "ListenAddress 127.0.0.1\nPort {port}\nHostKey {BASTION_DIR}/host_key\nPidFile {BASTION_DIR}/sshd.pid\nPermitRootLogin prohibit-password\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nUseDNS no\nAllowTcpForwarding yes\n"
+        );
+        let out = pool
+            .exec(
+                &format!(
+                    "set -e; rm -rf {BASTION_DIR}; mkdir -p {BASTION_DIR}; /usr/bin/ssh-keygen -q -t ed25519 -N '' -f {BASTION_DIR}/host_key; printf '%s' '{config}' > {BASTION_DIR}/sshd_config; /usr/sbin/sshd -f {BASTION_DIR}/sshd_config"
+                ),
+                opts(30),
+            )
+            .unwrap();
+        assert_eq!(out.exit, Some(0), "{}", out.stderr.text());
+        let up = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                up.elapsed() < Duration::from_secs(10),
+                "the bastion sshd did not listen"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Bastion { pool, port }
+    }
+}
+
+impl Drop for Bastion {
+    fn drop(&mut self) {
+        let _ = self.pool.exec(
+            &format!("kill $(cat {BASTION_DIR}/sshd.pid); rm -rf {BASTION_DIR}"),
+            opts(10),
+        );
+    }
+}
+
+/// A jump-host target: the twin behind a bastion (a second sshd on loopback), reached through
+/// `ProxyJump` as `ssh -G` resolves it, with strict host keys on both hops. OpenSSH's own `ssh`
+/// goes the same way; witness is refused when either hop's key is not known; gate M1 runs
+/// through the bastion and ends PASSED.
+fn a_jump_host_target_runs_m1_with_strict_host_keys_on_both_hops() {
+    let tw = twin();
+    let TargetTransport::Ssh(direct) = tw.transport.clone() else {
+        unreachable!("twin is an ssh target")
+    };
+    let bastion = Bastion::start();
+    let dir = tempfile::tempdir().unwrap();
+    let kh = dir.path().join("known_hosts");
+    let scan = Command::new("ssh-keyscan")
+        .args(["-p", &bastion.port.to_string(), "127.0.0.1"])
+        .output()
+        .unwrap();
+    let bastion_keys = String::from_utf8_lossy(&scan.stdout).into_owned();
+    assert!(
+        bastion_keys.contains("ssh-ed25519"),
+        "ssh-keyscan: {bastion_keys}"
+    );
+    let twin_keys = std::fs::read_to_string(&direct.known_hosts[0]).unwrap();
+    let config = dir.path().join("ssh_config");
+    let id = direct.identity_files[0].display().to_string();
+    std::fs::write(
+        &config,
+        format!(
+            "Host bastion\n  HostName 127.0.0.1\n  Port {}\n  User root\n\
+             Host cc-ci-jumped\n  HostName {}\n  Port {}\n  User root\n  ProxyJump bastion\n\
+             Host *\n  IdentityFile {id}\n  UserKnownHostsFile {}\n  GlobalKnownHostsFile none\n  StrictHostKeyChecking yes\n  BatchMode yes\n",
+            bastion.port,
+            direct.hostname,
+            direct.port,
+            kh.display()
+        ),
+    )
+    .unwrap();
+    let targets = dir.path().join("targets.toml");
+    let quote = |v: &str| toml::Value::String(v.to_string()).to_string();
+    let mut text = format!(
+        "[targets.jumped]\nssh = \"cc-ci-jumped\"\nssh_config = {}\njudged_on = \"2026-12-06\"\n[targets.jumped.vars]\n",
+        quote(&config.display().to_string())
+    );
+    for (k, v) in &tw.vars {
+        text.push_str(&format!("{k} = {}\n", quote(v)));
+    }
+    text.push_str("[targets.jumped.secrets]\n");
+    for (k, s) in &tw.secrets {
+        if let SecretSource::TargetFile(f) = s {
+            text.push_str(&format!("{k} = {{ file = {} }}\n", quote(f)));
+        }
+    }
+    std::fs::write(&targets, text).unwrap();
+    let connect = || -> Result<String, String> {
+        let t = target::load_with(&root(), "jumped", Some(&targets)).map_err(|e| e.to_string())?;
+        let TargetTransport::Ssh(c) = t.transport else {
+            unreachable!()
+        };
+        assert_eq!(
+            c.jumps.iter().map(|j| j.port).collect::<Vec<_>>(),
+            [bastion.port],
+            "one hop, the bastion"
+        );
+        let out = SshPool::new(c)
+            .exec("hostname", opts(20))
+            .map_err(|e| e.to_string())?;
+        Ok(out.stdout.text().trim().to_string())
+    };
+    // Only the twin's key known: the bastion's is not, and nothing goes through it.
+    std::fs::write(&kh, &twin_keys).unwrap();
+    let e = connect().unwrap_err();
+    assert!(
+        e.contains("host key of bastion is NOT in")
+            && e.contains(&format!("[127.0.0.1]:{}", bastion.port)),
+        "{e}"
+    );
+    // Only the bastion's key known: the hop is verified, the target behind it refused.
+    std::fs::write(&kh, &bastion_keys).unwrap();
+    let e = connect().unwrap_err();
+    assert!(e.contains("host key of cc-ci-jumped is NOT in"), "{e}");
+    // Both known: OpenSSH's own ssh and witness both get through.
+    std::fs::write(&kh, format!("{twin_keys}{bastion_keys}")).unwrap();
+    let ssh = Command::new("ssh")
+        .arg("-F")
+        .arg(&config)
+        .args(["cc-ci-jumped", "hostname"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        ssh.status.success(),
+        "OpenSSH: {}",
+        String::from_utf8_lossy(&ssh.stderr)
+    );
+    let theirs = String::from_utf8_lossy(&ssh.stdout).trim().to_string();
+    assert_eq!(connect().unwrap(), theirs);
+    // The gate, through the bastion. Evidence for this target is new and stays unwritten
+    // (INSTA_UPDATE=no): the verdict comes from the claims.
+    let state = dir.path().join("state");
+    let out = Command::new(env!("CARGO_BIN_EXE_witness"))
+        .arg("m1")
+        .env("WITNESS_ROOT", root())
+        .env("WITNESS_TARGETS", &targets)
+        .env("WITNESS_TARGET", "jumped")
+        .env("WITNESS_STATE_DIR", &state)
+        .env("INSTA_UPDATE", "no")
+        .env_remove("WITNESS_ALLOW_MUTATION")
+        .env_remove("WITNESS_EVIDENCE")
+        .env_remove("CI")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    eprintln!("{text}");
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("PASSED"), "{text}");
+}
+
 /// libtest's own runner, so a test that cannot run here is reported ignored, with why,
 /// never `ok`.
 fn main() -> std::process::ExitCode {
@@ -1058,6 +1230,10 @@ fn main() -> std::process::ExitCode {
             (
                 "changed_host_key_is_refused",
                 changed_host_key_is_refused as fn(),
+            ),
+            (
+                "a_jump_host_target_runs_m1_with_strict_host_keys_on_both_hops",
+                a_jump_host_target_runs_m1_with_strict_host_keys_on_both_hops as fn(),
             ),
             (
                 "stderr_flood_does_not_hang",

@@ -88,7 +88,8 @@ impl Printed {
 
     /// A value other than `none`.
     fn set(&self, option: &str) -> Option<&str> {
-        self.first(option).filter(|v| !v.eq_ignore_ascii_case("none"))
+        self.first(option)
+            .filter(|v| !v.eq_ignore_ascii_case("none"))
     }
 
     /// A space-separated list (`userknownhostsfile a b`), `none` meaning empty.
@@ -188,12 +189,8 @@ impl Resolver<'_> {
         let hops = self.hops(&printed)?;
         if let Some((last, rest)) = hops.split_last() {
             // As OpenSSH builds its `ssh -W` for the last hop: `-J` with the others, if any.
-            let rest = (!rest.is_empty()).then(|| {
-                rest.iter()
-                    .map(|h| printed_hop(h))
-                    .collect::<Vec<_>>()
-                    .join(",")
-            });
+            let rest = (!rest.is_empty())
+                .then(|| rest.iter().map(printed_hop).collect::<Vec<_>>().join(","));
             let mut via = self.endpoint(
                 &last.host,
                 last.port,
@@ -345,7 +342,11 @@ impl Resolver<'_> {
             user,
             identity_files,
             identity_agent,
-            known_hosts: p.list("userknownhostsfile").iter().map(|f| expand_home(f)).collect(),
+            known_hosts: p
+                .list("userknownhostsfile")
+                .iter()
+                .map(|f| expand_home(f))
+                .collect(),
             global_known_hosts: p
                 .list("globalknownhostsfile")
                 .iter()

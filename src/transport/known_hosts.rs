@@ -33,7 +33,7 @@ impl Line {
 #[derive(Debug)]
 pub(crate) enum Verdict {
     /// A plain entry for the name holds this key.
-    Known(Line),
+    Known,
     /// An `@revoked` line for the name holds this key: refused whatever else says.
     Revoked(Line),
     /// Entries of this key's type exist for the name, none with this key.
@@ -93,9 +93,12 @@ pub(crate) fn judge(lines: &[Line], offered: &PublicKey) -> Verdict {
     if let Some(l) = marked(Marker::Revoked).find(|l| same_key(l, offered)) {
         return Verdict::Revoked(l);
     }
-    let plain: Vec<&Line> = lines.iter().filter(|l| l.entry.marker().is_none()).collect();
-    if let Some(l) = plain.iter().find(|l| same_key(l, offered)) {
-        return Verdict::Known((*l).clone());
+    let plain: Vec<&Line> = lines
+        .iter()
+        .filter(|l| l.entry.marker().is_none())
+        .collect();
+    if plain.iter().any(|l| same_key(l, offered)) {
+        return Verdict::Known;
     }
     if let Some(l) = plain
         .iter()

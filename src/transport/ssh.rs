@@ -263,12 +263,13 @@ impl SshPool {
     ) -> Result<Session, TransportError> {
         let (name, port) = hop.known_hosts_key();
         let lookup = known_hosts::entry_name(name, port);
-        let lines = known_hosts::lines_for(&hop.known_hosts_files(), &lookup).map_err(
-            |(file, e)| TransportError::KnownHostsRead {
-                known_hosts: file,
-                source: Arc::new(e),
-            },
-        )?;
+        let lines =
+            known_hosts::lines_for(&hop.known_hosts_files(), &lookup).map_err(|(file, e)| {
+                TransportError::KnownHostsRead {
+                    known_hosts: file,
+                    source: Arc::new(e),
+                }
+            })?;
         let mut sess = Session::new().map_err(|e| self.session_err(e))?;
         sess.set_tcp_stream(stream);
         // Bounds each blocking libssh2 call during handshake and auth; a stuck handshake
@@ -553,9 +554,13 @@ fn verify_host_key(
     let fingerprint = offered.fingerprint(ssh_key::HashAlg::Sha256).to_string();
     let key_type = offered.algorithm().as_str().to_string();
     let key = format!("{key_type} key {fingerprint}");
-    let first_user_file = hop.known_hosts.first().cloned().unwrap_or_default();
+    let first_user_file = hop
+        .known_hosts
+        .first()
+        .map(|f| f.display().to_string())
+        .unwrap_or_else(|| "~/.ssh/known_hosts".into());
     match known_hosts::judge(lines, &offered) {
-        Verdict::Known(_) => Ok(format!("{fingerprint} ({key_type})")),
+        Verdict::Known => Ok(format!("{fingerprint} ({key_type})")),
         Verdict::Revoked(l) => Err(TransportError::RevokedHostKey {
             host: hop.label.clone(),
             key,
@@ -564,13 +569,9 @@ fn verify_host_key(
         Verdict::Changed(l) => Err(TransportError::HostKeyMismatch {
             host: hop.label.clone(),
             entry: lookup.to_string(),
-            key_type,
-            fingerprint: fingerprint
-                .strip_prefix("SHA256:")
-                .unwrap_or(&fingerprint)
-                .to_string(),
-            place: l.place(),
+            key,
             known_hosts: l.file.clone(),
+            line: l.line,
         }),
         Verdict::CertificateOnly(l) => Err(TransportError::HostCertificateUnsupported {
             host: hop.label.clone(),
@@ -582,14 +583,16 @@ fn verify_host_key(
             host: hop.label.clone(),
             entry: lookup.to_string(),
             add: match &hop.host_key_alias {
-                None => format!("ssh-keyscan -p {} {}", hop.port, hop.hostname),
+                None => format!(
+                    "ssh-keyscan -p {} {} >> {first_user_file}",
+                    hop.port, hop.hostname
+                ),
                 Some(a) => format!(
-                    "ssh-keyscan -p {} {} | sed 's/^[^ ]*/{a}/'",
+                    "ssh-keyscan -p {} {} | sed 's/^[^ ]*/{a}/' >> {first_user_file}",
                     hop.port, hop.hostname
                 ),
             },
             key,
-            known_hosts: first_user_file,
             searched: hop.known_hosts_files(),
         }),
     }
