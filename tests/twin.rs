@@ -1182,7 +1182,14 @@ fn a_jump_host_target_runs_m1_with_strict_host_keys_on_both_hops() {
     );
     eprintln!("{text}");
     assert_eq!(out.status.code(), Some(0), "{text}");
-    assert!(text.contains("PASSED"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "gate m1 on target jumped (root@{}:{} via root@127.0.0.1:{})",
+            direct.hostname, direct.port, bastion.port
+        )),
+        "{text}"
+    );
+    assert!(text.contains("gate m1 on target jumped: PASSED"), "{text}");
 }
 
 /// libtest's own runner, so a test that cannot run here is reported ignored, with why,

@@ -2,7 +2,7 @@
 //!
 //! ```toml
 //! [targets.cc-ci]
-//! ssh = "cc-ci"                       # an alias from ~/.ssh/config (HostName, User, Port, IdentityFile)
+//! ssh = "cc-ci"                       # an ssh_config alias, resolved by OpenSSH (`ssh -G`; `openssh`)
 //! known_hosts = "~/.ssh/known_hosts"
 //! [targets.cc-ci.vars]
 //! drone_url = "https://drone.example"
@@ -50,7 +50,8 @@ struct TargetsFileWire {
 struct TargetWire {
     /// ssh_config alias.
     ssh: Option<String>,
-    /// The ssh_config file the alias is looked up in; `~/.ssh/config` unless given.
+    /// The ssh_config file the alias is looked up in (`ssh -F`); OpenSSH's own (`~/.ssh/config`,
+    /// `/etc/ssh/ssh_config`) unless given.
     ssh_config: Option<String>,
     host: Option<String>,
     port: Option<u16>,

@@ -349,7 +349,12 @@ impl Exec for SshPool {
     }
 
     fn describe(&self) -> String {
-        format!("{}@{}:{}", self.cfg.user, self.cfg.hostname, self.cfg.port)
+        let c = &self.cfg;
+        let mut s = format!("{}@{}:{}", c.user, c.hostname, c.port);
+        for j in c.jumps.iter().rev() {
+            s.push_str(&format!(" via {}@{}:{}", j.user, j.hostname, j.port));
+        }
+        s
     }
 
     fn manual_prefix(&self) -> String {
