@@ -241,3 +241,10 @@ fn the_host_key_algorithm_asked_for_follows_what_is_known() {
     );
     assert_eq!(order("", "cc-ci"), supported);
 }
+
+/// The name a key is looked up under, as `ssh-keyscan` and `ssh` write it.
+#[test]
+fn the_lookup_name_is_bracketed_only_off_port_22() {
+    assert_eq!(entry_name("cc-ci", 22), "cc-ci");
+    assert_eq!(entry_name("cc-ci", 2222), "[cc-ci]:2222");
+}
