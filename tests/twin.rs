@@ -1023,7 +1023,8 @@ struct Bastion {
 const BASTION_DIR: &str = "/run/witness-bastion";
 
 impl Bastion {
-    fn start() -> Bastion {
+    /// With a host key of each of `kinds` (`ssh-keygen -t`).
+    fn start(kinds: &[&str]) -> Bastion {
         // A free port on the loopback the twin shares with this machine.
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -1031,13 +1032,21 @@ impl Bastion {
             .unwrap()
             .port();
         let pool = SshPool::new(twin_ssh());
+        let host_keys: String = kinds
+            .iter()
+            .map(|k| format!("HostKey {BASTION_DIR}/host_{k}\n"))
+            .collect();
+        let keygen: String = kinds
+            .iter()
+            .map(|k| format!("/usr/bin/ssh-keygen -q -t {k} -N '' -f {BASTION_DIR}/host_{k}; "))
+            .collect();
         let config = format!(
-            "ListenAddress 127.0.0.1\nPort {port}\nHostKey {BASTION_DIR}/host_key\nPidFile {BASTION_DIR}/sshd.pid\nPermitRootLogin prohibit-password\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nUseDNS no\nAllowTcpForwarding yes\n"
+            "ListenAddress 127.0.0.1\nPort {port}\n{host_keys}PidFile {BASTION_DIR}/sshd.pid\nPermitRootLogin prohibit-password\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nUseDNS no\nAllowTcpForwarding yes\n"
         );
         let out = pool
             .exec(
                 &format!(
-                    "set -e; rm -rf {BASTION_DIR}; mkdir -p {BASTION_DIR}; /usr/bin/ssh-keygen -q -t ed25519 -N '' -f {BASTION_DIR}/host_key; printf '%s' '{config}' > {BASTION_DIR}/sshd_config; /usr/sbin/sshd -f {BASTION_DIR}/sshd_config"
+                    "set -e; rm -rf {BASTION_DIR}; mkdir -p {BASTION_DIR}; {keygen}printf '%s' '{config}' > {BASTION_DIR}/sshd_config; /usr/sbin/sshd -f {BASTION_DIR}/sshd_config"
                 ),
                 opts(30),
             )
@@ -1073,7 +1082,7 @@ fn a_jump_host_target_runs_m1_with_strict_host_keys_on_both_hops() {
     let TargetTransport::Ssh(direct) = tw.transport.clone() else {
         unreachable!("twin is an ssh target")
     };
-    let bastion = Bastion::start();
+    let bastion = Bastion::start(&["ed25519"]);
     let dir = tempfile::tempdir().unwrap();
     let kh = dir.path().join("known_hosts");
     let scan = Command::new("ssh-keyscan")
@@ -1192,6 +1201,250 @@ fn a_jump_host_target_runs_m1_with_strict_host_keys_on_both_hops() {
     assert!(text.contains("gate m1 on target jumped: PASSED"), "{text}");
 }
 
+/// An ssh_config alias for `port` on the loopback, with its own known_hosts files, and a targets
+/// file naming it: what OpenSSH's `ssh` and witness are both pointed at.
+struct Shape {
+    dir: tempfile::TempDir,
+}
+
+impl Shape {
+    fn new(port: u16) -> Shape {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path();
+        std::fs::write(
+            p.join("ssh_config"),
+            format!(
+                "Host shape\n  HostName 127.0.0.1\n  Port {port}\n  User root\n  IdentityFile {}\n  UserKnownHostsFile {}\n  GlobalKnownHostsFile {}\n  StrictHostKeyChecking yes\n  BatchMode yes\n",
+                twin_ssh().identity_files[0].display(),
+                p.join("user_known_hosts").display(),
+                p.join("global_known_hosts").display()
+            ),
+        )
+        .unwrap();
+        std::fs::write(
+            p.join("targets.toml"),
+            format!(
+                "[targets.shape]\nssh = \"shape\"\nssh_config = \"{}\"\n",
+                p.join("ssh_config").display()
+            ),
+        )
+        .unwrap();
+        Shape { dir }
+    }
+
+    fn write(&self, user: &str, global: &str, hash: bool) {
+        let p = self.dir.path();
+        std::fs::write(p.join("user_known_hosts"), user).unwrap();
+        std::fs::write(p.join("global_known_hosts"), global).unwrap();
+        if hash {
+            let out = Command::new("ssh-keygen")
+                .args(["-q", "-H", "-f"])
+                .arg(p.join("user_known_hosts"))
+                .output()
+                .unwrap();
+            assert!(out.status.success());
+        }
+    }
+
+    /// OpenSSH's verdict: does `ssh shape true` get in?
+    fn openssh(&self) -> Result<(), String> {
+        let out = Command::new("ssh")
+            .arg("-F")
+            .arg(self.dir.path().join("ssh_config"))
+            // SHAPE_DEBUG=1: OpenSSH says which line it found (`ssh -v`).
+            .args(if std::env::var_os("SHAPE_DEBUG").is_some() {
+                &["-v", "shape", "true"][..]
+            } else {
+                &["shape", "true"][..]
+            })
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        if std::env::var_os("SHAPE_DEBUG").is_some() {
+            eprintln!("{}", String::from_utf8_lossy(&out.stderr));
+        }
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(String::from_utf8_lossy(&out.stderr).into_owned())
+        }
+    }
+
+    /// witness's verdict, and the key type it verified.
+    fn witness(&self) -> Result<String, String> {
+        let t = target::load(self.dir.path(), "shape").map_err(|e| e.to_string())?;
+        let TargetTransport::Ssh(c) = t.transport else {
+            unreachable!()
+        };
+        let pool = SshPool::new(c);
+        pool.check().map_err(|e| e.to_string())?;
+        Ok(pool.verified_host_key().unwrap_or_default())
+    }
+}
+
+/// The key part (`type base64`) of each line `ssh-keyscan` prints for `port`, by type.
+fn scanned(port: u16) -> Vec<(String, String)> {
+    let scan = Command::new("ssh-keyscan")
+        .args(["-p", &port.to_string(), "127.0.0.1"])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&scan.stdout)
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| {
+            let mut f = l.split_whitespace().skip(1);
+            let (kind, b64) = (f.next()?, f.next()?);
+            Some((kind.to_string(), format!("{kind} {b64}")))
+        })
+        .collect()
+}
+
+/// known_hosts shapes against a real sshd (the bastion, with an ed25519 and an ECDSA host key):
+/// for each, OpenSSH's own `ssh` (StrictHostKeyChecking yes) and witness agree on getting in or
+/// being refused, and witness's refusal names what OpenSSH's reading of the file says.
+fn known_hosts_shapes_are_judged_as_openssh_judges_them() {
+    let bastion = Bastion::start(&["ed25519", "ecdsa"]);
+    let port = bastion.port;
+    let keys = scanned(port);
+    let key = |kind: &str| {
+        keys.iter()
+            .find(|(k, _)| k == kind)
+            .map(|(_, line)| line.clone())
+            .unwrap_or_else(|| panic!("no {kind} key scanned: {keys:?}"))
+    };
+    let (ed, ec) = (key("ssh-ed25519"), key("ecdsa-sha2-nistp256"));
+    let other = {
+        let dir = tempfile::tempdir().unwrap();
+        let st = Command::new("ssh-keygen")
+            .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+            .arg(dir.path().join("k"))
+            .status()
+            .unwrap();
+        assert!(st.success());
+        let text = std::fs::read_to_string(dir.path().join("k.pub")).unwrap();
+        text.split_whitespace()
+            .take(2)
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let name = format!("[127.0.0.1]:{port}");
+    let shape = Shape::new(port);
+    // (what, user file, global file, hashed, gets in, what witness's refusal says)
+    let cases: Vec<(&str, String, String, bool, bool, &str)> = vec![
+        (
+            "bracketed name, ed25519 only: ed25519 is asked for first",
+            format!("{name} {ed}\n"),
+            String::new(),
+            false,
+            true,
+            "",
+        ),
+        (
+            "bracketed name, ECDSA only",
+            format!("{name} {ec}\n"),
+            String::new(),
+            false,
+            true,
+            "",
+        ),
+        (
+            "hashed",
+            format!("{name} {ed}\n"),
+            String::new(),
+            true,
+            true,
+            "",
+        ),
+        // OpenSSH looks again without the port ("checking without port identifier"): the same
+        // key under the bare name is accepted, another key there is not.
+        (
+            "a plain host entry with the same key, another port",
+            format!("127.0.0.1 {ed}\n"),
+            String::new(),
+            false,
+            true,
+            "",
+        ),
+        (
+            "a plain host entry with another key, another port",
+            format!("127.0.0.1 {other}\n"),
+            String::new(),
+            false,
+            false,
+            "is NOT in",
+        ),
+        (
+            "wildcard",
+            format!("[127.0.0.?]:{port} {ed}\n"),
+            String::new(),
+            false,
+            true,
+            "",
+        ),
+        (
+            "negated",
+            format!("[127.0.0.*]:{port},!{name} {ed}\n"),
+            String::new(),
+            false,
+            false,
+            "is NOT in",
+        ),
+        (
+            "the global file only",
+            String::new(),
+            format!("{name} {ed}\n"),
+            false,
+            true,
+            "",
+        ),
+        (
+            "revoked with a plain entry for the same key",
+            format!("{name} {ed}\n@revoked * {ed}\n"),
+            String::new(),
+            false,
+            false,
+            "user_known_hosts:2. Refusing",
+        ),
+        (
+            "changed",
+            format!("{name} {other}\n"),
+            String::new(),
+            false,
+            false,
+            "CHANGED",
+        ),
+        (
+            "trusted only through @cert-authority",
+            format!("@cert-authority {name} {other}\n"),
+            String::new(),
+            false,
+            false,
+            "trusted only through `@cert-authority` at",
+        ),
+    ];
+    for (what, user, global, hash, gets_in, says) in cases {
+        shape.write(&user, &global, hash);
+        let theirs = shape.openssh();
+        let ours = shape.witness();
+        assert_eq!(
+            ours.is_ok(),
+            theirs.is_ok(),
+            "{what}: witness {ours:?}, OpenSSH {theirs:?}"
+        );
+        assert_eq!(ours.is_ok(), gets_in, "{what}: {ours:?}");
+        match ours {
+            Ok(verified) if what.contains("ECDSA") => {
+                assert!(
+                    verified.contains("ecdsa-sha2-nistp256"),
+                    "{what}: {verified}"
+                )
+            }
+            Ok(verified) => assert!(verified.contains("ssh-ed25519"), "{what}: {verified}"),
+            Err(e) => assert!(e.contains(says), "{what}: {e}"),
+        }
+    }
+}
+
 /// libtest's own runner, so a test that cannot run here is reported ignored, with why,
 /// never `ok`.
 fn main() -> std::process::ExitCode {
@@ -1237,6 +1490,10 @@ fn main() -> std::process::ExitCode {
             (
                 "changed_host_key_is_refused",
                 changed_host_key_is_refused as fn(),
+            ),
+            (
+                "known_hosts_shapes_are_judged_as_openssh_judges_them",
+                known_hosts_shapes_are_judged_as_openssh_judges_them as fn(),
             ),
             (
                 "a_jump_host_target_runs_m1_with_strict_host_keys_on_both_hops",

@@ -1,6 +1,7 @@
-//! known_hosts as OpenSSH reads it (`hostfile.c`, `match.c`): the user's files and the global
-//! ones, hashed names (`|1|salt|hash`, HMAC-SHA1), pattern lists with `*`, `?` and `!`,
-//! `[host]:port` only off port 22, `@revoked` and `@cert-authority` markers.
+//! known_hosts as OpenSSH reads it (`hostfile.c`, `match.c`, `sshconnect.c`): the user's files
+//! and the global ones, hashed names (`|1|salt|hash`, HMAC-SHA1), pattern lists with `*`, `?`
+//! and `!`, `[host]:port` off port 22 (and OpenSSH's second look at the bare `host` for the
+//! same key), `@revoked` and `@cert-authority` markers.
 //!
 //! Lines are parsed by `ssh-key`'s `known_hosts` module; only the matching of a name against
 //! a line's patterns is done here, because that crate parses and does not match. A line that
@@ -110,6 +111,14 @@ pub(crate) fn judge(lines: &[Line], offered: &PublicKey) -> Verdict {
         return Verdict::CertificateOnly(l);
     }
     Verdict::Unknown
+}
+
+/// OpenSSH's second look (`check_host_key`, "checking without port identifier"): a host off
+/// port 22, without `HostKeyAlias`, that no line answers for under `[host]:port` is accepted
+/// when a line for the bare `host` holds this very key; any other answer leaves it unknown
+/// (a different key there is not a change of this host's key).
+pub(crate) fn known_without_port(files: &[PathBuf], host: &str, offered: &PublicKey) -> bool {
+    lines_for(files, host).is_ok_and(|lines| matches!(judge(&lines, offered), Verdict::Known))
 }
 
 fn same_key(l: &Line, offered: &PublicKey) -> bool {

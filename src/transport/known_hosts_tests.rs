@@ -150,16 +150,23 @@ fn a_revoked_key_is_refused_whatever_else_says() {
     assert!(matches!(judged(&[file], "cc-ci", &k), Verdict::Known));
 }
 
+/// Under `[host]:2222` a plain `host` line does not answer (as `ssh-keygen -F` finds); OpenSSH's
+/// second look without the port accepts it only when it holds the very key offered.
 #[test]
-fn a_plain_entry_does_not_answer_for_another_port() {
+fn a_plain_entry_answers_for_another_port_only_with_the_same_key() {
     let keys = Keys::new();
-    let k = keys.make("k", "ed25519");
+    let (k, other) = (keys.make("k", "ed25519"), keys.make("other", "ed25519"));
     let file = keys.file("kh", &format!("cc-ci {k}\n"));
+    let files = std::slice::from_ref(&file);
     assert!(matches!(
-        judged(std::slice::from_ref(&file), "[cc-ci]:2222", &k),
+        judged(files, "[cc-ci]:2222", &k),
         Verdict::Unknown
     ));
-    assert!(matches!(judged(&[file], "cc-ci", &k), Verdict::Known));
+    assert!(known_without_port(files, "cc-ci", &public(&k)));
+    assert!(!known_without_port(files, "cc-ci", &public(&other)));
+    let revoked = keys.file("kh2", &format!("cc-ci {k}\n@revoked cc-ci {k}\n"));
+    assert!(!known_without_port(&[revoked], "cc-ci", &public(&k)));
+    assert!(matches!(judged(files, "cc-ci", &k), Verdict::Known));
 }
 
 /// The global file is read after the user's (missing user files are no entries, as with

@@ -181,7 +181,7 @@ impl SshPool {
     }
 
     /// The host key verified against known_hosts on the last connect (`SHA256:… (type)`).
-    pub(crate) fn verified_host_key(&self) -> Option<String> {
+    pub fn verified_host_key(&self) -> Option<String> {
         self.verified
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -564,8 +564,14 @@ fn verify_host_key(
         .first()
         .map(|f| f.display().to_string())
         .unwrap_or_else(|| "~/.ssh/known_hosts".into());
+    let second_look = || {
+        hop.host_key_alias.is_none()
+            && hop.port != 22
+            && known_hosts::known_without_port(&hop.known_hosts_files(), &hop.hostname, &offered)
+    };
     match known_hosts::judge(lines, &offered) {
         Verdict::Known => Ok(format!("{fingerprint} ({key_type})")),
+        Verdict::Unknown if second_look() => Ok(format!("{fingerprint} ({key_type})")),
         Verdict::Revoked(l) => Err(TransportError::RevokedHostKey {
             host: hop.label.clone(),
             key,
