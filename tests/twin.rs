@@ -1018,9 +1018,9 @@ fn m1_whose_facts_do_not_evaluate_is_not_witnessed() {
 struct Bastion {
     pool: SshPool,
     port: u16,
+    /// Its directory in the twin, one per bastion: tests run in parallel.
+    dir: String,
 }
-
-const BASTION_DIR: &str = "/run/witness-bastion";
 
 impl Bastion {
     /// With a host key of each of `kinds` (`ssh-keygen -t`).
@@ -1032,21 +1032,22 @@ impl Bastion {
             .unwrap()
             .port();
         let pool = SshPool::new(twin_ssh());
+        let dir = format!("/run/witness-bastion-{port}");
         let host_keys: String = kinds
             .iter()
-            .map(|k| format!("HostKey {BASTION_DIR}/host_{k}\n"))
+            .map(|k| format!("HostKey {dir}/host_{k}\n"))
             .collect();
         let keygen: String = kinds
             .iter()
-            .map(|k| format!("/usr/bin/ssh-keygen -q -t {k} -N '' -f {BASTION_DIR}/host_{k}; "))
+            .map(|k| format!("/usr/bin/ssh-keygen -q -t {k} -N '' -f {dir}/host_{k}; "))
             .collect();
         let config = format!(
-            "ListenAddress 127.0.0.1\nPort {port}\n{host_keys}PidFile {BASTION_DIR}/sshd.pid\nPermitRootLogin prohibit-password\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nUseDNS no\nAllowTcpForwarding yes\n"
+            "ListenAddress 127.0.0.1\nPort {port}\n{host_keys}PidFile {dir}/sshd.pid\nPermitRootLogin prohibit-password\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nUseDNS no\nAllowTcpForwarding yes\n"
         );
         let out = pool
             .exec(
                 &format!(
-                    "set -e; rm -rf {BASTION_DIR}; mkdir -p {BASTION_DIR}; {keygen}printf '%s' '{config}' > {BASTION_DIR}/sshd_config; /usr/sbin/sshd -f {BASTION_DIR}/sshd_config"
+                    "set -e; rm -rf {dir}; mkdir -p {dir}; {keygen}printf '%s' '{config}' > {dir}/sshd_config; /usr/sbin/sshd -f {dir}/sshd_config"
                 ),
                 opts(30),
             )
@@ -1060,14 +1061,14 @@ impl Bastion {
             );
             std::thread::sleep(Duration::from_millis(100));
         }
-        Bastion { pool, port }
+        Bastion { pool, port, dir }
     }
 }
 
 impl Drop for Bastion {
     fn drop(&mut self) {
         let _ = self.pool.exec(
-            &format!("kill $(cat {BASTION_DIR}/sshd.pid); rm -rf {BASTION_DIR}"),
+            &format!("kill $(cat {0}/sshd.pid); rm -rf {0}", self.dir),
             opts(10),
         );
     }

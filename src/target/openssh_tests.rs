@@ -350,3 +350,27 @@ fn jump_specs_parse_as_openssh_writes_them() {
     assert_eq!(Hop::parse("me@"), None);
     assert_eq!(Hop::parse("bastion:port"), None);
 }
+
+/// No `ssh_config` in targets.toml: no `-F`, so OpenSSH reads what it always reads (the user's
+/// `~/.ssh/config`, then `/etc/ssh/ssh_config`), and witness ends where `ssh -G` on this
+/// machine ends, whatever those files say.
+#[test]
+fn without_a_file_the_users_and_the_system_config_decide() {
+    let resolved = Resolver {
+        target: "t",
+        config: None,
+        connect_timeout: Duration::from_secs(10),
+    }
+    .resolve("witness-no-such-alias", None, None)
+    .unwrap();
+    let out = Command::new("ssh")
+        .args(["-G", "witness-no-such-alias"])
+        .output()
+        .unwrap();
+    let mut g = BTreeMap::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let (k, v) = line.split_once(' ').unwrap_or((line, ""));
+        g.entry(k.to_string()).or_insert_with(|| v.to_string());
+    }
+    assert_same_as_openssh(&resolved, &g);
+}
