@@ -1076,8 +1076,8 @@ impl Drop for Bastion {
 
 /// A jump-host target: the twin behind a bastion (a second sshd on loopback), reached through
 /// `ProxyJump` as `ssh -G` resolves it, with strict host keys on both hops. OpenSSH's own `ssh`
-/// goes the same way; witness is refused when either hop's key is not known; gate M1 runs
-/// through the bastion and ends PASSED.
+/// goes the same way; witness is refused when either hop's key is not known; two hops work
+/// too; gate M1 runs through the bastion and ends PASSED.
 fn a_jump_host_target_runs_m1_with_strict_host_keys_on_both_hops() {
     let tw = twin();
     let TargetTransport::Ssh(direct) = tw.transport.clone() else {
@@ -1170,6 +1170,64 @@ fn a_jump_host_target_runs_m1_with_strict_host_keys_on_both_hops() {
     );
     let theirs = String::from_utf8_lossy(&ssh.stdout).trim().to_string();
     assert_eq!(connect().unwrap(), theirs);
+    // Two hops (`ProxyJump bastion,second`): each a session over the one before, each key checked.
+    let second = Bastion::start(&["ed25519"]);
+    let second_keys = String::from_utf8_lossy(
+        &Command::new("ssh-keyscan")
+            .args(["-p", &second.port.to_string(), "127.0.0.1"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .into_owned();
+    let two_hops = dir.path().join("two_hops.toml");
+    std::fs::write(
+        &two_hops,
+        std::fs::read_to_string(&targets)
+            .unwrap()
+            .replace("[targets.jumped", "[targets.two-hops")
+            .replace("\"cc-ci-jumped\"", "\"cc-ci-two-hops\""),
+    )
+    .unwrap();
+    let mut cfg = std::fs::read_to_string(&config).unwrap();
+    cfg = format!(
+        "Host second\n  HostName 127.0.0.1\n  Port {}\n  User root\nHost cc-ci-two-hops\n  HostName {}\n  Port {}\n  User root\n  ProxyJump bastion,second\n{cfg}",
+        second.port, direct.hostname, direct.port
+    );
+    std::fs::write(&config, cfg).unwrap();
+    let two = |known: &str| -> Result<String, String> {
+        std::fs::write(&kh, known).unwrap();
+        let t =
+            target::load_with(&root(), "two-hops", Some(&two_hops)).map_err(|e| e.to_string())?;
+        let TargetTransport::Ssh(c) = t.transport else {
+            unreachable!()
+        };
+        assert_eq!(
+            c.jumps.iter().map(|j| j.port).collect::<Vec<_>>(),
+            [bastion.port, second.port]
+        );
+        let out = SshPool::new(c)
+            .exec("hostname", opts(20))
+            .map_err(|e| e.to_string())?;
+        Ok(out.stdout.text().trim().to_string())
+    };
+    let e = two(&format!("{twin_keys}{bastion_keys}")).unwrap_err();
+    assert!(e.contains("host key of second is NOT in"), "{e}");
+    let ours = two(&format!("{twin_keys}{bastion_keys}{second_keys}")).unwrap();
+    let ssh = Command::new("ssh")
+        .arg("-F")
+        .arg(&config)
+        .args(["cc-ci-two-hops", "hostname"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        ssh.status.success(),
+        "OpenSSH: {}",
+        String::from_utf8_lossy(&ssh.stderr)
+    );
+    assert_eq!(ours, String::from_utf8_lossy(&ssh.stdout).trim());
+    drop(second);
     // The gate, through the bastion. Evidence for this target is new and stays unwritten
     // (INSTA_UPDATE=no): the verdict comes from the claims.
     let state = dir.path().join("state");
