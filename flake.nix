@@ -39,7 +39,8 @@
 
       # The nightly gate on the host it judges (the same unit as packaging/nightly/, which
       # `cargo xtask nightly-check` tests in the twin): read-only gate runs on a timer; a red
-      # gate leaves witness-nightly.service `failed`; reports in /var/lib/witness.
+      # gate leaves witness-nightly.service `failed`; reports in /var/lib/witness, each run's
+      # attestation signed with the nightly's own key (`signingKey`, below).
       nixosModules.nightly = { config, lib, pkgs, ... }:
         let
           cfg = config.services.witness-nightly;
@@ -86,6 +87,21 @@
               default = 14;
               description = "Runs kept per gate and target under /var/lib/witness/history (older ones pruned).";
             };
+            signingKey = lib.mkOption {
+              type = lib.types.nullOr lib.types.str;
+              default = null;
+              example = "/etc/ssh/ssh_host_ed25519_key";
+              description = ''
+                The key each run's in-toto attestation (attestation.dsse.json beside report.json) is
+                signed with, as WITNESS_SIGNING_KEY takes it: a private key file (the host key
+                works: the unit runs as root), a public key file whose private half is in
+                ssh-agent, or key::<type> <base64>. null: the nightly's own ed25519 key,
+                /var/lib/witness/signing-key, made on the first run; each run prints the
+                allowed_signers line that trusts it (`journalctl -u witness-nightly`), and
+                `witness verify <report dir> --allowed-signers FILE` checks a run with it.
+                Signatures are SSHSIG (ssh-keygen -Y sign), namespace "witness".
+              '';
+            };
             textfileDir = lib.mkOption {
               type = lib.types.str;
               default = "/var/lib/witness";
@@ -102,8 +118,9 @@
               description = "witness: nightly gate run (read-only milestone claims)";
               after = [ "network-online.target" ];
               wants = [ "network-online.target" ];
-              # The scenarios run what an operator's shell would: nix, git, systemctl.
-              path = [ config.nix.package pkgs.git pkgs.bash pkgs.coreutils pkgs.gnugrep pkgs.gnused config.systemd.package "/run/current-system/sw" ];
+              # The scenarios run what an operator's shell would: nix, git, systemctl; ssh-keygen
+              # (openssh) signs the attestations.
+              path = [ config.nix.package pkgs.git pkgs.bash pkgs.coreutils pkgs.gnugrep pkgs.gnused config.systemd.package pkgs.openssh "/run/current-system/sw" ];
               environment = {
                 WITNESS_ROOT = "${root}";
                 WITNESS_BIN = "${cfg.package}/bin/witness";
@@ -114,6 +131,8 @@
                 WITNESS_TEXTFILE_DIR = cfg.textfileDir;
                 INSTA_UPDATE = "no";
                 CI = "true";
+              } // lib.optionalAttrs (cfg.signingKey != null) {
+                WITNESS_SIGNING_KEY = cfg.signingKey;
               };
               serviceConfig = {
                 Type = "oneshot";

@@ -71,6 +71,10 @@ pub const ENV_VARS: &[(&str, &str)] = &[
         "where locks, per-run state and reports go (default target/witness)",
     ),
     (
+        "WITNESS_SIGNING_KEY",
+        "sign the run's attestation: an SSH private key file, a public key file whose private half is in ssh-agent, or key::<type> <base64> (as git's user.signingkey)",
+    ),
+    (
         "WITNESS_RUN_ID",
         "one gate run across processes (nextest's NEXTEST_RUN_ID wins)",
     ),
@@ -120,6 +124,79 @@ fn number(name: &'static str) -> Result<Option<usize>, ConfigError> {
             accepted: "a whole number".into(),
         }),
         Err(_) => Ok(None),
+    }
+}
+
+/// The SSH key types `ssh-keygen -Y sign` signs with (OpenSSH 8.x and later), as a public key
+/// line names them.
+const KEY_TYPES: &[&str] = &[
+    "ssh-ed25519",
+    "ssh-rsa",
+    "ecdsa-sha2-nistp256",
+    "ecdsa-sha2-nistp384",
+    "ecdsa-sha2-nistp521",
+    "sk-ssh-ed25519@openssh.com",
+    "sk-ecdsa-sha2-nistp256@openssh.com",
+];
+
+/// What `WITNESS_SIGNING_KEY` accepts, as its error says.
+const SIGNING_KEY_FORMS: &str = "an existing SSH private key file, a public key file whose private half is in ssh-agent, \
+     or key::<type> <base64> for a key in ssh-agent (as git's user.signingkey)";
+
+/// The key a run signs its attestation with (`WITNESS_SIGNING_KEY`), as git's
+/// `user.signingkey` takes one for SSH signing. Only where the key is: its private half never
+/// passes through witness (`ssh-keygen -Y sign` reads the file, or asks ssh-agent).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SigningKey {
+    /// A private key file, or a public key file whose private half ssh-agent holds.
+    File(PathBuf),
+    /// `key::<type> <base64>`: a public key literal whose private half ssh-agent holds.
+    Agent(String),
+}
+
+impl SigningKey {
+    /// Parse a `WITNESS_SIGNING_KEY` value: `key::` and a public key line, or a path to an
+    /// existing file (`~/` is the home directory, as git reads it).
+    fn parse(value: &str) -> Result<Self, ConfigError> {
+        let refuse = || ConfigError {
+            name: "WITNESS_SIGNING_KEY",
+            value: value.to_string(),
+            accepted: SIGNING_KEY_FORMS.into(),
+        };
+        if let Some(literal) = value.strip_prefix("key::") {
+            let mut words = literal.split_whitespace();
+            let (Some(kind), Some(blob)) = (words.next(), words.next()) else {
+                return Err(refuse());
+            };
+            use base64::Engine as _;
+            let decodes = base64::engine::general_purpose::STANDARD
+                .decode(blob)
+                .is_ok();
+            return if KEY_TYPES.contains(&kind) && decodes {
+                Ok(SigningKey::Agent(format!("{kind} {blob}")))
+            } else {
+                Err(refuse())
+            };
+        }
+        let path = match value.strip_prefix("~/") {
+            Some(rest) => std::env::var_os("HOME")
+                .map(|h| PathBuf::from(h).join(rest))
+                .ok_or_else(refuse)?,
+            None => PathBuf::from(value),
+        };
+        if path.is_file() {
+            Ok(SigningKey::File(path))
+        } else {
+            Err(refuse())
+        }
+    }
+
+    /// Where the key is, for a person (never the key's secret: there is none here).
+    pub fn describe(&self) -> String {
+        match self {
+            SigningKey::File(p) => p.display().to_string(),
+            SigningKey::Agent(k) => format!("key::{k} (in ssh-agent)"),
+        }
     }
 }
 
@@ -175,6 +252,9 @@ pub struct RunConfig {
     /// `WITNESS_ALL_STEPS=1|true|yes`: a scenario's steps after a failed one still run, so
     /// each is judged (the sabotage matrix's mode; the verdict is the same).
     pub all_steps: bool,
+    /// `WITNESS_SIGNING_KEY`: the key the run's in-toto attestation is signed with (a DSSE
+    /// envelope beside report.json); unset: the attestation is written unsigned, and said so.
+    pub signing_key: Option<SigningKey>,
 }
 
 impl RunConfig {
@@ -224,6 +304,9 @@ impl RunConfig {
                 number("WITNESS_LOCK_WAIT")?.map_or(7200, |n| n as u64),
             ),
             all_steps: flag("WITNESS_ALL_STEPS")?,
+            signing_key: var("WITNESS_SIGNING_KEY")
+                .map(|v| SigningKey::parse(&v))
+                .transpose()?,
         })
     }
 
@@ -246,6 +329,7 @@ impl RunConfig {
             target_explicit: true,
             lock_wait: std::time::Duration::from_secs(7200),
             all_steps: false,
+            signing_key: None,
         }
     }
 
@@ -271,4 +355,43 @@ fn new_run_id() -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
     format!("{}-{}", now.as_millis(), std::process::id())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `WITNESS_SIGNING_KEY` takes what git's `user.signingkey` takes for SSH; anything else
+    /// is refused naming the variable and the forms, never read as "unsigned".
+    #[test]
+    fn a_signing_key_is_a_file_or_an_agent_key_literal() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join("id_ed25519");
+        std::fs::write(&key, "not read here").unwrap();
+        assert_eq!(
+            SigningKey::parse(key.to_str().unwrap()),
+            Ok(SigningKey::File(key.clone()))
+        );
+        assert_eq!(
+            SigningKey::parse("key::ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGwBkivAPM1v alice"),
+            Ok(SigningKey::Agent(
+                "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGwBkivAPM1v".into()
+            ))
+        );
+        for bad in [
+            "/nonexistent/id_ed25519",
+            "key::ssh-ed25519",
+            "key::ssh-dss AAAAB3NzaC1kc3M=",
+            "key::ssh-ed25519 not*base64",
+        ] {
+            let e = SigningKey::parse(bad).unwrap_err();
+            assert_eq!(e.name, "WITNESS_SIGNING_KEY");
+            assert!(
+                e.to_string().starts_with(&format!(
+                    "WITNESS_SIGNING_KEY={bad:?} is not an accepted value (accepted: an existing SSH private key file"
+                )),
+                "{e}"
+            );
+        }
+    }
 }

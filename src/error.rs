@@ -652,6 +652,115 @@ impl ReportError {
     }
 }
 
+/// An attestation that could not be made or checked (`gate_report::attest`): the run's
+/// in-toto Statement, its DSSE envelope, the SSH signature over it.
+#[derive(Debug, Error)]
+pub enum AttestError {
+    #[error("cannot {action} {}", path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot write {} as JSON", path.display())]
+    Json {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    /// OpenSSH's `ssh-keygen` signs and verifies; without it nothing can be checked.
+    #[error("cannot run ssh-keygen (OpenSSH's, looked up on PATH)")]
+    SshKeygen(#[source] std::io::Error),
+    /// `key` says where the key is (a path, or `key::…` in ssh-agent), never the key itself.
+    #[error("ssh-keygen -Y sign with {key} failed: {stderr}")]
+    Sign { key: String, stderr: String },
+    #[error(
+        "ssh-keygen -Y sign with {key} did not finish within {secs} s (a passphrase or a confirmation asked for? use ssh-agent, or a key without one)"
+    )]
+    SignTimeout { key: String, secs: u64 },
+    #[error("ssh-keygen -Y {mode} failed: {stderr}")]
+    Keygen { mode: &'static str, stderr: String },
+    #[error("{} is not a DSSE envelope", file.display())]
+    NotAnEnvelope {
+        file: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The check ran and says no: a gate's "broken", exit 1.
+    #[error("{}: {problem}", file.display())]
+    Rejected { file: PathBuf, problem: Rejection },
+}
+
+impl AttestError {
+    /// The attestation was checked and is not valid (exit 1), as opposed to "could not check".
+    pub fn is_rejection(&self) -> bool {
+        matches!(self, AttestError::Rejected { .. })
+    }
+}
+
+/// A signature whose key is allowed but which does not match the envelope's payload.
+#[derive(Debug, Error)]
+#[error(
+    "signature {index}, by {principal} (key {fingerprint}), does not match the payload (sha256 {payload_sha256}, {len} bytes): the payload or the signature was changed after signing{beside} (ssh-keygen: {stderr})"
+)]
+pub struct Mismatch {
+    /// What the Statement file beside the envelope, if any, says of the payload: `; the
+    /// payload differs from …` or `; the payload is … beside it, so the signature is what changed`.
+    pub(crate) beside: String,
+    pub(crate) index: usize,
+    pub(crate) principal: String,
+    pub(crate) fingerprint: String,
+    pub(crate) payload_sha256: String,
+    pub(crate) len: usize,
+    pub(crate) stderr: String,
+}
+
+/// Why an envelope is not a valid signed witness attestation.
+#[derive(Debug, Error)]
+pub enum Rejection {
+    #[error("its payloadType is `{found}`, not `{expected}`")]
+    PayloadType {
+        found: String,
+        expected: &'static str,
+    },
+    #[error("it has no signature")]
+    NoSignature,
+    #[error("its {field} is not base64 (standard or URL-safe)")]
+    Base64 {
+        field: String,
+        #[source]
+        source: base64::DecodeError,
+    },
+    #[error("signature {index} is not an SSH signature (SSHSIG): {why}")]
+    NotSshsig { index: usize, why: &'static str },
+    #[error(
+        "signature {index} was made with key {fingerprint}, which no line of {} allows (the envelope's keyid says {keyid}): the signature was changed, or its key is not one you trust",
+        allowed.display()
+    )]
+    UnknownKey {
+        index: usize,
+        fingerprint: String,
+        keyid: String,
+        allowed: PathBuf,
+    },
+    #[error("{0}")]
+    BadSignature(Box<Mismatch>),
+    #[error("the signed payload is not an in-toto Statement")]
+    NotAStatement(#[source] serde_json::Error),
+    #[error("the signed statement is `{found}`, not `{expected}`")]
+    StatementType {
+        found: String,
+        expected: &'static str,
+    },
+    #[error(
+        "report.json has sha256 {actual}, the report the attestation signed had {signed}: the report was changed, or is another run's"
+    )]
+    ReportNotSigned { actual: String, signed: String },
+    #[error("no signed attestation beside it ({expected} is missing)")]
+    NotSigned { expected: &'static str },
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

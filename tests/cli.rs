@@ -145,6 +145,7 @@ fn the_nightly_runner_keeps_the_last_reports_and_writes_the_textfile() {
             .env_remove("WITNESS_RUN_ID")
             .env_remove("WITNESS_ALLOW_MUTATION")
             .env_remove("WITNESS_EVIDENCE")
+            .env_remove("WITNESS_SIGNING_KEY")
             .output()
             .unwrap()
     };
@@ -159,10 +160,44 @@ fn the_nightly_runner_keeps_the_last_reports_and_writes_the_textfile() {
     };
     let first = nightly();
     assert_eq!(code(&first), 1, "a red gate fails the unit: {first:?}");
+    // The nightly signs with a key of its own, made on its first run, and says the
+    // allowed_signers line that trusts it; a run verifies against that line.
+    let said = String::from_utf8_lossy(&first.stdout);
+    let line = said
+        .lines()
+        .find_map(|l| l.split("add to allowed_signers: ").nth(1))
+        .unwrap_or_else(|| panic!("no allowed_signers line in:\n{said}"));
+    assert!(said.contains("made the signing key"), "{said}");
+    assert!(
+        line.starts_with("witness-nightly namespaces=\"witness\" ssh-ed25519 "),
+        "{line}"
+    );
+    let allowed = r.join("allowed_signers");
+    std::fs::write(&allowed, format!("{line}\n")).unwrap();
+    let o = witness(
+        &r,
+        &[
+            "verify",
+            state.join("g@here").to_str().unwrap(),
+            "--allowed-signers",
+            allowed.to_str().unwrap(),
+        ],
+    );
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(code(&o), 0, "{out}");
+    assert!(
+        out.contains("signed by witness-nightly (ssh-ed25519 key SHA256:"),
+        "{out}"
+    );
     let oldest = runs("g");
     assert_eq!(oldest.len(), 1);
     for _ in 0..2 {
-        nightly();
+        let again = nightly();
+        let said = String::from_utf8_lossy(&again.stdout);
+        assert!(
+            !said.contains("made the signing key"),
+            "one key, kept: {said}"
+        );
     }
     let kept = runs("g");
     assert_eq!(kept.len(), 2, "{kept:?}");
@@ -247,6 +282,8 @@ fn help_typos_bad_values_and_a_closed_pipe() {
         ("WITNESS_ALLOW_MUTATION", "on"),
         ("WITNESS_EVIDENCE", "STRICT"),
         ("WITNESS_OUTPUT_LIMIT", "16M"),
+        ("WITNESS_SIGNING_KEY", "/nonexistent/id_ed25519"),
+        ("WITNESS_SIGNING_KEY", "key::ssh-ed25519"),
     ] {
         let o = Command::new(env!("CARGO_BIN_EXE_witness"))
             .arg("g")

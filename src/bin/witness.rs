@@ -6,14 +6,19 @@
 //!   `WITNESS_ROOT`, `WITNESS_TARGET`, `WITNESS_TARGETS`, …).
 //! - `witness check [gate…]`: every scenario loaded and validated offline against the
 //!   target's variables; connects to nothing.
-//! - `witness diff A B`: do two gate runs agree (their `report.json`)?
+//! - `witness diff A B [--allowed-signers FILE [--require-signed]]`: do two gate runs agree
+//!   (their `report.json`)? With allowed signers, each side's signed attestation is checked
+//!   and its signer named.
+//! - `witness verify ENVELOPE --allowed-signers FILE`: a run's signed attestation checked
+//!   cold: who signed it, what it says, and whether this checkout's scenario files are the
+//!   ones the run used.
 //! - `witness schema scenario|report`: the JSON Schema of scenario files or of
 //!   `report.json` (what `schemas/*.schema.json` hold).
 //! - `witness metrics REPORT…`: the runs as a node_exporter textfile (the nightly unit's).
 //! - `witness --version`.
 //!
-//! Exit statuses: 0 the claims hold (or: checked, agree), 1 a claim is broken (a check
-//! failed, the runs disagree), 2 could not witness (an error, a refusal, an unusable
+//! Exit statuses: 0 the claims hold (or: checked, agree, verified), 1 a claim is broken (a
+//! check failed, the runs disagree, the attestation is not verified), 2 could not witness (an error, a refusal, an unusable
 //! target, an unreadable report), 64 usage.
 
 use std::ffi::OsString;
@@ -46,7 +51,26 @@ enum Command {
         gates: Vec<String>,
     },
     /// Do two gate runs agree? (their report.json files, or the directories holding them)
-    Diff { a: PathBuf, b: PathBuf },
+    Diff {
+        a: PathBuf,
+        b: PathBuf,
+        /// Check each side's signed attestation (attestation.dsse.json beside its report.json)
+        /// against this OpenSSH allowed_signers file, and name its signer
+        #[arg(long, value_name = "FILE")]
+        allowed_signers: Option<PathBuf>,
+        /// Both sides must be signed by an allowed key, for that very report.json (else exit 1)
+        #[arg(long, requires = "allowed_signers")]
+        require_signed: bool,
+    },
+    /// Check a run's signed attestation: its signature (OpenSSH, against allowed_signers),
+    /// who signed it, and whether this checkout's scenario files are the ones it used
+    Verify {
+        /// The DSSE envelope (attestation.dsse.json), or the report directory holding it
+        envelope: PathBuf,
+        /// OpenSSH allowed_signers file: `<principal> [namespaces="witness"] <key type> <base64>`
+        #[arg(long, value_name = "FILE", required = true)]
+        allowed_signers: PathBuf,
+    },
     /// The JSON Schema of scenario files or of report.json
     Schema {
         #[arg(value_enum)]
@@ -92,7 +116,16 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Check { gates } => check(&gates),
-        Command::Diff { a, b } => diff(&a, &b),
+        Command::Diff {
+            a,
+            b,
+            allowed_signers,
+            require_signed,
+        } => diff(&a, &b, allowed_signers.as_deref(), require_signed),
+        Command::Verify {
+            envelope,
+            allowed_signers,
+        } => verify(&envelope, &allowed_signers),
         Command::Schema { kind } => schema(kind),
         Command::Metrics { reports } => metrics(&reports),
         Command::Gate(rest) => gate(&args[0], rest),
@@ -112,7 +145,7 @@ fn gate(program: &OsString, rest: Vec<OsString>) -> ExitCode {
     };
     let gates = gates(&root);
     if !gates.contains(&name) {
-        let commands = ["check", "diff", "schema", "metrics"];
+        let commands = ["check", "diff", "verify", "schema", "metrics"];
         let known: Vec<&str> = commands
             .iter()
             .copied()
@@ -236,7 +269,7 @@ fn check(gates_asked: &[String]) -> ExitCode {
     ExitCode::from(u8::from(bad))
 }
 
-fn diff(a: &Path, b: &Path) -> ExitCode {
+fn diff(a: &Path, b: &Path, allowed: Option<&Path>, require_signed: bool) -> ExitCode {
     let read = witness::gate_report::diff::read;
     let ((pa, ra), (pb, rb)) = match (read(a), read(b)) {
         (Ok(x), Ok(y)) => (x, y),
@@ -245,16 +278,87 @@ fn diff(a: &Path, b: &Path) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let (mut label_a, mut label_b) = (pa.display().to_string(), pb.display().to_string());
+    let mut signature_broken = false;
+    if let Some(allowed) = allowed {
+        for (path, label) in [(&pa, &mut label_a), (&pb, &mut label_b)] {
+            match signer_of(path, allowed, require_signed) {
+                Ok(Some(who)) => label.push_str(&format!(" (signed by {who})")),
+                Ok(None) => label.push_str(" (unsigned)"),
+                Err(2) => return ExitCode::from(2),
+                Err(_) => {
+                    label.push_str(" (NOT SIGNED as required: see above)");
+                    signature_broken = true;
+                }
+            }
+        }
+    }
     let c = witness::gate_report::diff::compare(&ra, &rb);
     print!(
         "{}",
-        witness::gate_report::diff::render(
-            &pa.display().to_string(),
-            &pb.display().to_string(),
-            &c
-        )
+        witness::gate_report::diff::render(&label_a, &label_b, &c)
     );
-    ExitCode::from(u8::from(!c.agree()))
+    ExitCode::from(u8::from(!c.agree() || signature_broken))
+}
+
+/// The signer of the attestation beside a report (`None`: unsigned, and that is allowed);
+/// `Err(exit status)` once the problem is said: 1 rejected (or unsigned when required), 2
+/// could not check.
+fn signer_of(report: &Path, allowed: &Path, required: bool) -> Result<Option<String>, u8> {
+    use witness::gate_report::attest::{ENVELOPE_FILE, verify::signed_report};
+    match signed_report(report, allowed) {
+        Ok(Some(opened)) => Ok(Some(opened.signed_by())),
+        Ok(None) if required => {
+            eprintln!(
+                "witness diff: {}: no signed attestation beside it ({ENVELOPE_FILE} is missing)",
+                report.display()
+            );
+            Err(1)
+        }
+        Ok(None) => Ok(None),
+        Err(e) => {
+            eprintln!("witness diff: {}", witness::error::chain(&e));
+            Err(if e.is_rejection() { 1 } else { 2 })
+        }
+    }
+}
+
+/// Exit 0 when the signature verifies and the checkout's scenario files are the run's, 1 when
+/// either does not (the message says what differs), 2 when it cannot be checked.
+fn verify(envelope: &Path, allowed: &Path) -> ExitCode {
+    use witness::gate_report::attest::{ENVELOPE_FILE, verify};
+    let root = match RunConfig::from_env() {
+        Ok(cfg) => cfg.root,
+        Err(e) => {
+            eprintln!("witness verify: {e}");
+            return ExitCode::from(USAGE_EXIT);
+        }
+    };
+    let file = if envelope.is_dir() {
+        envelope.join(ENVELOPE_FILE)
+    } else {
+        envelope.to_path_buf()
+    };
+    match verify::verify(&file, allowed, &root) {
+        Ok(v) => {
+            print!("{}", verify::render(&file.display().to_string(), &v));
+            ExitCode::from(u8::from(!v.files_match()))
+        }
+        Err(e) => {
+            let broken = e.is_rejection();
+            println!("witness verify: {}", file.display());
+            println!(
+                "{}: {}",
+                if broken {
+                    "NOT VERIFIED"
+                } else {
+                    "CANNOT CHECK"
+                },
+                witness::error::chain(&e)
+            );
+            ExitCode::from(if broken { 1 } else { 2 })
+        }
+    }
 }
 
 fn schema(kind: SchemaKind) -> ExitCode {

@@ -14,6 +14,7 @@
 //! text comes from the redacted scenario report and goes through the target's secrets once
 //! more before it is stored.
 
+pub mod attest;
 pub mod diff;
 mod identity;
 mod junit;
@@ -26,7 +27,7 @@ pub mod wire;
 use std::path::PathBuf;
 
 use crate::config::RunConfig;
-use crate::error::ReportError;
+use crate::error::{ReportError, chain};
 use crate::judging::JudgingDate;
 use crate::target::TargetRuntime;
 
@@ -90,7 +91,44 @@ pub(crate) fn finish(
         .into_iter()
         .map(|a| action(gate, a, &red))
         .collect();
-    files.write_reports(&report)
+    let dir = files.write_reports(&report)?;
+    seal(cfg, &files, &dir, &report);
+    Ok(dir)
+}
+
+/// The run's attestation beside its report, under the same lock, so the two belong together.
+/// Like the report, an attestation that cannot be made is said and never changes a verdict;
+/// a run without a signing key says so once (the first of its processes to get here).
+fn seal(cfg: &RunConfig, files: &store::RunFiles, dir: &std::path::Path, report: &wire::Report) {
+    match attest::seal(cfg, dir, report) {
+        Ok(attest::Sealed::Signed {
+            fingerprint,
+            key_type,
+        }) => cfg.progress(
+            "witness",
+            &format!(
+                "attestation signed with {key_type} key {fingerprint}: {}",
+                dir.join(attest::ENVELOPE_FILE).display()
+            ),
+        ),
+        Ok(attest::Sealed::Unsigned) => {
+            if files.first_to_say("unsigned") {
+                eprintln!(
+                    "witness: the attestation is unsigned (no WITNESS_SIGNING_KEY): {}",
+                    dir.join(attest::STATEMENT_FILE).display()
+                );
+            }
+        }
+        Err(e) => eprintln!(
+            "witness: the attestation was not {}: {}",
+            if cfg.signing_key.is_some() {
+                "signed"
+            } else {
+                "written"
+            },
+            chain(&e)
+        ),
+    }
 }
 
 /// An action's stored result as the report shows it. Its outputs and message were

@@ -53,6 +53,16 @@ impl RunFiles {
             .map_err(|source| ReportError::io("lock", self.run_dir.join("report.lock"), source))
     }
 
+    /// True for the first caller in this run to ask about `what` (a marker file made with
+    /// `create_new`): a notice said once per run, whichever process of it gets there first.
+    pub(crate) fn first_to_say(&self, what: &str) -> bool {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(self.run_dir.join(format!("said-{what}")))
+            .is_ok()
+    }
+
     pub(crate) fn identity(&self) -> PathBuf {
         self.run_dir.join("identity.json")
     }

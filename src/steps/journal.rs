@@ -124,7 +124,7 @@ fn read_invocation(
 }
 
 /// Cut the run `id` out of `journalctl -o json` entries of `unit` (its own lines and the
-/// manager's messages about it) that start before the run.
+/// manager's messages about it, both kept) that start before the run.
 fn run_lines(json: &str, unit: &str, id: &str, output: &str) -> String {
     let mut out = String::new();
     // Lines without an id seen before the run's first entry: this run's, unless a sign of
@@ -161,9 +161,8 @@ fn run_lines(json: &str, unit: &str, id: &str, output: &str) -> String {
             }
             None => {}
         }
-        if !own {
-            continue;
-        }
+        // The manager's messages about this run are kept, as `journalctl -u` shows them: its
+        // `Deactivated successfully.` / `Failed with result …` is the run's end, stated by systemd.
         let text = render(&entry, output);
         if started {
             out.push_str(&text);
@@ -270,7 +269,7 @@ mod tests {
         .join("\n");
         assert_eq!(
             run_lines(&json, "s.service", "A", "cat"),
-            "sweep: start\ntest_lfs_roundtrip PASSED\nsweep: gitea rc=0\n"
+            "sweep: start\nStarting s.service...\ntest_lfs_roundtrip PASSED\nsweep: gitea rc=0\nFinished s.service.\n"
         );
         // The next run's own line with its id also ends the window; an unknown run: nothing.
         let json = [

@@ -38,6 +38,11 @@ use crate::scenario::{CWD_VAR, EnvSelection, INVENTORY_VAR, ProcessStep};
 /// and none came (`while_running`).
 const ENDED_WITHOUT: i32 = 4;
 
+/// The probe's exit status when the unit itself has ended (no cgroup, no job that would
+/// start it) and no process matched: none can come any more, so waiting out the step's
+/// deadline (15 minutes of a sweep's) would only delay what is already known.
+const UNIT_ENDED: i32 = 5;
+
 /// Separates the inventory from the environment and resolve lines in the probe's output.
 const INVENTORY_MARK: &str = "--- inventory";
 
@@ -57,6 +62,10 @@ pub(crate) fn run(p: &ProcessStep, cx: &StepCtx, deadline: Instant) -> Observed 
         ..Observation::default()
     };
     let wanted = format!("a process of {unit} matching /{}/", pattern(p));
+    if listed.exit == Some(UNIT_ENDED) {
+        unit_ended(p, &unit, &mut obs);
+        return Ok(obs);
+    }
     if listed.exit != Some(0) {
         obs.checks
             .push(Outcome::fail(wanted, listed.stderr.trim().to_string()));
@@ -143,6 +152,10 @@ fn run_polling(
     };
     let (found, body) = seen.stdout.split_once('\n').unwrap_or((&seen.stdout, ""));
     let cmdline = found.split_once('\t').map(|(_, c)| c.trim_end());
+    if seen.exit == Some(UNIT_ENDED) {
+        unit_ended(p, unit, &mut obs);
+        return Ok(obs);
+    }
     if seen.exit == Some(ENDED_WITHOUT) {
         // Recorded, not judged here: the scenarios see an empty environment.
         obs.checks.push(Outcome::pass(format!(
@@ -176,6 +189,21 @@ fn run_polling(
     Ok(obs)
 }
 
+/// The unit ended and no process matched: recorded, not judged here (the probe observes; the
+/// scenarios judge what it saw, an empty environment and an empty inventory). Settled: no
+/// retry can see a process of a unit that is gone.
+fn unit_ended(p: &ProcessStep, unit: &str, obs: &mut Observation) {
+    obs.checks.push(Outcome::pass(format!(
+        "watched {unit} until it ended: no process matching /{}/ came (recorded)",
+        pattern(p)
+    )));
+    if p.inventory {
+        obs.defines.push((INVENTORY_VAR.to_string(), String::new()));
+    }
+    // No `${cwd}`: there was no process to have one.
+    obs.settled = true;
+}
+
 /// The watching command of `poll` mode: every `every`, the processes of `unit`'s cgroup are
 /// matched against the pattern (no process is skipped as seen: a PID's command line changes
 /// when it execs, as `cc-ci-run`'s bash becoming `python3` does); the newest match is printed
@@ -187,9 +215,12 @@ fn poll_script(unit: &str, p: &ProcessStep, every: Duration, limit: u128) -> Str
 {while_re}shopt -s globstar nullglob
 while [ "$SECONDS" -lt "$end" ]; do
   [ -n "$cg" ] || cg=$(systemctl show -p ControlGroup --value "$unit")
+  [ -n "$cg" ] || [ -n "$(systemctl show -p Job --value "$unit")" ] || {{ echo "$unit has ended" >&2; exit {UNIT_ENDED}; }}
   best= alive=
   if [ -n "$cg" ]; then
     for base in /sys/fs/cgroup /sys/fs/cgroup/unified /sys/fs/cgroup/systemd; do [ -d "$base$cg" ] && break; done
+    # The unit's cgroup is removed when the unit stops.
+    [ -d "$base$cg" ] || {{ echo "$unit has ended" >&2; exit {UNIT_ENDED}; }}
     for f in "$base$cg"/**/cgroup.procs; do
       while read -r p; do
         mapfile -d '' -t a 2>/dev/null < /proc/$p/cmdline || continue
@@ -200,8 +231,13 @@ while [ "$SECONDS" -lt "$end" ]; do
   fi
   if [ -n "$best" ]; then
     pid=$best
-    printf '%s\t%s\n' "$pid" "$line"
-{body}    exit 0
+    # Read at once. A process gone while it was read (a test process can live a few
+    # milliseconds) was not seen whole: watch on.
+    if probe=$(
+{body}    ); then
+      printf '%s\t%s\n%s\n' "$pid" "$line" "$probe"
+      exit 0
+    fi
   fi
 {ended}  sleep {pause}
 done
@@ -238,7 +274,9 @@ echo "no process of $unit matching /$re/ within {limit}s" >&2; exit 3
 /// Lists the processes of `unit`'s cgroup: `<pid>\t<cmdline with NULs as spaces>` per line.
 fn list_script(unit: &str) -> String {
     format!(
-        r#"cg=$(systemctl show -p ControlGroup --value {unit}); [ -n "$cg" ] || {{ echo "{unit} has no cgroup (not running)" >&2; exit 3; }}
+        r#"cg=$(systemctl show -p ControlGroup --value {unit})
+[ -n "$cg" ] || [ -n "$(systemctl show -p Job --value {unit})" ] || {{ echo "{unit} has ended (no cgroup, no job to start it)" >&2; exit {UNIT_ENDED}; }}
+[ -n "$cg" ] || {{ echo "{unit} has no cgroup (not started yet)" >&2; exit 3; }}
 for base in /sys/fs/cgroup /sys/fs/cgroup/unified /sys/fs/cgroup/systemd; do [ -d "$base$cg" ] && break; done
 find "$base$cg" -name cgroup.procs -exec cat {{}} + 2>/dev/null | sort -un | while read -r pid; do
   [ -r /proc/$pid/cmdline ] && printf '%s\t%s\n' "$pid" "$(tr '\0' ' ' < /proc/$pid/cmdline)"
@@ -308,7 +346,7 @@ fn environ_script(p: &ProcessStep) -> String {
     let mut script = String::from(
         "env=/proc/$pid/environ\n\
          mapfile -d '' -t E 2>/dev/null < $env || { echo \"process $pid is gone\" >&2; exit 3; }\n\
-         cwd=$(readlink /proc/$pid/cwd)\n\
+         cwd=$(readlink /proc/$pid/cwd) || { echo \"process $pid is gone\" >&2; exit 3; }\n\
          get() { local v; for v in \"${E[@]}\"; do [[ $v == \"$1=\"* ]] && { printf '%s' \"${v#*=}\"; return; }; done; }\n\
          printf 'cwd=%s\\n' \"$cwd\"\n",
     );

@@ -325,12 +325,29 @@ let
 
     # nixpkgs' playwright-driver.browsers: the browser builds playwright downloads, as one
     # store path (PLAYWRIGHT_BROWSERS_PATH points at it). Stand-ins: the twin drives no browser.
+    # Like nixpkgs' (a `makeOverridable` linkFarm), `.override { withChromium = false; … }`
+    # leaves builds out; the twin has stand-ins for chromium and ffmpeg only, so the other
+    # builds nixpkgs can add are accepted and have nothing to add.
     playwright-driver = {
-      browsers = mkDerivation {
-        name = "playwright-browsers-chromium";
-        src = ./standins/playwright-browsers;
-        args = [ "-c" "cp -R $src $out" ];
-      };
+      browsers =
+        let
+          browsers = { withChromium ? true, withFfmpeg ? true, withFirefox ? true, withWebkit ? true, withChromiumHeadlessShell ? true }:
+            if withChromium && withFfmpeg then
+              mkDerivation {
+                name = "playwright-browsers-chromium";
+                src = ./standins/playwright-browsers;
+                args = [ "-c" "cp -R $src $out" ];
+              }
+            else
+              mkDerivation {
+                name = "playwright-browsers";
+                src = ./standins/playwright-browsers;
+                builds = builtins.concatStringsSep " "
+                  ((if withChromium then [ "chromium-1148" ] else [ ]) ++ (if withFfmpeg then [ "ffmpeg-1010" ] else [ ]));
+                args = [ "-c" "mkdir $out; for b in $builds; do cp -R $src/$b $out/; done" ];
+              };
+        in
+        browsers { } // { override = args: browsers args; };
     };
 
     # The Drone exec runner: the twin's runner (a Python program of the twin host, which
