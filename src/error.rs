@@ -47,7 +47,7 @@ pub(crate) enum InterpError {
         problem: QuoteProblem,
     },
     /// Refused when the scenario loads; checked again here so no caller can skip it.
-    #[error("variable `{what}` would be read as code by {reader}; pass it through `env`")]
+    #[error("variable `{what}` reaches {reader}; pass it through `env`")]
     Code { what: String, reader: String },
 }
 

@@ -306,8 +306,11 @@ impl<'a> Lexer<'a> {
             .expect("the bottom frame is a Bare frame")
     }
 
-    /// Append to the word being built (starting one).
+    /// Append to the word being built (starting one); a heredoc body is no command's word.
     fn word(&mut self, s: &str) {
+        if self.in_heredoc.is_some() {
+            return;
+        }
         let c = self.cmd();
         self.current[c]
             .get_or_insert_with(Word::default)
@@ -372,6 +375,7 @@ impl<'a> Lexer<'a> {
         };
         let parent = self.cmds[old].parent;
         let new = self.new_cmd(parent, pipeline);
+        self.cmds[new].piped = pipe;
         if let Some(Frame::Bare { cmd, .. }) = self
             .stack
             .iter_mut()
@@ -383,10 +387,22 @@ impl<'a> Lexer<'a> {
     }
 
     fn new_cmd(&mut self, parent: Option<(usize, usize)>, pipeline: usize) -> usize {
+        // How deep in `{ … }`, `if … fi`, loops and `( … )` the command starts.
+        let depth = match self
+            .stack
+            .iter()
+            .rev()
+            .find(|f| matches!(f, Frame::Bare { .. }))
+        {
+            Some(Frame::Bare { parens, groups, .. }) => parens + groups,
+            _ => 0,
+        };
         self.cmds.push(Cmd {
             words: Vec::new(),
             pipeline,
             parent,
+            piped: false,
+            depth,
         });
         self.current.push(None);
         self.herestring.push(false);
@@ -583,6 +599,11 @@ impl<'a> Lexer<'a> {
                 self.word("`");
                 self.take(1);
                 self.stack.push(Frame::Backtick);
+            }
+            // `name() { …; }` defines a function: its body is commands of their own.
+            '(' if rest.starts_with("()") => {
+                self.end_cmd(false);
+                self.take(2);
             }
             '(' => {
                 self.end_word();

@@ -876,7 +876,7 @@ impl Cx<'_> {
             return Err(self.err(
                 at..at,
                 format!(
-                    "`{}` would be read as code by {}: a value from the target would run; {rewrite}",
+                    "`{}` reaches {}: a value from the target could run as code; {rewrite}",
                     site.what, site.reader
                 ),
             ));
@@ -1477,6 +1477,16 @@ mod tests {
             (
                 "variable in the command string of bash -c",
                 step("run = { cmd = '''\nset -e\nbash -c \"echo ${v}\"\n''' }"),
+            ),
+            (
+                "variable read by a program nobody listed",
+                step(
+                    "run = { cmd = '''\nprintf '%s' x\nscript -q -c \"echo ${v}\" /dev/null\n''' }",
+                ),
+            ),
+            (
+                "variable piped into a program nobody listed",
+                step("run = { cmd = \"printf '%s' ${v} | frobnicate\" }"),
             ),
             (
                 "variable in a heredoc fed to ssh",
