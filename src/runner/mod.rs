@@ -343,7 +343,7 @@ fn run_trial(
     // The claims held. The evidence is compared apart: reported, and a failure only for a
     // strict run (the builder's CI), never accepted silently.
     let text = evidence::render(sc, &report);
-    let own = evidence::compare_snapshot(&cfg.root, gate, sc, target_name, &text);
+    let own = evidence::compare_snapshot(cfg, gate, sc, target_name, &text);
     checks.insert(0, ("its evidence".to_string(), own));
     judge_evidence(cfg, gate, sc, report, &checks, &progress)
 }
