@@ -76,11 +76,11 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ),
     (
         "CI",
-        "set (not 0/false): snapshots are compared, never written",
+        "set (not 0/false): INSTA_UPDATE=auto writes nothing (insta's rule)",
     ),
     (
         "INSTA_UPDATE",
-        "auto (default: .snap.new for review, nothing under CI) | new | always | unseen | no | force",
+        "new (default: .snap.new for review) | always | unseen | no | force | auto (new, or no under CI)",
     ),
 ];
 
@@ -90,8 +90,8 @@ pub const ENV_VARS: &[(&str, &str)] = &[
 /// and an installed binary would ask `cargo metadata` for the workspace).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SnapshotUpdate {
-    /// `<name>.snap.new` beside the committed file, for `cargo insta review` (`new`, and
-    /// `auto` outside CI).
+    /// `<name>.snap.new` beside the committed file, for `cargo insta review` (`new`, unset,
+    /// and `auto` outside CI).
     Review,
     /// The `.snap` itself is written (`always`, `1`, `force`).
     Accept,
@@ -115,7 +115,9 @@ impl SnapshotUpdate {
     fn from_env(ci: bool) -> Result<Self, ConfigError> {
         let accepted = ["auto", "new", "always", "1", "unseen", "no", "force"];
         Ok(match one_of("INSTA_UPDATE", &accepted)?.as_deref() {
-            None | Some("auto") if ci => SnapshotUpdate::Nothing,
+            // Unset: `new`, as the project's `.config/insta.yaml` says for its own tests (a
+            // cold CI run leaves something to review); `auto` is insta's: nothing under CI.
+            Some("auto") if ci => SnapshotUpdate::Nothing,
             None | Some("auto" | "new") => SnapshotUpdate::Review,
             Some("always" | "1" | "force") => SnapshotUpdate::Accept,
             Some("unseen") => SnapshotUpdate::Unseen,

@@ -330,7 +330,7 @@ fn evidence_is_reported_once_in_witness_words() {
     let out = run(Some("no"));
     quiet(&out);
     assert!(!out.contains(".snap.new"), "{out}");
-    assert!(out.contains("its evidence: new: no snapshots/g/h@here.snap committed; not recorded (INSTA_UPDATE=no, or CI set)"), "{out}");
+    assert!(out.contains("its evidence: new: no snapshots/g/h@here.snap committed; not recorded (INSTA_UPDATE=no)"), "{out}");
     assert!(!pending.exists() && !snap.exists());
 
     // INSTA_UPDATE=always: written in place; the next run is the same.
@@ -360,4 +360,35 @@ fn evidence_is_reported_once_in_witness_words() {
     assert!(std::fs::read_to_string(&snap).unwrap().contains("hi again"));
     let out = run(None);
     assert!(out.contains("evidence: 1 same, 0 new, 0 differs"), "{out}");
+}
+
+/// The nightly unit as packaged (`packaging/nightly/witness-nightly.service`, which `cargo
+/// xtask nightly-check` runs in the twin) and as the NixOS module writes it (`flake.nix`)
+/// carry the same sandboxing, and neither is restarted by a switch mid-run.
+#[test]
+fn the_nightly_unit_and_the_nixos_module_agree() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let unit =
+        std::fs::read_to_string(repo.join("packaging/nightly/witness-nightly.service")).unwrap();
+    let flake = std::fs::read_to_string(repo.join("flake.nix")).unwrap();
+    let sandbox: Vec<(&str, &str)> = unit
+        .lines()
+        .skip_while(|l| !l.starts_with("# Sandboxing"))
+        .take_while(|l| !l.starts_with("# Not here"))
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once('='))
+        .collect();
+    assert!(sandbox.len() >= 10, "{sandbox:?}");
+    for (key, value) in sandbox {
+        let nix = match value {
+            "yes" => "true".to_string(),
+            other => format!("\"{other}\""),
+        };
+        let line = format!("{key} = {nix};");
+        assert!(flake.contains(&line), "flake.nix lacks `{line}`");
+    }
+    assert!(unit.contains("\nX-RestartIfChanged=false\n"));
+    assert!(flake.contains("restartIfChanged = false;"));
+    assert!(unit.contains("\nEnvironment=XDG_CACHE_HOME=/var/cache/witness\n"));
+    assert!(flake.contains("XDG_CACHE_HOME = \"/var/cache/witness\";"));
 }

@@ -7,8 +7,8 @@
 //! - `witness check [gate…]`: every scenario loaded and validated offline against the
 //!   target's variables; connects to nothing.
 //! - `witness diff A B`: do two gate runs agree (their `report.json`)?
-//! - `witness schema scenario|report`: the JSON Schema of scenario files or of
-//!   `report.json` (what `schemas/*.schema.json` hold).
+//! - `witness schema scenario|targets|report`: the JSON Schema of scenario files, of the
+//!   targets file or of `report.json` (what `schemas/*.schema.json` hold).
 //! - `witness metrics REPORT…`: the runs as a node_exporter textfile (the nightly unit's).
 //! - `witness --version`.
 //!
@@ -47,7 +47,7 @@ enum Command {
     },
     /// Do two gate runs agree? (their report.json files, or the directories holding them)
     Diff { a: PathBuf, b: PathBuf },
-    /// The JSON Schema of scenario files or of report.json
+    /// The JSON Schema of scenario files, of the targets file or of report.json
     Schema {
         #[arg(value_enum)]
         kind: SchemaKind,
@@ -65,6 +65,7 @@ enum Command {
 #[derive(Clone, Copy, ValueEnum)]
 enum SchemaKind {
     Scenario,
+    Targets,
     Report,
 }
 
@@ -260,6 +261,7 @@ fn diff(a: &Path, b: &Path) -> ExitCode {
 fn schema(kind: SchemaKind) -> ExitCode {
     let kind = match kind {
         SchemaKind::Scenario => witness::schema::Kind::Scenario,
+        SchemaKind::Targets => witness::schema::Kind::Targets,
         SchemaKind::Report => witness::schema::Kind::Report,
     };
     print!("{}", kind.text());

@@ -61,7 +61,7 @@ impl EvidenceCheck {
                 _ => format!("written as {file} (INSTA_UPDATE={})", self.update),
             },
             (Written::Nothing, None) => {
-                format!("not recorded (INSTA_UPDATE={}, or CI set)", self.update)
+                format!("not recorded (INSTA_UPDATE={})", self.update)
             }
         };
         match self.state {
