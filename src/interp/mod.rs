@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 use shell::Piece;
 
 pub(crate) use crate::error::InterpError;
+use crate::error::QuoteProblem;
 
 /// Where an interpolated string is going.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,8 +110,19 @@ impl Vars {
         for p in pieces {
             match p {
                 Piece::Text(t) => out.push_str(&t),
-                Piece::Var { name, context } => {
+                Piece::Var {
+                    name,
+                    context,
+                    operand,
+                } => {
                     let value = &self.var(&name)?.value;
+                    if operand && value.starts_with('-') {
+                        return Err(InterpError::Quote {
+                            name,
+                            context: context.to_string(),
+                            problem: QuoteProblem::LeadingDash,
+                        });
+                    }
                     let written =
                         shell::write(value, &context).map_err(|problem| InterpError::Quote {
                             name: name.clone(),
@@ -330,6 +342,47 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "variable `${evil}` reaches `bash`, which is not among the programs known to take a value as data; pass it through `env`"
+        );
+    }
+
+    /// A value that begins an operand of a listed program must not begin with `-`: there it
+    /// is an option (`git clone --upload-pack=…` runs a program). As an option's value, after
+    /// `--`, or for a program that takes its arguments verbatim, it is data.
+    #[test]
+    fn a_value_that_would_be_an_option_is_refused_when_the_step_runs() {
+        let mut vars = Vars::default();
+        vars.set("v", "--upload-pack=touch ran");
+        for cmd in [
+            "git clone -q ${v} dir",
+            "git -C /etc/cc-ci diff --stat ${v} HEAD",
+            "rm -rf ${v}",
+            "ls \"${v}\"",
+            "timeout 5 grep -c x ${v}",
+        ] {
+            let e = vars.interpolate(cmd, Quote::Shell).unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                "variable `${v}` cannot be written into a bare word of the shell command: it begins with `-` where the program takes an operand, and would be read as an option; write `--` before it, or pass it through `env`"
+                    .replace("a bare word", if cmd.contains('"') { "double quotes" } else { "a bare word" }),
+                "{cmd}"
+            );
+        }
+        for cmd in [
+            "git -C ${v} status",
+            "git diff --stat a b -- ${v}",
+            "printf '%s' ${v}",
+            "echo ${v}",
+            "grep -e ${v} f",
+            "journalctl -u x --since ${v}",
+            "ls \"x${v}\"",
+            "test -n ${v}",
+        ] {
+            assert!(vars.interpolate(cmd, Quote::Shell).is_ok(), "{cmd}");
+        }
+        vars.set("v", "/etc/cc-ci");
+        assert!(
+            vars.interpolate("git clone -q ${v} dir", Quote::Shell)
+                .is_ok()
         );
     }
 

@@ -70,6 +70,12 @@ struct Known {
     takes: &'static str,
     /// Whether it reads its standard input as data (or not at all), given its arguments.
     stdin: fn(&[&str]) -> bool,
+    /// Whether it takes every argument it takes as data verbatim, whatever it begins with;
+    /// otherwise a value that begins an operand must not begin with `-` (an option there:
+    /// `git clone --upload-pack=…` runs a program), checked when the step runs.
+    verbatim: bool,
+    /// Its options whose value is the next word (taken verbatim, `-` or not).
+    with_value: &'static [&'static str],
 }
 
 fn anywhere(_: &[&str], _: usize) -> bool {
@@ -95,6 +101,8 @@ const KNOWN: &[Known] = &[
         arg: anywhere,
         takes: "as any argument",
         stdin: as_data,
+        verbatim: true,
+        with_value: &[],
     },
     // Prints its arguments through its format: an argument is data (`%s`, and `%b` only
     // expands escapes), the format is a little program and bash's `-v NAME` names a
@@ -104,6 +112,8 @@ const KNOWN: &[Known] = &[
         arg: printf_arg,
         takes: "after its format",
         stdin: as_data,
+        verbatim: true,
+        with_value: &[],
     },
     // A file or string test compares or stats its operand (the `reviewed` action's
     // `test -e`, the runner's `test ${v} = …`); `-v`/`-R` name a variable, whose subscript
@@ -113,6 +123,8 @@ const KNOWN: &[Known] = &[
         arg: test_arg,
         takes: "as the operand of a file or string test (`-e X`, `X = Y`)",
         stdin: as_data,
+        verbatim: true,
+        with_value: &[],
     },
     // Paths to list, resolve, read, move or remove: their operands are file names
     // (M1.4's site-packages, M2.6's browsers, the `reviewed` action's scratch clones).
@@ -121,12 +133,16 @@ const KNOWN: &[Known] = &[
         arg: anywhere,
         takes: "as a path",
         stdin: as_data,
+        verbatim: false,
+        with_value: &[],
     },
     Known {
         names: &["cat"],
         arg: anywhere,
         takes: "as a file to read",
         stdin: as_data,
+        verbatim: false,
+        with_value: &[],
     },
     // A pattern is matched, a file read; grep runs nothing (M1.4's probe package count).
     Known {
@@ -134,6 +150,8 @@ const KNOWN: &[Known] = &[
         arg: anywhere,
         takes: "as a pattern or a file",
         stdin: as_data,
+        verbatim: false,
+        with_value: &["-e", "-f", "--regexp", "--file", "-m", "-A", "-B", "-C"],
     },
     // Files compared line by line (M1.2's one-off host tools, from two `<(…)`).
     Known {
@@ -141,6 +159,8 @@ const KNOWN: &[Known] = &[
         arg: anywhere,
         takes: "as a file",
         stdin: as_data,
+        verbatim: false,
+        with_value: &[],
     },
     // Revisions, paths and patterns of read-only subcommands, `-C`'s directory, a clone's
     // source and directory, a submodule's URL (M1 and M2 read the reviewed range; the
@@ -151,6 +171,8 @@ const KNOWN: &[Known] = &[
         takes: "as `-C`'s directory, an operand of `rev-parse`, `status`, `diff`, `log`, `show`, \
                 `grep`, `branch`, `checkout` or `clone`, or a `submodule.*.url` value",
         stdin: as_data,
+        verbatim: false,
+        with_value: &["-C"],
     },
     // An installable names an attribute of a flake, whose own code is what runs (`nix build
     // '.#…${host}…'`); `--expr`, `--apply`, `--arg` and `--file` take Nix code: not here.
@@ -159,6 +181,8 @@ const KNOWN: &[Known] = &[
         arg: nix_arg,
         takes: "as an installable of `nix build` or `nix eval`",
         stdin: as_data,
+        verbatim: false,
+        with_value: &[],
     },
     // A flake reference, as `nix build`'s installable (M1.1's build of each host).
     Known {
@@ -166,6 +190,8 @@ const KNOWN: &[Known] = &[
         arg: |args, at| at > 0 && args[at - 1] == "--flake",
         takes: "as `--flake`'s reference",
         stdin: as_data,
+        verbatim: false,
+        with_value: &["--flake"],
     },
     // Times, units and cursors that select journal lines (M2.7's pre-deploy window).
     Known {
@@ -173,6 +199,8 @@ const KNOWN: &[Known] = &[
         arg: journalctl_arg,
         takes: "as the value of `--since`, `--until`, `-u`, `--cursor` or `--after-cursor`",
         stdin: as_data,
+        verbatim: false,
+        with_value: JOURNAL_SELECT,
     },
     // Files after the filter, and `--arg`/`--argjson` values (jq has no way to run a
     // program); the filter is a program (the `reviewed` action merges two hosts' facts).
@@ -181,6 +209,8 @@ const KNOWN: &[Known] = &[
         arg: jq_arg,
         takes: "as a file after its filter, or an `--arg` value",
         stdin: as_data,
+        verbatim: false,
+        with_value: &["--arg", "--argjson"],
     },
     // `-v NAME=VALUE` makes VALUE a string (escapes expanded, never parsed as awk); the
     // program is code (the `reviewed` action's probe edit reads the package name so).
@@ -189,6 +219,8 @@ const KNOWN: &[Known] = &[
         arg: awk_arg,
         takes: "as a `-v NAME=VALUE` value or a file after its program",
         stdin: awk_stdin,
+        verbatim: false,
+        with_value: &["-v", "--assign", "-F", "--field-separator", "-f", "--file"],
     },
     // Files after the script; the script is code (`e` runs a command).
     Known {
@@ -196,6 +228,8 @@ const KNOWN: &[Known] = &[
         arg: sed_arg,
         takes: "as a file after its script",
         stdin: sed_stdin,
+        verbatim: false,
+        with_value: &["-e", "--expression", "-f", "--file", "-l", "--line-length"],
     },
     // Filters a value's output is piped through (M1.2, M2.7): they read their input as
     // text and print it; no value is written in their arguments.
@@ -206,6 +240,8 @@ const KNOWN: &[Known] = &[
         arg: nowhere,
         takes: "",
         stdin: as_data,
+        verbatim: true,
+        with_value: &[],
     },
     // Assigns what it reads to variables (values moved through `read` are not followed:
     // README's "Not covered"); M1.2 reads its facts line by line.
@@ -214,6 +250,8 @@ const KNOWN: &[Known] = &[
         arg: nowhere,
         takes: "",
         stdin: as_data,
+        verbatim: true,
+        with_value: &[],
     },
     // Assigns: `export NAME=VALUE` makes VALUE a variable's value, as a plain assignment
     // does (M2's `platform` action exports the deployed commit).
@@ -222,6 +260,8 @@ const KNOWN: &[Known] = &[
         arg: |args, at| is_assignment(args[at]),
         takes: "as the value of a `NAME=VALUE` word",
         stdin: as_data,
+        verbatim: true,
+        with_value: &[],
     },
 ];
 
@@ -439,6 +479,48 @@ fn unknown(program: &str) -> String {
     format!("`{program}`, which is not among the programs known to take a value as data")
 }
 
+/// Whether the value at `site` begins an operand of the program that takes it, where a
+/// leading `-` would make it an option (`git clone ${v}` with `--upload-pack=…`, `rm ${v}`
+/// with `-rf`): not after `--`, not the value of an option, not a program that takes every
+/// argument verbatim ([`Known::verbatim`]). Such a value is refused when the step runs if it
+/// begins with `-`.
+pub(crate) fn begins_operand(cmds: &[Cmd], site: Site) -> bool {
+    let Site::Word { cmd, word } = site else {
+        return false;
+    };
+    let c = &cmds[cmd];
+    if !c
+        .words
+        .get(word)
+        .is_some_and(|w| w.text.starts_with(VAR_MARK))
+    {
+        return false;
+    }
+    let args = args(c);
+    let (Some(pos), Some(start)) = (args.iter().position(|(i, _)| *i == word), name_at(&args))
+    else {
+        return false;
+    };
+    if pos <= start || args[start].1 == "for" {
+        return false;
+    }
+    let k = program_at(&args, start);
+    let Some(known) = known(base(args[k].1)).filter(|_| pos > k) else {
+        return false;
+    };
+    let rest: Vec<&str> = args[k + 1..pos].iter().map(|(_, w)| *w).collect();
+    let value_of = |back: usize| {
+        rest.len()
+            .checked_sub(back)
+            .is_some_and(|i| known.with_value.contains(&rest[i]))
+    };
+    // `jq --arg NAME VALUE`: the value is two words after the option.
+    let jq_value = known.names.contains(&"jq")
+        && rest.len() >= 2
+        && matches!(rest[rest.len() - 2], "--arg" | "--argjson");
+    !(known.verbatim || rest.contains(&"--") || value_of(1) || jq_value)
+}
+
 /// The program that would not read `cmd`'s standard input as data.
 pub(crate) fn stdin_reader(cmd: &Cmd) -> Option<String> {
     let args = args(cmd);
@@ -538,20 +620,22 @@ fn nix_arg(args: &[&str], at: usize) -> bool {
             .all(|w| !w.starts_with('-') || NO_VALUE.contains(w))
 }
 
+/// journalctl's options that select lines by the value after them.
+const JOURNAL_SELECT: &[&str] = &[
+    "--since",
+    "-S",
+    "--until",
+    "-U",
+    "-u",
+    "--unit",
+    "--cursor",
+    "--after-cursor",
+];
+
 /// journalctl: the value of a selecting option, as its own word or joined (`--since=…`).
 fn journalctl_arg(args: &[&str], at: usize) -> bool {
-    const SELECT: &[&str] = &[
-        "--since",
-        "-S",
-        "--until",
-        "-U",
-        "-u",
-        "--unit",
-        "--cursor",
-        "--after-cursor",
-    ];
-    (at > 0 && SELECT.contains(&args[at - 1]))
-        || SELECT
+    (at > 0 && JOURNAL_SELECT.contains(&args[at - 1]))
+        || JOURNAL_SELECT
             .iter()
             .any(|o| o.starts_with("--") && args[at].starts_with(&format!("{o}=")))
 }

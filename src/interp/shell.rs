@@ -101,8 +101,13 @@ impl fmt::Display for Context {
 pub(crate) enum Piece {
     /// Shell text, passed through (`$${` already turned into `${`).
     Text(String),
-    /// A witness variable and the context it sits in.
-    Var { name: String, context: Context },
+    /// A witness variable and the context it sits in; `operand` when it begins an operand
+    /// of a program that would read a leading `-` as an option ([`readers::begins_operand`]).
+    Var {
+        name: String,
+        context: Context,
+        operand: bool,
+    },
 }
 
 /// Cut `template` into text and variables, each variable with its quoting context.
@@ -183,7 +188,16 @@ pub(crate) fn analyse(
     template: &str,
     env: &[String],
 ) -> Result<(Vec<Piece>, Vec<CodeSite>), usize> {
-    let lexed = Lexer::new(template).lex()?;
+    let mut lexed = Lexer::new(template).lex()?;
+    // The lexer records each witness variable twice, in order: as a piece and as a site.
+    let mut sites = lexed.vars.iter();
+    for p in &mut lexed.pieces {
+        if let Piece::Var { operand, .. } = p
+            && let Some((_, site, _)) = sites.next()
+        {
+            *operand = readers::begins_operand(&lexed.cmds, *site);
+        }
+    }
     let mut out = Vec::new();
     for (name, site, at) in &lexed.vars {
         if let Some(reader) = readers::code_reader(&lexed.cmds, *site) {
@@ -520,7 +534,11 @@ impl<'a> Lexer<'a> {
             let site = self.site();
             self.vars.push((name.clone(), site, self.pos));
             self.word(&format!("{VAR_MARK}{name}{VAR_MARK}"));
-            self.pieces.push(Piece::Var { name, context });
+            self.pieces.push(Piece::Var {
+                name,
+                context,
+                operand: false,
+            });
             self.pos += 2 + end + 1;
             return Ok(true);
         }
@@ -900,7 +918,7 @@ mod tests {
             .unwrap()
             .into_iter()
             .filter_map(|p| match p {
-                Piece::Var { name, context } => Some((name, context)),
+                Piece::Var { name, context, .. } => Some((name, context)),
                 Piece::Text(_) => None,
             })
             .collect()

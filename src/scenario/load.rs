@@ -831,7 +831,7 @@ impl Cx<'_> {
         let source = self.src.get(span.clone()).unwrap_or("");
         let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
         for p in &pieces {
-            let Piece::Var { name, context } = p else {
+            let Piece::Var { name, context, .. } = p else {
                 continue;
             };
             let k = seen.entry(name).or_default();
