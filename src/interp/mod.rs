@@ -345,6 +345,66 @@ mod tests {
         );
     }
 
+    /// The allow-list's places, run by bash with the real programs (those on this machine):
+    /// each takes shell code in a value as data, and nothing of it runs.
+    #[test]
+    fn the_allow_lists_places_take_shell_code_as_data() {
+        let values = [
+            "$(touch ran-subst)",
+            "`touch ran-backtick`",
+            "a; touch ran-semicolon",
+            "x' ; touch ran-quote '",
+            "\"; touch ran-dq; \"",
+            "a\nb; touch ran-newline",
+            "*",
+            "${HOME}",
+        ];
+        let places = [
+            "printf '%s' ${v}",
+            "echo ${v}",
+            "ls -d -- ${v} 2>/dev/null; true",
+            "readlink -f ${v}; true",
+            "cat ${v} 2>/dev/null; true",
+            "grep -c -F -e ${v} f; true",
+            "test -e ${v} || echo absent",
+            "awk -v x=${v} 'BEGIN { print x }'",
+            "jq -n --arg x ${v} '$x' 2>/dev/null; true",
+            "git -C ${v} status 2>/dev/null; true",
+            "printf '%s\\n' ${v} | sed -n p | sort | while IFS= read -r l; do echo \"$l\"; done",
+            "for h in ${v}; do echo \"$h\"; done",
+            "comm -3 <(printf '%s\\n' ${v}) <(printf 'x\\n')",
+        ];
+        let dir = std::env::temp_dir().join(format!("witness-allow-{}", std::process::id()));
+        for value in values {
+            let mut vars = Vars::default();
+            vars.set("v", value);
+            for place in places {
+                assert!(shell::code_sites(place, &[]).unwrap().is_empty(), "{place}");
+                let cmd = vars.interpolate(place, Quote::Shell).unwrap();
+                let _ = std::fs::remove_dir_all(&dir);
+                std::fs::create_dir_all(&dir).unwrap();
+                std::fs::write(dir.join("f"), "a\n").unwrap();
+                let out = std::process::Command::new("bash")
+                    .arg("-c")
+                    .arg(&cmd)
+                    .current_dir(&dir)
+                    .output()
+                    .unwrap();
+                let ran: Vec<_> = std::fs::read_dir(&dir)
+                    .unwrap()
+                    .flatten()
+                    .filter(|e| e.file_name().to_string_lossy().starts_with("ran"))
+                    .map(|e| e.file_name())
+                    .collect();
+                assert!(
+                    ran.is_empty(),
+                    "{value:?} in {place:?} ran {ran:?}: {out:?}"
+                );
+            }
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
     /// A value that begins an operand of a listed program must not begin with `-`: there it
     /// is an option (`git clone --upload-pack=…` runs a program). As an option's value, after
     /// `--`, or for a program that takes its arguments verbatim, it is data.
