@@ -288,9 +288,14 @@ fn evidence_is_reported_once_in_witness_words() {
     let r = root("evidence", &[("h.toml", HOLDS)]);
     let run = |update: Option<&str>| {
         let mut c = Command::new(env!("CARGO_BIN_EXE_witness"));
+        // As installed: no cargo on the PATH, no workspace variables (insta would ask
+        // `cargo metadata` where its snapshots live; witness uses WITNESS_ROOT).
         c.arg("g")
             .env("WITNESS_ROOT", &r)
             .env("WITNESS_TARGET", "here")
+            .env("PATH", "/usr/bin:/bin")
+            .env_remove("CARGO_MANIFEST_DIR")
+            .env_remove("INSTA_WORKSPACE_ROOT")
             .env_remove("CI")
             .env_remove("WITNESS_EVIDENCE");
         match update {
