@@ -47,7 +47,7 @@ pub(crate) enum InterpError {
         problem: QuoteProblem,
     },
     /// Refused when the scenario loads; checked again here so no caller can skip it.
-    #[error("variable `{what}` would be read as code by {reader}; pass it through `env`")]
+    #[error("variable `{what}` reaches {reader}; pass it through `env`")]
     Code { what: String, reader: String },
 }
 
@@ -61,6 +61,12 @@ pub(crate) enum QuoteProblem {
     /// A place no value may go; the text says why and what to write instead.
     #[error("{why}")]
     NoValueHere { why: &'static str },
+    /// It begins an operand of a program that reads a leading `-` as an option.
+    #[error(
+        "it begins with `-` where the program takes an operand, and would be read as an option; \
+         write `--` before it, or pass it through `env`"
+    )]
+    LeadingDash,
 }
 
 /// A scenario file that cannot be read or is invalid.

@@ -39,13 +39,19 @@ use crate::transport::SshConfig;
 
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-#[derive(Debug, Deserialize)]
+/// `targets.toml` (and a `WITNESS_TARGETS` file): the targets a gate may run against. Its
+/// JSON Schema (`witness schema targets`, `schemas/targets.schema.json`) is generated from
+/// these wire types.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct TargetsFileWire {
+pub(crate) struct TargetsFileWire {
+    /// Each target by name (`WITNESS_TARGET=<name>`).
     targets: BTreeMap<String, TargetWire>,
 }
 
-#[derive(Debug, Deserialize)]
+/// One target: how to reach it (an ssh_config alias, host/port/user, a connection file, or
+/// `local`), the values its scenarios read and its secrets.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct TargetWire {
     /// ssh_config alias.
@@ -53,25 +59,36 @@ struct TargetWire {
     /// The ssh_config file the alias is looked up in (`ssh -F`); OpenSSH's own (`~/.ssh/config`,
     /// `/etc/ssh/ssh_config`) unless given.
     ssh_config: Option<String>,
+    /// The host to connect to (without an alias).
     host: Option<String>,
+    /// Its SSH port (22 unless given).
     port: Option<u16>,
+    /// The user to log in as.
     user: Option<String>,
+    /// The private key to authenticate with (then ssh-agent).
     identity_file: Option<String>,
+    /// The known_hosts file the host key is verified against (never learned).
     known_hosts: Option<String>,
     /// A file with host/port/user/identity_file/known_hosts (the twin writes one).
     connection: Option<String>,
+    /// Run on this machine, no SSH.
     #[serde(default)]
     local: bool,
+    /// How long a connection may take (humantime, e.g. `10s`).
     connect_timeout: Option<String>,
     /// The date waivers are judged on (`YYYY-MM-DD`); today's UTC date when unset.
+    #[schemars(with = "Option<String>")]
     judged_on: Option<toml::Spanned<String>>,
+    /// Values the scenarios read as `${name}`.
     #[serde(default)]
     vars: BTreeMap<String, String>,
+    /// Values redacted everywhere as `[secret]`, read once per run.
     #[serde(default)]
     secrets: BTreeMap<String, SecretWire>,
 }
 
-#[derive(Debug, Deserialize)]
+/// Where a secret is read: one of `file` or `env`.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct SecretWire {
     /// A file on the target (read over the transport).
