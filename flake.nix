@@ -50,6 +50,22 @@
             ln -s ${cfg.package}/share/witness/snapshots $out/snapshots
             cp ${cfg.targetsFile} $out/targets.toml
           '';
+          # The sandboxing that fits this job, the same as packaging/nightly/witness-nightly.service's
+          # (tests/cli.rs checks they agree; that file says why each is there and why others are not).
+          sandbox = {
+            PrivateTmp = true;
+            ProtectSystem = "full";
+            ProtectHome = "read-only";
+            CacheDirectory = "witness";
+            NoNewPrivileges = true;
+            ProtectKernelTunables = true;
+            ProtectKernelModules = true;
+            ProtectKernelLogs = true;
+            ProtectControlGroups = true;
+            ProtectHostname = true;
+            RestrictRealtime = true;
+            RestrictSUIDSGID = true;
+          };
         in
         {
           options.services.witness-nightly = {
@@ -131,9 +147,16 @@
                 WITNESS_TEXTFILE_DIR = cfg.textfileDir;
                 INSTA_UPDATE = "no";
                 CI = "true";
+                # Nix's evaluation cache: home directories are read-only (ProtectHome).
+                XDG_CACHE_HOME = "/var/cache/witness";
               } // lib.optionalAttrs (cfg.signingKey != null) {
                 WITNESS_SIGNING_KEY = cfg.signingKey;
               };
+              # A run lasts up to 56h (observe mode): a `nixos-rebuild switch` meanwhile must not
+              # restart it and lose the night's verdict (as nixpkgs does for long jobs, e.g.
+              # cachix-agent, hydra's queue runner). The new definition applies from the next run;
+              # stopIfChanged only matters for units that are restarted, so it is not set.
+              restartIfChanged = false;
               serviceConfig = {
                 Type = "oneshot";
                 StateDirectory = "witness";
@@ -141,7 +164,7 @@
                 # Observe mode waits up to 26h for the sweep's fire and 26h for the next build.
                 TimeoutStartSec = "56h";
                 Nice = 10;
-              };
+              } // sandbox;
             };
             systemd.timers.witness-nightly = {
               wantedBy = [ "timers.target" ];

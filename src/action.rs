@@ -324,7 +324,7 @@ impl Actions {
             }
         };
         let check =
-            evidence::compare_action_snapshot(&cfg.root, &self.gate, &snapshot, &cfg.target, &text);
+            evidence::compare_action_snapshot(cfg, &self.gate, &snapshot, &cfg.target, &text);
         progress(&format!("done; evidence {}", check.describe()));
         // Outputs are stored on disk for the run's other processes: secret values go.
         let red = rt.redactor();

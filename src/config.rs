@@ -80,9 +80,55 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ),
     (
         "CI",
-        "set (not 0/false): snapshots are compared, never written",
+        "set (not 0/false): INSTA_UPDATE=auto writes nothing (insta's rule)",
+    ),
+    (
+        "INSTA_UPDATE",
+        "new (default: .snap.new for review) | always | unseen | no | force | auto (new, or no under CI)",
     ),
 ];
+
+/// What becomes of evidence that is new or differs from the committed snapshot:
+/// `INSTA_UPDATE` read as insta reads it, so `cargo insta review` finds what it expects.
+/// witness writes the files itself (insta's own assertion panics and prints its summary,
+/// and an installed binary would ask `cargo metadata` for the workspace).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SnapshotUpdate {
+    /// `<name>.snap.new` beside the committed file, for `cargo insta review` (`new`, unset,
+    /// and `auto` outside CI).
+    Review,
+    /// The `.snap` itself is written (`always`, `1`, `force`).
+    Accept,
+    /// A new snapshot is written as the `.snap`, a differing one as `.snap.new` (`unseen`).
+    Unseen,
+    /// Nothing is written (`no`, and `auto` under CI).
+    Nothing,
+}
+
+impl SnapshotUpdate {
+    /// `INSTA_UPDATE`'s value, as insta names it (for messages).
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            SnapshotUpdate::Review => "new",
+            SnapshotUpdate::Accept => "always",
+            SnapshotUpdate::Unseen => "unseen",
+            SnapshotUpdate::Nothing => "no",
+        }
+    }
+
+    fn from_env(ci: bool) -> Result<Self, ConfigError> {
+        let accepted = ["auto", "new", "always", "1", "unseen", "no", "force"];
+        Ok(match one_of("INSTA_UPDATE", &accepted)?.as_deref() {
+            // Unset: `new`, as the project's `.config/insta.yaml` says for its own tests (a
+            // cold CI run leaves something to review); `auto` is insta's: nothing under CI.
+            Some("auto") if ci => SnapshotUpdate::Nothing,
+            None | Some("auto" | "new") => SnapshotUpdate::Review,
+            Some("always" | "1" | "force") => SnapshotUpdate::Accept,
+            Some("unseen") => SnapshotUpdate::Unseen,
+            _ => SnapshotUpdate::Nothing,
+        })
+    }
+}
 
 /// The accepted spellings of a yes/no variable.
 const FLAG_VALUES: &[&str] = &["1", "true", "yes", "0", "false", "no"];
@@ -227,6 +273,8 @@ pub struct RunConfig {
     pub output_limit: usize,
     /// `CI` set: snapshots are compared, never written.
     pub ci: bool,
+    /// What becomes of new or differing evidence (`INSTA_UPDATE`).
+    pub snapshot_update: SnapshotUpdate,
     /// Identifies one gate run across processes (nextest runs one process per scenario):
     /// `NEXTEST_RUN_ID` when set, else `WITNESS_RUN_ID`, else made up per process.
     pub run_id: String,
@@ -280,6 +328,7 @@ impl RunConfig {
     /// default: `WITNESS_ALLOW_MUTATION=on` does not quietly mean "no").
     pub fn from_env() -> Result<Self, ConfigError> {
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        let ci = var("CI").is_some_and(|v| v != "false" && v != "0");
         Ok(RunConfig {
             root: var("WITNESS_ROOT")
                 .map(PathBuf::from)
@@ -289,7 +338,8 @@ impl RunConfig {
             read_only: flag("WITNESS_READ_ONLY")?,
             observe: flag("WITNESS_OBSERVE")?,
             output_limit: number("WITNESS_OUTPUT_LIMIT")?.unwrap_or(DEFAULT_OUTPUT_LIMIT),
-            ci: var("CI").is_some_and(|v| v != "false" && v != "0"),
+            ci,
+            snapshot_update: SnapshotUpdate::from_env(ci)?,
             run_id: var("NEXTEST_RUN_ID")
                 .or_else(|| var("WITNESS_RUN_ID"))
                 .unwrap_or_else(new_run_id),
@@ -320,6 +370,7 @@ impl RunConfig {
             observe: false,
             output_limit: DEFAULT_OUTPUT_LIMIT,
             ci: false,
+            snapshot_update: SnapshotUpdate::Review,
             run_id: new_run_id(),
             quiet: false,
             state_override: None,

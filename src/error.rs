@@ -47,7 +47,7 @@ pub(crate) enum InterpError {
         problem: QuoteProblem,
     },
     /// Refused when the scenario loads; checked again here so no caller can skip it.
-    #[error("variable `{what}` would be read as code by {reader}; pass it through `env`")]
+    #[error("variable `{what}` reaches {reader}; pass it through `env`")]
     Code { what: String, reader: String },
 }
 
@@ -61,6 +61,12 @@ pub(crate) enum QuoteProblem {
     /// A place no value may go; the text says why and what to write instead.
     #[error("{why}")]
     NoValueHere { why: &'static str },
+    /// It begins an operand of a program that reads a leading `-` as an option.
+    #[error(
+        "it begins with `-` where the program takes an operand, and would be read as an option; \
+         write `--` before it, or pass it through `env`"
+    )]
+    LeadingDash,
 }
 
 /// A scenario file that cannot be read or is invalid.
@@ -109,11 +115,21 @@ pub enum TargetError {
         #[source]
         source: toml::de::Error,
     },
-    #[error("{}: {source}", file.display())]
-    SshConfig {
-        file: PathBuf,
+    /// OpenSSH's own resolution of an alias failed; its stderr names the file and line.
+    #[error("`{command}` could not resolve `{alias}`: {}", stderr.trim())]
+    OpenSsh {
+        alias: String,
+        command: String,
+        stderr: String,
+    },
+    #[error(
+        "cannot run `{command}` to resolve the ssh_config alias `{alias}` (OpenSSH's `ssh` is needed)"
+    )]
+    OpenSshSpawn {
+        alias: String,
+        command: String,
         #[source]
-        source: ssh2_config::SshParserError,
+        source: std::io::Error,
     },
     /// A target's `judged_on` is not a real `YYYY-MM-DD` day.
     #[error(
@@ -170,26 +186,41 @@ pub enum TargetProblem {
     #[error("secret `{secret}` needs exactly one of `file` or `env`")]
     SecretSource { secret: String },
     #[error(
-        "ssh_config {} gives `{option}` for `{alias}`, which witness does not support; it refuses rather than connect differently from OpenSSH (supported: {})",
-        file.display(),
-        supported.join(", ")
+        "`{command}` says `{option} {value}` for `{alias}`, which witness does not follow ({why}); it refuses rather than connect differently from OpenSSH"
     )]
     UnsupportedSshOption {
-        file: PathBuf,
+        /// The `ssh -G` command that said it.
+        command: String,
+        /// The option as `ssh -G` prints it (lowercase).
         option: String,
+        value: String,
         alias: String,
-        /// The options witness follows (`target::HONOURED`).
-        supported: &'static [&'static str],
+        why: &'static str,
     },
     #[error(
-        "ssh_config {} gives several UserKnownHostsFile for `{alias}` ({}); give the one to use as `known_hosts` in targets.toml",
-        file.display(),
-        files.join(" ")
+        "`{command}` says `proxyjump {value}` for `{alias}`: hop `{hop}` is not `[user@]host[:port]` or `ssh://[user@]host[:port]`"
     )]
-    SeveralKnownHosts {
-        file: PathBuf,
+    ProxyJumpHop {
+        command: String,
+        value: String,
         alias: String,
-        files: Vec<String>,
+        hop: String,
+    },
+    #[error("ProxyJump for `{alias}` goes more than {max} hops deep (a loop?): {chain}")]
+    JumpTooDeep {
+        alias: String,
+        max: usize,
+        chain: String,
+    },
+    #[error(
+        "`{command}` says `{option} {value}` for `{alias}`: `%{token}` is a token witness does not expand"
+    )]
+    SshToken {
+        command: String,
+        option: String,
+        value: String,
+        alias: String,
+        token: char,
     },
     #[error(
         "`{var}` = `{value}` is not a full commit hash, and there is no `flake` variable naming the checkout to resolve it in; give the full 40-digit hash"
@@ -228,29 +259,52 @@ pub enum TransportError {
         cause: ConnectCause,
     },
     #[error(
-        "host key of {host} is NOT in {} (looked up as `{entry}`, as OpenSSH does): refusing to connect (no trust on first use).\n  offered {key}\n  if this host is the one you mean, verify the fingerprint out of band, then add it: {add} >> {}",
-        known_hosts.display(), known_hosts.display()
+        "host key of {host} is NOT in {} (looked up as `{entry}`, as OpenSSH does): refusing to connect (no trust on first use).\n  offered {key}\n  if this host is the one you mean, verify the fingerprint out of band, then add it: {add}",
+        searched.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", ")
     )]
     UnknownHostKey {
         host: String,
         /// The known_hosts entry name it was looked up under.
         entry: String,
-        /// The command that fetches the key under that name.
+        /// The command that fetches the key under that name into the first user known_hosts
+        /// file.
         add: String,
         /// `<type> key SHA256:<fingerprint>`.
         key: String,
-        known_hosts: PathBuf,
+        /// Every file read (the user's, then the global ones), as OpenSSH reads them.
+        searched: Vec<PathBuf>,
     },
     #[error(
-        "host key of {host} CHANGED: the {key_type} key it offers (SHA256:{fingerprint}) does not match {}. Refusing to connect: this may be a man-in-the-middle or a reinstalled host. If the change is expected, remove the old entry (ssh-keygen -R '{entry}' -f {}) and add the verified new key",
+        "host key of {host} CHANGED: the {key} it offers does not match {}:{line}. Refusing to connect: this may be a man-in-the-middle or a reinstalled host. If the change is expected, remove the old entry (ssh-keygen -R '{entry}' -f {}) and add the verified new key",
         known_hosts.display(), known_hosts.display()
     )]
     HostKeyMismatch {
         host: String,
         entry: String,
-        key_type: String,
-        fingerprint: String,
+        /// `<type> key SHA256:<fingerprint>`.
+        key: String,
+        /// The file and line of the entry of that type.
         known_hosts: PathBuf,
+        line: usize,
+    },
+    #[error(
+        "host key of {host} is REVOKED: the {key} it offers is marked `@revoked` at {place}. Refusing to connect, whatever other lines say"
+    )]
+    RevokedHostKey {
+        host: String,
+        /// `<type> key SHA256:<fingerprint>`.
+        key: String,
+        /// `file:line` of the `@revoked` line.
+        place: String,
+    },
+    #[error(
+        "host key of {host}: no plain known_hosts entry holds the {key} it offers, and `{entry}` is trusted only through `@cert-authority` at {place}; witness (libssh2) cannot verify host certificates, so it refuses. Add the host's own key (verified out of band) as a plain entry"
+    )]
+    HostCertificateUnsupported {
+        host: String,
+        entry: String,
+        key: String,
+        place: String,
     },
     #[error("cannot read known_hosts {}", known_hosts.display())]
     KnownHostsRead {
@@ -258,8 +312,19 @@ pub enum TransportError {
         #[source]
         source: Arc<std::io::Error>,
     },
-    #[error("libssh2 could not check the host key against {}", known_hosts.display())]
-    KnownHostsCheck { known_hosts: PathBuf },
+    #[error("ssh server {host} offered a host key witness cannot read")]
+    HostKeyUnreadable {
+        host: String,
+        #[source]
+        source: Arc<ssh_key::Error>,
+    },
+    #[error("cannot reach {to} through jump host {via}")]
+    Jump {
+        via: String,
+        to: String,
+        #[source]
+        failure: JumpFailure,
+    },
     #[error("ssh server {host} offered no host key")]
     NoHostKey { host: String },
     #[error("authentication as `{user}` on {host} failed: tried {}", tried.join(", "))]
@@ -305,6 +370,15 @@ pub enum ChannelFailure {
     /// Sending a long command's script on its stdin.
     #[error("sending the command's script: {0}")]
     WriteScript(#[source] Arc<std::io::Error>),
+}
+
+/// Reaching the next hop through a jump host failed.
+#[derive(Debug, Error, Clone)]
+pub enum JumpFailure {
+    #[error("the jump host did not open a channel to it")]
+    Channel(#[source] Arc<ssh2::Error>),
+    #[error("no local socket pair for the hop")]
+    Socket(#[source] Arc<std::io::Error>),
 }
 
 /// Why a TCP/SSH connection could not be made.

@@ -49,7 +49,7 @@ pub(crate) mod steps;
 pub mod target;
 pub mod transport;
 
-pub use config::{ConfigError, ENV_VARS, RunConfig};
+pub use config::{ConfigError, ENV_VARS, RunConfig, SnapshotUpdate};
 
 /// The exit status of a usage error (sysexits' `EX_USAGE`): a bad command line or a `WITNESS_*`
 /// value none of the accepted ones.

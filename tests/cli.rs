@@ -314,3 +314,123 @@ fn help_typos_bad_values_and_a_closed_pipe() {
     assert!(!err.contains("panicked"), "{err}");
     assert_ne!(o.status.code(), Some(101), "{err}");
 }
+
+/// Evidence as a person reads it. A cold run (nothing committed for the target) says each
+/// new piece of evidence once, in witness's words: no insta panic, no "Stopped on the first
+/// failure". `INSTA_UPDATE=no` writes nothing and never says it wrote a `.snap.new`;
+/// `INSTA_UPDATE=always` over differing evidence says it differs and was rewritten, never
+/// "same".
+#[test]
+fn evidence_is_reported_once_in_witness_words() {
+    let r = root("evidence", &[("h.toml", HOLDS)]);
+    let run = |update: Option<&str>| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_witness"));
+        // As installed: no cargo on the PATH, no workspace variables (insta would ask
+        // `cargo metadata` where its snapshots live; witness uses WITNESS_ROOT).
+        c.arg("g")
+            .env("WITNESS_ROOT", &r)
+            .env("WITNESS_TARGET", "here")
+            .env("PATH", "/usr/bin:/bin")
+            .env_remove("CARGO_MANIFEST_DIR")
+            .env_remove("INSTA_WORKSPACE_ROOT")
+            .env_remove("CI")
+            .env_remove("WITNESS_EVIDENCE");
+        match update {
+            Some(u) => c.env("INSTA_UPDATE", u),
+            None => c.env_remove("INSTA_UPDATE"),
+        };
+        let o = c.output().unwrap();
+        assert_eq!(code(&o), 0, "{o:?}");
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    };
+    let snap = r.join("snapshots/g/h@here.snap");
+    let pending = r.join("snapshots/g/h@here.snap.new");
+    let quiet = |out: &str| {
+        for insta_words in [
+            "panicked",
+            "snapshot assertion",
+            "Stopped on the first failure",
+        ] {
+            assert!(!out.contains(insta_words), "{insta_words:?} in:\n{out}");
+        }
+    };
+
+    // Cold: new, recorded for review, said once.
+    let out = run(None);
+    quiet(&out);
+    let new = "its evidence: new: no snapshots/g/h@here.snap committed; recorded for review as snapshots/g/h@here.snap.new";
+    assert_eq!(out.matches(new).count(), 1, "{out}");
+    assert!(out.contains("evidence: 0 same, 1 new, 0 differs"), "{out}");
+    assert!(pending.is_file() && !snap.exists());
+
+    // INSTA_UPDATE=no: nothing written, and none claimed.
+    std::fs::remove_file(&pending).unwrap();
+    let out = run(Some("no"));
+    quiet(&out);
+    assert!(!out.contains(".snap.new"), "{out}");
+    assert!(out.contains("its evidence: new: no snapshots/g/h@here.snap committed; not recorded (INSTA_UPDATE=no)"), "{out}");
+    assert!(!pending.exists() && !snap.exists());
+
+    // INSTA_UPDATE=always: written in place; the next run is the same.
+    let out = run(Some("always"));
+    quiet(&out);
+    assert!(out.contains("its evidence: new: no snapshots/g/h@here.snap committed; written as snapshots/g/h@here.snap (INSTA_UPDATE=always)"), "{out}");
+    assert!(snap.is_file() && !pending.exists());
+    let out = run(None);
+    assert!(
+        out.contains("its evidence: same as snapshots/g/h@here.snap"),
+        "{out}"
+    );
+    assert!(out.contains("evidence: 1 same, 0 new, 0 differs"), "{out}");
+
+    // Differing evidence under INSTA_UPDATE=always: differs, rewritten, never "same".
+    std::fs::write(
+        r.join("scenarios/g/h.toml"),
+        HOLDS.replace("${greeting}", "${greeting} again"),
+    )
+    .unwrap();
+    let out = run(Some("always"));
+    quiet(&out);
+    assert!(!out.contains("same as"), "{out}");
+    assert!(out.contains("its evidence: differs from snapshots/g/h@here.snap; rewritten with this run's (INSTA_UPDATE=always)"), "{out}");
+    assert!(out.contains("evidence: 0 same, 0 new, 1 differs"), "{out}");
+    assert!(out.contains("+    | hi again"), "the diff is shown: {out}");
+    assert!(std::fs::read_to_string(&snap).unwrap().contains("hi again"));
+    let out = run(None);
+    assert!(out.contains("evidence: 1 same, 0 new, 0 differs"), "{out}");
+}
+
+/// The nightly unit as packaged (`packaging/nightly/witness-nightly.service`, which `cargo
+/// xtask nightly-check` runs in the twin) and as the NixOS module writes it (`flake.nix`)
+/// carry the same sandboxing, and neither is restarted by a switch mid-run.
+#[test]
+fn the_nightly_unit_and_the_nixos_module_agree() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let unit =
+        std::fs::read_to_string(repo.join("packaging/nightly/witness-nightly.service")).unwrap();
+    let flake = std::fs::read_to_string(repo.join("flake.nix")).unwrap();
+    let sandbox: Vec<(&str, &str)> = unit
+        .lines()
+        .skip_while(|l| !l.starts_with("# Sandboxing"))
+        .take_while(|l| !l.starts_with("# Not here"))
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once('='))
+        .collect();
+    assert!(sandbox.len() >= 10, "{sandbox:?}");
+    for (key, value) in sandbox {
+        let nix = match value {
+            "yes" => "true".to_string(),
+            other => format!("\"{other}\""),
+        };
+        let line = format!("{key} = {nix};");
+        assert!(flake.contains(&line), "flake.nix lacks `{line}`");
+    }
+    assert!(unit.contains("\nX-RestartIfChanged=false\n"));
+    assert!(flake.contains("restartIfChanged = false;"));
+    assert!(unit.contains("\nEnvironment=XDG_CACHE_HOME=/var/cache/witness\n"));
+    assert!(flake.contains("XDG_CACHE_HOME = \"/var/cache/witness\";"));
+}

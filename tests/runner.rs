@@ -258,6 +258,14 @@ fn a_read_only_run_skips_what_changes_the_target_instead_of_refusing_it() {
         !r.join("count").exists(),
         "nothing that changes the target ran"
     );
+    // The report says why each was skipped (JUnit's `<skipped message>`, report.json).
+    let dir = r.join("target/witness/g@here");
+    let junit = std::fs::read_to_string(dir.join("junit.xml")).unwrap();
+    assert_eq!(
+        junit.matches(r#"<skipped message="skipped: it changes the target, and this run is read-only (WITNESS_READ_ONLY); it was not run, so its claim is not witnessed here" type="skipped">"#).count(),
+        2,
+        "{junit}"
+    );
     // Without it, the same scenarios are refused: failing trials.
     let out = run_gate(&cfg(&r, "ro-2", false), "g", &args(&[])).unwrap();
     assert_eq!(out.num_failed, 2);

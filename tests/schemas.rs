@@ -53,10 +53,62 @@ fn witness_schema_prints_them_and_refuses_other_names() {
     }
     for args in [
         &["schema"][..],
-        &["schema", "targets"],
+        &["schema", "target"],
         &["schema", "report", "x"],
     ] {
         let out = Command::new(bin).args(args).output().unwrap();
         assert_eq!(out.status.code(), Some(64), "{args:?}: {out:?}");
+    }
+}
+
+/// Each schema names itself (`$id`) and uses only the `format`s JSON Schema defines: a
+/// validator meeting schemars' own (`uint64`, `int32`, …) either ignores it or refuses the
+/// schema, and an editor warns on every use.
+#[test]
+fn committed_schemas_have_an_id_and_only_standard_formats() {
+    const STANDARD: &[&str] = &[
+        "date-time",
+        "date",
+        "time",
+        "email",
+        "idn-email",
+        "hostname",
+        "idn-hostname",
+        "ipv4",
+        "ipv6",
+        "uri",
+        "uri-reference",
+        "iri",
+        "iri-reference",
+        "uri-template",
+        "json-pointer",
+        "relative-json-pointer",
+        "regex",
+    ];
+    fn formats(v: &serde_json::Value, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                if let Some(f) = m.get("format").and_then(|f| f.as_str()) {
+                    out.push(f.to_string());
+                }
+                m.values().for_each(|x| formats(x, out));
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|x| formats(x, out)),
+            _ => {}
+        }
+    }
+    for kind in Kind::ALL {
+        let path = repo().join(kind.committed_path());
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(v["$id"], kind.id(), "{}: $id", path.display());
+        let mut found = Vec::new();
+        formats(&v, &mut found);
+        found.retain(|f| !STANDARD.contains(&f.as_str()));
+        assert!(
+            found.is_empty(),
+            "{}: non-standard formats {found:?}",
+            path.display()
+        );
     }
 }

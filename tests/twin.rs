@@ -370,7 +370,7 @@ fn unknown_host_key_is_refused_with_fingerprint() {
     let empty = dir.join("known_hosts_empty");
     std::fs::write(&empty, "").unwrap();
     let mut cfg = twin_ssh();
-    cfg.known_hosts = empty.clone();
+    cfg.known_hosts = vec![empty.clone()];
     let err = SshPool::new(cfg).check().unwrap_err();
     let m = err.to_string();
     assert!(matches!(err, TransportError::UnknownHostKey { .. }), "{m}");
@@ -406,7 +406,7 @@ fn changed_host_key_is_refused() {
     assert!(st.success());
     assert!(std::fs::read_to_string(&kh).unwrap().starts_with("|1|"));
     let mut bad = cfg.clone();
-    bad.known_hosts = kh.clone();
+    bad.known_hosts = vec![kh.clone()];
     let err = SshPool::new(bad).check().unwrap_err();
     assert!(
         matches!(err, TransportError::HostKeyMismatch { .. }),
@@ -416,7 +416,7 @@ fn changed_host_key_is_refused() {
 
     // The genuine key, hashed, is accepted.
     let genuine = dir.join("known_hosts_genuine");
-    std::fs::copy(&cfg.known_hosts, &genuine).unwrap();
+    std::fs::copy(&cfg.known_hosts[0], &genuine).unwrap();
     let st = Command::new("ssh-keygen")
         .args(["-q", "-H", "-f"])
         .arg(&genuine)
@@ -424,7 +424,7 @@ fn changed_host_key_is_refused() {
         .unwrap();
     assert!(st.success());
     let mut good = cfg;
-    good.known_hosts = genuine;
+    good.known_hosts = vec![genuine];
     SshPool::new(good).check().unwrap();
 }
 
@@ -1013,6 +1013,497 @@ fn m1_whose_facts_do_not_evaluate_is_not_witnessed() {
     }
 }
 
+/// A second sshd in the twin, on its own loopback port with its own host key: a bastion in
+/// front of the twin's sshd. Stopped (by its pid file) when dropped.
+struct Bastion {
+    pool: SshPool,
+    port: u16,
+    /// Its directory in the twin, one per bastion: tests run in parallel.
+    dir: String,
+}
+
+impl Bastion {
+    /// With a host key of each of `kinds` (`ssh-keygen -t`).
+    fn start(kinds: &[&str]) -> Bastion {
+        // A free port on the loopback the twin shares with this machine.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let pool = SshPool::new(twin_ssh());
+        let dir = format!("/run/witness-bastion-{port}");
+        let host_keys: String = kinds
+            .iter()
+            .map(|k| format!("HostKey {dir}/host_{k}\n"))
+            .collect();
+        let keygen: String = kinds
+            .iter()
+            .map(|k| format!("/usr/bin/ssh-keygen -q -t {k} -N '' -f {dir}/host_{k}; "))
+            .collect();
+        let config = format!(
+            "ListenAddress 127.0.0.1\nPort {port}\n{host_keys}PidFile {dir}/sshd.pid\nPermitRootLogin prohibit-password\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nUseDNS no\nAllowTcpForwarding yes\n"
+        );
+        let out = pool
+            .exec(
+                &format!(
+                    "set -e; rm -rf {dir}; mkdir -p {dir}; {keygen}printf '%s' '{config}' > {dir}/sshd_config; /usr/sbin/sshd -f {dir}/sshd_config"
+                ),
+                opts(30),
+            )
+            .unwrap();
+        assert_eq!(out.exit, Some(0), "{}", out.stderr.text());
+        let up = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                up.elapsed() < Duration::from_secs(10),
+                "the bastion sshd did not listen"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Bastion { pool, port, dir }
+    }
+}
+
+impl Drop for Bastion {
+    fn drop(&mut self) {
+        let _ = self.pool.exec(
+            &format!("kill $(cat {0}/sshd.pid); rm -rf {0}", self.dir),
+            opts(10),
+        );
+    }
+}
+
+/// A jump-host target: the twin behind a bastion (a second sshd on loopback), reached through
+/// `ProxyJump` as `ssh -G` resolves it, with strict host keys on both hops. OpenSSH's own `ssh`
+/// goes the same way; witness is refused when either hop's key is not known; two hops work
+/// too; gate M1 runs through the bastion and ends PASSED.
+fn a_jump_host_target_runs_m1_with_strict_host_keys_on_both_hops() {
+    let tw = twin();
+    let TargetTransport::Ssh(direct) = tw.transport.clone() else {
+        unreachable!("twin is an ssh target")
+    };
+    let bastion = Bastion::start(&["ed25519"]);
+    let dir = tempfile::tempdir().unwrap();
+    let kh = dir.path().join("known_hosts");
+    let scan = Command::new("ssh-keyscan")
+        .args(["-p", &bastion.port.to_string(), "127.0.0.1"])
+        .output()
+        .unwrap();
+    let bastion_keys = String::from_utf8_lossy(&scan.stdout).into_owned();
+    assert!(
+        bastion_keys.contains("ssh-ed25519"),
+        "ssh-keyscan: {bastion_keys}"
+    );
+    let twin_keys = std::fs::read_to_string(&direct.known_hosts[0]).unwrap();
+    let config = dir.path().join("ssh_config");
+    let id = direct.identity_files[0].display().to_string();
+    std::fs::write(
+        &config,
+        format!(
+            "Host bastion\n  HostName 127.0.0.1\n  Port {}\n  User root\n\
+             Host cc-ci-jumped\n  HostName {}\n  Port {}\n  User root\n  ProxyJump bastion\n\
+             Host *\n  IdentityFile {id}\n  UserKnownHostsFile {}\n  GlobalKnownHostsFile none\n  StrictHostKeyChecking yes\n  BatchMode yes\n",
+            bastion.port,
+            direct.hostname,
+            direct.port,
+            kh.display()
+        ),
+    )
+    .unwrap();
+    let targets = dir.path().join("targets.toml");
+    let quote = |v: &str| toml::Value::String(v.to_string()).to_string();
+    let mut text = format!(
+        "[targets.jumped]\nssh = \"cc-ci-jumped\"\nssh_config = {}\njudged_on = \"2026-12-06\"\n[targets.jumped.vars]\n",
+        quote(&config.display().to_string())
+    );
+    for (k, v) in &tw.vars {
+        text.push_str(&format!("{k} = {}\n", quote(v)));
+    }
+    text.push_str("[targets.jumped.secrets]\n");
+    for (k, s) in &tw.secrets {
+        if let SecretSource::TargetFile(f) = s {
+            text.push_str(&format!("{k} = {{ file = {} }}\n", quote(f)));
+        }
+    }
+    std::fs::write(&targets, text).unwrap();
+    let connect = || -> Result<String, String> {
+        let t = target::load_with(&root(), "jumped", Some(&targets)).map_err(|e| e.to_string())?;
+        let TargetTransport::Ssh(c) = t.transport else {
+            unreachable!()
+        };
+        assert_eq!(
+            c.jumps.iter().map(|j| j.port).collect::<Vec<_>>(),
+            [bastion.port],
+            "one hop, the bastion"
+        );
+        let out = SshPool::new(c)
+            .exec("hostname", opts(20))
+            .map_err(|e| e.to_string())?;
+        Ok(out.stdout.text().trim().to_string())
+    };
+    // Only the twin's key known: the bastion's is not, and nothing goes through it.
+    std::fs::write(&kh, &twin_keys).unwrap();
+    let e = connect().unwrap_err();
+    assert!(
+        e.contains("host key of bastion is NOT in")
+            && e.contains(&format!("[127.0.0.1]:{}", bastion.port)),
+        "{e}"
+    );
+    // Only the bastion's key known: the hop is verified, the target behind it refused.
+    std::fs::write(&kh, &bastion_keys).unwrap();
+    let e = connect().unwrap_err();
+    assert!(e.contains("host key of cc-ci-jumped is NOT in"), "{e}");
+    // Both known: OpenSSH's own ssh and witness both get through.
+    std::fs::write(&kh, format!("{twin_keys}{bastion_keys}")).unwrap();
+    let ssh = Command::new("ssh")
+        .arg("-F")
+        .arg(&config)
+        .args(["cc-ci-jumped", "hostname"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        ssh.status.success(),
+        "OpenSSH: {}",
+        String::from_utf8_lossy(&ssh.stderr)
+    );
+    let theirs = String::from_utf8_lossy(&ssh.stdout).trim().to_string();
+    assert_eq!(connect().unwrap(), theirs);
+    // Two hops (`ProxyJump bastion,second`): each a session over the one before, each key checked.
+    let second = Bastion::start(&["ed25519"]);
+    let second_keys = String::from_utf8_lossy(
+        &Command::new("ssh-keyscan")
+            .args(["-p", &second.port.to_string(), "127.0.0.1"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .into_owned();
+    let two_hops = dir.path().join("two_hops.toml");
+    std::fs::write(
+        &two_hops,
+        std::fs::read_to_string(&targets)
+            .unwrap()
+            .replace("[targets.jumped", "[targets.two-hops")
+            .replace("\"cc-ci-jumped\"", "\"cc-ci-two-hops\""),
+    )
+    .unwrap();
+    let mut cfg = std::fs::read_to_string(&config).unwrap();
+    cfg = format!(
+        "Host second\n  HostName 127.0.0.1\n  Port {}\n  User root\nHost cc-ci-two-hops\n  HostName {}\n  Port {}\n  User root\n  ProxyJump bastion,second\n{cfg}",
+        second.port, direct.hostname, direct.port
+    );
+    std::fs::write(&config, cfg).unwrap();
+    let two = |known: &str| -> Result<String, String> {
+        std::fs::write(&kh, known).unwrap();
+        let t =
+            target::load_with(&root(), "two-hops", Some(&two_hops)).map_err(|e| e.to_string())?;
+        let TargetTransport::Ssh(c) = t.transport else {
+            unreachable!()
+        };
+        assert_eq!(
+            c.jumps.iter().map(|j| j.port).collect::<Vec<_>>(),
+            [bastion.port, second.port]
+        );
+        let out = SshPool::new(c)
+            .exec("hostname", opts(20))
+            .map_err(|e| e.to_string())?;
+        Ok(out.stdout.text().trim().to_string())
+    };
+    let e = two(&format!("{twin_keys}{bastion_keys}")).unwrap_err();
+    assert!(e.contains("host key of second is NOT in"), "{e}");
+    let ours = two(&format!("{twin_keys}{bastion_keys}{second_keys}")).unwrap();
+    let ssh = Command::new("ssh")
+        .arg("-F")
+        .arg(&config)
+        .args(["cc-ci-two-hops", "hostname"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        ssh.status.success(),
+        "OpenSSH: {}",
+        String::from_utf8_lossy(&ssh.stderr)
+    );
+    assert_eq!(ours, String::from_utf8_lossy(&ssh.stdout).trim());
+    drop(second);
+    // The gate, through the bastion. Evidence for this target is new and stays unwritten
+    // (INSTA_UPDATE=no): the verdict comes from the claims.
+    let state = dir.path().join("state");
+    let out = Command::new(env!("CARGO_BIN_EXE_witness"))
+        .arg("m1")
+        .env("WITNESS_ROOT", root())
+        .env("WITNESS_TARGETS", &targets)
+        .env("WITNESS_TARGET", "jumped")
+        .env("WITNESS_STATE_DIR", &state)
+        .env("INSTA_UPDATE", "no")
+        .env_remove("WITNESS_ALLOW_MUTATION")
+        .env_remove("WITNESS_EVIDENCE")
+        .env_remove("CI")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    eprintln!("{text}");
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains(&format!(
+            "gate m1 on target jumped (root@{}:{} via root@127.0.0.1:{})",
+            direct.hostname, direct.port, bastion.port
+        )),
+        "{text}"
+    );
+    assert!(text.contains("gate m1 on target jumped: PASSED"), "{text}");
+}
+
+/// An ssh_config alias for `port` on the loopback, with its own known_hosts files, and a targets
+/// file naming it: what OpenSSH's `ssh` and witness are both pointed at.
+struct Shape {
+    dir: tempfile::TempDir,
+}
+
+impl Shape {
+    fn new(port: u16) -> Shape {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path();
+        std::fs::write(
+            p.join("ssh_config"),
+            format!(
+                "Host shape\n  HostName 127.0.0.1\n  Port {port}\n  User root\n  IdentityFile {}\n  UserKnownHostsFile {}\n  GlobalKnownHostsFile {}\n  StrictHostKeyChecking yes\n  BatchMode yes\n",
+                twin_ssh().identity_files[0].display(),
+                p.join("user_known_hosts").display(),
+                p.join("global_known_hosts").display()
+            ),
+        )
+        .unwrap();
+        std::fs::write(
+            p.join("targets.toml"),
+            format!(
+                "[targets.shape]\nssh = \"shape\"\nssh_config = \"{}\"\n",
+                p.join("ssh_config").display()
+            ),
+        )
+        .unwrap();
+        Shape { dir }
+    }
+
+    fn write(&self, user: &str, global: &str, hash: bool) {
+        let p = self.dir.path();
+        std::fs::write(p.join("user_known_hosts"), user).unwrap();
+        std::fs::write(p.join("global_known_hosts"), global).unwrap();
+        if hash {
+            let out = Command::new("ssh-keygen")
+                .args(["-q", "-H", "-f"])
+                .arg(p.join("user_known_hosts"))
+                .output()
+                .unwrap();
+            assert!(out.status.success());
+        }
+    }
+
+    /// OpenSSH's verdict: does `ssh shape true` get in?
+    fn openssh(&self) -> Result<(), String> {
+        let out = Command::new("ssh")
+            .arg("-F")
+            .arg(self.dir.path().join("ssh_config"))
+            // SHAPE_DEBUG=1: OpenSSH says which line it found (`ssh -v`).
+            .args(if std::env::var_os("SHAPE_DEBUG").is_some() {
+                &["-v", "shape", "true"][..]
+            } else {
+                &["shape", "true"][..]
+            })
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        if std::env::var_os("SHAPE_DEBUG").is_some() {
+            eprintln!("{}", String::from_utf8_lossy(&out.stderr));
+        }
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(String::from_utf8_lossy(&out.stderr).into_owned())
+        }
+    }
+
+    /// witness's verdict, and the key type it verified.
+    fn witness(&self) -> Result<String, String> {
+        let t = target::load(self.dir.path(), "shape").map_err(|e| e.to_string())?;
+        let TargetTransport::Ssh(c) = t.transport else {
+            unreachable!()
+        };
+        let pool = SshPool::new(c);
+        pool.check().map_err(|e| e.to_string())?;
+        Ok(pool.verified_host_key().unwrap_or_default())
+    }
+}
+
+/// The key part (`type base64`) of each line `ssh-keyscan` prints for `port`, by type.
+fn scanned(port: u16) -> Vec<(String, String)> {
+    let scan = Command::new("ssh-keyscan")
+        .args(["-p", &port.to_string(), "127.0.0.1"])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&scan.stdout)
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| {
+            let mut f = l.split_whitespace().skip(1);
+            let (kind, b64) = (f.next()?, f.next()?);
+            Some((kind.to_string(), format!("{kind} {b64}")))
+        })
+        .collect()
+}
+
+/// known_hosts shapes against a real sshd (the bastion, with an ed25519 and an ECDSA host key):
+/// for each, OpenSSH's own `ssh` (StrictHostKeyChecking yes) and witness agree on getting in or
+/// being refused, and witness's refusal names what OpenSSH's reading of the file says.
+fn known_hosts_shapes_are_judged_as_openssh_judges_them() {
+    let bastion = Bastion::start(&["ed25519", "ecdsa"]);
+    let port = bastion.port;
+    let keys = scanned(port);
+    let key = |kind: &str| {
+        keys.iter()
+            .find(|(k, _)| k == kind)
+            .map(|(_, line)| line.clone())
+            .unwrap_or_else(|| panic!("no {kind} key scanned: {keys:?}"))
+    };
+    let (ed, ec) = (key("ssh-ed25519"), key("ecdsa-sha2-nistp256"));
+    let other = {
+        let dir = tempfile::tempdir().unwrap();
+        let st = Command::new("ssh-keygen")
+            .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+            .arg(dir.path().join("k"))
+            .status()
+            .unwrap();
+        assert!(st.success());
+        let text = std::fs::read_to_string(dir.path().join("k.pub")).unwrap();
+        text.split_whitespace()
+            .take(2)
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let name = format!("[127.0.0.1]:{port}");
+    let shape = Shape::new(port);
+    // (what, user file, global file, hashed, gets in, what witness's refusal says)
+    let cases: Vec<(&str, String, String, bool, bool, &str)> = vec![
+        (
+            "bracketed name, ed25519 only: ed25519 is asked for first",
+            format!("{name} {ed}\n"),
+            String::new(),
+            false,
+            true,
+            "",
+        ),
+        (
+            "bracketed name, ECDSA only",
+            format!("{name} {ec}\n"),
+            String::new(),
+            false,
+            true,
+            "",
+        ),
+        (
+            "hashed",
+            format!("{name} {ed}\n"),
+            String::new(),
+            true,
+            true,
+            "",
+        ),
+        // OpenSSH looks again without the port ("checking without port identifier"): the same
+        // key under the bare name is accepted, another key there is not.
+        (
+            "a plain host entry with the same key, another port",
+            format!("127.0.0.1 {ed}\n"),
+            String::new(),
+            false,
+            true,
+            "",
+        ),
+        (
+            "a plain host entry with another key, another port",
+            format!("127.0.0.1 {other}\n"),
+            String::new(),
+            false,
+            false,
+            "is NOT in",
+        ),
+        (
+            "wildcard",
+            format!("[127.0.0.?]:{port} {ed}\n"),
+            String::new(),
+            false,
+            true,
+            "",
+        ),
+        (
+            "negated",
+            format!("[127.0.0.*]:{port},!{name} {ed}\n"),
+            String::new(),
+            false,
+            false,
+            "is NOT in",
+        ),
+        (
+            "the global file only",
+            String::new(),
+            format!("{name} {ed}\n"),
+            false,
+            true,
+            "",
+        ),
+        (
+            "revoked with a plain entry for the same key",
+            format!("{name} {ed}\n@revoked * {ed}\n"),
+            String::new(),
+            false,
+            false,
+            "user_known_hosts:2. Refusing",
+        ),
+        (
+            "changed",
+            format!("{name} {other}\n"),
+            String::new(),
+            false,
+            false,
+            "CHANGED",
+        ),
+        (
+            "trusted only through @cert-authority",
+            format!("@cert-authority {name} {other}\n"),
+            String::new(),
+            false,
+            false,
+            "trusted only through `@cert-authority` at",
+        ),
+    ];
+    for (what, user, global, hash, gets_in, says) in cases {
+        shape.write(&user, &global, hash);
+        let theirs = shape.openssh();
+        let ours = shape.witness();
+        assert_eq!(
+            ours.is_ok(),
+            theirs.is_ok(),
+            "{what}: witness {ours:?}, OpenSSH {theirs:?}"
+        );
+        assert_eq!(ours.is_ok(), gets_in, "{what}: {ours:?}");
+        match ours {
+            Ok(verified) if what.contains("ECDSA") => {
+                assert!(
+                    verified.contains("ecdsa-sha2-nistp256"),
+                    "{what}: {verified}"
+                )
+            }
+            Ok(verified) => assert!(verified.contains("ssh-ed25519"), "{what}: {verified}"),
+            Err(e) => assert!(e.contains(says), "{what}: {e}"),
+        }
+    }
+}
+
 /// libtest's own runner, so a test that cannot run here is reported ignored, with why,
 /// never `ok`.
 fn main() -> std::process::ExitCode {
@@ -1058,6 +1549,14 @@ fn main() -> std::process::ExitCode {
             (
                 "changed_host_key_is_refused",
                 changed_host_key_is_refused as fn(),
+            ),
+            (
+                "known_hosts_shapes_are_judged_as_openssh_judges_them",
+                known_hosts_shapes_are_judged_as_openssh_judges_them as fn(),
+            ),
+            (
+                "a_jump_host_target_runs_m1_with_strict_host_keys_on_both_hops",
+                a_jump_host_target_runs_m1_with_strict_host_keys_on_both_hops as fn(),
             ),
             (
                 "stderr_flood_does_not_hang",

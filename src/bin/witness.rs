@@ -12,8 +12,8 @@
 //! - `witness verify ENVELOPE --allowed-signers FILE`: a run's signed attestation checked
 //!   cold: who signed it, what it says, and whether this checkout's scenario files are the
 //!   ones the run used.
-//! - `witness schema scenario|report`: the JSON Schema of scenario files or of
-//!   `report.json` (what `schemas/*.schema.json` hold).
+//! - `witness schema scenario|targets|report`: the JSON Schema of scenario files, of the
+//!   targets file or of `report.json` (what `schemas/*.schema.json` hold).
 //! - `witness metrics REPORT…`: the runs as a node_exporter textfile (the nightly unit's).
 //! - `witness --version`.
 //!
@@ -71,7 +71,7 @@ enum Command {
         #[arg(long, value_name = "FILE", required = true)]
         allowed_signers: PathBuf,
     },
-    /// The JSON Schema of scenario files or of report.json
+    /// The JSON Schema of scenario files, of the targets file or of report.json
     Schema {
         #[arg(value_enum)]
         kind: SchemaKind,
@@ -89,6 +89,7 @@ enum Command {
 #[derive(Clone, Copy, ValueEnum)]
 enum SchemaKind {
     Scenario,
+    Targets,
     Report,
 }
 
@@ -364,6 +365,7 @@ fn verify(envelope: &Path, allowed: &Path) -> ExitCode {
 fn schema(kind: SchemaKind) -> ExitCode {
     let kind = match kind {
         SchemaKind::Scenario => witness::schema::Kind::Scenario,
+        SchemaKind::Targets => witness::schema::Kind::Targets,
         SchemaKind::Report => witness::schema::Kind::Report,
     };
     print!("{}", kind.text());

@@ -6,45 +6,70 @@
 //! times and the target's address go in the failure message or the snapshot header.
 
 use std::fmt::Write as _;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 
 pub(crate) mod select;
+mod snap_file;
 
-use crate::config::DEFAULT_TARGET;
+use crate::config::{DEFAULT_TARGET, RunConfig, SnapshotUpdate};
 pub(crate) use crate::report::Evidence;
 use crate::report::{ScenarioReport, StepReport, StepStatus};
 use crate::scenario::Scenario;
 
-/// The evidence state and the snapshot file it is about (relative to the project root).
+/// The evidence state, the snapshot file it is about (relative to the project root), and
+/// what witness wrote for review (`INSTA_UPDATE`).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct EvidenceCheck {
     pub(crate) state: Evidence,
     pub(crate) file: String,
+    #[serde(default)]
+    pub(crate) written: Written,
+    /// `INSTA_UPDATE` as it was read (insta's name for it), for the message.
+    #[serde(default)]
+    pub(crate) update: String,
+    /// Why the file could not be written, when it could not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) write_error: Option<String>,
+}
+
+/// What was written of new or differing evidence.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) enum Written {
+    /// Nothing (the evidence is the same, or `INSTA_UPDATE=no`, or CI).
+    #[default]
+    Nothing,
+    /// `<file>.new`, for `cargo insta review`.
+    Pending,
+    /// `<file>` itself (`INSTA_UPDATE=always`).
+    InPlace,
 }
 
 impl EvidenceCheck {
-    /// One line for a person: `same`, `new (recorded for review: …)`, `differs from …`.
+    /// One line for a person: `same`, `new (recorded for review: …)`, `differs from …`, and
+    /// exactly what was written.
     pub(crate) fn describe(&self) -> String {
+        let file = &self.file;
+        let written = match (self.written, &self.write_error) {
+            (_, Some(e)) => format!("writing it failed: {e}"),
+            (Written::Pending, None) => {
+                format!("recorded for review as {file}.new (cargo insta review)")
+            }
+            (Written::InPlace, None) => match self.state {
+                Evidence::Differs => {
+                    format!("rewritten with this run's (INSTA_UPDATE={})", self.update)
+                }
+                _ => format!("written as {file} (INSTA_UPDATE={})", self.update),
+            },
+            (Written::Nothing, None) => {
+                format!("not recorded (INSTA_UPDATE={})", self.update)
+            }
+        };
         match self.state {
-            Evidence::Same => format!("same as {}", self.file),
-            Evidence::New => format!(
-                "new: no {} committed; recorded for review as {}.new (cargo insta review)",
-                self.file, self.file
-            ),
-            Evidence::Differs => format!(
-                "differs from {} (diff above; {}.new written for cargo insta review)",
-                self.file, self.file
-            ),
+            Evidence::Same => format!("same as {file}"),
+            Evidence::New => format!("new: no {file} committed; {written}"),
+            Evidence::Differs => format!("differs from {file}; {written}; diff above"),
         }
     }
-}
-
-/// Snapshot header metadata (`info:` in the `.snap` file).
-#[derive(serde::Serialize)]
-struct Info<'a> {
-    target: &'a str,
-    title: &'a str,
 }
 
 /// Render the evidence text.
@@ -282,28 +307,27 @@ fn output_tails(m: &mut String, st: &StepReport) {
 }
 
 /// Compare the evidence with `snapshots/<gate>/<id>.snap` (`<id>@<target>.snap` for targets
-/// other than the twin, whose outputs differ). insta settings are thread-local, so they are
-/// built and bound here, inside the trial.
+/// other than the twin, whose outputs differ).
 pub(crate) fn compare_snapshot(
-    root: &Path,
+    cfg: &RunConfig,
     gate: &str,
     sc: &Scenario,
     target: &str,
     text: &str,
 ) -> EvidenceCheck {
-    compare_in(root, gate, "", sc, target, text)
+    compare_in(cfg, gate, "", sc, target, text)
 }
 
 /// Compare an action's evidence with `snapshots/<gate>/actions/<name>.snap`: recorded once
 /// per gate run, by whichever trial ran the action.
 pub(crate) fn compare_action_snapshot(
-    root: &Path,
+    cfg: &RunConfig,
     gate: &str,
     action: &Scenario,
     target: &str,
     text: &str,
 ) -> EvidenceCheck {
-    compare_in(root, gate, "actions", action, target, text)
+    compare_in(cfg, gate, "actions", action, target, text)
 }
 
 /// How to accept evidence after review, for messages.
@@ -313,10 +337,14 @@ pub(crate) fn review_hint(gate: &str, target: &str) -> String {
     )
 }
 
-/// Compare `text` with the snapshot of `sc` under `snapshots/<gate>/<sub>`: insta prints the
-/// diff and writes `.snap.new` (as its settings say) when they are not the same.
+/// Compare `text` with the snapshot of `sc` under `snapshots/<gate>/<sub>` as insta compares
+/// (its normalized text), print the diff when it differs, and write what `INSTA_UPDATE`
+/// says in insta's file format. witness does this itself rather than through
+/// `assert_snapshot!`: that macro panics on every new snapshot (a cold run would read as
+/// failing, with insta's "Stopped on the first failure") and finds its settings through
+/// `cargo metadata`, which an installed binary does not have.
 fn compare_in(
-    root: &Path,
+    cfg: &RunConfig,
     gate: &str,
     sub: &str,
     sc: &Scenario,
@@ -329,35 +357,59 @@ fn compare_in(
     } else {
         rel.join(format!("{}@{target}.snap", sc.id))
     };
-    let committed = root.join(&file).is_file();
-    let dir = root.join("snapshots").join(gate).join(sub);
-    let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path(&dir);
-    settings.set_prepend_module_to_snapshot(false);
-    settings.set_input_file(&sc.path);
-    settings.set_description(sc.claim.clone());
-    settings.set_info(&Info {
+    let path = cfg.root.join(&file);
+    let pending = snap_file::pending(&path);
+    let ours = snap_file::contents(text);
+    let committed = snap_file::read(&path);
+    let state = match &committed {
+        None => Evidence::New,
+        Some(old) if *old == ours => Evidence::Same,
+        Some(old) => {
+            eprintln!(
+                "witness: {gate}::{} evidence differs from {} (- committed, + this run):\n{}",
+                sc.id,
+                file.display(),
+                snap_file::diff(old, &ours)
+            );
+            Evidence::Differs
+        }
+    };
+    let written = match (state, cfg.snapshot_update) {
+        (Evidence::Same, _) | (_, SnapshotUpdate::Nothing) => Written::Nothing,
+        (_, SnapshotUpdate::Accept) | (Evidence::New, SnapshotUpdate::Unseen) => Written::InPlace,
+        _ => Written::Pending,
+    };
+    let header = snap_file::Header {
+        description: &sc.claim,
         target,
         title: &sc.title,
-    });
-    settings.set_omit_expression(true);
-    if target != DEFAULT_TARGET {
-        settings.set_snapshot_suffix(target);
-    }
-    let name = sc.id.clone();
-    let text = text.to_string();
-    let result = catch_unwind(AssertUnwindSafe(|| {
-        settings.bind(|| insta::assert_snapshot!(name, text));
-    }));
-    let state = match (committed, result.is_ok()) {
-        (true, true) => Evidence::Same,
-        (true, false) => Evidence::Differs,
-        // None was committed (insta may have just written one, under INSTA_UPDATE=always).
-        (false, _) => Evidence::New,
+        input_file: &sc
+            .path
+            .strip_prefix(&cfg.root)
+            .unwrap_or(&sc.path)
+            .display()
+            .to_string(),
     };
+    let write_error = match written {
+        Written::Nothing => None,
+        Written::Pending => snap_file::write(&pending, &header, &ours).err(),
+        Written::InPlace => snap_file::write(&path, &header, &ours).err(),
+    };
+    // A `.snap.new` left by an earlier run is stale once the evidence is the committed one
+    // or was written in place: `cargo insta review` would offer it again.
+    if matches!(written, Written::InPlace) || state == Evidence::Same {
+        let _ = std::fs::remove_file(&pending);
+    }
     EvidenceCheck {
         state,
         file: file.display().to_string(),
+        written: if write_error.is_some() {
+            Written::Nothing
+        } else {
+            written
+        },
+        update: cfg.snapshot_update.name().to_string(),
+        write_error: write_error.map(|e| e.to_string()),
     }
 }
 

@@ -86,16 +86,16 @@ fn rfc3339(t: &str) -> Option<DateTime<FixedOffset>> {
     DateTime::parse_from_rfc3339(t).ok()
 }
 
-/// passed → success, skipped → skipped, failed → `<failure>`; error and refused are
-/// `<error>`s (the claim was not witnessed, which is not the same as broken).
+/// passed → success, skipped → `<skipped>` with its reason, failed → `<failure>`; error and
+/// refused are `<error>`s (the claim was not witnessed, which is not the same as broken).
+/// The message is the first line of witness's message, the text all of it.
 fn status(s: &Scenario) -> TestCaseStatus {
-    let kind = match s.verdict {
+    let mut st = match s.verdict {
         Verdict::Passed => return TestCaseStatus::success(),
-        Verdict::Skipped => return TestCaseStatus::skipped(),
-        Verdict::Failed => NonSuccessKind::Failure,
-        Verdict::Error | Verdict::Refused => NonSuccessKind::Error,
+        Verdict::Skipped => TestCaseStatus::skipped(),
+        Verdict::Failed => TestCaseStatus::non_success(NonSuccessKind::Failure),
+        Verdict::Error | Verdict::Refused => TestCaseStatus::non_success(NonSuccessKind::Error),
     };
-    let mut st = TestCaseStatus::non_success(kind);
     st.set_type(s.verdict.label());
     let first = s.message.as_deref().and_then(|m| m.lines().next());
     st.set_message(first.unwrap_or(s.verdict.label()));
@@ -171,5 +171,28 @@ mod tests {
             "{xml}"
         );
         assert!(xml.contains("invocation = 0a1b2c"), "{xml}");
+    }
+
+    /// A skipped scenario says why, as JUnit readers show it (`<skipped message="…">`).
+    #[test]
+    fn a_skipped_case_carries_its_reason() {
+        let mut r = super::super::markdown::tests::red_run();
+        let mut s = r.scenarios[0].clone();
+        s.name = "m2::c4".into();
+        s.verdict = Verdict::Skipped;
+        s.message = Some(
+            "skipped: it changes the target (WITNESS_READ_ONLY)\nrun it with WITNESS_ALLOW_MUTATION=1"
+                .into(),
+        );
+        r.scenarios.push(s);
+        let xml = render(&r).unwrap();
+        assert!(
+            xml.contains(r#"<skipped message="skipped: it changes the target (WITNESS_READ_ONLY)" type="skipped">"#),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("run it with WITNESS_ALLOW_MUTATION=1</skipped>"),
+            "{xml}"
+        );
     }
 }

@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 use shell::Piece;
 
 pub(crate) use crate::error::InterpError;
+use crate::error::QuoteProblem;
 
 /// Where an interpolated string is going.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,8 +110,19 @@ impl Vars {
         for p in pieces {
             match p {
                 Piece::Text(t) => out.push_str(&t),
-                Piece::Var { name, context } => {
+                Piece::Var {
+                    name,
+                    context,
+                    operand,
+                } => {
                     let value = &self.var(&name)?.value;
+                    if operand && value.starts_with('-') {
+                        return Err(InterpError::Quote {
+                            name,
+                            context: context.to_string(),
+                            problem: QuoteProblem::LeadingDash,
+                        });
+                    }
                     let written =
                         shell::write(value, &context).map_err(|problem| InterpError::Quote {
                             name: name.clone(),
@@ -149,9 +161,8 @@ mod tests {
     fn shell_values_are_one_word() {
         let v = vars();
         assert_eq!(
-            v.interpolate("systemctl show ${unit}", Quote::Shell)
-                .unwrap(),
-            "systemctl show ssh.service"
+            v.interpolate("ls ${unit}", Quote::Shell).unwrap(),
+            "ls ssh.service"
         );
         assert_eq!(
             v.interpolate("nix build ${flake}", Quote::Shell).unwrap(),
@@ -180,7 +191,7 @@ mod tests {
     #[test]
     fn unknown_and_unterminated_are_errors() {
         assert_eq!(
-            vars().interpolate("x ${nope}", Quote::Shell),
+            vars().interpolate("echo ${nope}", Quote::Shell),
             Err(InterpError::Unknown {
                 name: "nope".into(),
                 known: "evil, flake, unit".into()
@@ -330,7 +341,108 @@ mod tests {
             .unwrap_err();
         assert_eq!(
             e.to_string(),
-            "variable `${evil}` would be read as code by `bash -c`, which parses its command string; pass it through `env`"
+            "variable `${evil}` reaches `bash`, which is not among the programs known to take a value as data; pass it through `env`"
+        );
+    }
+
+    /// The allow-list's places, run by bash with the real programs (those on this machine):
+    /// each takes shell code in a value as data, and nothing of it runs.
+    #[test]
+    fn the_allow_lists_places_take_shell_code_as_data() {
+        let values = [
+            "$(touch ran-subst)",
+            "`touch ran-backtick`",
+            "a; touch ran-semicolon",
+            "x' ; touch ran-quote '",
+            "\"; touch ran-dq; \"",
+            "a\nb; touch ran-newline",
+            "*",
+            "${HOME}",
+        ];
+        let places = [
+            "printf '%s' ${v}",
+            "echo ${v}",
+            "ls -d -- ${v} 2>/dev/null; true",
+            "readlink -f ${v}; true",
+            "cat ${v} 2>/dev/null; true",
+            "grep -c -F -e ${v} f; true",
+            "test -e ${v} || echo absent",
+            "awk -v x=${v} 'BEGIN { print x }'",
+            "jq -n --arg x ${v} '$x' 2>/dev/null; true",
+            "git -C ${v} status 2>/dev/null; true",
+            "printf '%s\\n' ${v} | sed -n p | sort | while IFS= read -r l; do echo \"$l\"; done",
+            "for h in ${v}; do echo \"$h\"; done",
+            "comm -3 <(printf '%s\\n' ${v}) <(printf 'x\\n')",
+        ];
+        let dir = std::env::temp_dir().join(format!("witness-allow-{}", std::process::id()));
+        for value in values {
+            let mut vars = Vars::default();
+            vars.set("v", value);
+            for place in places {
+                assert!(shell::code_sites(place, &[]).unwrap().is_empty(), "{place}");
+                let cmd = vars.interpolate(place, Quote::Shell).unwrap();
+                let _ = std::fs::remove_dir_all(&dir);
+                std::fs::create_dir_all(&dir).unwrap();
+                std::fs::write(dir.join("f"), "a\n").unwrap();
+                let out = std::process::Command::new("bash")
+                    .arg("-c")
+                    .arg(&cmd)
+                    .current_dir(&dir)
+                    .output()
+                    .unwrap();
+                let ran: Vec<_> = std::fs::read_dir(&dir)
+                    .unwrap()
+                    .flatten()
+                    .filter(|e| e.file_name().to_string_lossy().starts_with("ran"))
+                    .map(|e| e.file_name())
+                    .collect();
+                assert!(
+                    ran.is_empty(),
+                    "{value:?} in {place:?} ran {ran:?}: {out:?}"
+                );
+            }
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A value that begins an operand of a listed program must not begin with `-`: there it
+    /// is an option (`git clone --upload-pack=…` runs a program). As an option's value, after
+    /// `--`, or for a program that takes its arguments verbatim, it is data.
+    #[test]
+    fn a_value_that_would_be_an_option_is_refused_when_the_step_runs() {
+        let mut vars = Vars::default();
+        vars.set("v", "--upload-pack=touch ran");
+        for cmd in [
+            "git clone -q ${v} dir",
+            "git -C /etc/cc-ci diff --stat ${v} HEAD",
+            "rm -rf ${v}",
+            "ls \"${v}\"",
+            "timeout 5 grep -c x ${v}",
+        ] {
+            let e = vars.interpolate(cmd, Quote::Shell).unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                "variable `${v}` cannot be written into a bare word of the shell command: it begins with `-` where the program takes an operand, and would be read as an option; write `--` before it, or pass it through `env`"
+                    .replace("a bare word", if cmd.contains('"') { "double quotes" } else { "a bare word" }),
+                "{cmd}"
+            );
+        }
+        for cmd in [
+            "git -C ${v} status",
+            "git diff --stat a b -- ${v}",
+            "printf '%s' ${v}",
+            "echo ${v}",
+            "grep -e ${v} f",
+            "journalctl -u x --since ${v}",
+            "ls \"x${v}\"",
+            "test -n ${v}",
+        ] {
+            assert!(vars.interpolate(cmd, Quote::Shell).is_ok(), "{cmd}");
+        }
+        vars.set("v", "/etc/cc-ci");
+        assert!(
+            vars.interpolate("git clone -q ${v} dir", Quote::Shell)
+                .is_ok()
         );
     }
 

@@ -1,29 +1,30 @@
-//! Which program reads a value as code: the commands of a shell command, and the words a
-//! second interpreter will parse.
+//! Which programs take a value as data: an allow-list, by each program's argument grammar.
 //!
 //! [`super::shell`] writes a value so the shell that reads the step's command takes it as
-//! data. That is not enough where the value lands in text that *another* program parses as
-//! code: the command string of `bash -c`, the arguments of `eval`, `su -c`, the remote
-//! command of `ssh`, `nix-shell --run`, a heredoc or pipe into a shell, an awk or sed
-//! program. There, correct outer quoting hands the second reader `$(…)` intact, and it runs.
+//! data. That is not enough where the value reaches a *second* program that parses it: the
+//! command string of `bash -c`, `script -c`, `tmux new`, `busybox sh -c`, `env -S`, an awk
+//! program, a sed script. There, correct outer quoting hands the second reader `$(…)` intact,
+//! and it runs. A list of the programs that read code is never complete, so this module
+//! lists the other side: the programs known to take a value as data, and at which of their
+//! arguments ([`KNOWN`], each entry saying why, from its manual page's grammar). A value may
+//! reach a program only there; anywhere else the loader refuses it and names the `env`
+//! rewrite. The list is what the committed scenarios need; a new need is a new entry,
+//! argued the same way.
 //!
 //! The lexer cuts the command into simple commands ([`Cmd`]: words, the pipeline they belong
-//! to, the word of an outer command a `$(…)` or `<(…)` sits in); [`code_reader`] says, for a
-//! place a value reaches, which program would read it as code. The rules follow each
-//! reader's documented argument grammar (its manual page): a shell's `-c` string and script
-//! operand, `eval`'s words, `su`/`runuser`/`flock`/`script` `-c`, `sudo -s`/`-i`, every
-//! word after `ssh`, `nix-shell --run`/`--command`, `watch`/`parallel` command lines, the
-//! `-c`/`-e` code and script operand of python/perl/ruby/node/php, an awk program, a sed
-//! script, a file run by `.`/`source`, and the command name itself. A reader counts when it
-//! is the command or follows a command that runs its arguments as a command (`sudo`,
-//! `env`, `xargs`, `find -exec`, `docker exec`, `systemd-run`, …): those pass words on as
-//! argv, unparsed, so the words they pass are judged by the program they start.
+//! to, whether a pipe feeds them, the word of an outer command a `$(…)` or `<(…)` sits in).
+//! [`code_reader`] follows a value from where it lands: the word of a program (or the loop
+//! list of `for`, an assignment, a redirection's file name: data), the standard input a
+//! heredoc or `<<<` feeds, every pipe stage after it (each must be known to read its input
+//! as data), and, for a `$(…)`, the word of the command around it. `timeout` is the one
+//! runner followed (it passes its words on as argv, unparsed); any other runner (`sudo`,
+//! `env`, `nice`, `xargs`, …) is not known, and refused.
 //!
-//! Values that must reach such a program go through the environment instead (`env = { V =
+//! Values that must reach another program go through the environment instead (`env = { V =
 //! "${v}" }` on the step, `"$V"` in the inner program): the second reader expands `$V` as
-//! data. A shell variable of the step that holds a value (`env` names, and assignments
-//! whose value includes a `${v}`) is held to the same rule where the *outer* shell expands
-//! it into program text (`bash -c "echo $V"`).
+//! data. A shell variable of the step that holds a value (`env` names, assignments and `for`
+//! loop variables whose words include a `${v}`) is held to the same rule wherever the
+//! *outer* shell expands it (`script -c "$V"`).
 
 /// One word of a simple command, as the shell would split it (quotes removed; a `$(…)`
 /// written as `$(`; a witness variable as its name between two [`VAR_MARK`]s).
@@ -41,6 +42,10 @@ pub(crate) struct Cmd {
     pub(crate) words: Vec<Word>,
     pub(crate) pipeline: usize,
     pub(crate) parent: Option<(usize, usize)>,
+    /// A pipe feeds its standard input (it follows a `|`).
+    pub(crate) piped: bool,
+    /// How deep in groups (`{ … }`, `if … fi`, loops, `( … )`) it starts.
+    pub(crate) depth: usize,
 }
 
 /// How a witness variable is written in [`Word::text`] (the shell's own `${X}` stays as is).
@@ -55,68 +60,244 @@ pub(crate) enum Site {
     Stdin { cmd: usize },
 }
 
-/// Programs that parse text as code.
-const SHELLS: &[&str] = &[
-    "sh", "bash", "dash", "zsh", "ksh", "mksh", "ash", "yash", "fish", "rbash",
-];
-const SCRIPTING: &[&str] = &[
-    "python", "python2", "python3", "perl", "ruby", "node", "nodejs", "php", "lua", "tclsh",
-];
-const AWKS: &[&str] = &["awk", "gawk", "mawk", "nawk", "busybox-awk"];
+/// A program known to take a value as data, and where.
+struct Known {
+    names: &'static [&'static str],
+    /// Whether argument `at` of `args` (the words after the program's name) takes a value
+    /// as data.
+    arg: fn(&[&str], usize) -> bool,
+    /// Where it does, for the message ("" when nowhere: it is listed for its input).
+    takes: &'static str,
+    /// Whether it reads its standard input as data (or not at all), given its arguments.
+    stdin: fn(&[&str]) -> bool,
+    /// Whether it takes every argument it takes as data verbatim, whatever it begins with;
+    /// otherwise a value that begins an operand must not begin with `-` (an option there:
+    /// `git clone --upload-pack=…` runs a program), checked when the step runs.
+    verbatim: bool,
+    /// Its options whose value is the next word (taken verbatim, `-` or not).
+    with_value: &'static [&'static str],
+}
 
-/// Commands that run (some of) their arguments as another command, without a shell.
-const RUNNERS: &[&str] = &[
-    "sudo",
-    "doas",
-    "env",
-    "exec",
-    "command",
-    "builtin",
-    "nice",
-    "nohup",
-    "timeout",
-    "setsid",
-    "stdbuf",
-    "time",
-    "ionice",
-    "chrt",
-    "taskset",
-    "chroot",
-    "unshare",
-    "nsenter",
-    "setpriv",
-    "systemd-run",
-    "xargs",
-    "find",
-    "docker",
-    "podman",
-    "nerdctl",
-    "kubectl",
-    "machinectl",
-    "ip",
-    "busybox",
-    "strace",
-    "ltrace",
-    "flatpak",
-    "nix",
-    "nix-shell",
-    "firejail",
-    "bwrap",
-    "proot",
-    "schroot",
-    "runuser",
-    "su",
-    "flock",
-    "script",
-    "watch",
-    "parallel",
-    "ssh",
+fn anywhere(_: &[&str], _: usize) -> bool {
+    true
+}
+
+fn nowhere(_: &[&str], _: usize) -> bool {
+    false
+}
+
+fn as_data(_: &[&str]) -> bool {
+    true
+}
+
+/// The allow-list. Each entry is there because a committed scenario (or a test of the
+/// loader's contract) writes a value at that place; the comment says why the program takes
+/// it as data there. A program that is not here is refused wherever a value reaches it.
+const KNOWN: &[Known] = &[
+    // Prints its arguments; `-e`/`-n` only change escapes and the newline; nothing runs
+    // (the probe line of the `reviewed` action, the loader's tests).
+    Known {
+        names: &["echo"],
+        arg: anywhere,
+        takes: "as any argument",
+        stdin: as_data,
+        verbatim: true,
+        with_value: &[],
+    },
+    // Prints its arguments through its format: an argument is data (`%s`, and `%b` only
+    // expands escapes), the format is a little program and bash's `-v NAME` names a
+    // variable it assigns (`a[$(…)]` there would run); M1.2 and M1.4 print captured lists.
+    Known {
+        names: &["printf"],
+        arg: printf_arg,
+        takes: "after its format",
+        stdin: as_data,
+        verbatim: true,
+        with_value: &[],
+    },
+    // A file or string test compares or stats its operand (the `reviewed` action's
+    // `test -e`, the runner's `test ${v} = …`); `-v`/`-R` name a variable, whose subscript
+    // bash evaluates, and `[[ … ]]`'s arithmetic runs `$(…)`: neither is here.
+    Known {
+        names: &["test", "["],
+        arg: test_arg,
+        takes: "as the operand of a file or string test (`-e X`, `X = Y`)",
+        stdin: as_data,
+        verbatim: true,
+        with_value: &[],
+    },
+    // Paths to list, resolve, read, move or remove: their operands are file names
+    // (M1.4's site-packages, M2.6's browsers, the `reviewed` action's scratch clones).
+    Known {
+        names: &["ls", "readlink", "rm", "mv"],
+        arg: anywhere,
+        takes: "as a path",
+        stdin: as_data,
+        verbatim: false,
+        with_value: &[],
+    },
+    Known {
+        names: &["cat"],
+        arg: anywhere,
+        takes: "as a file to read",
+        stdin: as_data,
+        verbatim: false,
+        with_value: &[],
+    },
+    // A pattern is matched, a file read; grep runs nothing (M1.4's probe package count).
+    Known {
+        names: &["grep", "egrep", "fgrep"],
+        arg: anywhere,
+        takes: "as a pattern or a file",
+        stdin: as_data,
+        verbatim: false,
+        with_value: &["-e", "-f", "--regexp", "--file", "-m", "-A", "-B", "-C"],
+    },
+    // Files compared line by line (M1.2's one-off host tools, from two `<(…)`).
+    Known {
+        names: &["comm"],
+        arg: anywhere,
+        takes: "as a file",
+        stdin: as_data,
+        verbatim: false,
+        with_value: &[],
+    },
+    // Revisions, paths and patterns of read-only subcommands, `-C`'s directory, a clone's
+    // source and directory, a submodule's URL (M1 and M2 read the reviewed range; the
+    // `reviewed` action clones it): see [`git_arg`].
+    Known {
+        names: &["git"],
+        arg: git_arg,
+        takes: "as `-C`'s directory, an operand of `rev-parse`, `status`, `diff`, `log`, `show`, \
+                `grep`, `branch`, `checkout` or `clone`, or a `submodule.*.url` value",
+        stdin: as_data,
+        verbatim: false,
+        with_value: &["-C"],
+    },
+    // An installable names an attribute of a flake, whose own code is what runs (`nix build
+    // '.#…${host}…'`); `--expr`, `--apply`, `--arg` and `--file` take Nix code: not here.
+    Known {
+        names: &["nix"],
+        arg: nix_arg,
+        takes: "as an installable of `nix build` or `nix eval`",
+        stdin: as_data,
+        verbatim: false,
+        with_value: &[],
+    },
+    // A flake reference, as `nix build`'s installable (M1.1's build of each host).
+    Known {
+        names: &["nixos-rebuild"],
+        arg: |args, at| at > 0 && args[at - 1] == "--flake",
+        takes: "as `--flake`'s reference",
+        stdin: as_data,
+        verbatim: false,
+        with_value: &["--flake"],
+    },
+    // Times, units and cursors that select journal lines (M2.7's pre-deploy window).
+    Known {
+        names: &["journalctl"],
+        arg: journalctl_arg,
+        takes: "as the value of `--since`, `--until`, `-u`, `--cursor` or `--after-cursor`",
+        stdin: as_data,
+        verbatim: false,
+        with_value: JOURNAL_SELECT,
+    },
+    // Files after the filter, and `--arg`/`--argjson` values (jq has no way to run a
+    // program); the filter is a program (the `reviewed` action merges two hosts' facts).
+    Known {
+        names: &["jq"],
+        arg: jq_arg,
+        takes: "as a file after its filter, or an `--arg` value",
+        stdin: as_data,
+        verbatim: false,
+        with_value: &["--arg", "--argjson"],
+    },
+    // `-v NAME=VALUE` makes VALUE a string (escapes expanded, never parsed as awk); the
+    // program is code (the `reviewed` action's probe edit reads the package name so).
+    Known {
+        names: &["awk", "gawk", "mawk", "nawk"],
+        arg: awk_arg,
+        takes: "as a `-v NAME=VALUE` value or a file after its program",
+        stdin: awk_stdin,
+        verbatim: false,
+        with_value: &["-v", "--assign", "-F", "--field-separator", "-f", "--file"],
+    },
+    // Files after the script; the script is code (`e` runs a command).
+    Known {
+        names: &["sed"],
+        arg: sed_arg,
+        takes: "as a file after its script",
+        stdin: sed_stdin,
+        verbatim: false,
+        with_value: &["-e", "--expression", "-f", "--file", "-l", "--line-length"],
+    },
+    // Filters a value's output is piped through (M1.2, M2.7): they read their input as
+    // text and print it; no value is written in their arguments.
+    Known {
+        names: &[
+            "sort", "uniq", "head", "tail", "cut", "tr", "wc", "xxd", "base64",
+        ],
+        arg: nowhere,
+        takes: "",
+        stdin: as_data,
+        verbatim: true,
+        with_value: &[],
+    },
+    // Assigns what it reads to variables (values moved through `read` are not followed:
+    // README's "Not covered"); M1.2 reads its facts line by line.
+    Known {
+        names: &["read"],
+        arg: nowhere,
+        takes: "",
+        stdin: as_data,
+        verbatim: true,
+        with_value: &[],
+    },
+    // Assigns: `export NAME=VALUE` makes VALUE a variable's value, as a plain assignment
+    // does (M2's `platform` action exports the deployed commit).
+    Known {
+        names: &["export"],
+        arg: |args, at| is_assignment(args[at]),
+        takes: "as the value of a `NAME=VALUE` word",
+        stdin: as_data,
+        verbatim: true,
+        with_value: &[],
+    },
 ];
+
+/// Commands that run another command with its arguments as given (argv, no shell); the
+/// words they pass are judged by the program they start. Only `timeout` (M2.7's bounded
+/// journal read): any other runner is not known, and refused.
+fn runs_program_at(program: &str, args: &[&str]) -> Option<usize> {
+    if program != "timeout" {
+        return None;
+    }
+    // timeout [OPTION]… DURATION COMMAND [ARG]…; `-s`/`-k` take a value.
+    let mut k = 0;
+    while k < args.len() && args[k].starts_with('-') && args[k].len() > 1 {
+        k += if matches!(args[k], "-s" | "-k" | "--signal" | "--kill-after") {
+            2
+        } else {
+            1
+        };
+    }
+    Some(k + 1)
+}
+
+/// Words that open a group whose commands share its input and output.
+const OPENERS: &[&str] = &["{", "(", "if", "while", "until", "for", "select", "case"];
+
+/// Words that close a group: no program.
+const CLOSERS: &[&str] = &["done", "fi", "esac", "}", ")", ";;"];
 
 /// Shell keywords and grouping words that may precede a command's name.
 const KEYWORDS: &[&str] = &[
     "if", "then", "else", "elif", "do", "while", "until", "!", "{", "(", "time",
 ];
+
+fn known(program: &str) -> Option<&'static Known> {
+    KNOWN.iter().find(|k| k.names.contains(&program))
+}
 
 fn base(w: &str) -> &str {
     w.rsplit('/').next().unwrap_or(w)
@@ -158,8 +339,20 @@ fn name_at(args: &[(usize, &str)]) -> Option<usize> {
         .position(|(_, w)| !KEYWORDS.contains(w) && !is_assignment(w))
 }
 
-/// Which program reads the value at `site` as code, if any; `None` when every reader takes
-/// it as data.
+/// The program a command runs, through the runners it starts with: its index in `args`.
+fn program_at(args: &[(usize, &str)], start: usize) -> usize {
+    let mut k = start;
+    loop {
+        let rest: Vec<&str> = args[k + 1..].iter().map(|(_, w)| *w).collect();
+        match runs_program_at(base(args[k].1), &rest) {
+            Some(n) if k + 1 + n < args.len() => k = k + 1 + n,
+            _ => return k,
+        }
+    }
+}
+
+/// Why the value at `site` may be read as code — the program it reaches that is not known
+/// to take it as data there — or `None` when every program it reaches takes it as data.
 pub(crate) fn code_reader(cmds: &[Cmd], site: Site) -> Option<String> {
     let (cmd, why) = match site {
         Site::Word { cmd, word } => (cmd, word_reader(&cmds[cmd], word)),
@@ -168,220 +361,344 @@ pub(crate) fn code_reader(cmds: &[Cmd], site: Site) -> Option<String> {
     if why.is_some() {
         return why;
     }
-    // What the command prints flows on through the rest of its pipeline.
-    let later = cmds
-        .iter()
-        .enumerate()
-        .skip(cmd + 1)
-        .filter(|(_, c)| c.pipeline == cmds[cmd].pipeline && c.parent == cmds[cmd].parent);
-    for (_, c) in later {
-        if let Some(r) = stdin_reader(c) {
-            return Some(format!("{r}, through a pipe"));
-        }
+    if let Some(why) = downstream(cmds, cmd, site) {
+        return Some(why);
     }
     // A `$(…)` becomes (part of) a word of the command around it.
     let (pc, pw) = cmds[cmd].parent?;
     code_reader(cmds, Site::Word { cmd: pc, word: pw })
 }
 
-/// The program that reads word `word` of `cmd` as code.
+/// The commands that read what `cmd` prints: the pipe stage after it, or, when `cmd` ends a
+/// group's list, the pipe stage after the group (`{ …; } | sh`), and so on along the
+/// pipeline; a stage that is a group (`… | while read l; do …; done`) shares its input with
+/// every command in it. Each must read its input as data. The list of a `for` loop prints
+/// nothing.
+fn downstream(cmds: &[Cmd], cmd: usize, site: Site) -> Option<String> {
+    let first = |c: &Cmd| -> Option<String> {
+        let a = args(c);
+        a.first().map(|(_, w)| w.to_string())
+    };
+    let opens = |c: &Cmd| first(c).is_some_and(|w| OPENERS.contains(&w.as_str()));
+    let closes = |c: &Cmd| first(c).is_some_and(|w| CLOSERS.contains(&w.as_str()));
+    if let Site::Word { .. } = site {
+        let a = args(&cmds[cmd]);
+        if name_at(&a).is_some_and(|s| a[s].1 == "for") {
+            return None;
+        }
+    }
+    let x = &cmds[cmd];
+    // The group level X's output flows at, whether it still flows there, and the depth of a
+    // group that reads it.
+    let mut level = x.depth + usize::from(opens(x));
+    let mut flows = true;
+    let mut reading: Option<usize> = None;
+    let later = cmds
+        .iter()
+        .skip(cmd + 1)
+        .filter(|c| c.pipeline == x.pipeline && c.parent == x.parent);
+    for c in later {
+        if let Some(g) = reading {
+            if c.depth > g {
+                if let Some(why) = stdin_reader(c) {
+                    return Some(format!("{why}, through a pipe"));
+                }
+                continue;
+            }
+            reading = None;
+        }
+        if c.depth > level {
+            continue;
+        }
+        if closes(c) {
+            // The group ends: what X printed is the group's output, one level up.
+            level = level.saturating_sub(1);
+            flows = true;
+            continue;
+        }
+        if c.piped && flows {
+            if let Some(why) = stdin_reader(c) {
+                return Some(format!("{why}, through a pipe"));
+            }
+            if opens(c) {
+                reading = Some(c.depth);
+            }
+            continue;
+        }
+        flows = false;
+    }
+    None
+}
+
+/// The program that would not take word `word` of `cmd` as data.
 fn word_reader(cmd: &Cmd, word: usize) -> Option<String> {
     let args = args(cmd);
-    let start = name_at(&args)?;
-    // A redirection target is a file name: data.
+    // A redirection's file name, or an assignment before the command: data.
     let pos = args.iter().position(|(i, _)| *i == word)?;
+    let start = name_at(&args)?;
     if pos < start {
         return None;
     }
     if pos == start {
         return Some("the shell, as the name of the command it runs".into());
     }
-    for k in chain(&args, start, pos) {
-        let program = base(args[k].1);
-        if let Some(why) = reads_word(program, &args[k + 1..], pos - k - 1) {
-            return Some(why);
-        }
-        if is_interpreter(program) {
-            // It took the value as data (an argument of its script).
-            return None;
-        }
+    if args[start].1 == "for" {
+        // `for NAME in WORDS`: the words are the loop variable's values (followed as a
+        // variable that holds a value: [`tainted`]).
+        return (pos == start + 1 || args.get(start + 2).map(|a| a.1) != Some("in"))
+            .then(|| "`for`, as the name of its loop variable".to_string());
     }
-    None
-}
-
-/// The positions of `args` that may name the program a word reaches: the command, and when
-/// the command runs another one (a runner), every word after it up to `until` — but for
-/// the shell builtins `.`, `source` and `eval`: no runner can start them, so after the
-/// command's name they are words (`find . -exec …`, `nix eval`).
-fn chain(args: &[(usize, &str)], start: usize, until: usize) -> Vec<usize> {
-    if !RUNNERS.contains(&base(args[start].1)) {
-        return vec![start];
-    }
-    std::iter::once(start)
-        .chain((start + 1..until).filter(|k| !matches!(base(args[*k].1), "." | "source" | "eval")))
-        .collect()
-}
-
-fn is_interpreter(program: &str) -> bool {
-    SHELLS.contains(&program)
-        || SCRIPTING.contains(&program)
-        || AWKS.contains(&program)
-        || matches!(program, "eval" | "." | "source" | "sed")
-}
-
-/// Whether `program` (with arguments `rest`) parses `rest[at]` as code.
-fn reads_word(program: &str, rest: &[(usize, &str)], at: usize) -> Option<String> {
-    let words: Vec<&str> = rest.iter().map(|(_, w)| *w).collect();
-    if SHELLS.contains(&program) {
-        return shell_word(program, &words, at);
-    }
-    if SCRIPTING
-        .iter()
-        .any(|s| program == *s || program.starts_with(&format!("{s}3.")))
-    {
-        return code_operand(program, &words, at, &["-c", "-e", "-E", "-r"]);
-    }
-    if AWKS.contains(&program) {
-        return program_operand(
-            program,
-            &words,
-            at,
-            &["-f", "--file"],
-            &["-F", "-v", "-f", "--file", "--assign", "--field-separator"],
-            "program",
-        );
-    }
-    match program {
-        "eval" => Some("`eval`, which runs its arguments as shell code".into()),
-        "." | "source" if at == 0 => Some(format!("`{program}`, which runs the file it is given")),
-        "ssh" => Some(
-            "`ssh`, whose remote command (and options) a shell on the other host parses".into(),
-        ),
-        "watch" | "parallel" => Some(format!(
-            "`{program}`, which runs its command line through `sh -c`"
-        )),
-        "su" | "runuser" | "flock" | "script" => option_value(
-            program,
-            &words,
-            at,
-            &["-c", "--command", "-s", "--shell"],
-            "hands it to a shell",
-        ),
-        "nix-shell" => option_value(
-            program,
-            &words,
-            at,
-            &["--run", "--command"],
-            "hands it to a shell",
-        ),
-        // The Nix language: an expression given on the command line is evaluated.
-        "nix" | "nix-instantiate" | "nix-build" | "nix-env" => option_value(
-            program,
-            &words,
-            at,
-            &["--expr", "-E", "--apply"],
-            "evaluates it as Nix code",
-        ),
-        "sudo" | "doas"
-            if words[..at]
-                .iter()
-                .take_while(|w| w.starts_with('-'))
-                .any(|w| !w.starts_with("--") && (w.contains('s') || w.contains('i'))) =>
-        {
-            Some(format!(
-                "`{program} -s`/`-i`, which joins its command line for a shell"
-            ))
-        }
-        "sed" => program_operand(
-            program,
-            &words,
-            at,
-            &["-f", "--file"],
-            &["-e", "--expression", "-f", "--file", "-l", "--line-length"],
-            "script",
-        ),
-        _ => None,
-    }
-}
-
-/// A shell's words: with `-c`, the next operand is code and the rest are `$0`, `$1`…;
-/// without, the first operand is a script file and the rest its arguments.
-fn shell_word(shell: &str, words: &[&str], at: usize) -> Option<String> {
-    let mut with_c = false;
-    let mut k = 0;
-    while k < words.len() {
-        let w = words[k];
-        if w == "--" {
-            k += 1;
-            break;
-        }
-        if !(w.starts_with('-') || w.starts_with('+')) || w.len() < 2 {
-            break;
-        }
-        if k == at {
-            return Some(format!("`{shell}`, as one of its options"));
-        }
-        if matches!(w, "-o" | "+o" | "-O" | "+O") {
-            k += 1;
-        } else if !w.starts_with("--") && w.contains('c') {
-            with_c = true;
-        }
-        k += 1;
-    }
-    if at == k {
-        return Some(if with_c {
-            format!("`{shell} -c`, which parses its command string")
+    let k = program_at(&args, start);
+    let program = base(args[k].1);
+    if pos <= k {
+        return Some(if pos == k {
+            "the shell, as the name of the command it runs".into()
         } else {
-            format!("`{shell}`, which runs the script file it is given")
+            format!(
+                "`{}`, where it takes no value as data (only the command it runs does)",
+                base(args[start].1)
+            )
         });
     }
-    if at < k {
-        return Some(format!("`{shell}`, as one of its options"));
+    let rest: Vec<&str> = args[k + 1..].iter().map(|(_, w)| *w).collect();
+    let at = pos - k - 1;
+    match known(program) {
+        Some(known) if (known.arg)(&rest, at) => None,
+        Some(known) if known.takes.is_empty() => Some(format!(
+            "`{program}`, which takes no value as data in its arguments (only on its input)"
+        )),
+        Some(known) => Some(format!(
+            "`{program}` at a place where it is not known to take a value as data (it is {})",
+            known.takes
+        )),
+        None => Some(unknown(program)),
     }
-    None
 }
 
-/// Interpreters whose code comes after one of `flags`, or else as a script operand.
-fn code_operand(program: &str, words: &[&str], at: usize, flags: &[&str]) -> Option<String> {
-    for (k, w) in words.iter().enumerate() {
-        if flags.contains(w) {
-            if k + 1 == at {
-                return Some(format!("`{program} {w}`, which runs the code it is given"));
-            }
-            return None;
-        }
-        if flags
-            .iter()
-            .any(|f| w.starts_with(f) && w.len() > f.len() && !w.starts_with("--"))
-            && k == at
-        {
-            return Some(format!("`{program}`, which runs the code it is given"));
-        }
-        if !w.starts_with('-') {
-            return (k == at)
-                .then(|| format!("`{program}`, which runs the script file it is given"));
-        }
-        if k == at {
-            return Some(format!("`{program}`, as one of its options"));
-        }
-    }
-    None
+fn unknown(program: &str) -> String {
+    format!("`{program}`, which is not among the programs known to take a value as data")
 }
 
-/// awk's program / sed's script: the first operand, unless a file option gives it; options
-/// in `with_value` take the next word.
-fn program_operand(
-    program: &str,
-    words: &[&str],
-    at: usize,
-    file_flags: &[&str],
-    with_value: &[&str],
-    what: &str,
-) -> Option<String> {
-    let mut from_file = false;
+/// Whether the value at `site` begins an operand of the program that takes it, where a
+/// leading `-` would make it an option (`git clone ${v}` with `--upload-pack=…`, `rm ${v}`
+/// with `-rf`): not after `--`, not the value of an option, not a program that takes every
+/// argument verbatim ([`Known::verbatim`]). Such a value is refused when the step runs if it
+/// begins with `-`.
+pub(crate) fn begins_operand(cmds: &[Cmd], site: Site) -> bool {
+    let Site::Word { cmd, word } = site else {
+        return false;
+    };
+    let c = &cmds[cmd];
+    if !c
+        .words
+        .get(word)
+        .is_some_and(|w| w.text.starts_with(VAR_MARK))
+    {
+        return false;
+    }
+    let args = args(c);
+    let (Some(pos), Some(start)) = (args.iter().position(|(i, _)| *i == word), name_at(&args))
+    else {
+        return false;
+    };
+    if pos <= start || args[start].1 == "for" {
+        return false;
+    }
+    let k = program_at(&args, start);
+    let Some(known) = known(base(args[k].1)).filter(|_| pos > k) else {
+        return false;
+    };
+    let rest: Vec<&str> = args[k + 1..pos].iter().map(|(_, w)| *w).collect();
+    let value_of = |back: usize| {
+        rest.len()
+            .checked_sub(back)
+            .is_some_and(|i| known.with_value.contains(&rest[i]))
+    };
+    // `jq --arg NAME VALUE`: the value is two words after the option.
+    let jq_value = known.names.contains(&"jq")
+        && rest.len() >= 2
+        && matches!(rest[rest.len() - 2], "--arg" | "--argjson");
+    !(known.verbatim || rest.contains(&"--") || value_of(1) || jq_value)
+}
+
+/// The program that would not read `cmd`'s standard input as data.
+pub(crate) fn stdin_reader(cmd: &Cmd) -> Option<String> {
+    let args = args(cmd);
+    let start = name_at(&args)?;
+    if CLOSERS.contains(&args[start].1) {
+        return None;
+    }
+    let k = program_at(&args, start);
+    let program = base(args[k].1);
+    let rest: Vec<&str> = args[k + 1..].iter().map(|(_, w)| *w).collect();
+    match known(program) {
+        Some(known) if (known.stdin)(&rest) => None,
+        Some(_) => Some(format!("`{program}`, which would read its input as code")),
+        None => Some(format!(
+            "`{program}`, which is not among the programs known to read their input as data"
+        )),
+    }
+}
+
+/// printf: `[-v NAME] [--] FORMAT ARG…`: the ARGs.
+fn printf_arg(args: &[&str], at: usize) -> bool {
+    let mut format = 0;
+    if args.first() == Some(&"-v") {
+        format = 2;
+    }
+    if args.get(format) == Some(&"--") {
+        format += 1;
+    }
+    at > format
+}
+
+/// test: the operand of a unary file or string test, or a side of `=`, `==`, `!=`.
+fn test_arg(args: &[&str], at: usize) -> bool {
+    const UNARY: &[&str] = &[
+        "-e", "-f", "-d", "-s", "-r", "-w", "-x", "-L", "-h", "-b", "-c", "-p", "-S", "-g", "-u",
+        "-k", "-O", "-G", "-N", "-n", "-z",
+    ];
+    const BINARY: &[&str] = &["=", "==", "!="];
+    let before = at.checked_sub(1).map(|i| args[i]);
+    let after = args.get(at + 1).copied();
+    before.is_some_and(|b| UNARY.contains(&b) || BINARY.contains(&b))
+        || after.is_some_and(|a| BINARY.contains(&a))
+}
+
+/// git: `-C DIR`, then a read-only subcommand's operands, `clone`'s, or the value of
+/// `config submodule.NAME.url VALUE`. `-c NAME=VALUE` is not data (`core.sshCommand`,
+/// `core.pager` run programs), nor is the subcommand's name.
+fn git_arg(args: &[&str], at: usize) -> bool {
     let mut k = 0;
-    while k < words.len() {
-        let w = words[k];
+    while k < args.len() && args[k].starts_with('-') {
+        if matches!(args[k], "-C" | "-c") {
+            if k + 1 == at {
+                return args[k] == "-C";
+            }
+            k += 2;
+        } else {
+            k += 1;
+        }
+    }
+    if at <= k {
+        return false;
+    }
+    match args.get(k).copied() {
+        Some(
+            "rev-parse" | "status" | "diff" | "log" | "show" | "grep" | "branch" | "checkout"
+            | "clone",
+        ) => true,
+        Some("config") => {
+            at == k + 2 && args[k + 1].starts_with("submodule.") && args[k + 1].ends_with(".url")
+        }
+        _ => false,
+    }
+}
+
+/// nix: an installable of `nix build` / `nix eval`: an operand after the subcommand that is
+/// no option's value (only options that take none may precede it).
+fn nix_arg(args: &[&str], at: usize) -> bool {
+    const NO_VALUE: &[&str] = &[
+        "--no-link",
+        "--json",
+        "--raw",
+        "--impure",
+        "-L",
+        "--print-build-logs",
+        "--print-out-paths",
+        "--quiet",
+        "-v",
+        "--offline",
+        "--refresh",
+    ];
+    if !matches!(args.first(), Some(&("build" | "eval"))) || at == 0 {
+        return false;
+    }
+    !args[at].starts_with('-')
+        && args[1..at]
+            .iter()
+            .all(|w| !w.starts_with('-') || NO_VALUE.contains(w))
+}
+
+/// journalctl's options that select lines by the value after them.
+const JOURNAL_SELECT: &[&str] = &[
+    "--since",
+    "-S",
+    "--until",
+    "-U",
+    "-u",
+    "--unit",
+    "--cursor",
+    "--after-cursor",
+];
+
+/// journalctl: the value of a selecting option, as its own word or joined (`--since=…`).
+fn journalctl_arg(args: &[&str], at: usize) -> bool {
+    (at > 0 && JOURNAL_SELECT.contains(&args[at - 1]))
+        || JOURNAL_SELECT
+            .iter()
+            .any(|o| o.starts_with("--") && args[at].starts_with(&format!("{o}=")))
+}
+
+/// jq: `--arg NAME VALUE` / `--argjson NAME VALUE` values and the files after the filter.
+fn jq_arg(args: &[&str], at: usize) -> bool {
+    let mut k = 0;
+    let mut filter_from_file = false;
+    while k < args.len() && args[k].starts_with('-') && args[k].len() > 1 {
+        match args[k] {
+            "--arg" | "--argjson" => {
+                if at == k + 2 {
+                    return true;
+                }
+                k += 3;
+            }
+            "-f" | "--from-file" => {
+                filter_from_file = true;
+                k += 2;
+            }
+            _ => k += 1,
+        }
+    }
+    at > k || (filter_from_file && at == k)
+}
+
+/// awk: a `-v NAME=VALUE` value, or a file after the program.
+fn awk_arg(args: &[&str], at: usize) -> bool {
+    if at > 0 && matches!(args[at - 1], "-v" | "--assign") {
+        return is_assignment(args[at]);
+    }
+    matches!(program_index(args, &["-f", "--file"], &["-F", "-v", "--assign", "--field-separator"]),
+        Some(p) if at > p)
+}
+
+fn awk_stdin(args: &[&str]) -> bool {
+    !reads_code_from_stdin(args, &["-f", "--file"])
+}
+
+/// sed: a file after the script.
+fn sed_arg(args: &[&str], at: usize) -> bool {
+    matches!(program_index(args, &["-f", "--file", "-e", "--expression"], &["-l", "--line-length"]),
+        Some(p) if at > p)
+}
+
+fn sed_stdin(args: &[&str]) -> bool {
+    !reads_code_from_stdin(args, &["-f", "--file"])
+}
+
+/// Whether a program file option names the standard input.
+fn reads_code_from_stdin(args: &[&str], file_flags: &[&str]) -> bool {
+    args.windows(2)
+        .any(|w| file_flags.contains(&w[0]) && matches!(w[1], "-" | "/dev/stdin"))
+}
+
+/// Where an awk program / sed script operand is (the first operand), or, when an option
+/// gives it (`from_options`), where the options end (`Some(k - 1)`: every operand after is
+/// a file). `None` when there is no program operand at all.
+fn program_index(args: &[&str], from_options: &[&str], with_value: &[&str]) -> Option<usize> {
+    let mut given = false;
+    let mut k = 0;
+    while k < args.len() {
+        let w = args[k];
         if w == "--" {
             k += 1;
             break;
@@ -389,99 +706,49 @@ fn program_operand(
         if !w.starts_with('-') || w.len() < 2 {
             break;
         }
-        if with_value.contains(&w) {
-            if file_flags.contains(&w) {
-                from_file = true;
-            }
-            if k + 1 == at && matches!(w, "-e" | "--expression") {
-                return Some(format!("`{program} {w}`, which parses its {what}"));
-            }
-            if k + 1 == at && file_flags.contains(&w) {
-                return Some(format!(
-                    "`{program}`, which runs the {what} file it is given"
-                ));
-            }
-            if matches!(w, "-e" | "--expression") {
-                from_file = true;
-            }
+        if from_options.contains(&w) {
+            given = true;
             k += 2;
-            continue;
-        }
-        if k == at && (w.starts_with("-e") || w.starts_with("--expression=")) {
-            return Some(format!("`{program}`, which parses its {what}"));
-        }
-        k += 1;
-    }
-    (!from_file && at == k).then(|| format!("`{program}`, which parses its {what}"))
-}
-
-/// The word after one of `flags` (or joined to it as `--flag=` / `-cWORD`) is code.
-fn option_value(
-    program: &str,
-    words: &[&str],
-    at: usize,
-    flags: &[&str],
-    does: &str,
-) -> Option<String> {
-    if at > 0 && flags.contains(&words[at - 1]) {
-        return Some(format!("`{program} {}`, which {does}", words[at - 1]));
-    }
-    let w = words[at];
-    let joined = flags.iter().any(|f| {
-        (f.starts_with("--") && w.starts_with(&format!("{f}=")))
-            || (!f.starts_with("--") && w.starts_with(f) && w.len() > f.len())
-    });
-    joined.then(|| format!("`{program} {w}`, which {does}"))
-}
-
-/// The program that reads `cmd`'s standard input as code.
-pub(crate) fn stdin_reader(cmd: &Cmd) -> Option<String> {
-    let args = args(cmd);
-    let start = name_at(&args)?;
-    for k in chain(&args, start, args.len()) {
-        let w = base(args[k].1);
-        let rest: Vec<&str> = args[k + 1..].iter().map(|(_, w)| *w).collect();
-        let flags = || {
-            rest.iter()
-                .take_while(|r| r.starts_with('-') && !r.starts_with("--"))
-        };
-        let operands = rest
-            .iter()
-            .any(|r| !r.starts_with('-') && !r.starts_with('+'));
-        let reads = if SHELLS.contains(&w) {
-            flags().any(|r| r.contains('s')) || (!flags().any(|r| r.contains('c')) && !operands)
-        } else if SCRIPTING.contains(&w) {
-            !operands
+        } else if with_value.contains(&w) {
+            k += 2;
         } else {
-            match w {
-                "ssh" => true,
-                "su" | "runuser" => !rest
-                    .iter()
-                    .any(|r| matches!(*r, "-c" | "--command") || r.starts_with("--command=")),
-                "." | "source" => rest.first().is_some_and(|f| {
-                    f.starts_with("/dev/stdin") || f.starts_with("/proc/self/fd/0")
-                }),
-                "xargs" => rest.iter().any(|r| is_interpreter(base(r))),
-                _ => false,
-            }
-        };
-        if reads {
-            return Some(format!("`{w}`, which runs what it reads on standard input"));
-        }
-        if is_interpreter(w) {
-            return None;
+            given |= from_options
+                .iter()
+                .any(|f| !f.starts_with("--") && w.starts_with(f));
+            k += 1;
         }
     }
-    None
+    if given {
+        return k.checked_sub(1);
+    }
+    (k < args.len()).then_some(k)
 }
 
-/// Shell variables that hold a value: the step's `env` names, and the names assigned a word
-/// that includes a witness variable or another such name.
+/// Whether a word includes a witness variable or one of the shell variables `names`.
+fn holds(text: &str, names: &[String]) -> bool {
+    text.contains(VAR_MARK)
+        || names
+            .iter()
+            .any(|n| text.contains(&format!("${n}")) || text.contains(&format!("${{{n}")))
+}
+
+/// Shell variables that hold a value: the step's `env` names, the names assigned a word
+/// that includes a witness variable or another such name, and `for` loop variables over
+/// such words.
 pub(crate) fn tainted(cmds: &[Cmd], env: &[String]) -> Vec<String> {
     let mut names: Vec<String> = env.to_vec();
     loop {
         let before = names.len();
         for c in cmds {
+            // `for NAME in WORDS`: NAME takes each word in turn.
+            if let [f, name, kw, words @ ..] = c.words.as_slice()
+                && f.text == "for"
+                && kw.text == "in"
+                && !names.contains(&name.text)
+                && words.iter().any(|w| holds(&w.text, &names))
+            {
+                names.push(name.text.clone());
+            }
             for w in &c.words {
                 let Some((name, value)) = w.text.split_once('=') else {
                     continue;
@@ -489,11 +756,7 @@ pub(crate) fn tainted(cmds: &[Cmd], env: &[String]) -> Vec<String> {
                 if !is_assignment(&w.text) || names.iter().any(|n| n == name) {
                     continue;
                 }
-                let holds = value.contains(VAR_MARK)
-                    || names.iter().any(|n| {
-                        value.contains(&format!("${n}")) || value.contains(&format!("${{{n}"))
-                    });
-                if holds {
+                if holds(value, &names) {
                     names.push(name.to_string());
                 }
             }
@@ -539,6 +802,8 @@ mod tests {
             "ssh ${v}",
             "nix-shell -p hello --run \"echo ${v}\"",
             "nix eval --expr \"${v}\"",
+            "nix eval --impure --expr \"import ./f.nix { h = ${v}; }\"",
+            "nix build --file ${v}",
             "find . -exec sh -c \"echo ${v}\" \\;",
             "xargs -I{} sh -c \"echo ${v}\"",
             "docker exec c sh -c \"echo ${v}\"",
@@ -563,6 +828,7 @@ mod tests {
             "if true; then echo ${v}; fi | bash",
             "(echo ${v}) | sh",
             "echo ${v} | xargs sh -c 'echo $0'",
+            "printf '%s\\n' ${v} | while read -r l; do sh; done",
             "bash <<< \"echo ${v}\"",
             "bash -c \"$(printf '%s' \"${v}\")\"",
             "eval \"$(echo ${v} | tr a b)\"",
@@ -574,6 +840,15 @@ mod tests {
             "x=1 ${v}",
             "x=\"${v}\"; bash -c \"echo $x\"",
             "x=${v}\ny=\"a $x\"\neval \"$y\"",
+            "for h in ${v}; do sed \"s/^/$h: /\" f; done",
+            "printf ${v}",
+            "printf -v ${v} '%s' x",
+            "test -v ${v}",
+            "git -c ${v} status",
+            "git ${v}",
+            "git config core.pager ${v}",
+            "jq ${v} f.json",
+            "f() { sh -c \"$1\"; }; f ${v}",
         ];
         for cmd in refused {
             assert!(reader(cmd, &[]).is_some(), "not refused: {cmd:?}");
@@ -583,19 +858,44 @@ mod tests {
         assert!(reader("eval \"echo $${V}\"", &["V"]).is_some());
     }
 
+    /// Readers no list of code readers named: an allow-list refuses them all, as a value
+    /// or as an `env` name the outer shell expands.
+    #[test]
+    fn readers_nobody_listed_are_refused() {
+        let unheard = [
+            "script -q -c \"echo ${v}\" /dev/null",
+            "tmux new -d \"echo ${v}\"",
+            "busybox sh -c \"echo ${v}\"",
+            "nice sh -c \"echo ${v}\"",
+            "env -S \"sh -c ${v}\"",
+            "frobnicate ${v}",
+            "frobnicate --data=\"${v}\"",
+            "printf '%s' \"${v}\" | frobnicate",
+            "cat <<EOF | frobnicate\n${v}\nEOF",
+            "frobnicate <<< \"${v}\"",
+            "ls \"$(frobnicate ${v})\"",
+            "echo \"$(printf '%s' ${v})\" | frobnicate",
+        ];
+        for cmd in unheard {
+            assert!(reader(cmd, &[]).is_some(), "not refused: {cmd:?}");
+            let as_env = cmd.replace("${v}", "$V");
+            assert!(reader(&as_env, &["V"]).is_some(), "not refused: {as_env:?}");
+        }
+    }
+
     /// Where every reader takes the value as data, it loads (the `env` rewrites among them).
     #[test]
     fn a_value_every_reader_takes_as_data_loads() {
         let data = [
             "printf '%s' ${v}",
+            "printf -- '%s\\n' \"${v}\"",
             "echo \"${v}\" | grep -c x",
             "grep -F -- \"${v}\" f | sort",
             "git -C ${flake} rev-parse HEAD",
-            "systemctl show -p Environment ${unit}",
-            "bash -c 'printf \"%s\" \"$1\"' _ \"${v}\"",
-            "sh -c 'echo \"$0\"' \"${v}\"",
-            "sudo -u root printf '%s' \"${v}\"",
-            "env V=${v} bash -c 'printf %s \"$V\"'",
+            "git show ${rev}:.drone.yml | grep -c x",
+            "git log --format='%an' ${a}..${b} | sort | uniq -c",
+            "git config submodule.x.url ${flake}/x",
+            "env V=x bash -c 'printf %s \"$V\"'",
             "cat <<EOF\n${v}\nEOF",
             "cat <<EOF > f\n${v}\nEOF",
             "x=${v}; printf '%s' \"$x\"",
@@ -603,14 +903,27 @@ mod tests {
             "awk -v x=\"${v}\" 'BEGIN { print x }'",
             "sed -n 's/a/b/p' ${file}",
             "nix build ${flake}",
+            "nix build --no-link --json '.#c.${host}.top' | jq -r '.[0]'",
             "echo ${v} > /tmp/out; cat /tmp/f | sh",
             "printf '%s' \"$(readlink -f ${v})\"",
-            "bash script.sh ${v}",
-            "find ${dir} -name x -exec ls {} \\;",
+            "test -e \"$top/bin/${v}\" && echo yes",
+            "test ${v} = value-42 && echo ok",
+            "timeout 5 journalctl -u x --since ${a} --until ${b} | sed -n p | tail -n 1",
             "journalctl -u x --after-cursor=${mark} | grep -c y",
+            "ls -1 ${dir}",
+            "rm -rf ${dir}",
+            "for h in ${a} ${b}; do echo \"$h\"; done | sort",
+            "for h in ${a}; do test -e \"$h\" && mv x \"../$h\"; done",
+            "jq -s add \"$c-$H.json\" > out.json",
+            "export REV=$(git -C \"$D\" rev-parse HEAD)",
+            "comm -3 <(printf '%s\\n' ${a}) <(printf '%s\\n' ${b})",
+            "printf '%s\\n' ${v} | sed -n p | while IFS= read -r l; do echo \"$l\"; done | sort -u",
+            "cat <<EOF > a\n${v}\nEOF\ncat <<EOF > b\n${v}\nEOF",
+            "pkgs() { printf '%s\\n' \"$f\" | awk -v p=\"$on: \" '{ print p $0 }'; }\nx=$(on=${h}; pkgs)",
+            "{ printf '%s' ${v}; echo; } | sort",
         ];
         for cmd in data {
-            assert_eq!(reader(cmd, &[]), None, "refused: {cmd:?}");
+            assert_eq!(reader(cmd, &["H", "D"]), None, "refused: {cmd:?}");
         }
         // An env name in single quotes reaches the inner program unexpanded: data there.
         assert_eq!(reader("bash -c 'echo \"$V\"'", &["V"]), None);
@@ -621,15 +934,19 @@ mod tests {
     fn the_reader_is_named() {
         assert_eq!(
             reader("bash -c \"echo ${v}\"", &[]).unwrap(),
-            "${v} → `bash -c`, which parses its command string"
+            "${v} → `bash`, which is not among the programs known to take a value as data"
         );
         assert_eq!(
             reader("printf %s ${v} | sh", &[]).unwrap(),
-            "${v} → `sh`, which runs what it reads on standard input, through a pipe"
+            "${v} → `sh`, which is not among the programs known to read their input as data, through a pipe"
         );
         assert_eq!(
-            reader("su root -c \"id ${v}\"", &[]).unwrap(),
-            "${v} → `su -c`, which hands it to a shell"
+            reader("printf ${v}", &[]).unwrap(),
+            "${v} → `printf` at a place where it is not known to take a value as data (it is after its format)"
+        );
+        assert_eq!(
+            reader("sed -f - f <<< \"${v}\"", &[]).unwrap(),
+            "${v} → `sed`, which would read its input as code"
         );
     }
 }

@@ -101,8 +101,13 @@ impl fmt::Display for Context {
 pub(crate) enum Piece {
     /// Shell text, passed through (`$${` already turned into `${`).
     Text(String),
-    /// A witness variable and the context it sits in.
-    Var { name: String, context: Context },
+    /// A witness variable and the context it sits in; `operand` when it begins an operand
+    /// of a program that would read a leading `-` as an option ([`readers::begins_operand`]).
+    Var {
+        name: String,
+        context: Context,
+        operand: bool,
+    },
 }
 
 /// Cut `template` into text and variables, each variable with its quoting context.
@@ -183,7 +188,16 @@ pub(crate) fn analyse(
     template: &str,
     env: &[String],
 ) -> Result<(Vec<Piece>, Vec<CodeSite>), usize> {
-    let lexed = Lexer::new(template).lex()?;
+    let mut lexed = Lexer::new(template).lex()?;
+    // The lexer records each witness variable twice, in order: as a piece and as a site.
+    let mut sites = lexed.vars.iter();
+    for p in &mut lexed.pieces {
+        if let Piece::Var { operand, .. } = p
+            && let Some((_, site, _)) = sites.next()
+        {
+            *operand = readers::begins_operand(&lexed.cmds, *site);
+        }
+    }
     let mut out = Vec::new();
     for (name, site, at) in &lexed.vars {
         if let Some(reader) = readers::code_reader(&lexed.cmds, *site) {
@@ -306,8 +320,11 @@ impl<'a> Lexer<'a> {
             .expect("the bottom frame is a Bare frame")
     }
 
-    /// Append to the word being built (starting one).
+    /// Append to the word being built (starting one); a heredoc body is no command's word.
     fn word(&mut self, s: &str) {
+        if self.in_heredoc.is_some() {
+            return;
+        }
         let c = self.cmd();
         self.current[c]
             .get_or_insert_with(Word::default)
@@ -372,6 +389,7 @@ impl<'a> Lexer<'a> {
         };
         let parent = self.cmds[old].parent;
         let new = self.new_cmd(parent, pipeline);
+        self.cmds[new].piped = pipe;
         if let Some(Frame::Bare { cmd, .. }) = self
             .stack
             .iter_mut()
@@ -383,10 +401,22 @@ impl<'a> Lexer<'a> {
     }
 
     fn new_cmd(&mut self, parent: Option<(usize, usize)>, pipeline: usize) -> usize {
+        // How deep in `{ … }`, `if … fi`, loops and `( … )` the command starts.
+        let depth = match self
+            .stack
+            .iter()
+            .rev()
+            .find(|f| matches!(f, Frame::Bare { .. }))
+        {
+            Some(Frame::Bare { parens, groups, .. }) => parens + groups,
+            _ => 0,
+        };
         self.cmds.push(Cmd {
             words: Vec::new(),
             pipeline,
             parent,
+            piped: false,
+            depth,
         });
         self.current.push(None);
         self.herestring.push(false);
@@ -504,7 +534,11 @@ impl<'a> Lexer<'a> {
             let site = self.site();
             self.vars.push((name.clone(), site, self.pos));
             self.word(&format!("{VAR_MARK}{name}{VAR_MARK}"));
-            self.pieces.push(Piece::Var { name, context });
+            self.pieces.push(Piece::Var {
+                name,
+                context,
+                operand: false,
+            });
             self.pos += 2 + end + 1;
             return Ok(true);
         }
@@ -583,6 +617,11 @@ impl<'a> Lexer<'a> {
                 self.word("`");
                 self.take(1);
                 self.stack.push(Frame::Backtick);
+            }
+            // `name() { …; }` defines a function: its body is commands of their own.
+            '(' if rest.starts_with("()") => {
+                self.end_cmd(false);
+                self.take(2);
             }
             '(' => {
                 self.end_word();
@@ -879,7 +918,7 @@ mod tests {
             .unwrap()
             .into_iter()
             .filter_map(|p| match p {
-                Piece::Var { name, context } => Some((name, context)),
+                Piece::Var { name, context, .. } => Some((name, context)),
                 Piece::Text(_) => None,
             })
             .collect()

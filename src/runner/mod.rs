@@ -244,15 +244,25 @@ impl GateRun {
                     .iter()
                     .any(|(a, _)| actions.changes_target(a, cfg.observe))
         });
-        let ignored = loaded.as_ref().map(|s| s.ignore.is_some()).unwrap_or(false)
-            || (cfg.read_only && changes_target);
-        if ignored {
+        // Why it is skipped: the scenario's own `ignore`, or a read-only run. The reason goes
+        // into the report (report.md, report.json, JUnit's `<skipped message>`).
+        let skipped_because = match loaded.as_ref().ok().and_then(|s| s.ignore.as_deref()) {
+            Some(why) => Some(format!("skipped: {why} (the scenario's `ignore`)")),
+            None if cfg.read_only && changes_target => Some(
+                "skipped: it changes the target, and this run is read-only (WITNESS_READ_ONLY); \
+                 it was not run, so its claim is not witnessed here"
+                    .to_string(),
+            ),
+            None => None,
+        };
+        let ignored = skipped_because.is_some();
+        if let Some(why) = &skipped_because {
             let rec = TrialRecord {
                 name: &name,
                 file: &path,
                 scenario: loaded.as_ref().ok(),
                 verdict: Verdict::Skipped,
-                message: None,
+                message: Some(why.clone()),
                 report: None,
             };
             report_file(cfg, gate, self.runtime.as_ref().ok().map(|r| &**r), &rec);
@@ -343,7 +353,7 @@ fn run_trial(
     // The claims held. The evidence is compared apart: reported, and a failure only for a
     // strict run (the builder's CI), never accepted silently.
     let text = evidence::render(sc, &report);
-    let own = evidence::compare_snapshot(&cfg.root, gate, sc, target_name, &text);
+    let own = evidence::compare_snapshot(cfg, gate, sc, target_name, &text);
     checks.insert(0, ("its evidence".to_string(), own));
     judge_evidence(cfg, gate, sc, report, &checks, &progress)
 }

@@ -831,7 +831,7 @@ impl Cx<'_> {
         let source = self.src.get(span.clone()).unwrap_or("");
         let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
         for p in &pieces {
-            let Piece::Var { name, context } = p else {
+            let Piece::Var { name, context, .. } = p else {
                 continue;
             };
             let k = seen.entry(name).or_default();
@@ -876,7 +876,7 @@ impl Cx<'_> {
             return Err(self.err(
                 at..at,
                 format!(
-                    "`{}` would be read as code by {}: a value from the target would run; {rewrite}",
+                    "`{}` reaches {}: a value from the target could run as code; {rewrite}",
                     site.what, site.reader
                 ),
             ));
@@ -1477,6 +1477,16 @@ mod tests {
             (
                 "variable in the command string of bash -c",
                 step("run = { cmd = '''\nset -e\nbash -c \"echo ${v}\"\n''' }"),
+            ),
+            (
+                "variable read by a program nobody listed",
+                step(
+                    "run = { cmd = '''\nprintf '%s' x\nscript -q -c \"echo ${v}\" /dev/null\n''' }",
+                ),
+            ),
+            (
+                "variable piped into a program nobody listed",
+                step("run = { cmd = \"printf '%s' ${v} | frobnicate\" }"),
             ),
             (
                 "variable in a heredoc fed to ssh",

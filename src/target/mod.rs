@@ -2,7 +2,7 @@
 //!
 //! ```toml
 //! [targets.cc-ci]
-//! ssh = "cc-ci"                       # an alias from ~/.ssh/config (HostName, User, Port, IdentityFile)
+//! ssh = "cc-ci"                       # an ssh_config alias, resolved by OpenSSH (`ssh -G`; `openssh`)
 //! known_hosts = "~/.ssh/known_hosts"
 //! [targets.cc-ci.vars]
 //! drone_url = "https://drone.example"
@@ -26,6 +26,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 pub(crate) mod connection;
+mod openssh;
 mod runtime;
 
 pub use connection::TwinConnection;
@@ -38,38 +39,56 @@ use crate::transport::SshConfig;
 
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-#[derive(Debug, Deserialize)]
+/// `targets.toml` (and a `WITNESS_TARGETS` file): the targets a gate may run against. Its
+/// JSON Schema (`witness schema targets`, `schemas/targets.schema.json`) is generated from
+/// these wire types.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct TargetsFileWire {
+pub(crate) struct TargetsFileWire {
+    /// Each target by name (`WITNESS_TARGET=<name>`).
     targets: BTreeMap<String, TargetWire>,
 }
 
-#[derive(Debug, Deserialize)]
+/// One target: how to reach it (an ssh_config alias, host/port/user, a connection file, or
+/// `local`), the values its scenarios read and its secrets.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct TargetWire {
     /// ssh_config alias.
     ssh: Option<String>,
-    /// The ssh_config file the alias is looked up in; `~/.ssh/config` unless given.
+    /// The ssh_config file the alias is looked up in (`ssh -F`); OpenSSH's own (`~/.ssh/config`,
+    /// `/etc/ssh/ssh_config`) unless given.
     ssh_config: Option<String>,
+    /// The host to connect to (without an alias).
     host: Option<String>,
+    /// Its SSH port (22 unless given).
     port: Option<u16>,
+    /// The user to log in as.
     user: Option<String>,
+    /// The private key to authenticate with (then ssh-agent).
     identity_file: Option<String>,
+    /// The known_hosts file the host key is verified against (never learned).
     known_hosts: Option<String>,
     /// A file with host/port/user/identity_file/known_hosts (the twin writes one).
     connection: Option<String>,
+    /// Run on this machine, no SSH.
     #[serde(default)]
     local: bool,
+    /// How long a connection may take (humantime, e.g. `10s`).
     connect_timeout: Option<String>,
     /// The date waivers are judged on (`YYYY-MM-DD`); today's UTC date when unset.
+    #[schemars(with = "Option<String>")]
     judged_on: Option<toml::Spanned<String>>,
+    /// Values the scenarios read as `${name}`.
     #[serde(default)]
     vars: BTreeMap<String, String>,
+    /// Values redacted everywhere as `[secret]`, read once per run.
     #[serde(default)]
     secrets: BTreeMap<String, SecretWire>,
 }
 
-#[derive(Debug, Deserialize)]
+/// Where a secret is read: one of `file` or `env`.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct SecretWire {
     /// A file on the target (read over the transport).
@@ -101,6 +120,10 @@ impl Target {
 }
 
 #[derive(Debug, Clone)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one per target, made once per run: boxing would buy nothing"
+)]
 pub enum TargetTransport {
     Ssh(SshConfig),
     Local,
@@ -199,30 +222,28 @@ fn build(root: &Path, name: &str, t: TargetWire) -> Result<Target, TargetError> 
         for (k, v) in c.vars {
             vars.entry(k).or_insert(v);
         }
-        TargetTransport::Ssh(SshConfig {
-            label: name.to_string(),
-            hostname: c.host,
-            port: c.port,
-            user: c.user,
-            identity_files: vec![c.identity_file],
-            known_hosts: c.known_hosts,
-            host_key_alias: None,
+        TargetTransport::Ssh(SshConfig::direct(
+            name,
+            c.host,
+            c.port,
+            c.user,
+            vec![c.identity_file],
+            c.known_hosts,
             connect_timeout,
-        })
+        ))
     } else if let Some(alias) = &t.ssh {
         TargetTransport::Ssh(from_ssh_config(name, alias, &t, connect_timeout)?)
     } else {
         let host = t.host.clone().unwrap_or_default();
-        TargetTransport::Ssh(SshConfig {
-            label: name.to_string(),
-            hostname: host,
-            port: t.port.unwrap_or(22),
-            user: t.user.clone().unwrap_or_else(|| "root".into()),
-            identity_files: identity_files(t.identity_file.as_deref(), None),
-            known_hosts: known_hosts_path(t.known_hosts.as_deref()),
-            host_key_alias: None,
+        TargetTransport::Ssh(SshConfig::direct(
+            name,
+            host,
+            t.port.unwrap_or(22),
+            t.user.clone().unwrap_or_else(|| "root".into()),
+            identity_files(t.identity_file.as_deref()),
+            known_hosts_path(t.known_hosts.as_deref()),
             connect_timeout,
-        })
+        ))
     };
     let secrets = t
         .secrets
@@ -246,206 +267,35 @@ fn build(root: &Path, name: &str, t: TargetWire) -> Result<Target, TargetError> 
     })
 }
 
-/// Resolve an ssh_config alias (HostName, User, Port, IdentityFile) with ssh2-config.
+/// Resolve an ssh_config alias as OpenSSH does (`openssh`: `ssh -G`), jump hosts included.
+/// What targets.toml names explicitly wins, as on `ssh`'s command line: `port` and `user`
+/// are handed to `ssh -G` (`-p`, `-l`, so `Match` sees them), `identity_file` and
+/// `known_hosts` replace the alias's lists.
 fn from_ssh_config(
     name: &str,
     alias: &str,
     t: &TargetWire,
     connect_timeout: Duration,
 ) -> Result<SshConfig, TargetError> {
-    use ssh2_config::{ParseRule, SshConfig as Cfg};
-    let path = t
-        .ssh_config
-        .as_deref()
-        .map(expand)
-        .unwrap_or_else(|| home().join(".ssh/config"));
-    let params = if path.exists() {
-        let mut reader =
-            std::io::BufReader::new(std::fs::File::open(&path).map_err(|e| TargetError::Io {
-                file: path.clone(),
-                source: e,
-            })?);
-        let cfg = Cfg::default()
-            .parse(
-                &mut reader,
-                ParseRule::ALLOW_UNKNOWN_FIELDS | ParseRule::ALLOW_UNSUPPORTED_FIELDS,
-            )
-            .map_err(|source| TargetError::SshConfig {
-                file: path.clone(),
-                source,
-            })?;
-        Some(cfg.query(alias))
-    } else {
-        None
-    };
-    let hostname = params
-        .as_ref()
-        .and_then(|p| p.host_name.clone())
-        .unwrap_or_else(|| alias.to_string());
-    let port = t
-        .port
-        .or(params.as_ref().and_then(|p| p.port))
-        .unwrap_or(22);
-    let user = t
-        .user
-        .clone()
-        .or(params.as_ref().and_then(|p| p.user.clone()))
-        .unwrap_or_else(|| "root".into());
-    let from_cfg = params.as_ref().and_then(|p| p.identity_file.clone());
-    let connect_timeout = params
-        .as_ref()
-        .and_then(|p| p.connect_timeout)
-        .unwrap_or(connect_timeout);
-    let options = params.as_ref().map(SshOptions::of).unwrap_or_default();
-    if let Some(refused) = options.refused.first() {
-        return Err(TargetError::Invalid {
-            name: name.to_string(),
-            problem: Box::new(TargetProblem::UnsupportedSshOption {
-                file: path,
-                option: refused.clone(),
-                alias: alias.to_string(),
-                supported: HONOURED,
-            }),
-        });
-    }
-    let known_hosts = match (&t.known_hosts, options.user_known_hosts.as_slice()) {
-        (Some(explicit), _) => expand(explicit),
-        (None, [one]) => expand(one),
-        (None, []) => known_hosts_path(None),
-        (None, several) => {
-            return Err(TargetError::Invalid {
-                name: name.to_string(),
-                problem: Box::new(TargetProblem::SeveralKnownHosts {
-                    file: path,
-                    alias: alias.to_string(),
-                    files: several.to_vec(),
-                }),
-            });
-        }
-    };
-    Ok(SshConfig {
-        label: alias.to_string(),
-        hostname,
-        port,
-        user,
-        identity_files: identity_files(t.identity_file.as_deref(), from_cfg),
-        known_hosts,
-        host_key_alias: options.host_key_alias,
+    let config = t.ssh_config.as_deref().map(expand);
+    let resolver = openssh::Resolver {
+        target: name,
+        config: config.as_deref(),
         connect_timeout,
-    })
-}
-
-/// The ssh_config options witness follows as OpenSSH does.
-const HONOURED: &[&str] = &[
-    "HostName",
-    "User",
-    "Port",
-    "IdentityFile",
-    "ConnectTimeout",
-    "HostKeyAlias",
-    "UserKnownHostsFile",
-];
-
-/// Options that do not change which host is reached, how it is verified or as whom:
-/// witness may leave them aside (it never forwards, always checks host keys strictly,
-/// and authenticates by key).
-const HARMLESS: &[&str] = &[
-    "addkeystoagent",
-    "batchmode",
-    "checkhostip",
-    "compression",
-    "controlmaster",
-    "controlpath",
-    "controlpersist",
-    "fingerprinthash",
-    "forwardagent",
-    "forwardx11",
-    "forwardx11timeout",
-    "forwardx11trusted",
-    "hashknownhosts",
-    "identitiesonly",
-    "ignoreunknown",
-    "kbdinteractiveauthentication",
-    "localforward",
-    "loglevel",
-    "logverbose",
-    "passwordauthentication",
-    "preferredauthentications",
-    "pubkeyauthentication",
-    "remoteforward",
-    "dynamicforward",
-    "requesttty",
-    "serveralivecountmax",
-    "serveraliveinterval",
-    "stricthostkeychecking",
-    "tcpkeepalive",
-    "updatehostkeys",
-    "usekeychain",
-    "visualhostkey",
-    "verifyhostkeydns",
-    "ciphers",
-    "macs",
-    "kexalgorithms",
-    "hostkeyalgorithms",
-    "pubkeyacceptedalgorithms",
-    "pubkeyacceptedkeytypes",
-    "casignaturealgorithms",
-    "gssapiauthentication",
-    "gssapidelegatecredentials",
-    "connectionattempts",
-    "escapechar",
-    "numberofpasswordprompts",
-];
-
-/// What an ssh_config host block says beyond HostName/User/Port/IdentityFile.
-#[derive(Debug, Default)]
-struct SshOptions {
-    host_key_alias: Option<String>,
-    user_known_hosts: Vec<String>,
-    /// Options that change how the host is reached or verified and that witness does not
-    /// implement (`ProxyJump`, `ProxyCommand`, an unknown option, …): refused by name.
-    refused: Vec<String>,
-}
-
-impl SshOptions {
-    fn of(p: &ssh2_config::HostParams) -> Self {
-        let mut o = SshOptions::default();
-        if p.proxy_jump.as_ref().is_some_and(|j| !j.is_empty()) {
-            o.refused.push("ProxyJump".into());
-        }
-        if p.certificate_file.is_some() {
-            o.refused.push("CertificateFile".into());
-        }
-        if p.bind_address.is_some() || p.bind_interface.is_some() {
-            o.refused.push("BindAddress/BindInterface".into());
-        }
-        let ignore_unknown = p.ignore_unknown.clone().unwrap_or_default();
-        let fields = p.unsupported_fields.iter().chain(p.ignored_fields.iter());
-        let mut fields: Vec<_> = fields.collect();
-        fields.sort();
-        for (field, args) in fields {
-            let f = field.to_lowercase();
-            match f.as_str() {
-                "hostkeyalias" => o.host_key_alias = args.first().cloned(),
-                "userknownhostsfile" => o.user_known_hosts = args.clone(),
-                _ if HARMLESS.contains(&f.as_str()) => {}
-                _ if p.ignored_fields.contains_key(field)
-                    && ignore_unknown.iter().any(|i| i.eq_ignore_ascii_case(field)) => {}
-                _ => o.refused.push(field.clone()),
-            }
-        }
-        o
+    };
+    let mut c = resolver.resolve(alias, t.port, t.user.as_deref())?;
+    if let Some(id) = &t.identity_file {
+        c.identity_files = vec![expand(id)];
     }
+    if let Some(kh) = &t.known_hosts {
+        c.known_hosts = vec![expand(kh)];
+    }
+    Ok(c)
 }
 
-fn identity_files(explicit: Option<&str>, from_cfg: Option<Vec<PathBuf>>) -> Vec<PathBuf> {
+fn identity_files(explicit: Option<&str>) -> Vec<PathBuf> {
     if let Some(p) = explicit {
         return vec![expand(p)];
-    }
-    if let Some(v) = from_cfg
-        && !v.is_empty()
-    {
-        return v.iter().map(|p| expand(&p.to_string_lossy())).collect();
     }
     ["id_ed25519", "id_ecdsa", "id_rsa"]
         .iter()
@@ -476,7 +326,11 @@ fn expand(p: &str) -> PathBuf {
 mod tests {
     use super::*;
 
-    fn load_text(name: &str, targets: &str, files: &[(&str, &str)]) -> Result<Target, TargetError> {
+    pub(super) fn load_text(
+        name: &str,
+        targets: &str,
+        files: &[(&str, &str)],
+    ) -> Result<Target, TargetError> {
         let dir =
             std::env::temp_dir().join(format!("witness-target-{name}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
@@ -495,7 +349,7 @@ mod tests {
         load(&dir, "t")
     }
 
-    fn ssh(t: Target) -> SshConfig {
+    pub(super) fn ssh(t: Target) -> SshConfig {
         match t.transport {
             TargetTransport::Ssh(c) => c,
             TargetTransport::Local => panic!("expected ssh"),
@@ -523,63 +377,27 @@ mod tests {
             "{:?}",
             c.identity_files
         );
-        assert!(c.known_hosts.ends_with("kh"));
+        assert!(c.known_hosts[0].ends_with("kh"));
     }
 
-    /// OpenSSH's host-key options are followed; anything else that would change how the
-    /// host is reached is refused by name, never ignored.
+    /// OpenSSH's host-key options are followed (several known_hosts files included).
     #[test]
-    fn host_key_options_are_followed_and_unsupported_ones_refused_by_name() {
+    fn host_key_options_are_followed() {
         let t = load_text(
             "hka",
             "[targets.t]\nssh = \"cc-ci\"\nssh_config = \"@DIR@/ssh_config\"\n",
             &[(
                 "ssh_config",
-                "Host cc-ci\n  HostName 127.0.0.9\n  Port 2222\n  HostKeyAlias cc-ci-key\n  UserKnownHostsFile @DIR@/kh2\n  ServerAliveInterval 30\n  StrictHostKeyChecking yes\n",
+                "Host cc-ci\n  HostName 127.0.0.9\n  Port 2222\n  HostKeyAlias cc-ci-key\n  UserKnownHostsFile @DIR@/kh2 @DIR@/kh3\n  GlobalKnownHostsFile @DIR@/global\n  ServerAliveInterval 30\n  StrictHostKeyChecking yes\n",
             )],
         )
         .unwrap();
         let c = ssh(t);
         assert_eq!(c.host_key_alias.as_deref(), Some("cc-ci-key"));
-        assert!(c.known_hosts.ends_with("kh2"), "{:?}", c.known_hosts);
+        assert!(c.known_hosts[0].ends_with("kh2"), "{:?}", c.known_hosts);
+        assert!(c.known_hosts[1].ends_with("kh3"), "{:?}", c.known_hosts);
+        assert!(c.global_known_hosts[0].ends_with("global"));
         assert_eq!(c.known_hosts_key(), ("cc-ci-key", 22));
-        let refused = |name: &str, block: &str| {
-            load_text(
-                name,
-                "[targets.t]\nssh = \"cc-ci\"\nssh_config = \"@DIR@/ssh_config\"\n",
-                &[(
-                    "ssh_config",
-                    &format!("Host cc-ci\n  HostName 10.0.0.1\n{block}"),
-                )],
-            )
-            .unwrap_err()
-            .to_string()
-        };
-        for (block, option) in [
-            ("  ProxyJump bastion\n", "ProxyJump"),
-            ("  ProxyJump a,b\n", "ProxyJump"),
-            ("  ProxyCommand nc %h %p\n", "proxycommand"),
-            ("  KnownHostsCommand /bin/true\n", "knownhostscommand"),
-            ("  SomeFutureOption yes\n", "SomeFutureOption"),
-        ] {
-            let e = refused(option, block);
-            assert!(
-                e.contains(&format!(
-                    "gives `{option}` for `cc-ci`, which witness does not support"
-                )),
-                "{block}: {e}"
-            );
-        }
-        // An unknown option the file itself says to ignore is ignored, as OpenSSH does.
-        let t = load_text(
-            "ignore",
-            "[targets.t]\nssh = \"cc-ci\"\nssh_config = \"@DIR@/ssh_config\"\n",
-            &[(
-                "ssh_config",
-                "IgnoreUnknown SomeFutureOption\nHost cc-ci\n  HostName 10.0.0.1\n  SomeFutureOption yes\n",
-            )],
-        );
-        assert!(t.is_ok(), "{t:?}");
     }
 
     #[test]

@@ -4,6 +4,8 @@
 //! Both transports return the same [`Output`], so step kinds never care where a command ran.
 
 mod bounded;
+mod jump;
+pub(crate) mod known_hosts;
 mod local;
 mod ssh;
 
@@ -12,7 +14,7 @@ use std::time::Duration;
 pub(crate) use bounded::Bounded;
 pub(crate) use local::LocalExec;
 pub(crate) use ssh::Held;
-pub use ssh::{SshConfig, SshPool, handshakes_total};
+pub use ssh::{Algorithms, IdentityAgent, IpFamily, SshConfig, SshPool, handshakes_total};
 
 pub use crate::config::DEFAULT_OUTPUT_LIMIT;
 use crate::error::TransportError;

@@ -24,10 +24,10 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
-use ssh2::{BlockDirections, CheckResult, HashType, KnownHostFileKind, Session};
+use ssh2::{BlockDirections, MethodType, Session};
 
-use super::{Bounded, Exec, ExecOpts, Output};
+use super::known_hosts::{self, Verdict};
+use super::{Bounded, Exec, ExecOpts, Output, jump};
 use crate::error::{ChannelFailure, ConnectCause, TransportError};
 
 /// SSH handshakes done by every pool in this process (the bench reports it).
@@ -41,7 +41,7 @@ pub fn handshakes_total() -> usize {
 /// How often a keepalive goes out on a busy exec loop.
 const KEEPALIVE_EVERY: Duration = Duration::from_secs(15);
 
-/// Where and how to connect.
+/// Where and how to connect: one host, and the jump hosts in front of it.
 #[derive(Debug, Clone)]
 pub struct SshConfig {
     /// The name people use (ssh alias or host), for messages.
@@ -50,14 +50,82 @@ pub struct SshConfig {
     pub port: u16,
     pub user: String,
     pub identity_files: Vec<PathBuf>,
-    pub known_hosts: PathBuf,
+    /// Where the agent is (ssh_config's `IdentityAgent`).
+    pub identity_agent: IdentityAgent,
+    /// The user's known_hosts files (`UserKnownHostsFile`), read in order; a new key goes
+    /// into the first.
+    pub known_hosts: Vec<PathBuf>,
+    /// The system's (`GlobalKnownHostsFile`), read after the user's.
+    pub global_known_hosts: Vec<PathBuf>,
     /// ssh_config's `HostKeyAlias`: the name the host key is looked up under instead of
     /// `hostname` / `[hostname]:port`, as OpenSSH does.
     pub(crate) host_key_alias: Option<String>,
     pub connect_timeout: Duration,
+    /// `AddressFamily`.
+    pub(crate) ip: IpFamily,
+    /// The algorithms `ssh -G` says the user's ssh accepts; `None`: libssh2's defaults.
+    pub(crate) algorithms: Option<Algorithms>,
+    /// `ProxyJump`: the hosts to go through, first one first; each verified as strictly as
+    /// the target.
+    pub jumps: Vec<SshConfig>,
+}
+
+/// ssh_config's `IdentityAgent`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdentityAgent {
+    /// `SSH_AUTH_SOCK`, when set.
+    Env,
+    /// `IdentityAgent none`: no agent.
+    None,
+    Socket(PathBuf),
+}
+
+/// ssh_config's `AddressFamily`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IpFamily {
+    Any,
+    V4,
+    V6,
+}
+
+/// Algorithm lists as `ssh -G` prints them, OpenSSH's names.
+#[derive(Debug, Clone, Default)]
+pub struct Algorithms {
+    pub(crate) host_key: Vec<String>,
+    pub(crate) kex: Vec<String>,
+    pub(crate) ciphers: Vec<String>,
+    pub(crate) macs: Vec<String>,
 }
 
 impl SshConfig {
+    /// A host reached directly, with the defaults of a target that names its parts itself
+    /// (no ssh_config): the agent from `SSH_AUTH_SOCK`, no global known_hosts.
+    pub fn direct(
+        label: &str,
+        hostname: String,
+        port: u16,
+        user: String,
+        identity_files: Vec<PathBuf>,
+        known_hosts: PathBuf,
+        connect_timeout: Duration,
+    ) -> Self {
+        SshConfig {
+            label: label.to_string(),
+            hostname,
+            port,
+            user,
+            identity_files,
+            identity_agent: IdentityAgent::Env,
+            known_hosts: vec![known_hosts],
+            global_known_hosts: Vec::new(),
+            host_key_alias: None,
+            connect_timeout,
+            ip: IpFamily::Any,
+            algorithms: None,
+            jumps: Vec::new(),
+        }
+    }
+
     /// The name and port the host key is looked up under, as OpenSSH does: `HostKeyAlias`
     /// as is, else `hostname` (port 22) or `[hostname]:port`.
     pub(crate) fn known_hosts_key(&self) -> (&str, u16) {
@@ -65,6 +133,15 @@ impl SshConfig {
             Some(a) => (a, 22),
             None => (&self.hostname, self.port),
         }
+    }
+
+    /// Every known_hosts file read for this host, the user's first.
+    pub(crate) fn known_hosts_files(&self) -> Vec<PathBuf> {
+        self.known_hosts
+            .iter()
+            .chain(&self.global_known_hosts)
+            .cloned()
+            .collect()
     }
 }
 
@@ -104,7 +181,7 @@ impl SshPool {
     }
 
     /// The host key verified against known_hosts on the last connect (`SHA256:… (type)`).
-    pub(crate) fn verified_host_key(&self) -> Option<String> {
+    pub fn verified_host_key(&self) -> Option<String> {
         self.verified
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -147,43 +224,26 @@ impl SshPool {
             .push(conn);
     }
 
+    /// Connect through each jump host in turn (each verified and authenticated as strictly
+    /// as the target), then to the target.
     fn connect(&self) -> Result<Conn, TransportError> {
         let c = &self.cfg;
-        let addr_text = format!("{}:{}", c.hostname, c.port);
-        let connect_err = |cause: ConnectCause| TransportError::Connect {
-            addr: addr_text.clone(),
-            timeout: c.connect_timeout,
-            cause,
-        };
-        let addrs: Vec<_> = (c.hostname.as_str(), c.port)
-            .to_socket_addrs()
-            .map_err(|e| connect_err(ConnectCause::Resolve(Arc::new(e))))?
-            .collect();
-        let mut last = ConnectCause::NoAddress;
-        let mut tcp = None;
-        for a in &addrs {
-            match TcpStream::connect_timeout(a, c.connect_timeout) {
-                Ok(s) => {
-                    tcp = Some(s);
-                    break;
+        let hops: Vec<&SshConfig> = c.jumps.iter().chain(std::iter::once(c)).collect();
+        let tcp = tcp_to(hops[0])?;
+        let mut fd = tcp.as_raw_fd();
+        let mut sess = self.session(hops[0], tcp, hops.len() == 1)?;
+        for (i, pair) in hops.windows(2).enumerate() {
+            let (via, next) = (pair[0], pair[1]);
+            let stream = jump::through(sess, fd, &next.hostname, next.port).map_err(|failure| {
+                TransportError::Jump {
+                    via: via.label.clone(),
+                    to: format!("{}:{}", next.hostname, next.port),
+                    failure,
                 }
-                Err(e) => last = ConnectCause::Tcp(Arc::new(e)),
-            }
+            })?;
+            fd = stream.as_raw_fd();
+            sess = self.session(next, stream, i + 2 == hops.len())?;
         }
-        let tcp = tcp.ok_or_else(|| connect_err(last))?;
-        let _ = tcp.set_nodelay(true);
-        let fd = tcp.as_raw_fd();
-        let mut sess = Session::new().map_err(|e| self.session_err(e))?;
-        sess.set_tcp_stream(tcp);
-        // Bounds each blocking libssh2 call during handshake and auth; a stuck handshake
-        // would otherwise block forever.
-        sess.set_timeout(c.connect_timeout.as_millis() as u32);
-        sess.handshake()
-            .map_err(|e| connect_err(ConnectCause::Handshake(Arc::new(e))))?;
-        self.handshakes.fetch_add(1, Ordering::Relaxed);
-        HANDSHAKES.fetch_add(1, Ordering::Relaxed);
-        self.verify_host_key(&sess)?;
-        self.authenticate(&sess)?;
         sess.set_keepalive(false, KEEPALIVE_EVERY.as_secs() as u32);
         sess.set_blocking(false);
         Ok(Conn {
@@ -193,94 +253,42 @@ impl SshPool {
         })
     }
 
-    fn verify_host_key(&self, sess: &Session) -> Result<(), TransportError> {
-        let c = &self.cfg;
-        let (key, key_type) = sess.host_key().ok_or_else(|| TransportError::NoHostKey {
-            host: c.label.clone(),
+    /// One hop's session over `stream`: algorithms as the user's ssh accepts them (host-key
+    /// types known for the host first), handshake, host key verified, authenticated.
+    fn session<S: AsRawFd + 'static>(
+        &self,
+        hop: &SshConfig,
+        stream: S,
+        is_target: bool,
+    ) -> Result<Session, TransportError> {
+        let (name, port) = hop.known_hosts_key();
+        let lookup = known_hosts::entry_name(name, port);
+        let lines =
+            known_hosts::lines_for(&hop.known_hosts_files(), &lookup).map_err(|(file, e)| {
+                TransportError::KnownHostsRead {
+                    known_hosts: file,
+                    source: Arc::new(e),
+                }
+            })?;
+        let mut sess = Session::new().map_err(|e| self.session_err(e))?;
+        sess.set_tcp_stream(stream);
+        // Bounds each blocking libssh2 call during handshake and auth; a stuck handshake
+        // would otherwise block forever.
+        sess.set_timeout(hop.connect_timeout.as_millis() as u32);
+        prefer_algorithms(&sess, hop, &lines);
+        sess.handshake().map_err(|e| TransportError::Connect {
+            addr: format!("{}:{}", hop.hostname, hop.port),
+            timeout: hop.connect_timeout,
+            cause: ConnectCause::Handshake(Arc::new(e)),
         })?;
-        let fingerprint = sess
-            .host_key_hash(HashType::Sha256)
-            .map(|h| base64::engine::general_purpose::STANDARD_NO_PAD.encode(h))
-            .unwrap_or_default();
-        let key_type = format!("{key_type:?}");
-        let text = std::fs::read_to_string(&c.known_hosts).map_err(|e| {
-            TransportError::KnownHostsRead {
-                known_hosts: c.known_hosts.clone(),
-                source: Arc::new(e),
-            }
-        })?;
-        let mut kh = sess.known_hosts().map_err(|e| self.session_err(e))?;
-        // Read line by line: libssh2 rejects a whole file over one line it cannot parse
-        // (an @cert-authority marker, a comment style it does not know), and one odd line
-        // should not hide the entries that do parse.
-        for line in text.lines() {
-            let t = line.trim();
-            if t.is_empty() || t.starts_with('#') || t.starts_with('@') {
-                continue;
-            }
-            let _ = kh.read_str(t, KnownHostFileKind::OpenSSH);
+        self.handshakes.fetch_add(1, Ordering::Relaxed);
+        HANDSHAKES.fetch_add(1, Ordering::Relaxed);
+        let verified = verify_host_key(hop, &sess, &lines, &lookup)?;
+        if is_target {
+            *self.verified.lock().unwrap_or_else(|e| e.into_inner()) = Some(verified);
         }
-        let (lookup, lookup_port) = c.known_hosts_key();
-        match kh.check_port(lookup, lookup_port, key) {
-            CheckResult::Match => {
-                *self.verified.lock().unwrap_or_else(|e| e.into_inner()) =
-                    Some(format!("SHA256:{fingerprint} ({key_type})"));
-                Ok(())
-            }
-            CheckResult::NotFound => Err(TransportError::UnknownHostKey {
-                host: c.label.clone(),
-                entry: entry(lookup, lookup_port),
-                add: match &c.host_key_alias {
-                    None => format!("ssh-keyscan -p {} {}", c.port, c.hostname),
-                    Some(a) => format!(
-                        "ssh-keyscan -p {} {} | sed 's/^[^ ]*/{a}/'",
-                        c.port, c.hostname
-                    ),
-                },
-                key: format!("{key_type} key SHA256:{fingerprint}"),
-                known_hosts: c.known_hosts.clone(),
-            }),
-            CheckResult::Mismatch => Err(TransportError::HostKeyMismatch {
-                host: c.label.clone(),
-                entry: entry(lookup, lookup_port),
-                key_type,
-                fingerprint,
-                known_hosts: c.known_hosts.clone(),
-            }),
-            CheckResult::Failure => Err(TransportError::KnownHostsCheck {
-                known_hosts: c.known_hosts.clone(),
-            }),
-        }
-    }
-
-    fn authenticate(&self, sess: &Session) -> Result<(), TransportError> {
-        let c = &self.cfg;
-        let mut tried = Vec::new();
-        for id in &c.identity_files {
-            if !id.exists() {
-                tried.push(format!("{} (missing)", id.display()));
-                continue;
-            }
-            match sess.userauth_pubkey_file(&c.user, None, id, None) {
-                Ok(()) if sess.authenticated() => return Ok(()),
-                Ok(()) => tried.push(format!("{} (not accepted)", id.display())),
-                Err(e) => tried.push(format!("{} ({})", id.display(), e.message())),
-            }
-        }
-        if std::env::var_os("SSH_AUTH_SOCK").is_some() {
-            match sess.userauth_agent(&c.user) {
-                Ok(()) if sess.authenticated() => return Ok(()),
-                Ok(()) => tried.push("ssh-agent (not accepted)".into()),
-                Err(e) => tried.push(format!("ssh-agent ({})", e.message())),
-            }
-        } else {
-            tried.push("ssh-agent (SSH_AUTH_SOCK not set)".into());
-        }
-        Err(TransportError::Auth {
-            user: c.user.clone(),
-            host: c.label.clone(),
-            tried,
-        })
+        authenticate(hop, &sess)?;
+        Ok(sess)
     }
 
     fn session_err(&self, e: ssh2::Error) -> TransportError {
@@ -341,7 +349,12 @@ impl Exec for SshPool {
     }
 
     fn describe(&self) -> String {
-        format!("{}@{}:{}", self.cfg.user, self.cfg.hostname, self.cfg.port)
+        let c = &self.cfg;
+        let mut s = format!("{}@{}:{}", c.user, c.hostname, c.port);
+        for j in c.jumps.iter().rev() {
+            s.push_str(&format!(" via {}@{}:{}", j.user, j.hostname, j.port));
+        }
+        s
     }
 
     fn manual_prefix(&self) -> String {
@@ -350,12 +363,25 @@ impl Exec for SshPool {
         if c.port != 22 {
             s.push_str(&format!(" -p {}", c.port));
         }
-        if let Some(id) = c.identity_files.first() {
+        if let Some(id) = c.identity_files.iter().find(|f| f.exists()) {
             s.push_str(&format!(" -i {}", id.display()));
         }
+        if !c.jumps.is_empty() {
+            let hops: Vec<String> = c
+                .jumps
+                .iter()
+                .map(|j| format!("{}@{}:{}", j.user, j.hostname, j.port))
+                .collect();
+            s.push_str(&format!(" -J {}", hops.join(",")));
+        }
+        let files: Vec<String> = c
+            .known_hosts
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect();
         s.push_str(&format!(
             " -o UserKnownHostsFile={} {}@{}",
-            c.known_hosts.display(),
+            shlex::try_quote(&files.join(" ")).unwrap_or_default(),
             c.user,
             c.hostname
         ));
@@ -451,13 +477,187 @@ impl SshPool {
     }
 }
 
-/// A known_hosts entry name: `host`, or `[host]:port` off port 22.
-fn entry(host: &str, port: u16) -> String {
-    if port == 22 {
-        host.to_string()
-    } else {
-        format!("[{host}]:{port}")
+/// The first hop's TCP connection (`AddressFamily` followed).
+fn tcp_to(hop: &SshConfig) -> Result<TcpStream, TransportError> {
+    let connect_err = |cause: ConnectCause| TransportError::Connect {
+        addr: format!("{}:{}", hop.hostname, hop.port),
+        timeout: hop.connect_timeout,
+        cause,
+    };
+    let addrs: Vec<_> = (hop.hostname.as_str(), hop.port)
+        .to_socket_addrs()
+        .map_err(|e| connect_err(ConnectCause::Resolve(Arc::new(e))))?
+        .filter(|a| match hop.ip {
+            IpFamily::Any => true,
+            IpFamily::V4 => a.is_ipv4(),
+            IpFamily::V6 => a.is_ipv6(),
+        })
+        .collect();
+    let mut last = ConnectCause::NoAddress;
+    for a in &addrs {
+        match TcpStream::connect_timeout(a, hop.connect_timeout) {
+            Ok(s) => {
+                let _ = s.set_nodelay(true);
+                return Ok(s);
+            }
+            Err(e) => last = ConnectCause::Tcp(Arc::new(e)),
+        }
     }
+    Err(connect_err(last))
+}
+
+/// Ask for what the user's ssh would accept (`ssh -G`'s lists, where libssh2 has them), and
+/// for the host-key types known for this host first (OpenSSH's `order_hostkeyalgs`).
+fn prefer_algorithms(sess: &Session, hop: &SshConfig, lines: &[known_hosts::Line]) {
+    let allowed = |t: MethodType, wanted: Option<&Vec<String>>| -> Vec<&'static str> {
+        let supported = sess.supported_algs(t).unwrap_or_default();
+        match wanted {
+            Some(w) if !w.is_empty() => w
+                .iter()
+                .filter_map(|n| supported.iter().find(|s| **s == n.as_str()).copied())
+                .collect(),
+            _ => supported,
+        }
+    };
+    let algs = hop.algorithms.as_ref();
+    let host_key = allowed(MethodType::HostKey, algs.map(|a| &a.host_key));
+    let host_key = known_hosts::preferred_algorithms(lines, &host_key);
+    // A list libssh2 cannot use leaves its default; the handshake then says what failed.
+    let _ = sess.method_pref(MethodType::HostKey, &host_key.join(","));
+    if let Some(a) = algs {
+        for (t, w) in [
+            (MethodType::Kex, &a.kex),
+            (MethodType::CryptCs, &a.ciphers),
+            (MethodType::CryptSc, &a.ciphers),
+            (MethodType::MacCs, &a.macs),
+            (MethodType::MacSc, &a.macs),
+        ] {
+            let list = allowed(t, Some(w));
+            if !list.is_empty() {
+                let _ = sess.method_pref(t, &list.join(","));
+            }
+        }
+    }
+}
+
+/// The offered host key judged as OpenSSH judges it (`known_hosts::judge`); the verified
+/// key as `SHA256:… (type)`.
+fn verify_host_key(
+    hop: &SshConfig,
+    sess: &Session,
+    lines: &[known_hosts::Line],
+    lookup: &str,
+) -> Result<String, TransportError> {
+    let (blob, _) = sess.host_key().ok_or_else(|| TransportError::NoHostKey {
+        host: hop.label.clone(),
+    })?;
+    let offered =
+        ssh_key::PublicKey::from_bytes(blob).map_err(|e| TransportError::HostKeyUnreadable {
+            host: hop.label.clone(),
+            source: Arc::new(e),
+        })?;
+    let fingerprint = offered.fingerprint(ssh_key::HashAlg::Sha256).to_string();
+    let key_type = offered.algorithm().as_str().to_string();
+    let key = format!("{key_type} key {fingerprint}");
+    let first_user_file = hop
+        .known_hosts
+        .first()
+        .map(|f| f.display().to_string())
+        .unwrap_or_else(|| "~/.ssh/known_hosts".into());
+    let second_look = || {
+        hop.host_key_alias.is_none()
+            && hop.port != 22
+            && known_hosts::known_without_port(&hop.known_hosts_files(), &hop.hostname, &offered)
+    };
+    match known_hosts::judge(lines, &offered) {
+        Verdict::Known => Ok(format!("{fingerprint} ({key_type})")),
+        Verdict::Unknown if second_look() => Ok(format!("{fingerprint} ({key_type})")),
+        Verdict::Revoked(l) => Err(TransportError::RevokedHostKey {
+            host: hop.label.clone(),
+            key,
+            place: l.place(),
+        }),
+        Verdict::Changed(l) => Err(TransportError::HostKeyMismatch {
+            host: hop.label.clone(),
+            entry: lookup.to_string(),
+            key,
+            known_hosts: l.file.clone(),
+            line: l.line,
+        }),
+        Verdict::CertificateOnly(l) => Err(TransportError::HostCertificateUnsupported {
+            host: hop.label.clone(),
+            entry: lookup.to_string(),
+            key,
+            place: l.place(),
+        }),
+        Verdict::Unknown => Err(TransportError::UnknownHostKey {
+            host: hop.label.clone(),
+            entry: lookup.to_string(),
+            add: match &hop.host_key_alias {
+                None => format!(
+                    "ssh-keyscan -p {} {} >> {first_user_file}",
+                    hop.port, hop.hostname
+                ),
+                Some(a) => format!(
+                    "ssh-keyscan -p {} {} | sed 's/^[^ ]*/{a}/' >> {first_user_file}",
+                    hop.port, hop.hostname
+                ),
+            },
+            key,
+            searched: hop.known_hosts_files(),
+        }),
+    }
+}
+
+/// The identity files, then the agent (`IdentityAgent`).
+fn authenticate(hop: &SshConfig, sess: &Session) -> Result<(), TransportError> {
+    let mut tried = Vec::new();
+    for id in &hop.identity_files {
+        if !id.exists() {
+            tried.push(format!("{} (missing)", id.display()));
+            continue;
+        }
+        match sess.userauth_pubkey_file(&hop.user, None, id, None) {
+            Ok(()) if sess.authenticated() => return Ok(()),
+            Ok(()) => tried.push(format!("{} (not accepted)", id.display())),
+            Err(e) => tried.push(format!("{} ({})", id.display(), e.message())),
+        }
+    }
+    match &hop.identity_agent {
+        IdentityAgent::None => tried.push("ssh-agent (IdentityAgent none)".into()),
+        IdentityAgent::Env if std::env::var_os("SSH_AUTH_SOCK").is_none() => {
+            tried.push("ssh-agent (SSH_AUTH_SOCK not set)".into())
+        }
+        IdentityAgent::Env => match sess.userauth_agent(&hop.user) {
+            Ok(()) if sess.authenticated() => return Ok(()),
+            Ok(()) => tried.push("ssh-agent (not accepted)".into()),
+            Err(e) => tried.push(format!("ssh-agent ({})", e.message())),
+        },
+        IdentityAgent::Socket(path) => match agent_at(sess, path, &hop.user) {
+            Ok(true) => return Ok(()),
+            Ok(false) => tried.push(format!("ssh-agent at {} (not accepted)", path.display())),
+            Err(e) => tried.push(format!("ssh-agent at {} ({})", path.display(), e.message())),
+        },
+    }
+    Err(TransportError::Auth {
+        user: hop.user.clone(),
+        host: hop.label.clone(),
+        tried,
+    })
+}
+
+/// Try each key of the agent listening at `path`.
+fn agent_at(sess: &Session, path: &std::path::Path, user: &str) -> Result<bool, ssh2::Error> {
+    let mut agent = sess.agent()?;
+    agent.set_identity_path(path)?;
+    agent.connect()?;
+    agent.list_identities()?;
+    for id in agent.identities()? {
+        if agent.userauth(user, &id).is_ok() && sess.authenticated() {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// Commands longer than this travel on the channel's stdin, not in the exec request: an SSH

@@ -17,6 +17,7 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
+use witness::SnapshotUpdate;
 
 use crate::twin;
 use crate::util;
@@ -70,12 +71,9 @@ fn measure(checks: usize, threads: Option<usize>) -> Result<(f64, f64, f64, usiz
     }
 
     // Round 1 writes the snapshots; round 2, the measured one, compares against them.
-    // SAFETY: single-threaded here; the variable is read by insta inside the runs below.
-    unsafe { std::env::set_var("INSTA_UPDATE", "always") };
-    run_witness(&root, &gate_dir, threads)?;
-    unsafe { std::env::set_var("INSTA_UPDATE", "no") };
+    run_witness(&root, &gate_dir, threads, SnapshotUpdate::Accept)?;
     let t = Instant::now();
-    let handshakes = run_witness(&root, &gate_dir, threads)?;
+    let handshakes = run_witness(&root, &gate_dir, threads, SnapshotUpdate::Nothing)?;
     let witness_s = t.elapsed().as_secs_f64();
 
     let conn = Connection::read(&connection)?;
@@ -139,12 +137,18 @@ fn floor(conn: &Connection, checks: usize) -> Result<()> {
 }
 
 /// Run the generated gate in-process; returns the number of SSH handshakes it made.
-fn run_witness(root: &Path, gate_dir: &Path, threads: Option<usize>) -> Result<usize> {
+fn run_witness(
+    root: &Path,
+    gate_dir: &Path,
+    threads: Option<usize>,
+    update: SnapshotUpdate,
+) -> Result<usize> {
     let mut args = libtest_mimic::Arguments::from_iter(["bench", "--quiet"]);
     args.test_threads = threads;
     let before = witness::transport::handshakes_total();
     debug_assert!(gate_dir.starts_with(root));
-    let cfg = witness::RunConfig::for_root(root, "twin");
+    let mut cfg = witness::RunConfig::for_root(root, "twin");
+    cfg.snapshot_update = update;
     let c = witness::run_gate(&cfg, "bench", &args).map_err(anyhow::Error::msg)?;
     if c.num_failed > 0 {
         bail!("{} bench checks failed", c.num_failed);

@@ -124,8 +124,18 @@ fn keyscan(dir: &Path, config: &Path) -> Result<PathBuf> {
 /// 4. The gates, cold: both PASSED, their evidence new.
 fn gates_pass_cold(root: &Path, targets_file: &Path) -> Result<()> {
     for (gate, mutation) in [("m1", false), ("m2", true)] {
-        let (code, closing, _) = gate_run(root, gate, targets_file, mutation)?;
+        let (code, closing, seen) = gate_run(root, gate, targets_file, mutation)?;
         say(4, &format!("gate {gate}: exit {code}: {closing}"));
+        // New evidence is said once, in witness's words: no insta panic or hint.
+        for insta_words in [
+            "panicked",
+            "snapshot assertion",
+            "Stopped on the first failure",
+        ] {
+            if seen.contains(insta_words) {
+                bail!("gate {gate}: a cold run printed {insta_words:?}:\n{seen}");
+            }
+        }
         if code != 0 || !closing.contains(": PASSED") {
             bail!("the cold recipe's gate {gate} did not end PASSED: {closing}");
         }
@@ -216,8 +226,9 @@ fn pin_claim(
     Ok(targets_file)
 }
 
-/// One gate run as the adversary: the exit status and the gate's closing line. CI=true so
-/// insta writes nothing into the checkout; the evidence is still compared and reported.
+/// One gate run as the adversary: the exit status and the gate's closing line.
+/// `INSTA_UPDATE=no`: nothing is written into the checkout (not even `.snap.new`); the
+/// evidence is still compared and reported, once each, in witness's words.
 fn gate_run(
     root: &Path,
     gate: &str,
@@ -232,7 +243,7 @@ fn gate_run(
         .env("WITNESS_ROLE", "adversary")
         .env("CI", "true")
         .env_remove("WITNESS_EVIDENCE")
-        .env_remove("INSTA_UPDATE");
+        .env("INSTA_UPDATE", "no");
     if mutation {
         cmd.env("WITNESS_ALLOW_MUTATION", "1");
     } else {
@@ -249,11 +260,9 @@ fn gate_run(
     if !out.status.success() {
         eprintln!("{stdout}");
     }
-    Ok((
-        out.status.code().unwrap_or(-1),
-        closing,
-        stdout.into_owned(),
-    ))
+    // What a person sees: the test runner's lines and witness's progress (stderr).
+    let seen = format!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    Ok((out.status.code().unwrap_or(-1), closing, seen))
 }
 
 fn tracked_state(root: &Path) -> Result<String> {

@@ -10,7 +10,7 @@
 //! error, and reading no variable of an earlier step that did not pass: not a cascade). Each
 //! step is printed with the sabotages that showed it red; a step never shown red is listed.
 //!
-//! Runs with `CI=true`, so a sabotaged run can never write or update a snapshot.
+//! Runs with `CI=true` and `INSTA_UPDATE=no`, so a sabotaged run can never write or update a snapshot.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Read};
@@ -260,7 +260,8 @@ fn gate_runs<'c>(
             .args(skip_all_but(gate, &wanted)?)
             .env("WITNESS_TARGET", "twin")
             .env("WITNESS_ALL_STEPS", "1")
-            .env("CI", "true");
+            .env("CI", "true")
+            .env("INSTA_UPDATE", "no");
         let stdout = if s.observe {
             observing(tw, cmd)?
         } else {

@@ -193,3 +193,25 @@ fn a_fresh_report_validates_and_broken_ones_do_not() {
         eprintln!("{what}: {}", e.join("; "));
     }
 }
+
+/// The committed targets.toml validates against the targets schema; what the loader refuses
+/// (an unknown key, a secret that is not a table, a port out of range) the schema refuses too.
+#[test]
+fn the_targets_file_validates_and_broken_ones_do_not() {
+    let v = validator(Kind::Targets);
+    let src = std::fs::read_to_string(repo().join("targets.toml")).unwrap();
+    let e = errors(&v, &toml_to_json(&src));
+    assert!(e.is_empty(), "targets.toml:\n  {}", e.join("\n  "));
+    for broken in [
+        "[targets.x]\nlocall = true\n",
+        "[targets.x]\nport = 70000\n",
+        "[targets.x.secrets]\ntoken = \"plain\"\n",
+        "[targets.x.secrets.token]\nfile = \"/f\"\npath = \"/g\"\n",
+        "[other]\n",
+    ] {
+        assert!(
+            !errors(&v, &toml_to_json(broken)).is_empty(),
+            "accepted: {broken:?}"
+        );
+    }
+}
