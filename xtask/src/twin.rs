@@ -10,8 +10,8 @@
 //! Other tasks (demo, test, bench) use the small API here: [`up`] (reuses a
 //! running twin), [`down`], [`is_running`]. One job per submodule:
 //! `paths` (where files live), `lock` (serializing `up`/`down`),
-//! `host_tools` (apt-installing debootstrap/nspawn), `mirror` + `base` (the
-//! cached debootstrap), `configure` (per-boot keys, port, masks),
+//! `host_tools` (apt-installing mmdebstrap/nspawn), `mirror` + `base` (the
+//! cached mmdebstrap base), `configure` (per-boot keys, port, masks),
 //! `container` (nspawn start/stop), `ssh` (pinned ssh), `cc_ci` (the cc-ci
 //! layer: flake sources, Drone API port, the first switch), `sabotage`
 //! (breaking one claim, and `restore`), `connection` (`connection.toml` for
@@ -122,7 +122,7 @@ pub fn up() -> Result<Twin> {
     host_tools::ensure()?;
     if !util::is_root() {
         bail!(
-            "`twin up` must run as root: debootstrap and systemd-nspawn need it \
+            "`twin up` must run as root: mmdebstrap and systemd-nspawn need it \
              (try: sudo -E cargo xtask twin up)"
         );
     }

@@ -1,7 +1,7 @@
 //! Helpers shared by the xtask tasks: where the workspace is, and running
 //! external commands with errors a person can act on.
 //!
-//! Every task shells out (cargo, ssh, debootstrap, systemd-nspawn...). A bare
+//! Every task shells out (cargo, ssh, mmdebstrap, systemd-nspawn...). A bare
 //! "exit status: 1" tells nobody anything, so these helpers always name the
 //! command line and carry its stderr into the error.
 
@@ -224,7 +224,7 @@ fn unescape_mountinfo(field: &str) -> String {
 }
 
 /// Removes a directory tree that may still have something mounted inside
-/// (an interrupted debootstrap leaves its /proc and /sys mounts, maybe a
+/// (an interrupted bootstrap leaves its /proc and /sys mounts, maybe a
 /// bind mount of the host's /dev): those are unmounted first, because
 /// deleting through a bind mount would delete the host's files.
 pub fn remove_tree(dir: &Path) -> Result<()> {

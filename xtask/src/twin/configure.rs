@@ -128,7 +128,7 @@ fn write_machine_id(root: &Path) -> Result<()> {
 }
 
 /// A fresh ed25519 host key, the only one sshd offers; returns the public
-/// key line. The keys debootstrap generated are shared by every copy of the
+/// key line. The keys the bootstrap generated are shared by every copy of the
 /// base, so they are removed.
 fn host_key(root: &Path) -> Result<String> {
     let ssh_dir = root.join("etc/ssh");

@@ -10,7 +10,7 @@ use crate::util;
 
 /// (program looked up on PATH, Debian package that ships it).
 const TOOLS: &[(&str, &str)] = &[
-    ("debootstrap", "debootstrap"),
+    ("mmdebstrap", "mmdebstrap"),
     ("systemd-nspawn", "systemd-container"),
     ("ssh", "openssh-client"),
     ("ssh-keygen", "openssh-client"),
@@ -52,7 +52,7 @@ pub fn ensure() -> Result<()> {
     Ok(())
 }
 
-/// debootstrap lives in /usr/sbin, which a non-login root shell may lack on PATH.
+/// Some tools live in /usr/sbin, which a non-login root shell may lack on PATH.
 fn in_sbin(program: &str) -> bool {
     ["/usr/sbin", "/sbin"]
         .iter()

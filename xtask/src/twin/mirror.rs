@@ -1,4 +1,4 @@
-//! Which Debian mirror debootstrap fetches from: the one this machine's apt
+//! Which Debian mirror the base bootstrap (mmdebstrap) fetches from: the one this machine's apt
 //! already uses (it is known to be reachable here), else deb.debian.org.
 
 use std::path::Path;
@@ -9,7 +9,7 @@ pub const FALLBACK: &str = "http://deb.debian.org/debian";
 /// The first main-archive URI (path ending in `/debian`) among the apt
 /// sources: deb822 `*.sources` files first (what bookworm installs), then the
 /// one-line `sources.list` formats. Security and third-party repositories
-/// are skipped: debootstrap needs the main archive.
+/// are skipped: the bootstrap needs the main archive.
 pub fn detect() -> String {
     let mut uris = Vec::new();
     let dir = Path::new("/etc/apt/sources.list.d");

@@ -10,7 +10,7 @@ use crate::util;
 pub struct Paths {
     /// `<target>/twin`: the twin's own directory.
     pub dir: PathBuf,
-    /// The cached debootstrap result, never booted (booting would dirty it). Machine-wide
+    /// The cached bootstrap (mmdebstrap) result, never booted (booting would dirty it). Machine-wide
     /// (see [`cache_dir`]): a second clone on the same machine reuses it.
     pub base: PathBuf,
     /// Hash of the package list and mirror the base was built with.
@@ -65,7 +65,7 @@ impl Paths {
 }
 
 /// The machine-wide twin cache: `$WITNESS_TWIN_CACHE`, else `/var/cache/witness/twin`.
-/// debootstrap is the slow part of a first `twin up` (about 75 s); it depends only on the
+/// The base bootstrap is the slow part of a first `twin up` (about 30 s); it depends only on the
 /// machine's mirror and the package list, so every checkout on the machine shares it.
 fn cache_dir() -> PathBuf {
     std::env::var_os("WITNESS_TWIN_CACHE")
