@@ -49,8 +49,10 @@ case "${1:-} ${2:-}" in
     echo "deploying $domain ($version)"
     if [ "$converge" = yes ]; then
       # A real deploy waits for the stack's services to converge; so does the stand-in
-      # (long enough for a probe to find a recipe test's processes while they run).
-      sleep 3
+      # (long enough for a probe to find a recipe test's processes while they run). The
+      # twin's setup sets ABRA_CONVERGE_SECONDS=0 for its pre-deploy fires: history that
+      # nothing probes, only its journal is read.
+      sleep "${ABRA_CONVERGE_SECONDS:-3}"
     fi
     echo "$version" > "$dir/apps/$domain"
     echo "✓ $domain deployed ($version)"
