@@ -222,7 +222,12 @@ fn m2_observes_the_timers_own_fire_and_another_partys_build() {
         .env("WITNESS_OBSERVE", "1")
         .env("WITNESS_STATE_DIR", &state)
         .env("WITNESS_RUN_ID", format!("observe-{}", std::process::id()))
-        .env("INSTA_UPDATE", "no")
+        // Nothing written unless the person running it asks (`INSTA_UPDATE=always` accepts
+        // the observed evidence, as for the gates).
+        .env(
+            "INSTA_UPDATE",
+            std::env::var("INSTA_UPDATE").unwrap_or_else(|_| "no".to_string()),
+        )
         .env_remove("WITNESS_ALLOW_MUTATION")
         .env_remove("WITNESS_READ_ONLY")
         // What it observed reads as the committed evidence (`*.observed.snap` for the actions).
