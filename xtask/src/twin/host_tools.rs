@@ -11,6 +11,9 @@ use crate::util;
 /// (program looked up on PATH, Debian package that ships it).
 const TOOLS: &[(&str, &str)] = &[
     ("mmdebstrap", "mmdebstrap"),
+    // mmdebstrap only recommends gpg, which it uses to find the keyring that signs the
+    // mirror (installed without recommends, as here, it would have to guess).
+    ("gpg", "gpg"),
     ("systemd-nspawn", "systemd-container"),
     ("ssh", "openssh-client"),
     ("ssh-keygen", "openssh-client"),
